@@ -1,0 +1,42 @@
+"""nbviz: TensorBoard rebuilt for the notebook.
+
+>>> import nbviz                                                    # doctest: +SKIP
+>>> run = nbviz.init("lr=1e-3", logdir="runs", config={"lr": 1e-3}) # doctest: +SKIP
+>>> display(nbviz.Scalars("runs"))                                  # doctest: +SKIP
+>>> run.log({"loss": 0.31}, step=10)                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nbviz.magic import load_ipython_extension, unload_ipython_extension
+from nbviz.record.run import Run, current_run, finish, init, log
+from nbviz.store.read import read
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Run",
+    "Scalars",
+    "__version__",
+    "current_run",
+    "finish",
+    "init",
+    "load_ipython_extension",
+    "log",
+    "read",
+    "unload_ipython_extension",
+]
+
+if TYPE_CHECKING:
+    from nbviz.widgets.scalars import Scalars
+
+
+def __getattr__(name: str) -> Any:
+    # Panels import anywidget/ipywidgets: load them only when asked for.
+    if name == "Scalars":
+        from nbviz.widgets.scalars import Scalars
+
+        return Scalars
+    raise AttributeError(f"module 'nbviz' has no attribute {name!r}")

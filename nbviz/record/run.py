@@ -1,0 +1,345 @@
+"""``Run``: the recording facade. ``log()`` appends to memory; a flusher commits.
+
+A log call validates its input, converts values to floats (deferring device
+tensors) and appends rows to an in-memory list under a lock: it never touches
+the disk or the frontend. A background flusher materialises deferred tensors
+(one transfer per device) and commits rows to the run's SQLite store at least
+once per ``flush_secs`` (default 1 s), so at most that much data is at risk if
+the process dies.
+
+Rows carry a sequence number (``seq``): rows below ``_base_seq`` are committed
+to the store, rows from ``_base_seq`` on are still in ``_pending``. Readers in
+this process (``nbviz.sources``) read both and so see a value as soon as it is
+logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from nbviz._validate import check_run_name, check_step, check_tag, describe
+from nbviz.record.values import DeferredTensor, coerce_scalar, materialize
+from nbviz.store.sqlite import DB_FILENAME, StoreWriter
+
+__all__ = ["Run", "current_run", "finish", "init", "live_run_dirs", "live_run_for", "log"]
+
+PendingRow = tuple[str, int, float, "float | DeferredTensor"]
+IfExists = Literal["new", "append", "overwrite"]
+
+_LIVE_RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()
+_CURRENT: Run | None = None
+
+
+def live_run_for(run_dir: Path) -> Run | None:
+    """The unfinished ``Run`` of this process writing to ``run_dir``, if any."""
+    return _LIVE_RUNS.get(os.path.realpath(run_dir))
+
+
+def live_run_dirs() -> list[Path]:
+    """Directories of every unfinished ``Run`` of this process."""
+    return [Path(path) for path in list(_LIVE_RUNS.keys())]
+
+
+def _json_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise TypeError(
+            f"init(): 'config' must be a dict of hyperparameters, got {describe(config)}."
+        )
+
+    def default(value: Any) -> Any:
+        if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+            return value.item()
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        return str(value)
+
+    try:
+        return dict(json.loads(json.dumps(dict(config), default=default, allow_nan=True)))
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"init(): 'config' must hold JSON-like values (numbers, strings, lists, dicts): {error}"
+        ) from None
+
+
+class Run:
+    """One training run: a directory ``<logdir>/<name>`` holding its store.
+
+    Create runs with :func:`nbviz.init`. Use as a context manager to finish on exit::
+
+        with nbviz.init("lr=0.1", logdir="runs", config={"lr": 0.1}) as run:
+            for step in range(100):
+                run.log({"loss": 1 / (step + 1)}, step=step)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        logdir: str | os.PathLike[str] = "runs",
+        config: Mapping[str, Any] | None = None,
+        *,
+        if_exists: IfExists = "new",
+        flush_secs: float = 1.0,
+    ) -> None:
+        name = check_run_name(name)
+        if not isinstance(logdir, (str, os.PathLike)):
+            raise TypeError(f"init(): 'logdir' must be a path, got {describe(logdir)}.")
+        if if_exists not in ("new", "append", "overwrite"):
+            raise ValueError(
+                f"init(): 'if_exists' must be 'new', 'append' or 'overwrite', got {if_exists!r}."
+            )
+        if not (isinstance(flush_secs, (int, float)) and 0 < flush_secs <= 3600):
+            raise ValueError(f"init(): 'flush_secs' must be in (0, 3600], got {flush_secs!r}.")
+        config_json = _json_config(config)
+        self.logdir = Path(logdir)
+        run_dir = self.logdir / name
+        if (run_dir / DB_FILENAME).exists():
+            if if_exists == "new":
+                name = self._free_name(name)
+                run_dir = self.logdir / name
+            elif if_exists == "overwrite":
+                if live_run_for(run_dir) is not None:
+                    raise RuntimeError(
+                        f"init(): run {name!r} is still being written in this process; "
+                        "finish() it before overwriting."
+                    )
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    (run_dir / (DB_FILENAME + suffix)).unlink(missing_ok=True)
+        self.name = name
+        self.dir = run_dir
+        self.config = config_json
+        self.flush_secs = float(flush_secs)
+        self._store = StoreWriter(run_dir)
+        created = time.time()
+        self._store.set_meta("name", name)
+        self._store.set_meta("config", config_json)
+        self._store.set_meta("created", created)
+        self._lock = threading.Lock()
+        self._materialize_lock = threading.Lock()
+        self._pending: list[PendingRow] = []
+        self._base_seq = self._store.next_seq()
+        self._materialized_seq = self._base_seq
+        self._next_step = 0
+        self._finished = False
+        self._flush_error: BaseException | None = None
+        self._wake = threading.Event()
+        self._flusher = threading.Thread(
+            target=self._flush_loop, name=f"nbviz-flusher[{name}]", daemon=True
+        )
+        _LIVE_RUNS[os.path.realpath(run_dir)] = self
+        _ALL_RUNS.add(self)
+        self._flusher.start()
+
+    def _free_name(self, name: str) -> str:
+        index = 1
+        while (self.logdir / f"{name}-{index}" / DB_FILENAME).exists():
+            index += 1
+        return f"{name}-{index}"
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        """Record scalar values at ``step`` (auto-incremented from the last step when omitted).
+
+        Values may be Python/numpy numbers or 1-element tensors on any device. NaN and
+        ±Inf are kept. Nothing is written if any value is invalid.
+
+        >>> run.log({"loss/train": 0.31, "acc": 0.9}, step=10)  # doctest: +SKIP
+        """
+        if self._finished:
+            raise RuntimeError(f"log(): run {self.name!r} is finished; start a new one with init().")
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
+                "use e.g. run.log({'loss': 0.5}, step=3)."
+            )
+        step_value = self._next_step if step is None else check_step(step, where="log()")
+        wall = time.time()
+        rows: list[PendingRow] = []
+        for tag, value in data.items():
+            if type(tag) is not str or not tag.strip():
+                check_tag(tag, where="log()")
+            kind = type(value)
+            number = (
+                float(value) if kind is float or kind is int
+                else coerce_scalar(tag, value, where="log()")
+            )
+            rows.append((tag, step_value, wall, number))
+        with self._lock:
+            self._pending.extend(rows)
+            self._next_step = step_value + 1
+
+    # -- reading what is not yet in the store --------------------------------------------------
+
+    def _materialize(self) -> None:
+        """Convert deferred device tensors in pending rows to floats (batched per device)."""
+        with self._materialize_lock:
+            with self._lock:
+                start = self._materialized_seq - self._base_seq
+                todo = self._pending[start:]
+                first_seq = self._materialized_seq
+            if not todo:
+                return
+            if any(type(row[3]) is DeferredTensor for row in todo):
+                floats = materialize([row[3] for row in todo])
+                todo = [(t, s, w, v) for (t, s, w, _), v in zip(todo, floats, strict=True)]
+                with self._lock:
+                    offset = first_seq - self._base_seq
+                    self._pending[offset : offset + len(todo)] = todo
+            with self._lock:
+                self._materialized_seq = first_seq + len(todo)
+
+    def _pending_since(self, seq: int) -> tuple[int, list[tuple[str, int, float, float]]]:
+        """(base_seq, materialized rows with seq >= max(seq, base_seq)) at one instant."""
+        self._materialize()
+        with self._lock:
+            base = self._base_seq
+            start = max(seq, base) - base
+            stop = self._materialized_seq - base
+            rows = self._pending[start:stop] if stop > start else []
+        return base, rows  # type: ignore[return-value]
+
+    # -- flushing ------------------------------------------------------------------------------
+
+    def _commit(self) -> None:
+        self._materialize()
+        with self._lock:
+            count = self._materialized_seq - self._base_seq
+            rows = self._pending[:count]
+            first_seq = self._base_seq
+        if not rows:
+            return
+        self._store.write_scalars(first_seq, rows)  # type: ignore[arg-type]
+        with self._lock:
+            del self._pending[:count]
+            self._base_seq = first_seq + count
+
+    def _flush_loop(self) -> None:
+        while not self._finished:
+            self._wake.wait(self.flush_secs)
+            self._wake.clear()
+            if self._finished:
+                break
+            try:
+                self._commit()
+            except Exception as error:  # pragma: no cover - disk full, permissions …
+                if self._flush_error is None:
+                    warnings.warn(
+                        f"nbviz: could not write run {self.name!r} to {self.dir}: {error}; "
+                        "values stay in memory and are retried.",
+                        RuntimeWarning,
+                        stacklevel=1,
+                    )
+                self._flush_error = error
+
+    def flush(self) -> None:
+        """Commit everything logged so far to the store (blocks until written)."""
+        self._commit()
+
+    def finish(self) -> None:
+        """Flush and close the run. Idempotent."""
+        if self._finished:
+            return
+        self._finished = True
+        self._wake.set()
+        if self._flusher.is_alive() and threading.current_thread() is not self._flusher:
+            self._flusher.join(timeout=30)
+        try:
+            self._commit()
+            self._store.set_meta("finished", time.time())
+        finally:
+            self._store.close()
+            _LIVE_RUNS.pop(os.path.realpath(self.dir), None)
+            _ALL_RUNS.discard(self)
+            global _CURRENT
+            if _CURRENT is self:
+                _CURRENT = None
+
+    @property
+    def finished(self) -> bool:
+        """True once :meth:`finish` has run."""
+        return self._finished
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.finish()
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "live"
+        return f"Run({self.name!r}, dir={str(self.dir)!r}, {state})"
+
+
+_ALL_RUNS: set[Run] = set()
+
+
+@atexit.register
+def _finish_all() -> None:
+    for run in list(_ALL_RUNS):
+        try:
+            run.finish()
+        except Exception:  # pragma: no cover
+            pass
+
+
+def init(
+    name: str | None = None,
+    logdir: str | os.PathLike[str] = "runs",
+    config: Mapping[str, Any] | None = None,
+    *,
+    if_exists: IfExists = "new",
+    flush_secs: float = 1.0,
+) -> Run:
+    """Start a run under ``logdir`` and make it the current run.
+
+    ``if_exists`` says what happens when ``<logdir>/<name>`` already holds a run:
+    ``"new"`` (default) picks a free name ``name-1``, ``name-2`` …; ``"append"``
+    continues it; ``"overwrite"`` deletes its data first.
+
+    >>> run = nbviz.init("lr=0.1", logdir="runs", config={"lr": 0.1})  # doctest: +SKIP
+    """
+    global _CURRENT
+    if name is None:
+        name = time.strftime("%Y%m%d-%H%M%S")
+    run = Run(name, logdir, config, if_exists=if_exists, flush_secs=flush_secs)
+    _CURRENT = run
+    return run
+
+
+def current_run() -> Run:
+    """The run started last by :func:`init` (and not finished)."""
+    if _CURRENT is None:
+        raise RuntimeError("nbviz: no current run; call nbviz.init('name') first.")
+    return _CURRENT
+
+
+def log(data: Mapping[str, Any], step: int | None = None) -> None:
+    """Log to the current run: ``nbviz.log({"loss": 0.3}, step=5)``."""
+    current_run().log(data, step=step)
+
+
+def finish() -> None:
+    """Finish the current run, if any."""
+    if _CURRENT is not None:
+        _CURRENT.finish()
+
+
+
+

@@ -1,0 +1,204 @@
+"""Sources: one interface for "give me the scalar rows that are new since last time".
+
+A panel reads through a source, so the same widget shows a live run of this
+kernel, a run that another process is writing, or an old logdir:
+
+* :class:`RunTail` follows one run directory by ``seq``. When a ``Run`` of this
+  process writes there, it also reads that run's not-yet-committed rows, so a
+  value is visible as soon as ``log()`` returns; otherwise it polls the store.
+* :class:`LogdirSource` discovers runs under a logdir (again every few seconds)
+  and tails each of them.
+* :class:`MultiSource` combines sources (``Scalars([run_a, "runs/old"])``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from nbviz._validate import describe
+from nbviz.record.run import Run, live_run_dirs, live_run_for
+from nbviz.store.discover import find_runs, run_name
+from nbviz.store.sqlite import ScalarColumns, StoreReader
+
+__all__ = ["LogdirSource", "MultiSource", "RunScalars", "RunTail", "Source", "as_source"]
+
+
+@dataclass(frozen=True)
+class RunScalars:
+    """New scalar rows of one run."""
+
+    run: str
+    columns: ScalarColumns
+
+
+class Source(Protocol):
+    """Anything a panel can poll for new scalar rows."""
+
+    def poll(self) -> list[RunScalars]:
+        """Rows that are new since the previous call (each row exactly once)."""
+        ...
+
+    def describe(self) -> str:
+        """A short human description (for text/plain reprs)."""
+        ...
+
+
+def _columns_from_rows(rows: Sequence[tuple[str, int, float, float]]) -> ScalarColumns:
+    if not rows:
+        return ScalarColumns.empty()
+    tags_in_order: dict[str, int] = {}
+    tag_index = np.fromiter(
+        (tags_in_order.setdefault(tag, len(tags_in_order)) for tag, _, _, _ in rows),
+        dtype=np.int32, count=len(rows),
+    )
+    numbers = np.array([(step, wall, value) for _, step, wall, value in rows], dtype=np.float64)
+    return ScalarColumns(
+        seq=np.empty(0, np.int64), tag_index=tag_index, step=numbers[:, 0].copy(),
+        wall_time=numbers[:, 1].copy(), value=numbers[:, 2].copy(), tags=list(tags_in_order),
+    )
+
+
+def _concat(parts: list[ScalarColumns]) -> ScalarColumns:
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return ScalarColumns.empty()
+    if len(parts) == 1:
+        return parts[0]
+    tags: dict[str, int] = {}
+    indices = []
+    for part in parts:
+        remap = np.array([tags.setdefault(tag, len(tags)) for tag in part.tags], dtype=np.int32)
+        indices.append(remap[part.tag_index])
+    return ScalarColumns(
+        seq=np.concatenate([part.seq for part in parts]) if all(len(p.seq) for p in parts)
+        else np.empty(0, np.int64),
+        tag_index=np.concatenate(indices),
+        step=np.concatenate([part.step for part in parts]),
+        wall_time=np.concatenate([part.wall_time for part in parts]),
+        value=np.concatenate([part.value for part in parts]),
+        tags=list(tags),
+    )
+
+
+class RunTail:
+    """Follow one run directory; each row is returned exactly once, in log order."""
+
+    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5) -> None:
+        self.run_dir = Path(run_dir)
+        self.name = name
+        self.poll_interval = poll_interval
+        self._reader = StoreReader(self.run_dir)
+        self._cursor = 0  # next seq to return
+        self._last_store_poll = -1e9
+
+    def describe(self) -> str:
+        return f"run {self.name!r}"
+
+    def meta(self) -> dict[str, Any]:
+        """The run's stored metadata (name, config, created …)."""
+        return self._reader.meta()
+
+    def poll(self) -> list[RunScalars]:
+        live = live_run_for(self.run_dir)
+        parts: list[ScalarColumns] = []
+        if live is not None:
+            base, rows = live._pending_since(self._cursor)
+            if self._cursor < base:
+                parts.append(self._reader.scalars_between(self._cursor, base))
+            parts.append(_columns_from_rows(rows))
+            self._cursor = max(self._cursor, base) + len(rows)
+        else:
+            now = time.monotonic()
+            if now - self._last_store_poll < self.poll_interval:
+                return []
+            self._last_store_poll = now
+            columns = self._reader.scalars_between(self._cursor)
+            if len(columns):
+                self._cursor = int(columns.seq[-1]) + 1
+            parts.append(columns)
+        merged = _concat(parts)
+        return [RunScalars(self.name, merged)] if len(merged) else []
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class LogdirSource:
+    """Every run under a logdir, including runs that appear later."""
+
+    def __init__(self, logdir: Path, *, rescan_interval: float = 2.0) -> None:
+        self.logdir = Path(logdir)
+        self.rescan_interval = rescan_interval
+        self._tails: dict[str, RunTail] = {}
+        self._last_scan = -1e9
+
+    def describe(self) -> str:
+        return f"logdir {str(self.logdir)!r}"
+
+    def poll(self) -> list[RunScalars]:
+        now = time.monotonic()
+        root = os.path.realpath(self.logdir)
+        for run_dir in live_run_dirs():  # runs of this process appear at once
+            if str(run_dir).startswith(root + os.sep):
+                name = run_name(Path(root), run_dir)
+                if name not in self._tails:
+                    self._tails[name] = RunTail(run_dir, name)
+        if now - self._last_scan >= self.rescan_interval:
+            self._last_scan = now
+            for name, run_dir in find_runs(self.logdir).items():
+                if name not in self._tails:
+                    self._tails[name] = RunTail(run_dir, name)
+        batches: list[RunScalars] = []
+        for tail in self._tails.values():
+            batches.extend(tail.poll())
+        return batches
+
+    def close(self) -> None:
+        for tail in self._tails.values():
+            tail.close()
+
+
+class MultiSource:
+    """Several sources polled as one."""
+
+    def __init__(self, sources: Iterable[Source]) -> None:
+        self.sources = list(sources)
+
+    def describe(self) -> str:
+        return ", ".join(source.describe() for source in self.sources)
+
+    def poll(self) -> list[RunScalars]:
+        return [batch for source in self.sources for batch in source.poll()]
+
+
+def as_source(target: Any) -> Source:
+    """Turn a logdir path, a ``Run``, a source, or a list of those into a source.
+
+    >>> as_source("runs")  # doctest: +SKIP
+    """
+    if isinstance(target, Run):
+        return RunTail(target.dir, target.name)
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(target)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"logdir {str(path)!r} does not exist; pass the folder your runs are written "
+                "to (e.g. 'runs'), or create it first."
+            )
+        return LogdirSource(path)
+    if isinstance(target, (list, tuple)):
+        if not target:
+            raise ValueError("expected at least one run or logdir, got an empty list.")
+        return MultiSource(as_source(item) for item in target)
+    if hasattr(target, "poll") and hasattr(target, "describe"):
+        return target  # type: ignore[no-any-return]
+    raise TypeError(
+        f"expected a logdir path, an nbviz Run or a list of them, got {describe(target)}."
+    )

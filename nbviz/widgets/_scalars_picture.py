@@ -1,0 +1,78 @@
+"""Static picture of a Scalars panel (matplotlib, Agg, no pyplot state touched)."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nbviz.widgets._palette import color_for
+
+__all__ = ["SeriesView", "debiased_ema", "render_png"]
+
+MAX_CHARTS = 12
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    run: str
+    tag: str
+    color: int
+    step: np.ndarray
+    value: np.ndarray
+
+
+def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: debiased EMA over finite values; non-finite pass through.
+
+    >>> debiased_ema(np.array([1.0, 1.0, 1.0]), 0.6).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    out = values.astype(np.float64, copy=True)
+    if weight <= 0 or out.size == 0:
+        return out
+    finite = np.isfinite(out)
+    if finite.any():
+        smoothed = pd.Series(out[finite]).ewm(alpha=1.0 - weight, adjust=True).mean()
+        out[finite] = smoothed.to_numpy()
+    return out
+
+
+def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int = 960) -> bytes:
+    """A PNG with one small chart per tag (first ``MAX_CHARTS`` tags), runs overlaid."""
+    from matplotlib.figure import Figure
+
+    tags = sorted({view.tag for view in series})
+    shown = tags[:MAX_CHARTS]
+    columns = min(3, max(1, len(shown)))
+    rows = max(1, math.ceil(len(shown) / columns))
+    dpi = 96
+    figure = Figure(figsize=(width_px / dpi, 2.6 * rows + 0.4), dpi=dpi, layout="constrained")
+    if not shown:
+        axis = figure.add_subplot(1, 1, 1)
+        axis.text(0.5, 0.5, "No scalars yet", ha="center", va="center", color="#666")
+        axis.set_axis_off()
+    for position, tag in enumerate(shown):
+        axis = figure.add_subplot(rows, columns, position + 1)
+        axis.set_title(tag, fontsize=10, loc="left")
+        axis.grid(True, alpha=0.25)
+        axis.tick_params(labelsize=8)
+        for view in (v for v in series if v.tag == tag):
+            color = color_for(view.color)
+            axis.plot(view.step, view.value, color=color, alpha=0.25, linewidth=1)
+            axis.plot(view.step, debiased_ema(view.value, smoothing), color=color,
+                      linewidth=1.5, label=view.run)
+            bad = ~np.isfinite(view.value)
+            if bad.any():
+                axis.plot(view.step[bad], np.ones(int(bad.sum())), "x", color="#d62728",
+                          transform=axis.get_xaxis_transform(), clip_on=False, markersize=6)
+        axis.legend(fontsize=7, loc="best", frameon=False)
+    if len(tags) > len(shown):
+        figure.suptitle(f"{len(tags) - len(shown)} more tags in the live panel", fontsize=8)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,256 @@
+"""The Scalars panel: live line charts of logged scalars, one chart per tag.
+
+Wire contract: docs/wire.md ("Scalars"). Python ``Scalars`` ↔ ``js/src/scalars.ts``.
+The kernel keeps every series' points (bounded by decimation), and sends the
+page either a full *snapshot* (synced traits) or an *append* custom message
+with only the new points, at most one message per ticker interval (50 ms).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from nbviz._validate import describe
+from nbviz.sources import RunScalars, Source, as_source
+from nbviz.widgets import _display, _ticker
+from nbviz.widgets._bundle import bundle_path
+from nbviz.widgets._columns import SeriesColumns
+from nbviz.widgets._decimate import minmax_indices
+from nbviz.widgets._scalars_picture import SeriesView, render_png
+
+__all__ = ["Scalars"]
+
+SNAPSHOT_FLOOR_BYTES = 256 * 1024  # appends below this never force a snapshot
+IDLE_SNAPSHOT_SECS = 2.0  # no new data for this long → refresh the synced snapshot
+
+
+@dataclass
+class _Series:
+    id: int
+    run: str
+    tag: str
+    color: int
+    columns: SeriesColumns
+    sent: int = 0  # points of `columns` the page holds
+    decimated: bool = False
+
+    def info(self, count: int) -> dict[str, Any]:
+        return {"id": self.id, "run": self.run, "tag": self.tag, "color": self.color,
+                "count": count, "decimated": self.decimated}
+
+
+class Scalars(anywidget.AnyWidget):  # type: ignore[misc]
+    """Live scalar charts for a logdir, a run, or a list of them.
+
+    >>> panel = nbviz.Scalars("runs")            # doctest: +SKIP
+    >>> display(panel)                           # updates while training runs
+
+    ``max_points`` bounds the points per series held on both sides; beyond it
+    the kernel decimates (min/max per bucket, first/last and NaN/Inf kept).
+    """
+
+    series = traitlets.List(traitlets.Dict()).tag(sync=True)
+    snapshot = traitlets.Bytes(b"").tag(sync=True)
+    snapshot_seq = traitlets.Int(0).tag(sync=True)
+    smoothing = traitlets.Float(0.6).tag(sync=True)
+    x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
+    log_y = traitlets.Bool(False).tag(sync=True)
+    tag_filter = traitlets.Unicode("").tag(sync=True)
+    hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    max_points = traitlets.Int(100_000).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        max_points: int = 100_000,
+        smoothing: float = 0.6,
+        x_axis: str = "step",
+        log_y: bool = False,
+        tag_filter: str = "",
+        title: str = "",
+    ) -> None:
+        if not isinstance(max_points, int) or isinstance(max_points, bool) or max_points < 16:
+            raise ValueError(
+                f"Scalars(): 'max_points' must be an int >= 16, got {describe(max_points)}."
+            )
+        if not isinstance(smoothing, (int, float)) or not 0 <= smoothing <= 0.99:
+            raise ValueError(
+                f"Scalars(): 'smoothing' must be between 0 and 0.99, got {describe(smoothing)}."
+            )
+        if x_axis not in ("step", "relative", "wall"):
+            raise ValueError(
+                f"Scalars(): 'x_axis' must be 'step', 'relative' or 'wall', got {x_axis!r}."
+            )
+        self._source: Source = as_source(source)
+        # anywidget turns this attribute into the synced `_esm` trait.
+        self._esm = bundle_path("scalars").read_text(encoding="utf-8")
+        super().__init__(
+            max_points=max_points, smoothing=float(smoothing),
+            x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
+        )
+        self._lock = threading.RLock()
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._run_colors: dict[str, int] = {}
+        self._seq = 0
+        self._appended_bytes = 0
+        self._snapshot_bytes = 0
+        self._snapshot_stale = False
+        self._needs_snapshot = False
+        self._last_send = 0.0
+        self._last_data = time.monotonic()
+        self._data_version = 0
+        self._picture_version = -1
+        self.messages_sent = 0
+        with self._lock:
+            self._ingest(self._source.poll())
+            self._send_snapshot()
+        _ticker.register(self)
+
+    # -- data in ---------------------------------------------------------------------------
+
+    def _series_for(self, run: str, tag: str) -> _Series:
+        key = (run, tag)
+        series = self._series.get(key)
+        if series is None:
+            color = self._run_colors.setdefault(run, len(self._run_colors))
+            series = _Series(len(self._series), run, tag, color, SeriesColumns())
+            self._series[key] = series
+        return series
+
+    def _ingest(self, batches: list[RunScalars]) -> None:
+        for batch in batches:
+            columns = batch.columns
+            order = np.argsort(columns.tag_index, kind="stable")
+            bounds = np.searchsorted(columns.tag_index[order], np.arange(len(columns.tags) + 1))
+            for index, tag in enumerate(columns.tags):
+                rows = order[bounds[index] : bounds[index + 1]]
+                if rows.size == 0:
+                    continue
+                series = self._series_for(batch.run, tag)
+                series.columns.append(
+                    columns.step[rows], columns.wall_time[rows], columns.value[rows]
+                )
+                if series.columns.count > 2 * self.max_points:
+                    series.columns.keep(minmax_indices(series.columns.value, self.max_points))
+                    series.decimated = True
+                    self._needs_snapshot = True
+            self._data_version += 1
+            self._last_data = time.monotonic()
+
+    # -- data out --------------------------------------------------------------------------
+
+    def _send_snapshot(self) -> None:
+        ordered = sorted(self._series.values(), key=lambda s: s.id)
+        payload = b"".join(s.columns.pack() for s in ordered)
+        self._seq += 1
+        with self.hold_sync():
+            self.series = [s.info(s.columns.count) for s in ordered]
+            self.snapshot = payload
+            self.snapshot_seq = self._seq
+        for s in ordered:
+            s.sent = s.columns.count
+        self._snapshot_bytes = len(payload)
+        self._appended_bytes = 0
+        self._snapshot_stale = False
+        self._needs_snapshot = False
+        self._last_send = time.monotonic()
+        self.messages_sent += 1
+
+    def _send_append(self) -> None:
+        fresh = [s for s in sorted(self._series.values(), key=lambda s: s.id)
+                 if s.columns.count > s.sent]
+        if not fresh:
+            return
+        infos = [s.info(s.columns.count - s.sent) for s in fresh]
+        payload = b"".join(s.columns.pack(s.sent) for s in fresh)
+        self._seq += 1
+        self.send({"type": "append", "seq": self._seq, "series": infos}, [payload])
+        for s in fresh:
+            s.sent = s.columns.count
+        self._appended_bytes += len(payload)
+        self._snapshot_stale = True
+        self._last_send = time.monotonic()
+        self.messages_sent += 1
+
+    def _tick(self) -> None:
+        """Poll the source and send at most one message (called by the ticker thread)."""
+        with self._lock:
+            self._ingest(self._source.poll())
+            now = time.monotonic()
+            if now - self._last_send < _ticker.INTERVAL * 0.9:
+                return
+            unsent = any(s.columns.count > s.sent for s in self._series.values())
+            too_much_appended = self._appended_bytes > max(
+                self._snapshot_bytes, SNAPSHOT_FLOOR_BYTES
+            )
+            idle_and_stale = (self._snapshot_stale and not unsent
+                              and now - self._last_data > IDLE_SNAPSHOT_SECS)
+            if self._needs_snapshot or (unsent and too_much_appended) or idle_and_stale:
+                self._send_snapshot()
+            elif unsent:
+                self._send_append()
+
+    def sync(self) -> None:
+        """Poll now and make the synced snapshot complete (e.g. before saving)."""
+        with self._lock:
+            self._ingest(self._source.poll())
+            if self._needs_snapshot or self._snapshot_stale or any(
+                s.columns.count > s.sent for s in self._series.values()
+            ):
+                self._send_snapshot()
+
+    def close(self) -> None:
+        """Stop following the source and close the widget."""
+        _ticker.unregister(self)
+        super().close()
+
+    # -- pictures for saved notebooks ------------------------------------------------------
+
+    def _views(self) -> list[SeriesView]:
+        with self._lock:
+            return [
+                SeriesView(s.run, s.tag, s.color, s.columns.step.copy(), s.columns.value.copy())
+                for s in sorted(self._series.values(), key=lambda s: s.id)
+                if s.run not in self.hidden_runs
+            ]
+
+    def summary(self) -> str:
+        """One-line text summary: runs, tags, points."""
+        with self._lock:
+            runs = list(self._run_colors)
+            tags = sorted({s.tag for s in self._series.values()})
+            points = sum(s.columns.count for s in self._series.values())
+        shown_runs = ", ".join(runs[:5]) + (" …" if len(runs) > 5 else "")
+        return (f"nbviz.Scalars: {len(runs)} run(s) [{shown_runs}], {len(tags)} tag(s), "
+                f"{points} point(s) from {self._source.describe()}")
+
+    def _picture_bundle(self) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_()
+        data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+        with self._lock:
+            version = self._data_version
+        data["image/png"] = _display.png_base64(render_png(self._views(), self.smoothing))
+        data["text/plain"] = self.summary()
+        self._picture_version = version
+        return data
+
+    def _picture_is_stale(self) -> bool:
+        return self._picture_version != self._data_version
+
+    def _before_picture_refresh(self) -> None:
+        self.sync()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return self._picture_bundle()
+
+    def _ipython_display_(self) -> None:
+        _display.show(self)

@@ -53,15 +53,14 @@ class Source(Protocol):
 def _columns_from_rows(rows: Sequence[tuple[str, int, float, float]]) -> ScalarColumns:
     if not rows:
         return ScalarColumns.empty()
+    tags, steps, walls, values = zip(*rows, strict=True)
     tags_in_order: dict[str, int] = {}
-    tag_index = np.fromiter(
-        (tags_in_order.setdefault(tag, len(tags_in_order)) for tag, _, _, _ in rows),
-        dtype=np.int32, count=len(rows),
-    )
-    numbers = np.array([(step, wall, value) for _, step, wall, value in rows], dtype=np.float64)
+    tag_index = np.array([tags_in_order.setdefault(tag, len(tags_in_order)) for tag in tags],
+                         dtype=np.int32)
     return ScalarColumns(
-        seq=np.empty(0, np.int64), tag_index=tag_index, step=numbers[:, 0].copy(),
-        wall_time=numbers[:, 1].copy(), value=numbers[:, 2].copy(), tags=list(tags_in_order),
+        seq=np.empty(0, np.int64), tag_index=tag_index,
+        step=np.array(steps, dtype=np.float64), wall_time=np.array(walls, dtype=np.float64),
+        value=np.array(values, dtype=np.float64), tags=list(tags_in_order),
     )
 
 

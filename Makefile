@@ -1,0 +1,67 @@
+# nbviz — two commands: `make demo` and `make test`. Everything else is a helper target.
+SHELL := /bin/bash
+PY_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HEADLESS ?=
+NPM ?= npm
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test setup js chromium lint typecheck pytest vitest browser bench clean
+
+setup: $(VENV)/.stamp-dev
+
+# torch first and pinned (resolves to the local CPU wheel here; a loose spec pulls CUDA builds).
+$(VENV)/.stamp-dev: pyproject.toml
+	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "torch==2.13.0"
+	$(PIP) install -q hatchling hatch-jupyter-builder editables
+	$(PIP) install -q --no-build-isolation -e ".[dev,torch]"
+	@touch $@
+
+js/node_modules/.stamp: js/package.json js/package-lock.json
+	cd js && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+nbviz/static/scalars.js: js/node_modules/.stamp $(wildcard js/src/*.ts js/src/lib/*.ts) js/build.mjs
+	cd js && $(NPM) run build
+
+js: nbviz/static/scalars.js
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+demo: setup js
+ifeq ($(HEADLESS),1)
+	$(PY) scripts/report.py notebooks/quickstart.ipynb --out reports/quickstart.html
+else
+	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb
+endif
+
+lint: setup js/node_modules/.stamp
+	$(VENV)/bin/ruff check nbviz tests benchmarks scripts
+	$(VENV)/bin/mypy
+	cd js && $(NPM) run --silent typecheck
+
+pytest: setup js
+	$(VENV)/bin/pytest tests/python -q -p no:cacheprovider
+
+vitest: js/node_modules/.stamp
+	cd js && $(NPM) run --silent test
+
+browser: setup js chromium
+	$(VENV)/bin/pytest tests/browser -q -m browser -p no:cacheprovider
+
+test: setup js chromium
+	$(MAKE) lint
+	$(MAKE) vitest
+	$(MAKE) pytest
+	$(MAKE) browser
+
+bench: setup js
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf nbviz/static/*.js reports screenshots

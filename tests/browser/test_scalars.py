@@ -1,0 +1,137 @@
+"""The Scalars panel as a person sees it, in JupyterLab and Notebook 7."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from browser_helpers import (
+    EFFECTIVE_BG_JS,
+    NUMBER,
+    REPO_NOTEBOOKS,
+    SHOTS,
+    assert_scalars_rendered,
+    canvas_stats,
+    chart,
+    chart_canvas,
+    effective_background,
+    legend_runs,
+    set_range,
+    text_luminance,
+    wait_canvas,
+)
+
+pytestmark = pytest.mark.browser
+
+QUICKSTART = REPO_NOTEBOOKS / "quickstart.ipynb"
+
+
+def _quickstart(nb, ui: str) -> None:
+    if not QUICKSTART.exists():
+        pytest.skip(f"{QUICKSTART} does not exist yet")
+    path = nb.copy(QUICKSTART)
+    # The quickstart trains for real: generous timeout for Run All → idle.
+    nb.run_until(".nbviz-scalars", ui=ui, path=path, run_timeout=240_000)
+    assert_scalars_rendered(nb.page, tag="loss/train", runs=3)
+
+
+def test_quickstart_lab(nb):
+    _quickstart(nb, "lab")
+
+
+def test_quickstart_notebook7(nb):
+    _quickstart(nb, "nb7")
+
+
+def test_live_growth(nb):
+    """data-points grows while the training cell is still running ([*])."""
+    path = nb.copy("live.ipynb")
+    panel = nb.run_until(".nbviz-scalars", path=path, wait_for_idle=False)
+    page = nb.page
+    # The panel shows up after cell 1; cell 2 then logs 200 points over ~10 s.
+    page.wait_for_function(
+        "() => +(document.querySelector('.nbviz-scalars').dataset.points || 0) > 0", timeout=30_000
+    )
+    assert nb.is_busy(), "the training cell already finished; cannot observe live growth"
+    first = int(panel.get_attribute("data-points"))
+    t0 = time.monotonic()
+    page.wait_for_timeout(1200)  # the assertion itself is about elapsed time (≥ 1 s apart)
+    second = int(panel.get_attribute("data-points"))
+    busy = nb.is_busy()
+    page.screenshot(path=str(SHOTS / f"{nb.name}.running.png"))
+    assert time.monotonic() - t0 >= 1.0
+    assert busy, "cell 2 finished during the observation window; the test saw no live update"
+    assert 0 < first < second < 200, f"data-points did not grow while running: {first} -> {second}"
+
+    nb.wait_idle(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.nbviz-scalars').dataset.points === '200'", timeout=10_000
+    )
+    assert panel.get_attribute("data-points") == "200"
+    c = chart(page, "loss")
+    c.scroll_into_view_if_needed()
+    wait_canvas(page, chart_canvas(c))
+
+
+def _demo(nb, ui: str = "lab"):
+    path = nb.copy("scalars_demo.ipynb")
+    nb.run_until(".nbviz-scalars", ui=ui, path=path)
+    assert_scalars_rendered(nb.page, tag="loss/train", runs=3)
+    return chart(nb.page, "loss/train")
+
+
+def test_hover_tooltip(nb):
+    c = _demo(nb)
+    page = nb.page
+    runs = legend_runs(page, c)
+    over = c.locator(".u-over")
+    box = over.bounding_box()
+    assert box and box["width"] > 50 and box["height"] > 50, f"plot area too small: {box}"
+    # Move in two steps so uPlot sees a real mousemove inside the plot area.
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=5)
+    tip = page.locator(".nbviz-tooltip").first
+    tip.wait_for(state="visible", timeout=5_000)
+    text = tip.inner_text()
+    assert any(r in text for r in runs), f"tooltip names no run ({runs}): {text!r}"
+    assert NUMBER.search(text), f"tooltip shows no number: {text!r}"
+
+
+def test_smoothing_slider(nb):
+    c = _demo(nb)
+    page = nb.page
+    slider = page.locator("input.nbviz-smoothing").first
+    slider.wait_for(state="visible")
+    canvas = chart_canvas(c)
+    before = canvas_stats(canvas)
+    set_range(slider, 0)
+    assert float(slider.input_value()) == 0
+    raw = wait_canvas(page, canvas, not_hash=before["hash"])
+    set_range(slider, 0.95)
+    assert float(slider.input_value()) == pytest.approx(0.95)
+    smooth = wait_canvas(page, canvas, not_hash=raw["hash"])
+    assert len({before["hash"], raw["hash"], smooth["hash"]}) == 3
+
+
+def test_dark_theme(nb):
+    c = _demo(nb)
+    page = nb.page
+    panel = page.locator(".nbviz-scalars").first
+    canvas = chart_canvas(c)
+    light_bg = effective_background(panel)
+    light = canvas_stats(canvas)
+    assert light_bg["lum"] > 0.7, f"light theme background not light: {light_bg}"
+
+    nb.dark_theme()
+    page.wait_for_function(
+        f"(el) => ({EFFECTIVE_BG_JS})(el).lum < 0.3", arg=panel.element_handle(), timeout=10_000
+    )
+    dark_bg = effective_background(panel)
+    assert dark_bg["lum"] < 0.3, f"panel background did not follow the dark theme: {dark_bg}"
+    assert text_luminance(panel) > 0.5, "panel text is not light on the dark background"
+    # The chart is redrawn (axis/grid colours follow the theme) and still shows data.
+    dark = wait_canvas(page, canvas, not_hash=light["hash"])
+    assert dark["ink"] >= 300
+    assert dark["bright"] > 0, f"no light ink (axis labels) on the dark chart: {dark}"
+    c.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["describe", "check_step", "check_tag", "check_run_name"]
+__all__ = ["check_run_name", "check_step", "check_tag", "describe"]
 
 
 def describe(value: Any, limit: int = 60) -> str:

@@ -16,6 +16,7 @@ logged.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import threading
@@ -158,7 +159,9 @@ class Run:
         >>> run.log({"loss/train": 0.31, "acc": 0.9}, step=10)  # doctest: +SKIP
         """
         if self._finished:
-            raise RuntimeError(f"log(): run {self.name!r} is finished; start a new one with init().")
+            raise RuntimeError(
+                f"log(): run {self.name!r} is finished; start a new one with init()."
+            )
         if not isinstance(data, Mapping):
             raise TypeError(
                 f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
@@ -293,10 +296,8 @@ _ALL_RUNS: set[Run] = set()
 @atexit.register
 def _finish_all() -> None:
     for run in list(_ALL_RUNS):
-        try:
+        with contextlib.suppress(Exception):
             run.finish()
-        except Exception:  # pragma: no cover
-            pass
 
 
 def init(

@@ -16,7 +16,7 @@ from typing import Any
 
 from nbviz._validate import describe
 
-__all__ = ["coerce_scalar", "materialize", "DeferredTensor"]
+__all__ = ["DeferredTensor", "coerce_scalar", "materialize"]
 
 
 class DeferredTensor:
@@ -50,9 +50,9 @@ def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor
             f"{where}: value for {tag!r} is {describe(value)}; log numbers only "
             "(use log_text for text)."
         )
-    if isinstance(value, complex) or isinstance(value, numbers.Complex) and not isinstance(
+    if isinstance(value, complex) or (isinstance(value, numbers.Complex) and not isinstance(
         value, numbers.Real
-    ):
+    )):
         raise TypeError(f"{where}: value for {tag!r} is complex ({value!r}); log a real number.")
     if isinstance(value, numbers.Real):
         return float(value)

@@ -46,7 +46,9 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "run": pd.Categorical([batch.run] * len(columns)),
-                    "tag": pd.Categorical.from_codes(columns.tag_index, categories=columns.tags),
+                    "tag": pd.Categorical.from_codes(
+                        columns.tag_index, categories=pd.Index(columns.tags)
+                    ),
                     "step": columns.step.astype(np.int64),
                     "wall_time": columns.wall_time,
                     "value": columns.value,

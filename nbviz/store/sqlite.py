@@ -110,7 +110,7 @@ class StoreWriter:
     def write_scalars(
         self, first_seq: int, rows: Sequence[tuple[str, int, float, float]]
     ) -> None:
-        """Append ``rows`` (tag, step, wall_time, value) with seqs from ``first_seq``, atomically."""
+        """Append ``rows`` (tag, step, wall_time, value), seqs from ``first_seq``, atomically."""
         if not rows:
             return
         with self._lock:

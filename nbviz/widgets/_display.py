@@ -40,7 +40,7 @@ def show(panel: Any) -> None:
     from IPython.display import display
 
     install_post_run_cell_hook()
-    handle = display(panel._picture_bundle(), raw=True, display_id=True)
+    handle = display(panel._picture_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
     if handle is not None:
         _handles.setdefault(panel, []).append(handle)
         _displayed.add(panel)

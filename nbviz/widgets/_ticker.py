@@ -23,7 +23,7 @@ class Tickable(Protocol):
     def _tick(self) -> None: ...
 
 
-_panels: weakref.WeakSet[Tickable] = weakref.WeakSet()  # type: ignore[type-var]
+_panels: weakref.WeakSet[Tickable] = weakref.WeakSet()
 _failed: set[int] = set()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None

@@ -46,7 +46,7 @@ class _Series:
                 "count": count, "decimated": self.decimated}
 
 
-class Scalars(anywidget.AnyWidget):  # type: ignore[misc]
+class Scalars(anywidget.AnyWidget):
     """Live scalar charts for a logdir, a run, or a list of them.
 
     >>> panel = nbviz.Scalars("runs")            # doctest: +SKIP
@@ -235,7 +235,7 @@ class Scalars(anywidget.AnyWidget):  # type: ignore[misc]
 
     def _picture_bundle(self) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_()
-        data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
         with self._lock:
             version = self._data_version
         data["image/png"] = _display.png_base64(render_png(self._views(), self.smoothing))
@@ -249,8 +249,8 @@ class Scalars(anywidget.AnyWidget):  # type: ignore[misc]
     def _before_picture_refresh(self) -> None:
         self.sync()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return self._picture_bundle()
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self._picture_bundle(), {}
 
     def _ipython_display_(self) -> None:
         _display.show(self)

@@ -188,7 +188,7 @@ def test_picture_and_text_fallback(logdir: Path) -> None:
         for step in range(50):
             run.log({"loss": 1 / (step + 1), "bad": math.nan if step == 10 else 1.0}, step=step)
     panel = Scalars(logdir)
-    bundle = panel._repr_mimebundle_()
+    bundle, _ = panel._repr_mimebundle_()
     assert bundle["image/png"].startswith("iVBORw0KGgo")  # base64 PNG signature
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "1 run(s) [a], 2 tag(s), 100 point(s)" in bundle["text/plain"]

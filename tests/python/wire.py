@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 
-def decode(series: list[dict[str, Any]], payload: bytes | memoryview) -> dict[tuple[str, str], np.ndarray]:
+def decode(
+    series: list[dict[str, Any]], payload: bytes | memoryview
+) -> dict[tuple[str, str], np.ndarray]:
     """Map (run, tag) -> array of shape (3, count): step, wall_time, value."""
     data = np.frombuffer(bytes(payload), dtype="<f8")
     out: dict[tuple[str, str], np.ndarray] = {}

@@ -25,9 +25,12 @@ import numpy as np
 from nbviz._validate import describe
 from nbviz.record.run import Run, live_run_dirs, live_run_for
 from nbviz.store.discover import find_runs, run_name
-from nbviz.store.sqlite import ScalarColumns, StoreReader
+from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 
-__all__ = ["LogdirSource", "MultiSource", "RunScalars", "RunTail", "Source", "as_source"]
+__all__ = [
+    "LogdirSource", "MultiSource", "RunScalars", "RunTail", "RunTensors", "Source", "TensorTail",
+    "as_source",
+]
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,18 @@ class RunScalars:
     columns: ScalarColumns
 
 
-class Source(Protocol):
-    """Anything a panel can poll for new scalar rows."""
+@dataclass(frozen=True)
+class RunTensors:
+    """New tensor records (histograms, PR curves …) of one run."""
 
-    def poll(self) -> list[RunScalars]:
+    run: str
+    records: list[TensorRecord]
+
+
+class Source(Protocol):
+    """Anything a panel can poll for new rows (RunScalars or RunTensors batches)."""
+
+    def poll(self) -> list[Any]:
         """Rows that are new since the previous call (each row exactly once)."""
         ...
 
@@ -129,13 +140,58 @@ class RunTail:
         self._reader.close()
 
 
-class LogdirSource:
-    """Every run under a logdir, including runs that appear later."""
+class TensorTail:
+    """Follow one run's tensor records of some kinds; each returned exactly once."""
 
-    def __init__(self, logdir: Path, *, rescan_interval: float = 2.0) -> None:
+    def __init__(self, run_dir: Path, name: str, kinds: frozenset[str], *,
+                 poll_interval: float = 0.5) -> None:
+        self.run_dir = Path(run_dir)
+        self.name = name
+        self.kinds = kinds
+        self.poll_interval = poll_interval
+        self._reader = StoreReader(self.run_dir)
+        self._cursor = 0
+        self._last_store_poll = -1e9
+
+    def describe(self) -> str:
+        return f"run {self.name!r}"
+
+    def poll(self) -> list[RunTensors]:
+        live = live_run_for(self.run_dir)
+        records: list[TensorRecord] = []
+        if live is not None:
+            base, pending = live._tensor_pending_since(self._cursor)
+            if self._cursor < base:
+                records.extend(self._reader.tensors_between(self._cursor, base, self.kinds))
+            records.extend(record for record in pending if record.kind in self.kinds)
+            self._cursor = max(self._cursor, base) + len(pending)
+        else:
+            now = time.monotonic()
+            if now - self._last_store_poll < self.poll_interval:
+                return []
+            self._last_store_poll = now
+            stored = self._reader.tensors_between(self._cursor, None, self.kinds)
+            if stored:
+                self._cursor = stored[-1].seq + 1
+            records.extend(stored)
+        return [RunTensors(self.name, records)] if records else []
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class LogdirSource:
+    """Every run under a logdir, including runs that appear later.
+
+    ``kinds`` None follows scalars; a set of kinds follows those tensor records.
+    """
+
+    def __init__(self, logdir: Path, *, rescan_interval: float = 2.0,
+                 kinds: frozenset[str] | None = None) -> None:
         self.logdir = Path(logdir)
         self.rescan_interval = rescan_interval
-        self._tails: dict[str, RunTail] = {}
+        self.kinds = kinds
+        self._tails: dict[str, RunTail | TensorTail] = {}
         self._last_scan = -1e9
 
     def describe(self) -> str:
@@ -148,16 +204,21 @@ class LogdirSource:
             if str(run_dir).startswith(root + os.sep):
                 name = run_name(Path(root), run_dir)
                 if name not in self._tails:
-                    self._tails[name] = RunTail(run_dir, name)
+                    self._tails[name] = self._tail(run_dir, name)
         if now - self._last_scan >= self.rescan_interval:
             self._last_scan = now
             for name, run_dir in find_runs(self.logdir).items():
                 if name not in self._tails:
-                    self._tails[name] = RunTail(run_dir, name)
-        batches: list[RunScalars] = []
+                    self._tails[name] = self._tail(run_dir, name)
+        batches: list[Any] = []
         for tail in self._tails.values():
             batches.extend(tail.poll())
         return batches
+
+    def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
+        if self.kinds is None:
+            return RunTail(run_dir, name)
+        return TensorTail(run_dir, name, self.kinds)
 
     def close(self) -> None:
         for tail in self._tails.values():
@@ -173,17 +234,21 @@ class MultiSource:
     def describe(self) -> str:
         return ", ".join(source.describe() for source in self.sources)
 
-    def poll(self) -> list[RunScalars]:
+    def poll(self) -> list[Any]:
         return [batch for source in self.sources for batch in source.poll()]
 
 
-def as_source(target: Any) -> Source:
+def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
     """Turn a logdir path, a ``Run``, a source, or a list of those into a source.
+
+    ``kinds`` None gives scalar rows; a set of record kinds gives those tensor records.
 
     >>> as_source("runs")  # doctest: +SKIP
     """
     if isinstance(target, Run):
-        return RunTail(target.dir, target.name)
+        if kinds is None:
+            return RunTail(target.dir, target.name)
+        return TensorTail(target.dir, target.name, kinds)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         if not path.exists():
@@ -191,11 +256,11 @@ def as_source(target: Any) -> Source:
                 f"logdir {str(path)!r} does not exist; pass the folder your runs are written "
                 "to (e.g. 'runs'), or create it first."
             )
-        return LogdirSource(path)
+        return LogdirSource(path, kinds=kinds)
     if isinstance(target, (list, tuple)):
         if not target:
             raise ValueError("expected at least one run or logdir, got an empty list.")
-        return MultiSource(as_source(item) for item in target)
+        return MultiSource(as_source(item, kinds) for item in target)
     if hasattr(target, "poll") and hasattr(target, "describe"):
         return target  # type: ignore[no-any-return]
     raise TypeError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import os
 import threading
@@ -28,9 +29,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+import numpy as np
+
 from nbviz._validate import check_run_name, check_step, check_tag, describe
 from nbviz.record.values import DeferredTensor, coerce_scalar, materialize
-from nbviz.store.sqlite import DB_FILENAME, StoreWriter
+from nbviz.store.sqlite import DB_FILENAME, StoreWriter, TensorRecord
 
 __all__ = ["Run", "current_run", "finish", "init", "live_run_dirs", "live_run_for", "log"]
 
@@ -131,6 +134,8 @@ class Run:
         self._pending: list[PendingRow] = []
         self._base_seq = self._store.next_seq()
         self._materialized_seq = self._base_seq
+        self._tensor_pending: list[TensorRecord] = []
+        self._tensor_base_seq = self._store.next_seq("tensors")
         self._next_step = 0
         self._finished = False
         self._flush_error: BaseException | None = None
@@ -183,6 +188,34 @@ class Run:
             self._pending.extend(rows)
             self._next_step = step_value + 1
 
+    def resolve_step(self, step: Any, *, where: str) -> int:
+        """``step`` validated, or the current step (last ``log()`` step) when None."""
+        if step is None:
+            return max(self._next_step - 1, 0)
+        return check_step(step, where=where)
+
+    def log_tensor(
+        self, kind: str, tag: str, array: np.ndarray, step: int,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a non-scalar ``array`` of ``kind`` (histogram, pr_curve …) — for nbviz's own
+        recorders (``log_pr``, ``watch`` …), which validate their input first."""
+        if self._finished:
+            raise RuntimeError(f"run {self.name!r} is finished; start a new one with init().")
+        check_tag(tag, where=f"log ({kind})")
+        record = TensorRecord(kind=kind, tag=tag, step=int(step), wall_time=time.time(),
+                              array=np.ascontiguousarray(array), extra=dict(extra or {}))
+        with self._lock:
+            self._tensor_pending.append(record)
+
+    def _tensor_pending_since(self, seq: int) -> tuple[int, list[TensorRecord]]:
+        """(base seq, pending tensor records with seq >= max(seq, base), seqs filled in)."""
+        with self._lock:
+            base = self._tensor_base_seq
+            start = max(seq, base) - base
+            records = self._tensor_pending[start:]
+        return base, [dataclasses.replace(r, seq=base + start + i) for i, r in enumerate(records)]
+
     # -- reading what is not yet in the store --------------------------------------------------
 
     def _materialize(self) -> None:
@@ -216,6 +249,14 @@ class Run:
     # -- flushing ------------------------------------------------------------------------------
 
     def _commit(self) -> None:
+        with self._lock:
+            tensors = list(self._tensor_pending)
+            tensor_seq = self._tensor_base_seq
+        if tensors:
+            self._store.write_tensors(tensor_seq, tensors)
+            with self._lock:
+                del self._tensor_pending[: len(tensors)]
+                self._tensor_base_seq = tensor_seq + len(tensors)
         self._materialize()
         with self._lock:
             count = self._materialized_seq - self._base_seq

@@ -5,6 +5,13 @@ Layout of ``<logdir>/<run>/nbviz.sqlite``::
     meta(key TEXT PRIMARY KEY, value TEXT)          -- JSON values: name, config, created …
     tags(id INTEGER PRIMARY KEY, name, kind)        -- one row per (tag, kind)
     scalars(seq INTEGER PRIMARY KEY, tag_id, step, wall_time, value)
+    tensors(seq INTEGER PRIMARY KEY, tag_id, step, wall_time, dtype, shape, data, extra)
+
+``tensors`` holds every non-scalar record (histograms, PR curves, embeddings,
+images …): ``data`` is the array's raw little-endian bytes, ``dtype`` its numpy
+dtype string (e.g. ``<f4``), ``shape`` and ``extra`` JSON. The record's kind is
+the kind of its tag. No pickle anywhere: arrays are rebuilt with
+``np.frombuffer``.
 
 ``seq`` is assigned by the writer in log order; readers tail a run by asking
 for ``seq >= cursor``. A NaN value is stored as NULL (SQLite has no NaN) and
@@ -30,7 +37,10 @@ import numpy as np
 
 from nbviz.store.fsinfo import is_network_filesystem
 
-__all__ = ["DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter"]
+__all__ = [
+    "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
+    "decode_array", "encode_array",
+]
 
 DB_FILENAME = "nbviz.sqlite"
 SCHEMA_VERSION = 1
@@ -42,7 +52,15 @@ CREATE TABLE IF NOT EXISTS tags(
 CREATE TABLE IF NOT EXISTS scalars(
     seq INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, step INTEGER NOT NULL,
     wall_time REAL NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS tensors(
+    seq INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, step INTEGER NOT NULL,
+    wall_time REAL NOT NULL, dtype TEXT NOT NULL, shape TEXT NOT NULL, data BLOB NOT NULL,
+    extra TEXT NOT NULL);
 """
+
+ALLOWED_DTYPES = frozenset(
+    ["<f2", "<f4", "<f8", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "|b1"]
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,37 @@ class ScalarColumns:
             step=np.empty(0, np.float64), wall_time=np.empty(0, np.float64),
             value=np.empty(0, np.float64), tags=[],
         )
+
+
+@dataclass(frozen=True)
+class TensorRecord:
+    """One non-scalar record: ``kind`` (e.g. "histogram"), tag, step, array and JSON extras."""
+
+    kind: str
+    tag: str
+    step: int
+    wall_time: float
+    array: np.ndarray
+    extra: dict[str, Any]
+    seq: int = -1
+
+
+def encode_array(array: np.ndarray) -> tuple[str, str, bytes]:
+    """(dtype, shape JSON, raw bytes) of a numeric array, little-endian."""
+    little = np.ascontiguousarray(array)
+    if little.dtype.byteorder == ">":
+        little = little.astype(little.dtype.newbyteorder("<"))
+    dtype = little.dtype.str
+    if dtype not in ALLOWED_DTYPES:
+        raise TypeError(f"arrays of dtype {array.dtype} cannot be stored; use a numeric dtype.")
+    return dtype, json.dumps(list(little.shape)), little.tobytes()
+
+
+def decode_array(dtype: str, shape: str, data: bytes) -> np.ndarray:
+    """Inverse of :func:`encode_array` (read-only view over ``data``)."""
+    if dtype not in ALLOWED_DTYPES:
+        raise ValueError(f"unknown stored dtype {dtype!r}")
+    return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape))
 
 
 def _connect(path: Path, *, journal_fallback: bool) -> sqlite3.Connection:
@@ -93,11 +142,54 @@ class StoreWriter:
         }
         self.set_meta("schema_version", SCHEMA_VERSION)
 
-    def next_seq(self) -> int:
-        """The seq the next scalar row will get (1 + the largest stored)."""
+    def next_seq(self, table: str = "scalars") -> int:
+        """The seq the next row of ``table`` ("scalars" or "tensors") will get."""
+        if table not in ("scalars", "tensors"):
+            raise ValueError(f"unknown table {table!r}")
         with self._lock:
-            row = self._connection.execute("SELECT MAX(seq) FROM scalars").fetchone()
+            row = self._connection.execute(f"SELECT MAX(seq) FROM {table}").fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
+
+    def _tag_id(self, name: str, kind: str) -> int:
+        key = (name, kind)
+        if key not in self._tag_ids:
+            cursor = self._connection.execute(
+                "INSERT INTO tags(name, kind) VALUES (?, ?)", key
+            )
+            self._tag_ids[key] = int(cursor.lastrowid or 0)
+        return self._tag_ids[key]
+
+    def write_tensors(self, first_seq: int, records: Sequence[TensorRecord]) -> None:
+        """Append tensor ``records`` with seqs from ``first_seq``, atomically."""
+        if not records:
+            return
+        encoded = [encode_array(record.array) for record in records]
+        extras = [json.dumps(record.extra, allow_nan=True) for record in records]
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT INTO tensors(seq, tag_id, step, wall_time, dtype, shape, data, extra) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (first_seq + offset, self._tag_id(record.tag, record.kind), record.step,
+                         record.wall_time, dtype, shape, data, extra)
+                        for offset, (record, (dtype, shape, data), extra)
+                        in enumerate(zip(records, encoded, extras, strict=True))
+                    ],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                self._reload_tag_ids()
+                raise
+
+    def _reload_tag_ids(self) -> None:
+        self._tag_ids = {
+            (name, kind): tag_id
+            for tag_id, name, kind in self._connection.execute("SELECT id, name, kind FROM tags")
+        }
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable value under ``key`` (replacing any old one)."""
@@ -119,11 +211,7 @@ class StoreWriter:
             try:
                 ids = self._tag_ids
                 for tag, _, _, _ in rows:
-                    if (tag, "scalar") not in ids:
-                        cursor = connection.execute(
-                            "INSERT INTO tags(name, kind) VALUES (?, 'scalar')", (tag,)
-                        )
-                        ids[(tag, "scalar")] = int(cursor.lastrowid or 0)
+                    self._tag_id(tag, "scalar")
                 connection.executemany(
                     "INSERT INTO scalars(seq, tag_id, step, wall_time, value) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -135,11 +223,7 @@ class StoreWriter:
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
-                # Forget tag ids that the rollback undid.
-                self._tag_ids = {
-                    (name, kind): tag_id
-                    for tag_id, name, kind in connection.execute("SELECT id, name, kind FROM tags")
-                }
+                self._reload_tag_ids()  # forget tag ids that the rollback undid
                 raise
 
     def close(self) -> None:
@@ -200,6 +284,39 @@ class StoreReader:
             value=table[:, 4].copy(),
             tags=[self._tags[int(tag_id)] for tag_id in unique_ids],
         )
+
+    def tensors_between(
+        self, start_seq: int, stop_seq: int | None = None, kinds: frozenset[str] | None = None
+    ) -> list[TensorRecord]:
+        """Tensor records with ``start_seq <= seq < stop_seq``, optionally of some kinds only."""
+        connection = self._conn()
+        if connection is None:
+            return []
+        query = ("SELECT t.seq, g.name, g.kind, t.step, t.wall_time, t.dtype, t.shape, t.data, "
+                 "t.extra FROM tensors t JOIN tags g ON g.id = t.tag_id WHERE t.seq >= ?")
+        params: list[Any] = [start_seq]
+        if stop_seq is not None:
+            query += " AND t.seq < ?"
+            params.append(stop_seq)
+        if kinds is not None:
+            query += f" AND g.kind IN ({', '.join('?' * len(kinds))})"
+            params.extend(sorted(kinds))
+        records = []
+        for seq, tag, kind, step, wall, dtype, shape, data, extra in connection.execute(
+            query + " ORDER BY t.seq", params
+        ):
+            records.append(TensorRecord(kind=kind, tag=tag, step=int(step), wall_time=wall,
+                                        array=decode_array(dtype, shape, data),
+                                        extra=json.loads(extra), seq=int(seq)))
+        return records
+
+    def max_seq(self, table: str = "tensors") -> int:
+        """Largest stored seq of ``table`` (-1 when empty)."""
+        connection = self._conn()
+        if connection is None or table not in ("scalars", "tensors"):
+            return -1
+        row = connection.execute(f"SELECT MAX(seq) FROM {table}").fetchone()
+        return -1 if row[0] is None else int(row[0])
 
     def close(self) -> None:
         if self._connection is not None:

@@ -107,3 +107,30 @@ def test_read_includes_unflushed_values_of_live_run(logdir: Path) -> None:
     assert StoreReader(logdir / "live").scalars_between(0).value.size == 0  # not yet flushed
     run.flush()
     assert StoreReader(logdir / "live").scalars_between(0).value.tolist() == [1.0]
+
+
+def test_tensor_records_roundtrip_and_tail(logdir: Path) -> None:
+    from nbviz.sources import TensorTail
+
+    run = nbviz.init("t", logdir=logdir, flush_secs=3600)
+    tail = TensorTail(run.dir, "t", frozenset({"histogram"}))
+    counts = np.arange(6, dtype=np.float32).reshape(2, 3)
+    run.log_tensor("histogram", "w", counts, 3, {"bins": 3})
+    run.log_tensor("pr_curve", "pr", np.zeros((6, 4)), 3)
+    (batch,) = tail.poll()
+    assert [r.tag for r in batch.records] == ["w"]  # live, before any flush
+    run.log_tensor("histogram", "w", counts + 1, 4)
+    run.flush()
+    run.log_tensor("histogram", "w", counts + 2, 5)
+    (batch,) = tail.poll()
+    assert [r.step for r in batch.records] == [4, 5]  # across a flush, exactly once
+    run.finish()
+    stored = StoreReader(logdir / "t").tensors_between(0)
+    assert [(r.kind, r.tag, r.step) for r in stored] == [
+        ("histogram", "w", 3), ("pr_curve", "pr", 3), ("histogram", "w", 4), ("histogram", "w", 5)
+    ]
+    np.testing.assert_array_equal(stored[0].array, counts)
+    assert stored[0].array.dtype == np.float32 and stored[0].extra == {"bins": 3}
+    cold = TensorTail(logdir / "t", "t", frozenset({"pr_curve"}))
+    (batch,) = cold.poll()
+    assert [r.tag for r in batch.records] == ["pr"]

@@ -37,7 +37,7 @@ demo: setup js
 ifeq ($(HEADLESS),1)
 	$(PY) scripts/report.py notebooks/quickstart.ipynb --out reports/quickstart.html
 else
-	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb
+	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb $(if $(SUDO),,--allow-root)
 endif
 
 lint: setup js/node_modules/.stamp

@@ -208,6 +208,24 @@ class Run:
         with self._lock:
             self._tensor_pending.append(record)
 
+    def log_pr(
+        self, tag: str, labels: Any, predictions: Any, step: int | None = None, *,
+        class_names: Any = None, num_thresholds: int = 127, weights: Any = None,
+    ) -> None:
+        """Record precision–recall curves (binary, or multiclass one-vs-rest) at ``step``.
+
+        Binary: 0/1 ``labels`` and probabilities ``predictions``; multiclass:
+        ``predictions`` of shape (N, C) with class-index ``labels`` (and optional
+        ``class_names``). Numpy arrays, lists or tensors on any device. Nothing is
+        written if an input is invalid. See :mod:`nbviz.pr.record`.
+
+        >>> run.log_pr("val/pr", labels, probs, step=epoch)  # doctest: +SKIP
+        """
+        from nbviz.pr.record import log_pr
+
+        log_pr(self, tag, labels, predictions, step, class_names=class_names,
+               num_thresholds=num_thresholds, weights=weights)
+
     def _tensor_pending_since(self, seq: int) -> tuple[int, list[TensorRecord]]:
         """(base seq, pending tensor records with seq >= max(seq, base), seqs filled in)."""
         with self._lock:

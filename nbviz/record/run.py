@@ -77,6 +77,16 @@ def _json_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         ) from None
 
 
+def _check_wall_time(wall_time: Any, where: str) -> float:
+    """A finite unix time in seconds (``walltime=`` arguments)."""
+    if isinstance(wall_time, bool) or not isinstance(wall_time, (int, float, np.number)) or (
+        not np.isfinite(float(wall_time))
+    ):
+        raise TypeError(f"{where}: 'wall_time' must be a finite number of seconds since the "
+                        f"epoch (like time.time()), got {describe(wall_time)}.")
+    return float(wall_time)
+
+
 class Run:
     """One training run: a directory ``<logdir>/<name>`` holding its store.
 
@@ -155,11 +165,13 @@ class Run:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+    def log(self, data: Mapping[str, Any], step: int | None = None, *,
+            wall_time: float | None = None) -> None:
         """Record scalar values at ``step`` (auto-incremented from the last step when omitted).
 
         Values may be Python/numpy numbers or 1-element tensors on any device. NaN and
-        ±Inf are kept. Nothing is written if any value is invalid.
+        ±Inf are kept. Nothing is written if any value is invalid. ``wall_time`` (unix
+        seconds) overrides the time of the values (default: now).
 
         >>> run.log({"loss/train": 0.31, "acc": 0.9}, step=10)  # doctest: +SKIP
         """
@@ -173,7 +185,7 @@ class Run:
                 "use e.g. run.log({'loss': 0.5}, step=3)."
             )
         step_value = self._next_step if step is None else check_step(step, where="log()")
-        wall = time.time()
+        wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log()")
         rows: list[PendingRow] = []
         for tag, value in data.items():
             if type(tag) is not str or not tag.strip():
@@ -196,14 +208,15 @@ class Run:
 
     def log_tensor(
         self, kind: str, tag: str, array: np.ndarray, step: int,
-        extra: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None, *, wall_time: float | None = None,
     ) -> None:
         """Record a non-scalar ``array`` of ``kind`` (histogram, pr_curve …) — for nbviz's own
         recorders (``log_pr``, ``watch`` …), which validate their input first."""
         if self._finished:
             raise RuntimeError(f"run {self.name!r} is finished; start a new one with init().")
         check_tag(tag, where=f"log ({kind})")
-        record = TensorRecord(kind=kind, tag=tag, step=int(step), wall_time=time.time(),
+        wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log_tensor()")
+        record = TensorRecord(kind=kind, tag=tag, step=int(step), wall_time=wall,
                               array=np.ascontiguousarray(array), extra=dict(extra or {}))
         with self._lock:
             self._tensor_pending.append(record)
@@ -225,6 +238,45 @@ class Run:
 
         log_pr(self, tag, labels, predictions, step, class_names=class_names,
                num_thresholds=num_thresholds, weights=weights)
+
+    def log_histogram(self, tag: str, values: Any, step: int | None = None,
+                      bins: Any = 64) -> None:
+        """Record a histogram of ``values`` (tensor on any device, numpy array, list).
+
+        ``bins`` an int: that many equal bins over the values' range, computed on the
+        tensor's device (only the counts travel). ``"tensorflow"``, a numpy rule name
+        or explicit edges: exactly what ``torch.utils.tensorboard``'s ``add_histogram``
+        stores. Shown by ``nbviz.Histograms`` / ``nbviz.Distributions``.
+
+        >>> run.log_histogram("weights/fc1", model.fc1.weight, step=10)  # doctest: +SKIP
+        """
+        from nbviz.hooks.histograms import tb_histogram, uniform_histogram
+
+        where = "log_histogram()"
+        check_tag(tag, where=where)
+        step_value = self.resolve_step(step, where=where)
+        if isinstance(bins, int) and not isinstance(bins, bool):
+            if not 1 <= bins <= 10_000:
+                raise ValueError(f"{where}: 'bins' must be in 1..10000, got {bins}.")
+            if hasattr(values, "detach") and hasattr(values, "device"):
+                from nbviz.hooks.stats import tensor_histogram
+
+                array, extra = tensor_histogram(values, bins)
+            else:
+                array, extra = uniform_histogram(values, bins)
+        else:
+            array, extra = tb_histogram(values, bins=bins)
+        self.log_tensor("histogram", tag, array, step_value, {**extra, "source": "user"})
+
+    def health(self, thresholds: Any = None) -> Any:
+        """Training-health findings of this run as a DataFrame with columns step, layer,
+        rule, severity, message, value, threshold (see ``nbviz.hooks.health``).
+
+        >>> run.health()  # doctest: +SKIP
+        """
+        from nbviz.hooks.health import Thresholds, run_findings
+
+        return run_findings(self, Thresholds.coerce(thresholds))
 
     def _tensor_pending_since(self, seq: int) -> tuple[int, list[TensorRecord]]:
         """(base seq, pending tensor records with seq >= max(seq, base), seqs filled in)."""

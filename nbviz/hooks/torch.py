@@ -1,0 +1,574 @@
+"""``watch(model, optimizer)``: weights, gradients, activations and updates, on device.
+
+How it stays cheap:
+
+* Steps are counted by the optimizer (``register_step_pre_hook`` /
+  ``register_step_post_hook``), or, without an optimizer, by training-mode
+  forward calls of the model. Only every ``every``-th step is *sampled*.
+* On other steps the only code that runs is two tiny hooks (the model's
+  forward pre-hook and the optimizer's step hooks) that compare a counter and
+  return. Activation forward hooks are attached only for the forward pass of a
+  sampled step and removed right after it.
+* On a sampled step every statistic and histogram is computed on the tensors'
+  device (:mod:`nbviz.hooks.stats`), stacked, and moved to the CPU in one
+  transfer at the end of the step. No tensor outlives its step: nothing grows.
+* Gradients are read in the optimizer's step pre-hook, i.e. after gradient
+  clipping and AMP unscaling (``GradScaler.step`` unscales before it calls
+  ``optimizer.step``). Without an optimizer they are read after ``backward``
+  with a multi-gradient hook registered only on sampled steps.
+* Updates: on sampled steps the weights are copied before the step; the
+  post-hook computes Δw and the ratio ‖Δw‖/‖w‖.
+* ``torch.distributed``: only ranks in ``ranks`` (rank 0) record. Sources in
+  ``merge`` are all-reduced first (counts/sums/min/max), so rank 0 records the
+  global picture; by default activations are merged (each rank sees different
+  data) while weights and gradients (identical across DDP ranks) are not.
+* A hook that raises warns once (naming the layer) and disables itself;
+  training goes on unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nbviz._validate import describe
+from nbviz.hooks import distributed
+from nbviz.hooks.health import Finding, HealthMonitor, Thresholds
+from nbviz.hooks.stats import Batch, Entry
+
+__all__ = ["SOURCES", "WatchHandle", "watch"]
+
+SOURCES = ("weights", "grads", "activations", "updates")
+
+_RELU = (nn.ReLU, nn.ReLU6)
+_TANH = (nn.Tanh, nn.Hardtanh, nn.Softsign)
+_SIGMOID = (nn.Sigmoid, nn.Hardsigmoid)
+_ACTIVATIONS = (*_RELU, *_TANH, *_SIGMOID, nn.GELU, nn.SiLU, nn.ELU, nn.LeakyReLU, nn.PReLU,
+                nn.SELU, nn.CELU, nn.Mish, nn.Softplus, nn.Hardswish)
+
+
+def _activation_kind(module: nn.Module) -> str:
+    if isinstance(module, _RELU):
+        return "relu"
+    if isinstance(module, _TANH):
+        return "tanh"
+    if isinstance(module, _SIGMOID):
+        return "sigmoid"
+    return ""
+
+
+def _first_tensor(output: Any) -> torch.Tensor | None:
+    if isinstance(output, torch.Tensor):
+        return output
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+        return output[0]
+    return None
+
+
+class WatchHandle:
+    """What :func:`watch` returns: counters, findings, and :meth:`remove`.
+
+    >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
+    >>> handle.remove()                                    # doctest: +SKIP
+    """
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None, *,
+                 every: int, sources: frozenset[str], layers: list[tuple[str, nn.Module]],
+                 params: list[tuple[str, str, nn.Parameter]], run: Any, bins: int,
+                 merge: frozenset[str], recording: bool, thresholds: Thresholds,
+                 near_zero: float, group: Any) -> None:
+        self.every = every
+        self.sources = sources
+        self.run = run
+        self.bins = bins
+        self.merge = merge
+        self.recording = recording
+        self.group = group
+        self.near_zero = near_zero
+        self.step = 0  # the next step to happen (completed optimizer steps so far)
+        self.sampled_steps = 0
+        self.findings: list[Finding] = []
+        self._model_ref = weakref.ref(model)
+        self._layers = layers
+        self._params = params
+        self._optimizer_ref = weakref.ref(optimizer) if optimizer is not None else None
+        order = [name for name, _ in layers]
+        for layer, _, _ in params:
+            if layer not in order:
+                order.append(layer)
+        self._monitor = HealthMonitor(order, thresholds)
+        self._handles: list[Any] = []
+        self._step_handles: list[Any] = []  # hooks attached for one sampled step only
+        self._batch: Batch | None = None
+        self._activation_step = -1
+        self._previous: list[torch.Tensor | None] = []
+        self._disabled_layers: set[str] = set()
+        self._warned: set[str] = set()
+        self._broken = False
+        self._removed = False
+        self._lock = threading.Lock()
+        self._handles.append(model.register_forward_pre_hook(self._on_forward))
+        if optimizer is not None:
+            self._handles.append(optimizer.register_step_pre_hook(self._on_step_pre))
+            self._handles.append(optimizer.register_step_post_hook(self._on_step_post))
+
+    # -- public --------------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """True until :meth:`remove` (or until an internal failure disabled watching)."""
+        return not (self._removed or self._broken)
+
+    def remove(self) -> None:
+        """Detach every hook: training runs exactly as before ``watch``. Idempotent."""
+        if self._removed:
+            return
+        self._removed = True
+        for handle in self._handles + self._step_handles:
+            handle.remove()
+        self._handles.clear()
+        self._step_handles.clear()
+        self._batch = None
+        self._previous = []
+
+    def __enter__(self) -> WatchHandle:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "removed"
+        return (f"WatchHandle(every={self.every}, sources={sorted(self.sources)}, "
+                f"layers={len(self._layers)}, params={len(self._params)}, step={self.step}, "
+                f"{state})")
+
+    # -- failure handling ----------------------------------------------------------------------
+
+    def _warn(self, key: str, message: str) -> None:
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    def _fail_layer(self, layer: str, where: str, error: BaseException) -> None:
+        self._disabled_layers.add(layer)
+        self._warn(f"layer:{layer}", (
+            f"nbviz.watch: the {where} hook on layer {layer or '<model>'!r} raised "
+            f"{type(error).__name__}: {error}. It is disabled; training continues unchanged."))
+
+    def _fail_all(self, where: str, error: BaseException) -> None:
+        self._broken = True
+        for handle in self._handles + self._step_handles:
+            handle.remove()
+        self._handles.clear()
+        self._step_handles.clear()
+        self._batch = None
+        self._previous = []
+        self._warn("all", (
+            f"nbviz.watch: the {where} hook raised {type(error).__name__}: {error}. Watching is "
+            "disabled; training continues unchanged."))
+
+    # -- sampling ------------------------------------------------------------------------------
+
+    def _sampled(self, step: int) -> bool:
+        return step % self.every == 0
+
+    def _wanted(self, source: str) -> bool:
+        """Ranks that do not record still compute the merged sources (collectives)."""
+        return source in self.sources and (self.recording or source in self.merge)
+
+    def _new_batch(self) -> Batch:
+        return Batch(self.bins, near_zero=self.near_zero, merge=self.merge, group=self.group)
+
+    def _add(self, batch: Batch, entries: Sequence[Entry], layer_of_failure: str = "") -> None:
+        """Summarise entries now (on device); a failing entry disables its layer."""
+        try:
+            batch.add_many(entries)
+        except Exception as error:
+            if len(entries) == 1 or layer_of_failure:
+                self._fail_layer(layer_of_failure or entries[0].layer, "statistics", error)
+                return
+            for entry in entries:  # find the culprit(s); the others still count
+                if entry.layer in self._disabled_layers:
+                    continue
+                try:
+                    batch.add_many([entry])
+                except Exception as single:
+                    self._fail_layer(entry.layer, "statistics", single)
+
+    # -- activations (forward hooks only on sampled steps) -----------------------------------
+
+    def _on_forward(self, module: nn.Module, args: Any) -> None:
+        if self._broken or not module.training:
+            return
+        try:
+            if self._optimizer_ref is None:
+                step = self.step
+                if not self._sampled(step):
+                    self.step += 1
+                    return
+                self._start_step()  # a previous step whose backward never came is dropped
+                self._attach_activation_hooks(module)
+                self._attach_grad_hook()
+                self.step += 1
+                self._pending_step = step
+                return
+            step = self.step
+            if not self._sampled(step) or self._activation_step == step:
+                return
+            self._activation_step = step
+            self._start_step()
+            self._attach_activation_hooks(module)
+        except Exception as error:
+            self._fail_all("forward", error)
+
+    def _start_step(self) -> None:
+        self._clear_step_hooks()
+        self._batch = self._new_batch()
+
+    def _clear_step_hooks(self) -> None:
+        for handle in self._step_handles:
+            handle.remove()
+        self._step_handles.clear()
+
+    def _attach_activation_hooks(self, root: nn.Module) -> None:
+        if not self._wanted("activations"):
+            return
+        for name, layer in self._layers:
+            if name in self._disabled_layers:
+                continue
+            hook = self._activation_hook(name, layer)
+            self._step_handles.append(layer.register_forward_hook(hook))
+        # Detach them as soon as this forward is over (nothing runs on later forwards).
+        self._step_handles.append(root.register_forward_hook(self._after_forward))
+
+    def _after_forward(self, module: nn.Module, args: Any, output: Any) -> None:
+        for handle in self._step_handles:
+            handle.remove()
+        self._step_handles.clear()
+
+    def _activation_hook(self, name: str, layer: nn.Module) -> Callable[..., None]:
+        kind = _activation_kind(layer)
+
+        def hook(module: nn.Module, args: Any, output: Any) -> None:
+            if name in self._disabled_layers or self._batch is None:
+                return
+            try:
+                tensor = _first_tensor(output)
+                if tensor is None or not (tensor.is_floating_point()) or tensor.numel() == 0:
+                    return
+                self._batch.add_many([Entry("activations", name, "", tensor, activation=kind)])
+            except Exception as error:
+                self._fail_layer(name, "activation", error)
+
+        return hook
+
+    # -- gradients without an optimizer --------------------------------------------------------
+
+    def _attach_grad_hook(self) -> None:
+        params = [p for _, _, p in self._params if p.requires_grad]
+        if not params or not ({"grads", "weights"} & self.sources):
+            return
+        self._step_handles.append(
+            torch.autograd.graph.register_multi_grad_hook(params, self._on_grads, mode="all"))
+
+    def _on_grads(self, grads: Sequence[torch.Tensor | None]) -> None:
+        try:
+            batch = self._batch
+            if batch is None:
+                return
+            self._batch = None
+            self._clear_step_hooks()
+            trainable = [(layer, pname, p) for layer, pname, p in self._params if p.requires_grad]
+            grad_of = {id(p): g for (_, _, p), g in zip(trainable, grads, strict=True)}
+            self._summarise_params(batch, grad_of)
+            self._finish(batch, self._pending_step)
+        except Exception as error:
+            self._fail_all("gradient", error)
+
+    # -- optimizer step ------------------------------------------------------------------------
+
+    def _on_step_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self._broken or not self._sampled(self.step):
+            return
+        try:
+            batch = self._batch if self._activation_step == self.step and self._batch else None
+            if batch is None:
+                batch = self._new_batch()
+            self._batch = batch
+            self._summarise_params(batch, None)
+            if self._wanted("updates"):
+                self._previous = [
+                    p.detach().clone() if layer not in self._disabled_layers else None
+                    for layer, _, p in self._params
+                ]
+        except Exception as error:
+            self._fail_all("optimizer step", error)
+
+    def _on_step_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self._broken:
+            return
+        step = self.step
+        self.step += 1
+        if not self._sampled(step):
+            return
+        try:
+            batch = self._batch
+            self._batch = None
+            self._clear_step_hooks()
+            if batch is None:
+                return
+            if self._wanted("updates") and self._previous:
+                entries = []
+                for (layer, pname, p), before in zip(self._params, self._previous, strict=True):
+                    if before is None or layer in self._disabled_layers:
+                        continue
+                    entries.append(Entry("updates", layer, pname, p.detach() - before))
+                self._previous = []
+                self._add(batch, entries)
+            self._finish(batch, step)
+        except Exception as error:
+            self._fail_all("optimizer step", error)
+
+    def _summarise_params(self, batch: Batch, grad_of: dict[int, torch.Tensor | None] | None
+                          ) -> None:
+        entries: list[Entry] = []
+        if self._wanted("weights") or (self.recording and "updates" in self.sources):
+            # Weight norms are needed for update ratios even when weights are not shown.
+            show = "weights" in self.sources
+            entries.extend(Entry("weights", layer, pname, p, histogram=show)
+                           for layer, pname, p in self._params
+                           if layer not in self._disabled_layers)
+        if self._wanted("grads"):
+            for layer, pname, p in self._params:
+                if layer in self._disabled_layers:
+                    continue
+                grad = p.grad if grad_of is None else grad_of.get(id(p))
+                if grad is not None:
+                    entries.append(Entry("grads", layer, pname, grad))
+        self._add(batch, entries)
+
+    # -- end of a sampled step: one transfer, records, health ---------------------------------
+
+    def _finish(self, batch: Batch, step: int) -> None:
+        summaries = batch.finish()
+        self.sampled_steps += 1
+        if not self.recording or not summaries:
+            return
+        weight_norm = {(s.layer, s.param): s.stats.get("norm", math.nan)
+                       for s in summaries if s.source == "weights"}
+        for s in summaries:
+            if s.source == "updates":
+                w = weight_norm.get((s.layer, s.param), math.nan)
+                s.stats["ratio"] = s.stats["norm"] / w if w and math.isfinite(w) else math.nan
+        shown = [s for s in summaries if s.source in self.sources]
+        run = self.run
+        for s in shown:
+            meta = {"source": s.source, "layer": s.layer, "param": s.param}
+            if s.histogram is not None:
+                run.log_tensor("histogram", s.tag, s.histogram, step, {**s.extra, **meta})
+            names = list(s.stats)
+            run.log_tensor("stats", s.tag, np.array([s.stats[n] for n in names], np.float64),
+                           step, {"names": names, **meta})
+        new = self._monitor.observe(step, summaries)
+        for finding in new:
+            run.log_tensor("finding", finding.tag, np.array([finding.value], np.float64),
+                           finding.step, finding.extra())
+        self.findings.extend(new)
+
+    _pending_step = 0
+
+
+def _has_own_params(module: nn.Module) -> bool:
+    return any(True for _ in module.parameters(recurse=False))
+
+
+def _select_layers(model: nn.Module, layers: Any) -> list[tuple[str, nn.Module]]:
+    """Modules to watch: leaf modules that have parameters or are activations."""
+    named = list(model.named_modules())
+    candidates = [
+        (name, module) for name, module in named
+        if (not list(module.children()))
+        and (_has_own_params(module) or isinstance(module, _ACTIVATIONS))
+    ]
+    with_params = [(name, module) for name, module in named
+                   if _has_own_params(module)
+                   and (name, module) not in candidates]
+    candidates.extend(with_params)
+    if layers is None:
+        return candidates
+    all_names = [name for name, _ in named]
+    if isinstance(layers, str):
+        try:
+            pattern = re.compile(layers)
+        except re.error as error:
+            raise ValueError(
+                f"watch(): 'layers' {layers!r} is not a valid regex: {error}.") from None
+        chosen = [(n, m) for n, m in named if pattern.search(n)]
+        if not chosen:
+            raise ValueError(
+                f"watch(): 'layers' regex {layers!r} matches no module; module names are "
+                f"{all_names[:12]}{' …' if len(all_names) > 12 else ''}.")
+        return chosen
+    if isinstance(layers, Iterable):
+        wanted = list(layers)
+        if not wanted or not all(isinstance(n, str) for n in wanted):
+            raise TypeError(
+                f"watch(): 'layers' must be None, a regex string or a list of module names, got "
+                f"{describe(layers)}.")
+        modules = dict(named)
+        missing = [n for n in wanted if n not in modules]
+        if missing:
+            raise ValueError(
+                f"watch(): 'layers' names {missing} are not modules of the model; module names "
+                f"are {all_names[:12]}{' …' if len(all_names) > 12 else ''}.")
+        return [(n, modules[n]) for n in wanted]
+    raise TypeError(
+        f"watch(): 'layers' must be None, a regex string or a list of module names, got "
+        f"{describe(layers)}.")
+
+
+def _check_every(every: Any) -> int:
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(
+            f"watch(): 'every' must be a positive int (record every N-th step), got "
+            f"{describe(every)}; use every=1 to record every step, every=100 for 1 in 100.")
+    return int(every)
+
+
+def watch(
+    model: Any,
+    optimizer: Any = None,
+    *,
+    every: int = 100,
+    what: Sequence[str] = SOURCES,
+    layers: str | Sequence[str] | None = None,
+    run: Any = None,
+    bins: int = 64,
+    merge: bool | Sequence[str] | None = None,
+    ranks: Sequence[int] = (0,),
+    health: Any = None,
+    near_zero: float = 1e-6,
+    group: Any = None,
+) -> WatchHandle:
+    """Record weight/gradient/activation/update histograms and statistics of ``model``
+    every ``every`` steps into ``run`` (the current run by default), and diagnose its health.
+
+    * ``optimizer``: read gradients at its step (after clipping/unscaling) and
+      count steps by it; without it, steps are training-mode forward calls and
+      gradients are read after backward (no updates then).
+    * ``what``: any of "weights", "grads", "activations", "updates".
+    * ``layers``: None (every leaf module with parameters or an activation), a
+      regex on module names, or a list of module names.
+    * ``bins``: equal-width bins per histogram (over the tensor's min..max).
+    * ``merge``: sources all-reduced across ``torch.distributed`` ranks before
+      recording (None: activations; True: all; False: none). ``ranks``: ranks
+      that record (default rank 0 only).
+    * ``health``: thresholds for the rules (a dict or :class:`~nbviz.hooks.health.Thresholds`).
+
+    >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
+    >>> ...train...                                        # doctest: +SKIP
+    >>> run.health()                                       # doctest: +SKIP
+    >>> handle.remove()                                    # doctest: +SKIP
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(
+            f"watch(): 'model' must be a torch.nn.Module, got {describe(model)}; pass the model "
+            "you train, e.g. nbviz.watch(model, optimizer).")
+    if optimizer is not None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"watch(): 'optimizer' must be a torch.optim.Optimizer or None, got "
+                f"{describe(optimizer)}; pass the optimizer whose step() trains the model.")
+        owned = {id(p) for group_ in optimizer.param_groups for p in group_["params"]}
+        model_params = [p for p in model.parameters() if p.requires_grad]
+        if model_params and not any(id(p) in owned for p in model_params):
+            raise ValueError(
+                "watch(): 'optimizer' does not update any parameter of 'model'; create it from "
+                "this model, e.g. torch.optim.SGD(model.parameters(), lr=0.1), or pass "
+                "optimizer=None.")
+    every = _check_every(every)
+    if isinstance(what, str):
+        what = (what,)
+    try:
+        sources = frozenset(what)
+    except TypeError:
+        raise TypeError(f"watch(): 'what' must be a list of {SOURCES}, got {describe(what)}.") \
+            from None
+    unknown = sorted(str(s) for s in sources - set(SOURCES))
+    if unknown or not sources:
+        raise ValueError(
+            f"watch(): 'what' must be a non-empty subset of {SOURCES}, got {describe(what)}.")
+    if "updates" in sources and optimizer is None:
+        raise ValueError(
+            "watch(): 'updates' needs the optimizer (Δw is measured around optimizer.step()); "
+            "pass the optimizer, or drop 'updates' from 'what'.")
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 4096:
+        raise ValueError(f"watch(): 'bins' must be an int in 2..4096, got {describe(bins)}.")
+    if not (isinstance(near_zero, (int, float)) and not isinstance(near_zero, bool)
+            and near_zero >= 0):
+        raise ValueError(f"watch(): 'near_zero' must be a number >= 0, got {describe(near_zero)}.")
+    if merge is None:
+        merge_set = frozenset({"activations"})
+    elif merge is True:
+        merge_set = frozenset(SOURCES)
+    elif merge is False:
+        merge_set = frozenset()
+    else:
+        merge_set = frozenset(merge)
+        if merge_set - set(SOURCES):
+            raise ValueError(
+                f"watch(): 'merge' must be True, False, None or a subset of {SOURCES}, got "
+                f"{describe(merge)}.")
+    try:
+        rank_set = {int(r) for r in ranks}
+    except (TypeError, ValueError):
+        raise TypeError(f"watch(): 'ranks' must be a list of ints, got {describe(ranks)}.") \
+            from None
+    thresholds = Thresholds.coerce(health)
+    chosen = _select_layers(model, layers)
+    module_names = {id(m): n for n, m in model.named_modules()}
+    params: list[tuple[str, str, nn.Parameter]] = []
+    seen: set[int] = set()
+    for name, module in chosen:
+        for pname, p in module.named_parameters(recurse=False):
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            params.append((module_names.get(id(module), name), pname, p))
+    if optimizer is not None:
+        owned = {id(p) for group_ in optimizer.param_groups for p in group_["params"]}
+        params = [item for item in params if id(item[2]) in owned or not item[2].requires_grad]
+    recording = distributed.rank(group) in rank_set
+    if recording and run is None:
+        from nbviz.record.run import current_run
+
+        try:
+            run = current_run()
+        except RuntimeError:
+            raise RuntimeError(
+                "watch(): no run to record into; call run = nbviz.init('name') first, or pass "
+                "run=... .") from None
+    if recording:
+        from nbviz.record.run import Run
+
+        if not isinstance(run, Run):
+            raise TypeError(f"watch(): 'run' must be an nbviz Run, got {describe(run)}.")
+        if run.finished:
+            raise ValueError(f"watch(): run {run.name!r} is finished; start a new one with init().")
+    activation_layers = [(n, m) for n, m in chosen if not list(m.children())] \
+        if layers is None else chosen
+    return WatchHandle(
+        model, optimizer, every=every, sources=sources, layers=activation_layers, params=params,
+        run=run if recording else None, bins=bins, merge=merge_set, recording=recording,
+        thresholds=thresholds, near_zero=float(near_zero), group=group)

@@ -8,6 +8,7 @@ each holding a uPlot canvas and ``.u-over``; legend ``.nbviz-legend-item[data-ru
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -20,40 +21,56 @@ REPO_NOTEBOOKS = REPO / "notebooks"
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.I)
 
-# Pixel statistics of a canvas, read through a copy (never touching the chart's
-# own context). ``ink``: pixels that differ from the most common colour (the
-# background). ``bright``/``dark``: opaque ink pixels by luminance. ``hash``:
-# FNV-1a over all pixels, to tell whether the drawing changed.
+# Pixel statistics of a canvas as a person sees it: the canvas is composited
+# over the first opaque background behind it (a chart canvas is usually
+# transparent). ``ink``: pixels that differ from the most common colour (the
+# background). ``lighter``/``darker``: ink pixels whose luminance is 0.3 above /
+# below the background's (light axis text on a dark chart, and vice versa).
+# ``hash``: FNV-1a over the raw canvas pixels, to tell whether the drawing changed.
 CANVAS_STATS_JS = """(canvas) => {
     const w = canvas.width, h = canvas.height;
-    if (!w || !h) return {w, h, ink: 0, bright: 0, dark: 0, total: 0, hash: '', colors: 0};
+    if (!w || !h) return {w, h, ink: 0, lighter: 0, darker: 0, total: 0, hash: '', colors: 0};
+    let bg = 'rgb(255, 255, 255)';
+    for (let e = canvas; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        const a = (c.match(/[\\d.]+/g) || []).map(Number)[3];
+        if (c && c !== 'transparent' && (a === undefined || a > 0.5)) { bg = c; break; }
+    }
+    const raw = (() => {
+        const c = document.createElement('canvas');
+        c.width = w; c.height = h;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(canvas, 0, 0);
+        return ctx.getImageData(0, 0, w, h).data;
+    })();
     const c = document.createElement('canvas');
     c.width = w; c.height = h;
     const ctx = c.getContext('2d');
+    ctx.fillStyle = bg;
+    ctx.fillRect(0, 0, w, h);
     ctx.drawImage(canvas, 0, 0);
     const d = ctx.getImageData(0, 0, w, h).data;
+    const key = (i) => ((d[i] << 16) | (d[i+1] << 8) | d[i+2]) >>> 0;
     const counts = new Map();
-    for (let i = 0; i < d.length; i += 4) {
-        const k = ((d[i] << 24) | (d[i+1] << 16) | (d[i+2] << 8) | d[i+3]) >>> 0;
-        counts.set(k, (counts.get(k) || 0) + 1);
-    }
+    for (let i = 0; i < d.length; i += 4) counts.set(key(i), (counts.get(key(i)) || 0) + 1);
     let bgKey = 0, best = -1;
     for (const [k, n] of counts) if (n > best) { best = n; bgKey = k; }
-    let ink = 0, bright = 0, dark = 0, hash = 2166136261;
+    const lum = (i) => (0.2126*d[i] + 0.7152*d[i+1] + 0.0722*d[i+2]) / 255;
+    let bgLum = 0;
+    for (let i = 0; i < d.length; i += 4) if (key(i) === bgKey) { bgLum = lum(i); break; }
+    let ink = 0, lighter = 0, darker = 0, hash = 2166136261;
     for (let i = 0; i < d.length; i += 4) {
-        const k = ((d[i] << 24) | (d[i+1] << 16) | (d[i+2] << 8) | d[i+3]) >>> 0;
-        hash = Math.imul(hash ^ k, 16777619) >>> 0;
-        if (k !== bgKey) {
+        const r = ((raw[i] << 24) | (raw[i+1] << 16) | (raw[i+2] << 8) | raw[i+3]) >>> 0;
+        hash = Math.imul(hash ^ r, 16777619) >>> 0;
+        if (key(i) !== bgKey) {
             ink++;
-            if (d[i+3] > 160) {
-                const lum = (0.2126*d[i] + 0.7152*d[i+1] + 0.0722*d[i+2]) / 255;
-                if (lum > 0.7) bright++;
-                if (lum < 0.3) dark++;
-            }
+            const l = lum(i);
+            if (l > bgLum + 0.3) lighter++;
+            if (l < bgLum - 0.3) darker++;
         }
     }
-    return {w, h, ink, bright, dark, total: w*h, hash: hash.toString(16), colors: counts.size,
-            bg: [bgKey >>> 24, (bgKey >>> 16) & 255, (bgKey >>> 8) & 255, bgKey & 255]};
+    return {w, h, ink, lighter, darker, bgLum, total: w*h, hash: hash.toString(16),
+            colors: counts.size, bg: [bgKey >>> 16, (bgKey >>> 8) & 255, bgKey & 255], behind: bg};
 }"""
 
 
@@ -111,21 +128,30 @@ def text_luminance(locator: Any) -> float:
     )
 
 
-def chart(page: Any, tag: str) -> Any:
-    return page.locator(f'.nbviz-scalars .nbviz-chart[data-tag="{tag}"]').first
+PANEL = ".nbviz-scalars"
+
+
+def panel(page: Any, index: int = 0) -> Any:
+    """The ``index``-th Scalars panel on the page (document order)."""
+    return page.locator(PANEL).nth(index)
+
+
+def chart(panel_locator: Any, tag: str) -> Any:
+    """The chart for ``tag`` inside a panel."""
+    return panel_locator.locator(f'.nbviz-chart[data-tag="{tag}"]').first
 
 
 def chart_canvas(chart_locator: Any) -> Any:
-    """The uPlot drawing canvas of a chart (the largest one if there are several)."""
+    """The uPlot drawing canvas of a chart."""
     return chart_locator.locator("canvas").first
 
 
-def legend_runs(page: Any, chart_locator: Any) -> list[str]:
+def legend_runs(panel_locator: Any, chart_locator: Any) -> list[str]:
     """data-run of the legend items of a chart; if the panel has one shared
     legend instead of one per chart, the panel's."""
     items = chart_locator.locator(".nbviz-legend-item")
     if items.count() == 0:
-        items = page.locator(".nbviz-scalars .nbviz-legend-item")
+        items = panel_locator.locator(".nbviz-legend-item")
     return [str(items.nth(i).get_attribute("data-run")) for i in range(items.count())]
 
 
@@ -142,21 +168,51 @@ def set_range(locator: Any, value: float) -> None:
     )
 
 
-def assert_scalars_rendered(page: Any, *, tag: str = "loss/train", runs: int = 3) -> dict[str, Any]:
-    """The Scalars panel is on screen with a drawn chart for ``tag`` whose legend
-    names ``runs`` runs. Returns the canvas stats."""
-    panel = page.locator(".nbviz-scalars").first
-    panel.wait_for(state="visible")
-    charts = page.locator(".nbviz-scalars .nbviz-chart")
+def assert_scalars_rendered(
+    page: Any, *, tag: str = "loss/train", runs: int = 3, index: int = 0
+) -> dict[str, Any]:
+    """Panel ``index`` is on screen with ≥1 chart, and the chart for ``tag`` is
+    drawn (non-blank canvas) with a legend naming ``runs`` distinct runs.
+    Returns the canvas stats."""
+    p = panel(page, index)
+    p.wait_for(state="visible")
+    charts = p.locator(".nbviz-chart")
     charts.first.wait_for(state="visible")
     assert charts.count() >= 1
-    c = chart(page, tag)
+    c = chart(p, tag)
     c.wait_for(state="visible")
     c.scroll_into_view_if_needed()
     stats = wait_canvas(page, chart_canvas(c))
     assert stats["ink"] >= 300, f"chart {tag!r} canvas looks blank: {stats}"
-    names = legend_runs(page, c)
+    page.wait_for_function(
+        """([c, p, n]) => {
+            const own = c.querySelectorAll('.nbviz-legend-item');
+            return (own.length ? own : p.querySelectorAll('.nbviz-legend-item')).length >= n;
+        }""",
+        arg=[c.element_handle(), p.element_handle(), runs],
+        timeout=15_000,
+    )
+    names = legend_runs(p, c)
     assert len(names) == runs and len(set(names)) == runs and all(names), (
         f"legend of {tag!r} should name {runs} distinct runs, got {names}"
     )
     return stats
+
+
+def wait_points(page: Any, panel_locator: Any, expected: int, timeout: float = 10_000) -> int:
+    """Wait until the panel's ``data-points`` equals ``expected``; return what it
+    shows at the end (the caller asserts, so a mismatch reports both numbers).
+    After the kernel goes idle the panel gets a complete snapshot within ~2 s."""
+    handle = panel_locator.element_handle()
+    with contextlib.suppress(Exception):  # the caller's assertion reports the numbers
+        page.wait_for_function(
+            "([el, n]) => +el.dataset.points === n", arg=[handle, expected], timeout=timeout
+        )
+    return int(panel_locator.get_attribute("data-points") or -1)
+
+
+def logged_points(logdir: Path) -> int:
+    """How many scalars were logged under ``logdir`` according to the run store."""
+    import nbviz  # the package under test, in the same venv as the server
+
+    return len(nbviz.read(str(logdir)))

@@ -11,7 +11,8 @@
   errors are recorded, a screenshot is written to
   ``screenshots/browser/<test>.png`` for every test, and on failure the console,
   the server log tail and a ``<test>.failure.png`` are attached to the report.
-  Unexpected page errors fail the test at teardown.
+  Page errors and console errors (widget render failures are logged there)
+  that are not on the harmless lists fail the test at teardown.
 * ``nb``       (per test): helpers to copy a notebook into the server root, open
   it in JupyterLab or Notebook 7, run all cells, wait for the kernel to go idle,
   switch to the dark theme, and wait for a widget with one diagnosable retry.
@@ -59,12 +60,30 @@ HARMLESS_PAGE_ERRORS = (
     re.compile(r"reading 'schema'"),
     re.compile(r"filebrowser:open-path"),
 )
+# console.error lines that are not a fault of the page under test. Widget render
+# failures are reported by the widget manager through console.error (not as page
+# errors), so every other console error fails the test too.
+HARMLESS_CONSOLE_ERRORS = (
+    re.compile(r"filebrowser:open-path"),
+    re.compile(r"favicon"),
+)
 
 # Lab federated extensions the widget tests depend on.
 REQUIRED_LABEXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "anywidget")
 
 
 # --------------------------------------------------------------------------- hooks
+
+
+# Widget-did-not-appear retries of this session (also appended to flakes.log).
+RETRIES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if RETRIES:
+        terminalreporter.section("browser retries (widget did not appear)")
+        for line in RETRIES:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -282,9 +301,21 @@ def browser() -> Iterator[Any]:
 class Console:
     messages: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
 
-    def unexpected_page_errors(self) -> list[str]:
-        return [e for e in self.page_errors if not any(p.search(e) for p in HARMLESS_PAGE_ERRORS)]
+    def unexpected(self) -> list[str]:
+        """Page errors and console errors that are not on the harmless lists."""
+        bad = [
+            f"page error: {e}"
+            for e in self.page_errors
+            if not any(p.search(e) for p in HARMLESS_PAGE_ERRORS)
+        ]
+        bad += [
+            f"console error: {e}"
+            for e in self.console_errors
+            if not any(p.search(e) for p in HARMLESS_CONSOLE_ERRORS)
+        ]
+        return bad
 
     def dump(self) -> str:
         out = ["page errors:"] + [f"  {e}" for e in self.page_errors]
@@ -314,6 +345,8 @@ def page(
         loc = msg.location or {}
         where = f" ({loc.get('url', '')}:{loc.get('lineNumber', '')})" if loc.get("url") else ""
         console.messages.append(f"[{msg.type}] {msg.text}{where}")
+        if msg.type == "error":
+            console.console_errors.append(f"{msg.text}{where}")
 
     def on_error(err: Any) -> None:
         console.page_errors.append(f"{getattr(err, 'name', '')}: {getattr(err, 'message', err)}")
@@ -344,11 +377,11 @@ def page(
             context.close()
         jupyter.shutdown_kernels()
         jupyter.reset_user_settings()
-    bad = console.unexpected_page_errors()
+    bad = console.unexpected()
     rep = getattr(request.node, "rep_call", None)
     if bad and rep is not None and rep.passed:
         (SHOTS / f"{name}.console.log").write_text(console.dump())
-        pytest.fail("unexpected page errors:\n" + "\n".join(bad), pytrace=False)
+        pytest.fail("unexpected browser errors:\n" + "\n".join(bad), pytrace=False)
 
 
 # ----------------------------------------------------------------------- helpers
@@ -428,6 +461,18 @@ class Notebook:
             f"() => ({self.KERNEL_STATUS_JS})() === 'idle'", timeout=timeout
         )
 
+    def stderr_outputs(self) -> list[str]:
+        """Texts of the red boxes a person would see: stderr streams and errors."""
+        return [
+            str(t)
+            for t in self.page.evaluate(
+                """() => [...document.querySelectorAll(
+                    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],' +
+                    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
+                    .map(e => e.innerText)"""
+            )
+        ]
+
     def busy_prompts(self) -> int:
         """Cells whose prompt shows ``[*]`` (running or queued) — what a person sees."""
         return int(
@@ -460,7 +505,16 @@ class Notebook:
         self.page.wait_for_function(js, timeout=timeout, polling=250)
 
     # -- commands ---------------------------------------------------------------
-    def command(self, cmd: str, args: dict[str, Any] | None = None) -> Any:
+    def command(self, cmd: str, args: dict[str, Any] | None = None, *, wait: bool = True) -> Any:
+        """Execute an app command. ``wait=False`` returns at once: some commands'
+        promises resolve only when they are done (Run All: when every cell ran)."""
+        if not wait:
+            self.page.evaluate(
+                """([c, a]) => { window.jupyterapp.commands.execute(c, a).catch(
+                       e => console.error(`command ${c} failed: ${e}`)); }""",
+                [cmd, args or {}],
+            )
+            return None
         return self.page.evaluate(
             "([c, a]) => window.jupyterapp.commands.execute(c, a)", [cmd, args or {}]
         )
@@ -468,22 +522,16 @@ class Notebook:
     def run_all(self) -> None:
         self.page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
         if self.page.evaluate("() => !!window.jupyterapp"):
-            self.command("runmenu:run-all")
+            self.command("runmenu:run-all", wait=False)
         else:  # fall back to the Run menu, as a person would
             self.page.get_by_role("menuitem", name="Run").click()
             self.page.get_by_role("menuitem", name=re.compile("Run All Cells")).click()
 
-    def restart_and_clear(self) -> None:
-        self.command("notebook:restart-clear-output", {"activate": True})
-        # Some versions ask for confirmation.
-        btn = self.page.locator(".jp-Dialog .jp-mod-accept")
-        with contextlib.suppress(Exception):
-            btn.click(timeout=2_000)
-        self.wait_kernel_ready()
-
     def dark_theme(self) -> None:
         self.command("apputils:change-theme", {"theme": "JupyterLab Dark"})
-        self.page.wait_for_selector('body[data-jp-theme-light="false"]', timeout=30_000)
+        self.page.wait_for_selector(
+            'body[data-jp-theme-light="false"]', state="attached", timeout=30_000
+        )
         self.page.wait_for_function(
             "() => getComputedStyle(document.body)"
             ".getPropertyValue('--jp-layout-color0').trim() !== ''"
@@ -526,11 +574,13 @@ class Notebook:
                 self.retries.append(
                     f"attempt {attempt}: {type(e).__name__}: {str(e).splitlines()[0]}"
                 )
+                line = (
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S')} {self.name} ui={ui} attempt {attempt}: "
+                    f"{type(e).__name__}: {str(e).splitlines()[0]}"
+                )
+                RETRIES.append(line)
                 with (SHOTS / "flakes.log").open("a") as f:
-                    f.write(
-                        f"{time.strftime('%H:%M:%S')} {self.name} ui={ui} attempt {attempt}: "
-                        f"{type(e).__name__}: {str(e).splitlines()[0]}\n"
-                    )
+                    f.write(line + "\n")
                 if attempt == 2:
                     raise WidgetDidNotAppear(
                         f"{selector} did not appear in {ui} after 2 attempts ({self.retries}); "

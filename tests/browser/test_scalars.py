@@ -16,9 +16,12 @@ from browser_helpers import (
     chart_canvas,
     effective_background,
     legend_runs,
+    logged_points,
+    panel,
     set_range,
     text_luminance,
     wait_canvas,
+    wait_points,
 )
 
 pytestmark = pytest.mark.browser
@@ -32,7 +35,18 @@ def _quickstart(nb, ui: str) -> None:
     path = nb.copy(QUICKSTART)
     # The quickstart trains for real: generous timeout for Run All → idle.
     nb.run_until(".nbviz-scalars", ui=ui, path=path, run_timeout=240_000)
-    assert_scalars_rendered(nb.page, tag="loss/train", runs=3)
+    logdir = nb.server.root / "runs" / "quickstart"
+    assert logdir.is_dir(), f"quickstart no longer logs to runs/quickstart: update {__file__}"
+    logged = logged_points(logdir)
+    panels = nb.page.locator(".nbviz-scalars")
+    # The training cell's panel, then the one `%nbviz runs/quickstart` shows.
+    assert panels.count() >= 1
+    for i in range(panels.count()):
+        assert_scalars_rendered(nb.page, tag="loss/train", runs=3, index=i)
+        shown = wait_points(nb.page, panel(nb.page, i), logged)
+        assert shown == logged, f"panel {i} shows {shown} points, the store holds {logged}"
+    panel(nb.page, 0).scroll_into_view_if_needed()
+    assert nb.stderr_outputs() == [], "the quickstart shows error/warning output"
 
 
 def test_quickstart_lab(nb):
@@ -46,17 +60,17 @@ def test_quickstart_notebook7(nb):
 def test_live_growth(nb):
     """data-points grows while the training cell is still running ([*])."""
     path = nb.copy("live.ipynb")
-    panel = nb.run_until(".nbviz-scalars", path=path, wait_for_idle=False)
+    root = nb.run_until(".nbviz-scalars", path=path, wait_for_idle=False)
     page = nb.page
     # The panel shows up after cell 1; cell 2 then logs 200 points over ~10 s.
     page.wait_for_function(
         "() => +(document.querySelector('.nbviz-scalars').dataset.points || 0) > 0", timeout=30_000
     )
     assert nb.is_busy(), "the training cell already finished; cannot observe live growth"
-    first = int(panel.get_attribute("data-points"))
+    first = int(root.get_attribute("data-points"))
     t0 = time.monotonic()
     page.wait_for_timeout(1200)  # the assertion itself is about elapsed time (≥ 1 s apart)
-    second = int(panel.get_attribute("data-points"))
+    second = int(root.get_attribute("data-points"))
     busy = nb.is_busy()
     page.screenshot(path=str(SHOTS / f"{nb.name}.running.png"))
     assert time.monotonic() - t0 >= 1.0
@@ -64,11 +78,9 @@ def test_live_growth(nb):
     assert 0 < first < second < 200, f"data-points did not grow while running: {first} -> {second}"
 
     nb.wait_idle(timeout=60_000)
-    page.wait_for_function(
-        "() => document.querySelector('.nbviz-scalars').dataset.points === '200'", timeout=10_000
-    )
-    assert panel.get_attribute("data-points") == "200"
-    c = chart(page, "loss")
+    assert wait_points(page, root, 200) == 200
+    assert nb.stderr_outputs() == []
+    c = chart(panel(page), "loss")
     c.scroll_into_view_if_needed()
     wait_canvas(page, chart_canvas(c))
 
@@ -77,20 +89,23 @@ def _demo(nb, ui: str = "lab"):
     path = nb.copy("scalars_demo.ipynb")
     nb.run_until(".nbviz-scalars", ui=ui, path=path)
     assert_scalars_rendered(nb.page, tag="loss/train", runs=3)
-    return chart(nb.page, "loss/train")
+    assert wait_points(nb.page, panel(nb.page), 2700) == 2700  # 3 runs x 3 tags x 300 steps
+    assert nb.stderr_outputs() == []
+    return chart(panel(nb.page), "loss/train")
 
 
 def test_hover_tooltip(nb):
     c = _demo(nb)
     page = nb.page
-    runs = legend_runs(page, c)
+    runs = legend_runs(panel(page), c)
     over = c.locator(".u-over")
     box = over.bounding_box()
     assert box and box["width"] > 50 and box["height"] > 50, f"plot area too small: {box}"
     # Move in two steps so uPlot sees a real mousemove inside the plot area.
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=5)
-    tip = page.locator(".nbviz-tooltip").first
+    # Charts may each own a (hidden) tooltip element: take the one on screen.
+    tip = page.locator(".nbviz-tooltip:visible").first
     tip.wait_for(state="visible", timeout=5_000)
     text = tip.inner_text()
     assert any(r in text for r in runs), f"tooltip names no run ({runs}): {text!r}"
@@ -116,22 +131,24 @@ def test_smoothing_slider(nb):
 def test_dark_theme(nb):
     c = _demo(nb)
     page = nb.page
-    panel = page.locator(".nbviz-scalars").first
+    p = panel(page)
     canvas = chart_canvas(c)
-    light_bg = effective_background(panel)
+    light_bg = effective_background(p)
     light = canvas_stats(canvas)
     assert light_bg["lum"] > 0.7, f"light theme background not light: {light_bg}"
+    assert light["darker"] >= 50, f"no dark ink (axis labels) on the light chart: {light}"
 
     nb.dark_theme()
     page.wait_for_function(
-        f"(el) => ({EFFECTIVE_BG_JS})(el).lum < 0.3", arg=panel.element_handle(), timeout=10_000
+        f"(el) => ({EFFECTIVE_BG_JS})(el).lum < 0.3", arg=p.element_handle(), timeout=10_000
     )
-    dark_bg = effective_background(panel)
+    dark_bg = effective_background(p)
     assert dark_bg["lum"] < 0.3, f"panel background did not follow the dark theme: {dark_bg}"
-    assert text_luminance(panel) > 0.5, "panel text is not light on the dark background"
+    assert text_luminance(p) > 0.5, "panel text is not light on the dark background"
     # The chart is redrawn (axis/grid colours follow the theme) and still shows data.
     dark = wait_canvas(page, canvas, not_hash=light["hash"])
     assert dark["ink"] >= 300
-    assert dark["bright"] > 0, f"no light ink (axis labels) on the dark chart: {dark}"
+    assert dark["bgLum"] < 0.3, f"chart background is not dark: {dark}"
+    assert dark["lighter"] >= 50, f"no light ink (axis labels) on the dark chart: {dark}"
     c.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))

@@ -17,6 +17,10 @@ from nbviz.store.read import read
 __version__ = "0.1.0"
 
 __all__ = [
+    "Distributions",
+    "Health",
+    "Histograms",
+    "PRCurves",
     "Run",
     "Scalars",
     "__version__",
@@ -27,9 +31,13 @@ __all__ = [
     "log",
     "read",
     "unload_ipython_extension",
+    "watch",
 ]
 
 if TYPE_CHECKING:
+    from nbviz.hooks.torch import watch
+    from nbviz.widgets.histograms import Distributions, Health, Histograms
+    from nbviz.widgets.pr import PRCurves
     from nbviz.widgets.scalars import Scalars
 
 
@@ -39,4 +47,16 @@ def __getattr__(name: str) -> Any:
         from nbviz.widgets.scalars import Scalars
 
         return Scalars
+    if name == "PRCurves":
+        from nbviz.widgets.pr import PRCurves
+
+        return PRCurves
+    if name == "watch":  # imports torch: only when asked for
+        from nbviz.hooks.torch import watch
+
+        return watch
+    if name in ("Histograms", "Distributions", "Health"):
+        from nbviz.widgets import histograms
+
+        return getattr(histograms, name)
     raise AttributeError(f"module 'nbviz' has no attribute {name!r}")

@@ -26,10 +26,11 @@ from nbviz._validate import describe
 from nbviz.record.run import Run, live_run_dirs, live_run_for
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
+from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "LogdirSource", "MultiSource", "RunScalars", "RunTail", "RunTensors", "Source", "TensorTail",
-    "as_source",
+    "EventTail", "LogdirSource", "MultiSource", "RunScalars", "RunTail", "RunTensors", "Source",
+    "TensorTail", "as_source",
 ]
 
 
@@ -180,24 +181,69 @@ class TensorTail:
         self._reader.close()
 
 
+class EventTail:
+    """Follow one TensorBoard run directory (its tfevents files, tailed as they grow).
+
+    ``kinds`` None yields scalar rows (``RunScalars``); a set of record kinds yields
+    those records (``RunTensors``). Tails of the same directory share one parsed
+    :class:`~nbviz.store.tfevents.EventRun`, so each file is read once per process.
+    """
+
+    def __init__(self, run_dir: Path, name: str, kinds: frozenset[str] | None = None, *,
+                 poll_interval: float = 0.5, run: EventRun | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.name = name
+        self.kinds = kinds
+        self.poll_interval = poll_interval
+        self.run = shared_event_run(self.run_dir) if run is None else run
+        self._cursor = 0
+
+    def describe(self) -> str:
+        return f"TensorBoard run {self.name!r}"
+
+    def meta(self) -> dict[str, Any]:
+        """Run-level data found in the event files (custom-scalar layout, hparams domain)."""
+        return dict(self.run.meta)
+
+    def problems(self) -> list[Problem]:
+        """What was skipped while reading this run, and why."""
+        return list(self.run.problems)
+
+    def poll(self) -> list[Any]:
+        self.run.refresh(min_interval=self.poll_interval)
+        if self.kinds is None:
+            columns, self._cursor = self.run.scalars_since(self._cursor)
+            return [RunScalars(self.name, columns)] if len(columns) else []
+        records, self._cursor = self.run.tensors_since(self._cursor, self.kinds)
+        return [RunTensors(self.name, records)] if records else []
+
+    def close(self) -> None:
+        """Nothing to release: the shared run is freed with its last tail."""
+
+
 class LogdirSource:
     """Every run under a logdir, including runs that appear later.
 
     ``kinds`` None follows scalars; a set of kinds follows those tensor records.
+    Directories holding TensorBoard event files are followed too (``tfevents=False``
+    restricts the source to nbviz stores); a directory with both is one run whose
+    rows come from both.
     """
 
     def __init__(self, logdir: Path, *, rescan_interval: float = 2.0,
-                 kinds: frozenset[str] | None = None) -> None:
+                 kinds: frozenset[str] | None = None, tfevents: bool = True) -> None:
         self.logdir = Path(logdir)
         self.rescan_interval = rescan_interval
         self.kinds = kinds
+        self.tfevents = tfevents
         self._tails: dict[str, RunTail | TensorTail] = {}
+        self._event_tails: dict[str, EventTail] = {}
         self._last_scan = -1e9
 
     def describe(self) -> str:
         return f"logdir {str(self.logdir)!r}"
 
-    def poll(self) -> list[RunScalars]:
+    def poll(self) -> list[Any]:
         now = time.monotonic()
         root = os.path.realpath(self.logdir)
         for run_dir in live_run_dirs():  # runs of this process appear at once
@@ -210,10 +256,27 @@ class LogdirSource:
             for name, run_dir in find_runs(self.logdir).items():
                 if name not in self._tails:
                     self._tails[name] = self._tail(run_dir, name)
+            if self.tfevents:
+                for name, run_dir in find_event_runs(self.logdir).items():
+                    if name not in self._event_tails:
+                        self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
         for tail in self._tails.values():
             batches.extend(tail.poll())
+        for event_tail in self._event_tails.values():
+            batches.extend(event_tail.poll())
         return batches
+
+    def run_dirs(self) -> dict[str, tuple[Path, str]]:
+        """Runs found so far: name -> (directory, "nbviz" or "tensorboard")."""
+        runs = {name: (tail.run_dir, "nbviz") for name, tail in self._tails.items()}
+        for name, event_tail in self._event_tails.items():
+            runs.setdefault(name, (event_tail.run_dir, "tensorboard"))
+        return dict(sorted(runs.items()))
+
+    def problems(self) -> list[Problem]:
+        """What was skipped while reading TensorBoard runs, and why."""
+        return [problem for tail in self._event_tails.values() for problem in tail.problems()]
 
     def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
         if self.kinds is None:
@@ -223,6 +286,8 @@ class LogdirSource:
     def close(self) -> None:
         for tail in self._tails.values():
             tail.close()
+        for event_tail in self._event_tails.values():
+            event_tail.close()
 
 
 class MultiSource:

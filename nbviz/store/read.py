@@ -1,9 +1,14 @@
-"""``nbviz.read``: a logdir's data as tidy pandas DataFrames."""
+"""``nbviz.read``: a logdir's data as tidy pandas DataFrames (nbviz and TensorBoard runs)."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,20 +17,58 @@ from nbviz._validate import describe
 
 __all__ = ["KINDS", "read"]
 
-KINDS = ("scalars",)
+# read() kind -> stored record kind (docs/store.md); "scalars" and "custom_scalars" are special.
+_RECORD_KINDS = {
+    "histograms": "histogram", "pr_curves": "pr_curve", "text": "text", "hparams": "hparams",
+    "images": "image", "audio": "audio", "videos": "video", "graphs": "graph",
+    "embeddings": "embedding", "meshes": "mesh", "tensors": "tensor", "stats": "stats",
+}
+KINDS = ("scalars", *_RECORD_KINDS, "custom_scalars")
+
+# Name of the array column per record kind, and how the array is presented.
+_ARRAY_COLUMN = {"image": "image", "audio": "audio", "video": "video", "embedding": "embedding",
+                 "mesh": "mesh", "tensor": "tensor", "stats": "stats"}
+_BASE = ["run", "tag", "step", "wall_time"]
 
 
 def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
-    """Read every run under ``logdir`` into a DataFrame.
+    """Read every run under ``logdir`` — nbviz stores and TensorBoard event files — into
+    one tidy DataFrame.
 
-    ``kind="scalars"`` gives columns ``run, tag, step, wall_time, value`` (one row per
-    logged value, in log order within each run; NaN/±Inf kept). Values logged by a
-    run of this process that are not yet flushed are included.
+    Columns by ``kind`` (all start with ``run, tag, step, wall_time`` except hparams and
+    custom_scalars):
+
+    - ``"scalars"``: ``value`` (one row per logged value, in log order within each run;
+      NaN/±Inf kept);
+    - ``"histograms"``: ``min, max, num, sum, sum_squares`` and ``limits`` / ``counts``
+      (arrays: upper bucket limits and counts, TensorBoard's ``bucket_limit`` / ``bucket``);
+    - ``"pr_curves"``: ``num_thresholds``, ``thresholds`` and ``tp, fp, tn, fn, precision,
+      recall`` (arrays, one value per threshold);
+    - ``"text"``: ``text``;
+    - ``"images"`` / ``"videos"``: ``image`` uint8 ``[H, W, C]`` / ``video`` ``[T, H, W, C]``
+      arrays plus ``height, width, channels``;
+    - ``"audio"``: ``audio`` (float32 in [-1, 1]), ``sample_rate``;
+    - ``"graphs"``: ``graph`` (dict), ``format``;
+    - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, …;
+    - ``"meshes"``, ``"tensors"``, ``"stats"``: the array plus its extra fields;
+    - ``"hparams"``: one row per run: ``run, step, wall_time``, one column per
+      hyperparameter, then one per metric (``df.attrs["hparams"]`` /
+      ``df.attrs["metrics"]`` name them);
+    - ``"custom_scalars"``: ``run, category, chart, type, tags`` (the layouts of
+      ``add_custom_scalars``).
+
+    Values logged by a run of this process that are not yet flushed are included.
+    Nothing in the logdir makes this raise: a corrupt event record, an unknown field or
+    plugin, a non-UTF-8 tag are skipped or repaired, listed in ``df.attrs["problems"]``
+    and summarised in one warning.
 
     >>> df = nbviz.read("runs", kind="scalars")  # doctest: +SKIP
     >>> df.pivot_table(index="step", columns=["run", "tag"], values="value")  # doctest: +SKIP
+    >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     """
     from nbviz.sources import LogdirSource
+    from nbviz.store.sqlite import ScalarColumns
+    from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
 
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"read(): 'logdir' must be a path, got {describe(logdir)}.")
@@ -33,35 +76,273 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
         raise ValueError(f"read(): 'kind' must be one of {', '.join(KINDS)}, got {kind!r}.")
     path = Path(logdir)
     if not path.exists():
-        raise FileNotFoundError(f"read(): logdir {str(path)!r} does not exist.")
-    source = LogdirSource(path)
+        raise FileNotFoundError(
+            f"read(): logdir {str(path)!r} does not exist; pass the folder your runs are "
+            "written to (e.g. 'runs')."
+        )
+    problems: list[str] = []
+    event_runs = find_event_runs(path)
+
+    def read_events(wanted: frozenset[str]) -> dict[str, EventRun]:
+        runs: dict[str, EventRun] = {}
+        if not wanted <= ALL_KINDS:  # e.g. "stats": nbviz-only records
+            return runs
+        for name, run_dir in event_runs.items():
+            run = EventRun(run_dir, wanted=wanted)
+            run.refresh()
+            pending = sum(max(0, state.size - state.offset) for state in run._files.values())
+            if pending:
+                problems.append(f"{run_dir}: {pending} byte(s) at the end of an event file "
+                                "are not a complete record yet (a writer may still be "
+                                "running); read again later")
+            problems.extend(str(problem) for problem in run.problems)
+            runs[name] = run
+        return runs
+
+    if kind == "scalars":
+        frame = _scalars_frame(path, read_events(frozenset({"scalar"})))
+    elif kind == "custom_scalars":
+        frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})))
+    elif kind == "hparams":
+        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})))
+    else:
+        record_kind = _RECORD_KINDS[kind]
+        source = LogdirSource(path, kinds=frozenset({record_kind}), tfevents=False)
+        try:
+            batches = source.poll()
+        finally:
+            source.close()
+        pairs: list[tuple[str, Any]] = [(b.run, r) for b in batches for r in b.records]
+        for name, run in read_events(frozenset({record_kind})).items():
+            records, _ = run.tensors_since(0, frozenset({record_kind}))
+            _, records = apply_purges(run, ScalarColumns.empty(), records)
+            pairs.extend((name, record) for record in records)
+        frame = _records_frame(record_kind, pairs)
+    frame.attrs["problems"] = problems
+    if problems:
+        shown = "; ".join(problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        warnings.warn(f"nbviz.read(): skipped or repaired data in {len(problems)} place(s): "
+                      f"{shown}{more}. The rest was read; see df.attrs['problems'].",
+                      RuntimeWarning, stacklevel=2)
+    return frame
+
+
+def _empty_scalars() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"run": pd.Series(dtype=str), "tag": pd.Series(dtype=str),
+         "step": pd.Series(dtype=np.int64), "wall_time": pd.Series(dtype=np.float64),
+         "value": pd.Series(dtype=np.float64)}
+    )
+
+
+def _scalar_batches(path: Path, event_runs: dict[str, Any]) -> list[tuple[str, Any]]:
+    from nbviz.sources import LogdirSource
+    from nbviz.store.tfevents import apply_purges
+
+    source = LogdirSource(path, tfevents=False)
     try:
-        batches = source.poll()
+        batches = [(batch.run, batch.columns) for batch in source.poll()]
     finally:
         source.close()
-    frames = []
-    for batch in batches:
-        columns = batch.columns
-        frames.append(
-            pd.DataFrame(
-                {
-                    "run": pd.Categorical([batch.run] * len(columns)),
-                    "tag": pd.Categorical.from_codes(
-                        columns.tag_index, categories=pd.Index(columns.tags)
-                    ),
-                    "step": columns.step.astype(np.int64),
-                    "wall_time": columns.wall_time,
-                    "value": columns.value,
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(
-            {"run": pd.Series(dtype=str), "tag": pd.Series(dtype=str),
-             "step": pd.Series(dtype=np.int64), "wall_time": pd.Series(dtype=np.float64),
-             "value": pd.Series(dtype=np.float64)}
-        )
-    frame = pd.concat(frames, ignore_index=True)
+    for name, run in event_runs.items():
+        columns, _ = run.scalars_since(0)
+        columns, _ = apply_purges(run, columns, [])
+        if len(columns):
+            batches.append((name, columns))
+    batches.sort(key=lambda item: item[0])  # stable: nbviz rows before TensorBoard rows
+    return batches
+
+
+def _scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+    batches = _scalar_batches(path, event_runs)
+    if not batches:
+        return _empty_scalars()
+    run_names = list(dict.fromkeys(run for run, _ in batches))
+    run_codes = {name: code for code, name in enumerate(run_names)}
+    tag_names: dict[str, int] = {}
+    run_code_parts, tag_code_parts = [], []
+    for run, columns in batches:
+        run_code_parts.append(np.full(len(columns), run_codes[run], dtype=np.int32))
+        remap = np.array([tag_names.setdefault(tag, len(tag_names)) for tag in columns.tags],
+                         dtype=np.int32)
+        tag_code_parts.append(remap[columns.tag_index])
+    frame = pd.DataFrame({
+        "run": pd.Categorical.from_codes(np.concatenate(run_code_parts),
+                                         categories=pd.Index(run_names)),
+        "tag": pd.Categorical.from_codes(np.concatenate(tag_code_parts),
+                                         categories=pd.Index(list(tag_names))),
+        "step": np.concatenate([c.step for _, c in batches]).astype(np.int64),
+        "wall_time": np.concatenate([c.wall_time for _, c in batches]),
+        "value": np.concatenate([c.value for _, c in batches]),
+    })
     frame["run"] = frame["run"].astype(str)
     frame["tag"] = frame["tag"].astype(str)
     return frame
+
+
+def _records_frame(record_kind: str, pairs: list[tuple[str, Any]]) -> pd.DataFrame:
+    """One row per record: run, tag, step, wall_time, kind-specific columns, extras."""
+    pairs = sorted(pairs, key=lambda item: item[0])  # by run, stable within a run
+    rows: list[dict[str, Any]] = []
+    for run, record in pairs:
+        row: dict[str, Any] = {"run": run, "tag": record.tag, "step": int(record.step),
+                               "wall_time": float(record.wall_time)}
+        row.update(_record_columns(record_kind, record.array, record.extra))
+        rows.append(row)
+    columns = _BASE + _kind_columns(record_kind)
+    if not rows:
+        frame = pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+        frame["step"] = frame["step"].astype(np.int64)
+        frame["wall_time"] = frame["wall_time"].astype(np.float64)
+        return frame
+    frame = pd.DataFrame(rows)
+    ordered = [c for c in columns if c in frame.columns]
+    ordered += [c for c in frame.columns if c not in ordered]
+    frame = frame[ordered]
+    frame["step"] = frame["step"].astype(np.int64)
+    return frame
+
+
+def _kind_columns(record_kind: str) -> list[str]:
+    return {
+        "histogram": ["min", "max", "num", "sum", "sum_squares", "limits", "counts"],
+        "pr_curve": ["num_thresholds", "thresholds", "tp", "fp", "tn", "fn", "precision",
+                     "recall"],
+        "text": ["text"],
+        "image": ["image", "height", "width", "channels"],
+        "video": ["video", "height", "width", "channels"],
+        "audio": ["audio", "sample_rate"],
+        "graph": ["graph", "format"],
+        "embedding": ["embedding", "metadata"],
+        "mesh": ["mesh", "component"],
+        "tensor": ["tensor"],
+        "stats": ["stats"],
+    }.get(record_kind, [])
+
+
+def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any]
+                    ) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if record_kind == "histogram":
+        out.update({key: extra.get(key, math.nan)
+                    for key in ("min", "max", "num", "sum", "sum_squares")})
+        out["limits"] = np.asarray(array[0], dtype=np.float64)
+        out["counts"] = np.asarray(array[1], dtype=np.float64)
+    elif record_kind == "pr_curve":
+        count = array.shape[1]
+        out["num_thresholds"] = int(extra.get("num_thresholds") or count)
+        out["thresholds"] = np.arange(count, dtype=np.float64) / max(count - 1, 1)
+        for index, name in enumerate(("tp", "fp", "tn", "fn", "precision", "recall")):
+            out[name] = np.asarray(array[index], dtype=np.float64)
+    elif record_kind == "text":
+        out["text"] = np.asarray(array, dtype=np.uint8).tobytes().decode("utf-8", "replace")
+    elif record_kind in ("image", "video"):
+        out[record_kind] = array
+        out["height"], out["width"], out["channels"] = (int(d) for d in array.shape[-3:])
+    elif record_kind == "audio":
+        out["audio"] = array
+        out["sample_rate"] = float(extra.get("sample_rate", math.nan))
+    elif record_kind == "graph":
+        text = np.asarray(array, dtype=np.uint8).tobytes().decode("utf-8", "replace")
+        try:
+            out["graph"] = json.loads(text)
+        except ValueError:
+            out["graph"] = text
+        out["format"] = extra.get("format", "")
+    else:
+        out[_ARRAY_COLUMN.get(record_kind, "array")] = array
+    for key, value in extra.items():
+        if key not in out and key not in _BASE:
+            out[key] = value
+    return out
+
+
+def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+    from nbviz.sources import LogdirSource
+
+    source = LogdirSource(path, kinds=frozenset({"custom_scalars"}), tfevents=False)
+    try:
+        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
+    finally:
+        source.close()
+    for name, run in event_runs.items():
+        records, _ = run.tensors_since(0, frozenset({"custom_scalars"}))
+        pairs.extend((name, record) for record in records)
+    latest: dict[str, Any] = {}
+    for run, record in pairs:  # a later layout replaces an earlier one, as in TensorBoard
+        latest[run] = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
+    rows = [
+        {"run": run, "category": category, "chart": title, "type": spec[0], "tags": list(spec[1])}
+        for run, layout in sorted(latest.items())
+        for category, charts in layout.items()
+        for title, spec in charts.items()
+    ]
+    return pd.DataFrame(rows, columns=["run", "category", "chart", "type", "tags"])
+
+
+def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+    from nbviz.sources import LogdirSource
+
+    source = LogdirSource(path, kinds=frozenset({"hparams"}), tfevents=False)
+    try:
+        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
+    finally:
+        source.close()
+    for name, run in event_runs.items():
+        records, _ = run.tensors_since(0, frozenset({"hparams"}))
+        pairs.extend((name, record) for record in records)
+    pairs.sort(key=lambda item: item[0])
+    hparam_names: list[str] = []
+    metric_names: list[str] = []
+    for _, record in pairs:
+        for name in record.extra.get("hparams", {}):
+            if name not in hparam_names:
+                hparam_names.append(name)
+        for name in record.extra.get("metric_names", []):
+            if name not in metric_names:
+                metric_names.append(name)
+    # Metric values: the record's, else the run's last logged value of that tag.
+    need = {run for run, record in pairs if np.isnan(np.asarray(record.array, float)).any()}
+    last_values = _last_scalar_values(path, event_runs, need) if need else {}
+    rows = []
+    for run, record in pairs:
+        row: dict[str, Any] = {"run": run, "step": int(record.step),
+                               "wall_time": float(record.wall_time)}
+        hparams = record.extra.get("hparams", {})
+        for name in hparam_names:
+            row[name] = hparams.get(name)
+        names = list(record.extra.get("metric_names", []))
+        values = np.asarray(record.array, dtype=np.float64).reshape(-1)
+        for name in metric_names:
+            value = math.nan
+            if name in names and names.index(name) < values.size:
+                value = float(values[names.index(name)])
+            if math.isnan(value):
+                value = last_values.get((run, name), math.nan)
+            column = name if name not in hparam_names else f"{name} (metric)"
+            row[column] = value
+        rows.append(row)
+    metric_columns = [n if n not in hparam_names else f"{n} (metric)" for n in metric_names]
+    frame = pd.DataFrame(rows, columns=["run", "step", "wall_time", *hparam_names,
+                                        *metric_columns])
+    frame["step"] = frame["step"].astype(np.int64)
+    frame.attrs["hparams"] = hparam_names
+    frame.attrs["metrics"] = metric_columns
+    return frame
+
+
+def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str]
+                        ) -> dict[tuple[str, str], float]:
+    wanted = set(runs)
+    out: dict[tuple[str, str], float] = {}
+    for run, columns in _scalar_batches(path, event_runs):
+        if run not in wanted or not len(columns):
+            continue
+        # last value per tag, vectorised: the last occurrence of each tag index
+        reversed_index = columns.tag_index[::-1]
+        tags, first_in_reversed = np.unique(reversed_index, return_index=True)
+        positions = len(columns) - 1 - first_in_reversed
+        for tag_index, position in zip(tags.tolist(), positions.tolist(), strict=True):
+            out[(run, columns.tags[tag_index])] = float(columns.value[position])
+    return out

@@ -1,0 +1,161 @@
+/**
+ * Fixed-stride float64 rows of the Histograms and Distributions panels
+ * (docs/wire.md): for each SeriesInfo in order, `count` rows of `stride`
+ * little-endian float64 values, no padding. Snapshots replace everything,
+ * appends add rows; both only apply when their seq is greater than the held one.
+ */
+import type { BufferLike } from "../lib/wire";
+
+export interface HistSeriesInfo {
+  id: number;
+  run: string;
+  tag: string;
+  source: string;
+  layer: string;
+  param: string;
+  group: string;
+  color: number;
+  count: number;
+}
+
+export interface HistSeries {
+  info: HistSeriesInfo;
+  /** rows × stride values, row-major; `length` rows are valid. */
+  data: Float64Array;
+  length: number;
+}
+
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function view(buf: BufferLike): { buffer: ArrayBuffer; offset: number; length: number } {
+  if (buf instanceof ArrayBuffer) return { buffer: buf, offset: 0, length: buf.byteLength };
+  if (ArrayBuffer.isView(buf)) return { buffer: buf.buffer as ArrayBuffer, offset: buf.byteOffset, length: buf.byteLength };
+  throw new TypeError("expected a DataView, ArrayBuffer or typed array");
+}
+
+/** Decode `series` rows from `buf` (copies). Throws when the buffer is too short. */
+export function decodeRows(
+  buf: BufferLike | null | undefined,
+  series: readonly HistSeriesInfo[],
+  stride: number,
+): Float64Array[] {
+  if (!(stride > 0)) throw new Error(`bad stride ${stride}`);
+  let need = 0;
+  for (const s of series) need += Math.max(0, s.count | 0) * stride * 8;
+  if (buf == null) {
+    if (need === 0) return series.map(() => new Float64Array(0));
+    throw new Error(`missing buffer (need ${need} bytes)`);
+  }
+  const { buffer, offset, length } = view(buf);
+  if (length < need) throw new Error(`buffer too short: ${length} bytes, rows need ${need}`);
+  const out: Float64Array[] = [];
+  let at = 0;
+  const dv = LITTLE && offset % 8 === 0 ? null : new DataView(buffer, offset, length);
+  for (const s of series) {
+    const n = Math.max(0, s.count | 0) * stride;
+    let col: Float64Array;
+    if (dv === null) {
+      col = new Float64Array(buffer.slice(offset + at, offset + at + n * 8));
+    } else {
+      col = new Float64Array(n);
+      for (let i = 0; i < n; i++) col[i] = dv.getFloat64(at + i * 8, true);
+    }
+    at += n * 8;
+    out.push(col);
+  }
+  return out;
+}
+
+export class RowData {
+  seq = -Infinity;
+  stride = 0;
+  readonly series = new Map<number, HistSeries>();
+  readonly order: number[] = [];
+
+  applySnapshot(seq: number, stride: number, infos: readonly HistSeriesInfo[], buf: BufferLike | null | undefined): boolean {
+    if (!(seq > this.seq)) return false;
+    const rows = decodeRows(buf, infos, stride);
+    this.series.clear();
+    this.order.length = 0;
+    this.stride = stride;
+    infos.forEach((info, i) => {
+      const data = rows[i]!;
+      this.series.set(info.id, { info: { ...info }, data, length: data.length / stride });
+      this.order.push(info.id);
+    });
+    this.seq = seq;
+    return true;
+  }
+
+  applyAppend(seq: number, infos: readonly HistSeriesInfo[], buf: BufferLike | null | undefined): boolean {
+    if (!(seq > this.seq) || !(this.stride > 0)) return false;
+    const rows = decodeRows(buf, infos, this.stride);
+    infos.forEach((info, i) => {
+      const fresh = rows[i]!;
+      const s = this.series.get(info.id);
+      if (!s) {
+        this.series.set(info.id, { info: { ...info }, data: fresh, length: fresh.length / this.stride });
+        this.order.push(info.id);
+        return;
+      }
+      const need = (s.length + info.count) * this.stride;
+      if (s.data.length < need) {
+        const grown = new Float64Array(Math.max(need, s.data.length * 2));
+        grown.set(s.data.subarray(0, s.length * this.stride));
+        s.data = grown;
+      }
+      s.data.set(fresh, s.length * this.stride);
+      s.length += info.count;
+      s.info = { ...info, count: s.length };
+    });
+    this.seq = seq;
+    return true;
+  }
+
+  list(): HistSeries[] {
+    const out: HistSeries[] = [];
+    for (const id of this.order) {
+      const s = this.series.get(id);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  totalRows(): number {
+    let n = 0;
+    for (const s of this.series.values()) n += s.length;
+    return n;
+  }
+
+  /** Row `i` of series `s` as a subarray view. */
+  static row(s: HistSeries, stride: number, i: number): Float64Array {
+    return s.data.subarray(i * stride, (i + 1) * stride);
+  }
+}
+
+/** Indices of at most `max` rows of `n`, evenly spaced, always the first and the last. */
+export function sampleIndices(n: number, max: number): number[] {
+  if (n <= 0) return [];
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  let last = -1;
+  for (let k = 0; k < max; k++) {
+    const i = Math.round((k * (n - 1)) / (max - 1));
+    if (i !== last) out.push(i);
+    last = i;
+  }
+  return out;
+}
+
+/** Case-insensitive regex filter; an invalid regex is a plain substring. */
+export function tagMatcher(filter: string): (tag: string) => boolean {
+  const f = filter.trim();
+  if (!f) return () => true;
+  try {
+    const re = new RegExp(f, "i");
+    return (t) => re.test(t);
+  } catch {
+    const low = f.toLowerCase();
+    return (t) => t.toLowerCase().includes(low);
+  }
+}

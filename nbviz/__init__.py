@@ -17,12 +17,14 @@ from nbviz.store.read import read
 __version__ = "0.1.0"
 
 __all__ = [
+    "Dashboard",
     "Distributions",
     "Health",
     "Histograms",
     "PRCurves",
     "Run",
     "Scalars",
+    "SummaryWriter",
     "__version__",
     "current_run",
     "finish",
@@ -36,6 +38,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from nbviz.hooks.torch import watch
+    from nbviz.record.writer import SummaryWriter
+    from nbviz.widgets.dashboard import Dashboard
     from nbviz.widgets.histograms import Distributions, Health, Histograms
     from nbviz.widgets.pr import PRCurves
     from nbviz.widgets.scalars import Scalars
@@ -59,4 +63,12 @@ def __getattr__(name: str) -> Any:
         from nbviz.widgets import histograms
 
         return getattr(histograms, name)
+    if name == "SummaryWriter":
+        from nbviz.record.writer import SummaryWriter
+
+        return SummaryWriter
+    if name == "Dashboard":
+        from nbviz.widgets.dashboard import Dashboard
+
+        return Dashboard
     raise AttributeError(f"module 'nbviz' has no attribute {name!r}")

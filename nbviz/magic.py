@@ -7,12 +7,18 @@ from typing import Any
 
 __all__ = ["load_ipython_extension", "nbviz_magic", "unload_ipython_extension"]
 
-USAGE = "usage: %nbviz LOGDIR   (e.g. %nbviz runs) — shows the runs in LOGDIR, live"
+USAGE = ("usage: %nbviz LOGDIR   (e.g. %nbviz runs) — a dashboard of the runs in LOGDIR "
+         "(nbviz and TensorBoard), live")
 
 
 def nbviz_magic(line: str) -> Any:
-    """``%nbviz LOGDIR``: a live panel over every run in LOGDIR (no server, no port)."""
-    from nbviz.widgets.scalars import Scalars
+    """``%nbviz LOGDIR``: a live Dashboard over every run in LOGDIR — nbviz runs and
+    TensorBoard event files side by side (no server, no port). A LOGDIR that does not
+    exist yet is waited for.
+
+    >>> %nbviz runs  # doctest: +SKIP
+    """
+    from nbviz.widgets.dashboard import Dashboard
 
     try:
         words = shlex.split(line)
@@ -20,7 +26,7 @@ def nbviz_magic(line: str) -> Any:
         raise ValueError(f"%nbviz: could not parse {line!r}: {error}. {USAGE}") from None
     if len(words) != 1:
         raise ValueError(f"%nbviz: expected one LOGDIR, got {len(words)} argument(s). {USAGE}")
-    return Scalars(words[0])
+    return Dashboard(words[0])
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -1,0 +1,33 @@
+/**
+ * nbviz Dashboard — anywidget front end (see docs/wire.md, "Dashboard"):
+ * tabs of child panels, one shared run selector, notes about skipped data.
+ */
+import type { Render } from "@anywidget/types";
+import panelCss from "./dashboard/dashboard.css";
+import type { DashboardModel } from "./dashboard/state";
+import { DashboardView } from "./dashboard/view";
+
+export type { DashboardModel } from "./dashboard/state";
+
+const STYLE_ID = "nbviz-dashboard-style";
+
+function injectStyle(): void {
+  if (typeof document === "undefined" || document.getElementById(STYLE_ID)) return;
+  const style = document.createElement("style");
+  style.id = STYLE_ID;
+  style.textContent = panelCss;
+  document.head.appendChild(style);
+}
+
+const render: Render<DashboardModel> = ({ model, el, host, signal }) => {
+  injectStyle();
+  const controller = new AbortController();
+  signal.addEventListener("abort", () => controller.abort());
+  const view = new DashboardView(model, el, host, controller.signal);
+  return () => {
+    controller.abort();
+    view.destroy();
+  };
+};
+
+export default { render };

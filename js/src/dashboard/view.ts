@@ -1,0 +1,389 @@
+/**
+ * One view of a Dashboard model: tab bar, shared run selector, notes, and one
+ * pane per tab. A tab's panel is rendered the first time the tab is shown
+ * (anywidget `host.getWidget(ref).render`), and stays alive afterwards.
+ *
+ * The run selection lives in the dashboard's `hidden_runs` and is pushed to
+ * every child panel model that has a `hidden_runs` trait (client side, no
+ * kernel round trip); a change made in a child (e.g. its legend) flows back.
+ */
+import type { AnyModel, Host } from "@anywidget/types";
+import { paletteColor } from "../lib/colors";
+import { onThemeChange, readTheme, type Theme } from "../lib/theme";
+import {
+  filterRuns,
+  runColors,
+  sameList,
+  setRuns,
+  sourceBadge,
+  toggleRun,
+  type DashboardModel,
+  type DashboardTab,
+} from "./state";
+
+type ChildModel = AnyModel<Record<string, unknown>>;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const FILTER_MIN_RUNS = 8;
+const TRAITS = ["tabs", "runs", "hidden_runs", "selected_tab", "problems", "unavailable", "status", "title"] as const;
+
+export class DashboardView {
+  readonly root: HTMLDivElement;
+  private readonly model: AnyModel<DashboardModel>;
+  private readonly host: Host;
+  private readonly signal: AbortSignal;
+  private readonly titleEl: HTMLDivElement;
+  private readonly tabBar: HTMLDivElement;
+  private readonly runsEl: HTMLDivElement;
+  private readonly countEl: HTMLSpanElement;
+  private readonly filterInput: HTMLInputElement;
+  private readonly chipsEl: HTMLDivElement;
+  private readonly notesEl: HTMLDivElement;
+  private readonly statusEl: HTMLDivElement;
+  private readonly body: HTMLDivElement;
+  private readonly panes = new Map<string, HTMLDivElement>();
+  private readonly rendered = new Set<string>();
+  private readonly children = new Map<string, Promise<ChildModel | null>>();
+  private readonly childColors = new Map<string, number>();
+  private readonly cleanups: (() => void)[] = [];
+  private theme: Theme;
+  private filter = "";
+
+  constructor(model: AnyModel<DashboardModel>, host: HTMLElement, widgetHost: Host, signal: AbortSignal) {
+    this.model = model;
+    this.host = widgetHost;
+    this.signal = signal;
+    this.root = el("div", "nbviz-dashboard");
+    this.titleEl = el("div", "nbviz-dash-title");
+    this.tabBar = el("div", "nbviz-dash-tabs");
+    this.tabBar.setAttribute("role", "tablist");
+    this.runsEl = el("div", "nbviz-dash-runs");
+    const head = el("div", "nbviz-dash-runs-head");
+    head.append(el("span", "nbviz-dash-label", "Runs"));
+    this.countEl = el("span", "nbviz-dash-count");
+    this.filterInput = el("input", "nbviz-dash-filter");
+    this.filterInput.type = "search";
+    this.filterInput.placeholder = "filter runs (regex)";
+    this.filterInput.setAttribute("aria-label", "Filter runs");
+    const all = el("button", "nbviz-dash-button", "all");
+    all.type = "button";
+    all.title = "Show every (filtered) run";
+    const none = el("button", "nbviz-dash-button", "none");
+    none.type = "button";
+    none.title = "Hide every (filtered) run";
+    head.append(this.countEl, this.filterInput, all, none);
+    this.chipsEl = el("div", "nbviz-dash-chips");
+    this.runsEl.append(head, this.chipsEl);
+    this.notesEl = el("div", "nbviz-dash-notes");
+    this.statusEl = el("div", "nbviz-dash-status");
+    this.body = el("div", "nbviz-dash-body");
+    this.root.append(this.titleEl, this.tabBar, this.runsEl, this.notesEl, this.statusEl, this.body);
+    host.appendChild(this.root);
+
+    this.theme = readTheme(host);
+    this.applyTheme();
+    this.cleanups.push(
+      onThemeChange(() => {
+        this.theme = readTheme(this.root);
+        this.applyTheme();
+        this.renderRuns();
+      }),
+    );
+    const onFilter = () => {
+      this.filter = this.filterInput.value;
+      this.renderRuns();
+    };
+    this.filterInput.addEventListener("input", onFilter);
+    all.addEventListener("click", () => this.setVisible(this.filteredRuns(), true));
+    none.addEventListener("click", () => this.setVisible(this.filteredRuns(), false));
+
+    for (const name of TRAITS) {
+      const cb = () => this.update(name);
+      model.on(`change:${name}`, cb);
+      this.cleanups.push(() => model.off(`change:${name}`, cb));
+    }
+    this.renderAll();
+  }
+
+  destroy(): void {
+    for (const c of this.cleanups.splice(0)) c();
+    this.root.remove();
+  }
+
+  // ------------------------------------------------------------------ model in
+
+  private update(name: (typeof TRAITS)[number]): void {
+    if (name === "tabs") {
+      this.renderTabs();
+      this.syncChildren();
+    } else if (name === "selected_tab") {
+      this.showSelected();
+    } else if (name === "runs" || name === "hidden_runs") {
+      this.renderRuns();
+      if (name === "hidden_runs") this.pushHidden();
+    } else {
+      this.renderNotes();
+    }
+  }
+
+  private renderAll(): void {
+    this.renderTabs();
+    this.renderRuns();
+    this.renderNotes();
+    this.syncChildren();
+  }
+
+  private applyTheme(): void {
+    const t = this.theme;
+    const s = this.root.style;
+    s.setProperty("--nbviz-bg", t.background);
+    s.setProperty("--nbviz-surface", t.surface);
+    s.setProperty("--nbviz-fg", t.foreground);
+    s.setProperty("--nbviz-muted", t.muted);
+    s.setProperty("--nbviz-faint", t.faint);
+    s.setProperty("--nbviz-border", t.border);
+    s.setProperty("--nbviz-grid", t.grid);
+    s.setProperty("--nbviz-font", t.fontFamily);
+    this.root.classList.toggle("nbviz-dark", t.dark);
+  }
+
+  // ------------------------------------------------------------------ tabs
+
+  private tabs(): DashboardTab[] {
+    return this.model.get("tabs") ?? [];
+  }
+
+  private selectedName(): string {
+    const tabs = this.tabs();
+    const want = this.model.get("selected_tab");
+    return tabs.some((t) => t.name === want) ? want : (tabs[0]?.name ?? "");
+  }
+
+  private renderTabs(): void {
+    const tabs = this.tabs();
+    this.tabBar.replaceChildren();
+    for (const tab of tabs) {
+      const button = el("button", "nbviz-dash-tab", tab.label);
+      button.type = "button";
+      button.setAttribute("role", "tab");
+      button.dataset.tab = tab.name;
+      button.addEventListener("click", () => {
+        this.model.set("selected_tab", tab.name);
+        this.model.save_changes();
+        this.showSelected();
+      });
+      button.addEventListener("keydown", (event) => this.onTabKey(event, tab.name));
+      this.tabBar.appendChild(button);
+      if (!this.panes.has(tab.name)) {
+        const pane = el("div", "nbviz-dash-pane");
+        pane.setAttribute("role", "tabpanel");
+        pane.dataset.tab = tab.name;
+        pane.hidden = true;
+        this.panes.set(tab.name, pane);
+        this.body.appendChild(pane);
+      }
+    }
+    this.tabBar.hidden = tabs.length === 0;
+    this.showSelected();
+  }
+
+  private onTabKey(event: KeyboardEvent, name: string): void {
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    const tabs = this.tabs();
+    const index = tabs.findIndex((t) => t.name === name);
+    const next = tabs[(index + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    if (!next) return;
+    event.preventDefault();
+    this.model.set("selected_tab", next.name);
+    this.model.save_changes();
+    this.showSelected();
+    (this.tabBar.querySelector(`[data-tab="${CSS.escape(next.name)}"]`) as HTMLElement | null)?.focus();
+  }
+
+  private showSelected(): void {
+    const selected = this.selectedName();
+    for (const button of Array.from(this.tabBar.children) as HTMLElement[]) {
+      const on = button.dataset.tab === selected;
+      button.setAttribute("aria-selected", on ? "true" : "false");
+      button.tabIndex = on ? 0 : -1;
+    }
+    for (const [name, pane] of this.panes) pane.hidden = name !== selected;
+    const tab = this.tabs().find((t) => t.name === selected);
+    if (tab) void this.renderPane(tab);
+  }
+
+  private async renderPane(tab: DashboardTab): Promise<void> {
+    if (this.rendered.has(tab.name)) return;
+    const pane = this.panes.get(tab.name);
+    if (!pane) return;
+    this.rendered.add(tab.name);
+    try {
+      const widget = await this.host.getWidget(tab.ref);
+      await widget.render({ el: pane, signal: this.signal });
+    } catch (error) {
+      this.rendered.delete(tab.name);
+      const message = el("div", "nbviz-dash-error", `Could not show the ${tab.label} panel: ${String(error)}`);
+      pane.replaceChildren(message);
+      console.error("nbviz dashboard:", error);
+    }
+  }
+
+  // ------------------------------------------------------------------ runs
+
+  private runNames(): string[] {
+    return (this.model.get("runs") ?? []).map((r) => r.name);
+  }
+
+  private filteredRuns(): string[] {
+    return filterRuns(this.runNames(), this.filter);
+  }
+
+  private setVisible(runs: string[], visible: boolean): void {
+    const hidden = setRuns(this.model.get("hidden_runs") ?? [], runs, visible);
+    this.setHidden(hidden);
+  }
+
+  private setHidden(hidden: string[]): void {
+    if (sameList(hidden, this.model.get("hidden_runs") ?? [])) return;
+    this.model.set("hidden_runs", hidden);
+    this.model.save_changes();
+    this.renderRuns();
+    this.pushHidden();
+  }
+
+  private renderRuns(): void {
+    const runs = this.model.get("runs") ?? [];
+    const hidden = new Set(this.model.get("hidden_runs") ?? []);
+    this.runsEl.hidden = runs.length === 0;
+    this.filterInput.hidden = runs.length < FILTER_MIN_RUNS;
+    const shown = new Set(this.filteredRuns());
+    const colors = runColors(
+      runs.map((r) => r.name),
+      this.childColors,
+    );
+    const visible = runs.filter((r) => !hidden.has(r.name)).length;
+    this.countEl.textContent = `${visible}/${runs.length} shown`;
+    this.chipsEl.replaceChildren();
+    for (const run of runs) {
+      if (!shown.has(run.name)) continue;
+      const chip = el("label", "nbviz-dash-chip");
+      const off = hidden.has(run.name);
+      chip.classList.toggle("nbviz-off", off);
+      chip.title = `${run.name} — ${run.source}; data: ${run.kinds.join(", ") || "none yet"}`;
+      const box = el("input");
+      box.type = "checkbox";
+      box.checked = !off;
+      box.addEventListener("change", () => {
+        this.setHidden(toggleRun(this.model.get("hidden_runs") ?? [], run.name, box.checked));
+      });
+      const swatch = el("span", "nbviz-dash-swatch");
+      swatch.style.background = paletteColor(colors.get(run.name) ?? 0);
+      chip.append(box, swatch, el("span", "nbviz-dash-run", run.name));
+      const badge = sourceBadge(run.source);
+      if (badge) chip.appendChild(el("span", "nbviz-dash-badge", badge));
+      chip.dataset.run = run.name;
+      this.chipsEl.appendChild(chip);
+    }
+  }
+
+  // ------------------------------------------------------------------ notes
+
+  private renderNotes(): void {
+    const title = this.model.get("title") ?? "";
+    this.titleEl.textContent = title;
+    this.titleEl.hidden = !title;
+    const status = this.model.get("status") ?? "";
+    this.statusEl.textContent = status;
+    this.statusEl.hidden = !status;
+    this.notesEl.replaceChildren();
+    for (const item of this.model.get("unavailable") ?? []) {
+      this.notesEl.appendChild(el("div", "nbviz-dash-unavailable", `${item.label}: ${item.reason}`));
+    }
+    const problems = this.model.get("problems") ?? [];
+    if (problems.length) {
+      const details = el("details", "nbviz-dash-problems");
+      details.appendChild(
+        el("summary", undefined, `${problems.length} note(s) while reading: some data was skipped or repaired`),
+      );
+      const list = el("ul");
+      for (const p of problems) list.appendChild(el("li", undefined, p));
+      details.appendChild(list);
+      this.notesEl.appendChild(details);
+    }
+    this.notesEl.hidden = this.notesEl.childElementCount === 0;
+  }
+
+  // ------------------------------------------------------------------ children
+
+  private child(tab: DashboardTab): Promise<ChildModel | null> {
+    let promise = this.children.get(tab.ref);
+    if (!promise) {
+      promise = this.host
+        .getModel<Record<string, unknown>>(tab.ref)
+        .then((m) => {
+          this.watchChild(m);
+          return m;
+        })
+        .catch((error: unknown) => {
+          console.error("nbviz dashboard: child model", error);
+          return null;
+        });
+      this.children.set(tab.ref, promise);
+    }
+    return promise;
+  }
+
+  private watchChild(child: ChildModel): void {
+    if (child.get("hidden_runs") !== undefined) {
+      const onHidden = () => {
+        const theirs = (child.get("hidden_runs") as string[] | undefined) ?? [];
+        const sorted = [...theirs].sort();
+        if (!sameList(sorted, this.model.get("hidden_runs") ?? [])) this.setHidden(sorted);
+      };
+      child.on("change:hidden_runs", onHidden);
+      this.cleanups.push(() => child.off("change:hidden_runs", onHidden));
+    }
+    if (Array.isArray(child.get("series"))) {
+      const onSeries = () => {
+        const series = (child.get("series") as { run?: unknown; color?: unknown }[] | undefined) ?? [];
+        let changed = false;
+        for (const s of series) {
+          if (typeof s.run === "string" && typeof s.color === "number" && !this.childColors.has(s.run)) {
+            this.childColors.set(s.run, s.color);
+            changed = true;
+          }
+        }
+        if (changed) this.renderRuns();
+      };
+      // Only the first panel's colours (Scalars comes first) define the swatches.
+      if (this.childColors.size === 0) {
+        child.on("change:series", onSeries);
+        this.cleanups.push(() => child.off("change:series", onSeries));
+        onSeries();
+      }
+    }
+  }
+
+  private syncChildren(): void {
+    for (const tab of this.tabs()) void this.child(tab).then(() => this.pushHidden());
+  }
+
+  private pushHidden(): void {
+    const hidden = this.model.get("hidden_runs") ?? [];
+    for (const tab of this.tabs()) {
+      void this.child(tab).then((child) => {
+        if (!child || child.get("hidden_runs") === undefined) return;
+        const theirs = [...((child.get("hidden_runs") as string[] | undefined) ?? [])].sort();
+        if (sameList(theirs, hidden)) return;
+        child.set("hidden_runs", [...hidden]);
+        child.save_changes();
+      });
+    }
+  }
+}

@@ -1,0 +1,394 @@
+"""The Dashboard: every panel that has data, as tabs, over a logdir or a list of runs.
+
+Wire contract: docs/wire.md ("Dashboard"). Python ``Dashboard`` ↔ ``js/src/dashboard.ts``.
+
+Panels plug in through a small registry (:data:`PANELS`, :func:`register_panel`):
+a panel is a class (or factory) taking the dashboard's target (a logdir, a Run,
+or a list of them) plus the record kinds it shows. The dashboard watches which
+kinds the runs hold (nbviz stores and TensorBoard event files alike, again every
+``rescan_interval`` seconds) and creates a panel the first time one of its kinds
+appears, so tabs appear live as training starts logging histograms, PR curves …
+
+One run selector is shared by all panels: the page sets ``hidden_runs`` on every
+child panel that has that trait (Scalars, PR curves …), without a kernel round trip.
+
+>>> nbviz.Dashboard("runs")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from nbviz._validate import describe
+from nbviz.record.run import Run, live_run_dirs
+from nbviz.store.discover import find_runs, run_name
+from nbviz.store.sqlite import DB_FILENAME
+from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
+from nbviz.widgets import _display, _ticker
+from nbviz.widgets._bundle import bundle_path
+
+__all__ = ["PANELS", "Dashboard", "PanelSpec", "register_panel"]
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One dashboard tab: ``factory(target)`` builds the panel once a run holds one of
+    ``kinds``. ``factory`` is a callable, or the name of an attribute of the ``nbviz``
+    package (resolved lazily, so a panel whose module is missing is simply skipped).
+
+    >>> PanelSpec("scalars", "Scalars", frozenset({"scalar"}), "Scalars", 0).label
+    'Scalars'
+    """
+
+    name: str
+    label: str
+    kinds: frozenset[str]
+    factory: str | Callable[[Any], Any]
+    order: int = 100
+
+    def resolve(self) -> Callable[[Any], Any] | None:
+        """The panel class / factory, or None when it is not available in this install."""
+        if callable(self.factory):
+            return self.factory
+        try:
+            package = importlib.import_module("nbviz")
+            found = getattr(package, self.factory)
+        except (ImportError, AttributeError):
+            return None
+        return found if callable(found) else None
+
+
+PANELS: list[PanelSpec] = [
+    PanelSpec("scalars", "Scalars", frozenset({"scalar"}), "Scalars", 0),
+    PanelSpec("histograms", "Histograms", frozenset({"histogram"}), "Histograms", 10),
+    PanelSpec("distributions", "Distributions", frozenset({"histogram"}), "Distributions", 20),
+    PanelSpec("pr_curves", "PR curves", frozenset({"pr_curve"}), "PRCurves", 30),
+    PanelSpec("projector", "Projector", frozenset({"embedding"}), "Projector", 40),
+    PanelSpec("health", "Health", frozenset({"stats"}), "Health", 50),
+]
+
+
+def register_panel(name: str, label: str, kinds: Iterable[str],
+                   factory: str | Callable[[Any], Any], *, order: int = 100) -> PanelSpec:
+    """Add (or replace) a dashboard tab: one line per panel.
+
+    >>> register_panel("images", "Images", {"image"}, "Images", order=60)  # doctest: +SKIP
+    """
+    where = "register_panel()"
+    for value, argument in ((name, "name"), (label, "label")):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{where}: '{argument}' must be a non-empty string, got "
+                             f"{describe(value)}.")
+    if isinstance(kinds, str):
+        raise TypeError(f"{where}: 'kinds' must be a collection of record kinds such as "
+                        f"{{'histogram'}}, got the string {kinds!r}.")
+    kind_set = frozenset(kinds)
+    if not kind_set or not all(isinstance(k, str) for k in kind_set):
+        raise ValueError(f"{where}: 'kinds' must hold at least one record kind (string), got "
+                         f"{describe(kinds)}.")
+    if not (callable(factory) or isinstance(factory, str)):
+        raise TypeError(f"{where}: 'factory' must be a callable or the name of an nbviz "
+                        f"attribute, got {describe(factory)}.")
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TypeError(f"{where}: 'order' must be an int, got {describe(order)}.")
+    spec = PanelSpec(name, label, kind_set, factory, order)
+    PANELS[:] = [p for p in PANELS if p.name != name] + [spec]
+    PANELS.sort(key=lambda p: p.order)
+    return spec
+
+
+def _store_kinds(run_dir: Path) -> set[str]:
+    """Record kinds in an nbviz store ("scalar" included when it has scalar rows)."""
+    path = run_dir / DB_FILENAME
+    if not path.exists():
+        return set()
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return set()
+    try:
+        rows = connection.execute("SELECT DISTINCT kind FROM tags").fetchall()
+    except sqlite3.Error:
+        return set()
+    finally:
+        connection.close()
+    return {str(kind) for (kind,) in rows}
+
+
+@dataclass
+class _RunInfo:
+    name: str
+    directory: Path
+    source: str  # "nbviz" or "tensorboard"
+    kinds: set[str]
+
+
+class _Catalog:
+    """Which runs exist under the dashboard's targets and which record kinds they hold."""
+
+    def __init__(self, targets: list[Any]) -> None:
+        self.targets = targets
+        self.runs: dict[str, _RunInfo] = {}
+        self._event_runs: dict[str, EventRun] = {}  # strong refs: shared with panel tails
+        self.missing: list[str] = []
+
+    def _entries(self) -> list[tuple[str, Path, str]]:
+        entries: list[tuple[str, Path, str]] = []
+        self.missing = []
+        for target in self.targets:
+            if isinstance(target, Run):
+                entries.append((target.name, target.dir, "nbviz"))
+                continue
+            logdir = Path(target)
+            if not logdir.exists():
+                self.missing.append(str(logdir))
+                continue
+            root = os.path.realpath(logdir)
+            for run_dir in live_run_dirs():
+                if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:
+                    entries.append((run_name(Path(root), run_dir), run_dir, "nbviz"))
+            entries.extend((name, d, "nbviz") for name, d in find_runs(logdir).items())
+            entries.extend((name, d, "tensorboard")
+                           for name, d in find_event_runs(logdir).items())
+        return entries
+
+    def refresh(self) -> bool:
+        """Rescan; True when runs or their kinds changed."""
+        before = {name: (info.source, frozenset(info.kinds)) for name, info in self.runs.items()}
+        for name, directory, source in self._entries():
+            info = self.runs.get(name)
+            if info is None:
+                info = self.runs[name] = _RunInfo(name, directory, source, set())
+            elif info.source != source and source not in info.source:
+                info.source = "nbviz+tensorboard"
+            if source == "nbviz":
+                info.kinds |= _store_kinds(directory)
+            else:
+                key = os.path.realpath(directory)
+                event_run = self._event_runs.get(key)
+                if event_run is None:
+                    event_run = self._event_runs[key] = shared_event_run(directory)
+                event_run.refresh(min_interval=0.5)
+                info.kinds |= event_run.kinds()
+        after = {name: (info.source, frozenset(info.kinds)) for name, info in self.runs.items()}
+        return after != before
+
+    def kinds(self) -> set[str]:
+        return {kind for info in self.runs.values() for kind in info.kinds}
+
+    def problems(self) -> list[str]:
+        return [str(p) for run in self._event_runs.values() for p in list(run.problems)]
+
+
+def _targets(target: Any) -> list[Any]:
+    items = list(target) if isinstance(target, (list, tuple)) else [target]
+    if not items:
+        raise ValueError("Dashboard(): expected a logdir, a Run or a list of them, got an "
+                         "empty list.")
+    for item in items:
+        if not isinstance(item, (str, os.PathLike, Run)):
+            raise TypeError(f"Dashboard(): expected a logdir path, an nbviz Run or a list of "
+                            f"them, got {describe(item)}.")
+    return items
+
+
+class Dashboard(anywidget.AnyWidget):
+    """Every panel that has data, as tabs, with one run selector; follows the logdir live.
+
+    >>> nbviz.Dashboard("runs")               # doctest: +SKIP
+    >>> nbviz.Dashboard([run, "old_runs"])    # doctest: +SKIP
+
+    A logdir that does not exist yet is waited for (the dashboard says so).
+    """
+
+    tabs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    runs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    selected_tab = traitlets.Unicode("").tag(sync=True)
+    problems = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    unavailable = traitlets.List(traitlets.Dict()).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, target: Any, *, title: str = "", rescan_interval: float = 2.0,
+                 panels: Iterable[PanelSpec] | None = None) -> None:
+        self._targets = _targets(target)
+        if not isinstance(title, str):
+            raise TypeError(f"Dashboard(): 'title' must be a string, got {describe(title)}.")
+        if isinstance(rescan_interval, bool) or not isinstance(rescan_interval, (int, float)) \
+                or not 0.1 <= rescan_interval <= 3600:
+            raise ValueError(f"Dashboard(): 'rescan_interval' must be between 0.1 and 3600 "
+                             f"seconds, got {describe(rescan_interval)}.")
+        specs = list(PANELS if panels is None else panels)
+        if not all(isinstance(spec, PanelSpec) for spec in specs):
+            raise TypeError("Dashboard(): 'panels' must be PanelSpec objects (see "
+                            "nbviz.widgets.dashboard.register_panel).")
+        self._specs = sorted(specs, key=lambda spec: spec.order)
+        self._esm = bundle_path("dashboard").read_text(encoding="utf-8")
+        super().__init__(title=title)
+        self.rescan_interval = float(rescan_interval)
+        self._lock = threading.RLock()
+        self._catalog = _Catalog(self._targets)
+        self._panels: dict[str, Any] = {}  # spec name -> widget
+        self._failed: dict[str, str] = {}
+        self._last_scan = -1e9
+        self._version = 0
+        self._picture_version = -1
+        with self._lock:
+            self._rescan(force=True)
+        _ticker.register(self)
+
+    @property
+    def target(self) -> Any:
+        """What the dashboard follows (as given: one target or a list)."""
+        return self._targets[0] if len(self._targets) == 1 else list(self._targets)
+
+    @property
+    def panels(self) -> dict[str, Any]:
+        """The panels created so far, by tab name (e.g. ``dashboard.panels["scalars"]``)."""
+        with self._lock:
+            return dict(self._panels)
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._rescan(force=False)
+
+    def _rescan(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_scan < self.rescan_interval:
+            return
+        self._last_scan = now
+        changed = self._catalog.refresh()
+        kinds = self._catalog.kinds()
+        for spec in self._specs:
+            if spec.name in self._panels or spec.name in self._failed or not spec.kinds & kinds:
+                continue
+            factory = spec.resolve()
+            if factory is None:
+                self._failed[spec.name] = (f"the {spec.label} panel is not available in this "
+                                           "nbviz install")
+                changed = True
+                continue
+            try:
+                panel = factory(self.target)
+            except Exception as error:  # a panel must not take the dashboard down
+                self._failed[spec.name] = f"{type(error).__name__}: {error}"
+                changed = True
+                continue
+            if self.hidden_runs and panel.has_trait("hidden_runs"):
+                panel.hidden_runs = list(self.hidden_runs)
+            self._panels[spec.name] = panel
+            changed = True
+        problems = self._catalog.problems()
+        if changed or force or problems != list(self.problems):
+            self._publish(problems)
+
+    def _publish(self, problems: list[str]) -> None:
+        infos = sorted(self._catalog.runs.values(), key=lambda info: info.name)
+        tabs: list[dict[str, Any]] = [
+            {"name": spec.name, "label": spec.label, "kinds": sorted(spec.kinds),
+             "ref": f"anywidget:{self._panels[spec.name].model_id}"}
+            for spec in self._specs if spec.name in self._panels
+        ]
+        runs = [{"name": info.name, "source": info.source, "kinds": sorted(info.kinds)}
+                for info in infos]
+        unavailable = [{"name": spec.name, "label": spec.label, "reason": self._failed[spec.name]}
+                       for spec in self._specs if spec.name in self._failed]
+        missing = self._catalog.missing
+        if missing and not infos:
+            status = (f"{', '.join(repr(m) for m in missing)} does not exist yet: waiting for "
+                      "runs to be written there.")
+        elif not infos:
+            status = "no runs yet: waiting for data."
+        elif not tabs:
+            status = f"{len(infos)} run(s), no data yet: waiting."
+        else:
+            status = ""
+        with self.hold_sync():
+            self.tabs = tabs
+            self.runs = runs
+            self.unavailable = unavailable
+            self.problems = problems[:200]
+            self.status = status
+            if not self.selected_tab and tabs:
+                self.selected_tab = str(tabs[0]["name"])
+        self._version += 1
+
+    # -- lifecycle and pictures ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop following the logdir and close every panel."""
+        _ticker.unregister(self)
+        with self._lock:
+            panels = list(self._panels.values())
+            self._panels.clear()
+        for panel in panels:
+            panel.close()
+        super().close()
+
+    def summary(self) -> str:
+        """One-line text summary: runs and tabs."""
+        with self._lock:
+            runs = sorted(self._catalog.runs)
+            tabs = [spec.label for spec in self._specs if spec.name in self._panels]
+        shown = ", ".join(runs[:5]) + (" …" if len(runs) > 5 else "")
+        where = ", ".join(str(t.name if isinstance(t, Run) else t) for t in self._targets)
+        return (f"nbviz.Dashboard({where}): {len(runs)} run(s) [{shown}], tabs: "
+                f"{', '.join(tabs) or 'none yet'}")
+
+    def _picture_bundle(self) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_()
+        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
+        with self._lock:
+            version = self._version
+            panels = [self._panels[spec.name] for spec in self._specs
+                      if spec.name in self._panels]
+        for panel in panels:  # the first panel that can draw itself stands for the dashboard
+            picture = getattr(panel, "_picture_bundle", None)
+            if picture is None:
+                continue
+            try:
+                png = picture().get("image/png")
+            except Exception:  # a picture must never break the cell
+                continue
+            if png:
+                data["image/png"] = png
+                break
+        data["text/plain"] = self.summary()
+        self._picture_version = version + sum(
+            getattr(p, "_data_version", 0) for p in panels)
+        return data
+
+    def _picture_is_stale(self) -> bool:
+        with self._lock:
+            panels = list(self._panels.values())
+        return self._picture_version != self._version + sum(
+            getattr(p, "_data_version", 0) for p in panels)
+
+    def _before_picture_refresh(self) -> None:
+        with self._lock:
+            self._rescan(force=True)
+            panels = list(self._panels.values())
+        for panel in panels:
+            refresh = getattr(panel, "_before_picture_refresh", None)
+            if refresh is not None:
+                refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self._picture_bundle(), {}
+
+    def _ipython_display_(self) -> None:
+        _display.show(self)

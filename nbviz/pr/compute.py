@@ -340,13 +340,17 @@ def curve_from_buckets(tp_buckets: np.ndarray, fp_buckets: np.ndarray) -> np.nda
 def macro_curve(curves: np.ndarray) -> np.ndarray:
     """Macro average of per-class curves ``(C, 6, T)`` → ``(6, T)``.
 
-    Counts are summed over classes (they equal the micro-average counts); precision
-    and recall are the mean over the classes that have at least one positive.
+    Counts are summed over classes (they equal the micro-average counts). Only
+    classes with at least one positive take part: recall is their mean; precision
+    is the mean over those that predict something at the threshold (TP + FP > 0;
+    a class with no prediction there has no precision) and 0 where none does.
 
     >>> tp, fp = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> c = curve_from_buckets(tp, fp)
     >>> macro_curve(c)[5].tolist()   # recall: mean of [1, 1] and [1, 0]
     [1.0, 0.5]
+    >>> macro_curve(c)[4].tolist()   # precision: mean of [0.5, 1] and [0.5, 0]
+    [0.5, 0.5]
     """
     if curves.ndim != 3 or curves.shape[1] != 6:
         raise ValueError(f"macro_curve(): expected (C, 6, T) curves, got shape {curves.shape}.")
@@ -354,7 +358,11 @@ def macro_curve(curves: np.ndarray) -> np.ndarray:
     out = np.empty(curves.shape[1:], dtype=np.float64)
     out[:4] = curves[:, :4].sum(axis=0)
     chosen = curves[present] if present.any() else curves
-    out[4:] = chosen[:, 4:].mean(axis=0)
+    predicting = chosen[:, 0] + chosen[:, 1] > 0  # (classes, T)
+    count = predicting.sum(axis=0)
+    total = np.where(predicting, chosen[:, 4], 0.0).sum(axis=0)
+    out[4] = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    out[5] = chosen[:, 5].mean(axis=0)
     return out
 
 

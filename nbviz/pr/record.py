@@ -14,7 +14,8 @@ Records of one call (all with ``num_thresholds``, ``ap``, ``auc``, ``best_f1``,
 * multiclass: one record per class (``class_name``, ``class_index``) — for at most
   ``MAX_CLASS_RECORDS`` classes — plus ``average: "micro"`` (all one-vs-rest
   decisions pooled) and ``average: "macro"`` (mean precision / recall over
-  classes with a positive; its AP / AUC are the mean of the per-class values).
+  classes with a positive, see ``compute.macro_curve``; its AP / AUC are the
+  mean of the per-class values).
 """
 
 from __future__ import annotations

@@ -136,10 +136,6 @@ export class PrCard {
     this.el.remove();
   }
 
-  retheme(): void {
-    this.render();
-  }
-
   /** Steps of the tag shown in the slider. */
   get steps(): number[] {
     return this.data?.steps ?? [];

@@ -11,7 +11,10 @@ import { withAlpha } from "../lib/colors";
 import type { Theme } from "../lib/theme";
 import { isoF1, nearestPoint, type Points, type View } from "./metrics";
 
-export const CHART_HEIGHT = 300;
+/** Chart height in CSS px for a chart `width` px wide: near-square plots, bounded. */
+export function chartHeight(width: number): number {
+  return Math.round(Math.min(340, Math.max(240, width * 0.8)));
+}
 const MARGIN = { left: 44, right: 14, top: 10, bottom: 36 };
 const HOVER_RADIUS = 28;
 const TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
@@ -62,11 +65,12 @@ export class PrChart {
   private readonly over: HTMLCanvasElement;
   private readonly theme: ThemeBox;
   private width = 0;
-  private height = CHART_HEIGHT;
+  private height = chartHeight(0);
   private view: View = "pr";
   private curves: DrawCurve[] = [];
   private baselines: Baseline[] = [];
   private markers: Marker[] = [];
+  private isoLabels: { text: string; x: number; y: number }[] = [];
   private ro: ResizeObserver | null = null;
   /** called with the nearest primary point under the pointer (null when none) */
   onHover: (hit: Hit | null) => void = () => {};
@@ -84,7 +88,7 @@ export class PrChart {
     this.over = document.createElement("canvas");
     this.over.className = "nbviz-pr-overlay-canvas";
     this.el.append(this.base, this.over);
-    this.el.style.height = `${CHART_HEIGHT}px`;
+    this.el.style.height = `${this.height}px`;
     const move = (e: PointerEvent) => this.onHover(this.hitAt(e));
     const leave = () => this.onHover(null);
     const click = (e: MouseEvent) => this.onPick(this.hitAt(e));
@@ -123,6 +127,8 @@ export class PrChart {
   };
 
   private resize(): void {
+    this.height = chartHeight(this.width);
+    this.el.style.height = `${this.height}px`;
     const dpr = globalThis.devicePixelRatio || 1;
     for (const c of [this.base, this.over]) {
       c.width = Math.max(1, Math.round(this.width * dpr));
@@ -153,11 +159,6 @@ export class PrChart {
   setMarkers(markers: Marker[]): void {
     this.markers = markers;
     this.drawMarkers();
-  }
-
-  /** Redraw with the current theme. */
-  retheme(): void {
-    this.draw();
   }
 
   private ctx(c: HTMLCanvasElement): CanvasRenderingContext2D | null {
@@ -212,12 +213,13 @@ export class PrChart {
     // reference lines
     ctx.lineWidth = 1;
     if (this.view === "pr") {
-      ctx.strokeStyle = withAlpha(t.faint, 0.55);
-      ctx.fillStyle = t.faint;
+      // iso-F1 contours: faint dotted lines, labels with a halo of the background
+      ctx.strokeStyle = t.faint;
       ctx.textAlign = "right";
       ctx.textBaseline = "bottom";
       for (const f of [0.2, 0.4, 0.6, 0.8]) {
         const c = isoF1(f);
+        ctx.globalAlpha = 0.6;
         ctx.setLineDash([1, 3]);
         ctx.beginPath();
         c.x.forEach((x, k) => {
@@ -227,9 +229,12 @@ export class PrChart {
         });
         ctx.stroke();
         ctx.setLineDash([]);
-        const [lx, ly] = this.toPx(1, f / (2 - f));
-        ctx.fillText(`F1=${f}`, lx - 2, ly - 1);
+        ctx.globalAlpha = 1;
       }
+      this.isoLabels = [0.2, 0.4, 0.6, 0.8].map((f) => {
+        const [lx, ly] = this.toPx(1, f / (2 - f));
+        return { text: `F1=${f}`, x: lx - 3, y: ly - 1 };
+      });
       ctx.lineWidth = 1.2;
       for (const bl of this.baselines) {
         const [, sy] = this.toPx(0, bl.y);
@@ -242,7 +247,10 @@ export class PrChart {
       }
       ctx.setLineDash([]);
     } else {
-      ctx.strokeStyle = withAlpha(t.faint, 0.8);
+      this.isoLabels = [];
+      // chance diagonal (theme colours may carry their own alpha: scale, don't replace)
+      ctx.strokeStyle = t.faint;
+      ctx.globalAlpha = 0.7;
       ctx.setLineDash([5, 4]);
       ctx.beginPath();
       const [x0, y0] = this.toPx(0, 0);
@@ -251,6 +259,7 @@ export class PrChart {
       ctx.lineTo(x1, y1);
       ctx.stroke();
       ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
     }
     // curves: faint (older steps) first, primary last
     const order = [...this.curves].sort((a, b2) => Number(a.primary) - Number(b2.primary) || a.alpha - b2.alpha);
@@ -275,6 +284,18 @@ export class PrChart {
       ctx.stroke();
     }
     ctx.setLineDash([]);
+    // contour labels above the curves, readable over them
+    ctx.font = `10px ${t.fontFamily}`;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "bottom";
+    ctx.lineWidth = 3;
+    ctx.lineJoin = "round";
+    ctx.strokeStyle = t.background;
+    ctx.fillStyle = t.faint;
+    for (const l of this.isoLabels) {
+      ctx.strokeText(l.text, l.x, l.y);
+      ctx.fillText(l.text, l.x, l.y);
+    }
     ctx.restore();
     // frame
     ctx.strokeStyle = t.border;

@@ -145,7 +145,7 @@ export class PrView {
       if (JSON.stringify(t) === JSON.stringify(this.theme.current)) return;
       this.theme.current = t;
       this.applyThemeVars();
-      for (const c of this.cards.values()) c.retheme();
+      this.schedule(); // chips and cards use theme colours (averages: the foreground)
     };
     this.cleanups.push(onThemeChange(retheme));
     requestAnimationFrame(() => {

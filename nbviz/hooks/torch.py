@@ -108,6 +108,7 @@ class WatchHandle:
         self._monitor = HealthMonitor(order, thresholds)
         self._handles: list[Any] = []
         self._step_handles: list[Any] = []  # hooks attached for one sampled step only
+        self._grad_handle: Any = None  # the after-backward hook of one sampled step
         self._batch: Batch | None = None
         self._activation_step = -1
         self._previous: list[torch.Tensor | None] = []
@@ -133,6 +134,9 @@ class WatchHandle:
         if self._removed:
             return
         self._removed = True
+        if self._grad_handle is not None:
+            self._grad_handle.remove()
+            self._grad_handle = None
         for handle in self._handles + self._step_handles:
             handle.remove()
         self._handles.clear()
@@ -168,6 +172,9 @@ class WatchHandle:
 
     def _fail_all(self, where: str, error: BaseException) -> None:
         self._broken = True
+        if self._grad_handle is not None:
+            self._grad_handle.remove()
+            self._grad_handle = None
         for handle in self._handles + self._step_handles:
             handle.remove()
         self._handles.clear()
@@ -279,12 +286,17 @@ class WatchHandle:
         params = [p for _, _, p in self._params if p.requires_grad]
         if not params or not ({"grads", "weights"} & self.sources):
             return
-        self._step_handles.append(
-            torch.autograd.graph.register_multi_grad_hook(params, self._on_grads, mode="all"))
+        if self._grad_handle is not None:
+            self._grad_handle.remove()
+        self._grad_handle = torch.autograd.graph.register_multi_grad_hook(
+            params, self._on_grads, mode="all")
 
     def _on_grads(self, grads: Sequence[torch.Tensor | None]) -> None:
         try:
             batch = self._batch
+            if self._grad_handle is not None:
+                self._grad_handle.remove()
+                self._grad_handle = None
             if batch is None:
                 return
             self._batch = None
@@ -451,7 +463,7 @@ def watch(
     optimizer: Any = None,
     *,
     every: int = 100,
-    what: Sequence[str] = SOURCES,
+    what: Sequence[str] | None = None,
     layers: str | Sequence[str] | None = None,
     run: Any = None,
     bins: int = 64,
@@ -467,7 +479,8 @@ def watch(
     * ``optimizer``: read gradients at its step (after clipping/unscaling) and
       count steps by it; without it, steps are training-mode forward calls and
       gradients are read after backward (no updates then).
-    * ``what``: any of "weights", "grads", "activations", "updates".
+    * ``what``: any of "weights", "grads", "activations", "updates" (default: all;
+      "updates" only with an optimizer).
     * ``layers``: None (every leaf module with parameters or an activation), a
       regex on module names, or a list of module names.
     * ``bins``: equal-width bins per histogram (over the tensor's min..max).
@@ -498,6 +511,8 @@ def watch(
                 "this model, e.g. torch.optim.SGD(model.parameters(), lr=0.1), or pass "
                 "optimizer=None.")
     every = _check_every(every)
+    if what is None:  # everything this setup can measure
+        what = SOURCES if optimizer is not None else tuple(s for s in SOURCES if s != "updates")
     if isinstance(what, str):
         what = (what,)
     try:

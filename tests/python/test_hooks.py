@@ -1,0 +1,365 @@
+"""nbviz.watch: what it records, when, at what cost, and how it fails."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nbviz
+from nbviz.store.sqlite import StoreReader, TensorRecord
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+from nbviz.hooks import stats as stats_module  # noqa: E402
+from nbviz.hooks.stats import Batch, Entry, device_histogram, tensor_histogram  # noqa: E402
+
+
+class Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(20, 16)
+        self.act1 = nn.ReLU()
+        self.fc2 = nn.Linear(16, 12)
+        self.act2 = nn.Tanh()
+        self.out = nn.Linear(12, 3)
+
+    def forward(self, x: Any) -> Any:
+        return self.out(self.act2(self.fc2(self.act1(self.fc1(x)))))
+
+
+def records(run: nbviz.Run, kind: str | None = None) -> list[TensorRecord]:
+    run.flush()
+    found = StoreReader(run.dir).tensors_between(0)
+    return [r for r in found if kind is None or r.kind == kind]
+
+
+def train(model: Any, optimizer: Any, steps: int, *, seed: int = 0, clip: float | None = None,
+          before_step: Any = None) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    for step in range(steps):
+        x = torch.randn(32, 20, generator=generator)
+        y = torch.randint(0, 3, (32,), generator=generator)
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        if before_step is not None:
+            before_step(step)
+        optimizer.step()
+
+
+@pytest.fixture()
+def run(logdir: Path) -> nbviz.Run:
+    return nbviz.init("watch", logdir=logdir)
+
+
+def test_device_histogram_equals_numpy_histogram() -> None:
+    rng = np.random.default_rng(0)
+    for case in range(200):
+        n = int(rng.integers(1, 5000))
+        scale = 10 ** rng.uniform(-12, 12)
+        values = (rng.standard_normal(n) * scale + rng.uniform(-3, 3) * scale).astype(np.float32)
+        if case % 5 == 0:
+            values = np.round(values)  # many values exactly on bin edges
+        if case % 13 == 0:
+            values = np.full(n, 7.0, np.float32)
+        if case % 17 == 0:
+            values = values.astype(np.float64)
+        bins = int(rng.choice([1, 2, 7, 30, 64, 100]))
+        counts, edges = device_histogram(torch.from_numpy(values), bins)
+        expected_counts, expected_edges = np.histogram(values, bins=bins)
+        np.testing.assert_array_equal(counts.numpy(), expected_counts, err_msg=f"case {case}")
+        np.testing.assert_array_equal(edges.numpy(), expected_edges, err_msg=f"case {case}")
+        array, extra = tensor_histogram(torch.from_numpy(values), bins)
+        np.testing.assert_array_equal(array[1, 1:], expected_counts)
+        np.testing.assert_array_equal(array[0], expected_edges.astype(np.float64))
+        assert extra["num"] == n and extra["min"] == values.min()
+
+
+def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    captured: dict[str, np.ndarray] = {}
+
+    def keep(step: int) -> None:  # what the tensors are when the optimizer steps
+        if step == 4:
+            captured["weights/fc1.weight"] = model.fc1.weight.detach().numpy().copy()
+            captured["grads/fc2.weight"] = model.fc2.weight.grad.numpy().copy()
+
+    handle = nbviz.watch(model, optimizer, every=4, bins=32)
+    train(model, optimizer, 6, before_step=keep)
+    handle.remove()
+    by_key = {(r.tag, r.step): r for r in records(run, "histogram")}
+    assert {step for _, step in by_key} == {0, 4}
+    for tag, values in captured.items():
+        record = by_key[(tag, 4)]
+        counts, edges = np.histogram(values, bins=32)
+        np.testing.assert_array_equal(record.array[0], edges.astype(np.float64))
+        np.testing.assert_array_equal(record.array[1], np.concatenate([[0], counts]))
+        assert record.extra["min"] == values.min() and record.extra["max"] == values.max()
+        assert record.extra["num"] == values.size
+        assert record.extra["sum"] == pytest.approx(values.astype(np.float64).sum(), rel=1e-6)
+        assert record.extra["source"] == tag.split("/")[0]
+        assert record.extra["layer"] == tag.split("/")[1].split(".")[0]
+    tags = {r.tag for r in records(run, "histogram")}
+    assert {"activations/fc1", "activations/act1", "activations/act2", "activations/out",
+            "updates/fc1.weight", "grads/out.bias", "weights/fc2.bias"} <= tags
+
+
+def test_stats_values_and_update_ratio(run: nbviz.Run) -> None:
+    torch.manual_seed(1)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before: dict[str, torch.Tensor] = {}
+
+    def keep(step: int) -> None:
+        if step == 0:
+            before["w"] = model.fc1.weight.detach().clone()
+            before["g"] = model.fc1.weight.grad.detach().clone()
+
+    handle = nbviz.watch(model, optimizer, every=10)
+    train(model, optimizer, 1, before_step=keep)
+    handle.remove()
+    stats = {r.tag: dict(zip(r.extra["names"], r.array, strict=True))
+             for r in records(run, "stats") if r.step == 0}
+    w, g = before["w"].double(), before["g"].double()
+    weights = stats["weights/fc1.weight"]
+    assert weights["mean"] == pytest.approx(float(w.mean()), rel=1e-6)
+    assert weights["std"] == pytest.approx(float(w.std(unbiased=False)), rel=1e-5)
+    assert weights["norm"] == pytest.approx(float(w.norm()), rel=1e-6)
+    assert stats["grads/fc1.weight"]["norm"] == pytest.approx(float(g.norm()), rel=1e-6)
+    delta = (model.fc1.weight.detach().double() - w).norm() / w.norm()
+    assert stats["updates/fc1.weight"]["ratio"] == pytest.approx(float(delta), rel=1e-5)
+    assert stats["updates/fc1.weight"]["ratio"] == pytest.approx(
+        0.1 * float(g.norm()) / float(w.norm()), rel=1e-4)  # SGD: Δw = -lr·g
+    assert 0 <= stats["activations/act1"]["dead_frac"] <= 1
+    assert "saturated_frac" in stats["activations/act2"]
+
+
+def test_dead_units_and_saturation_are_measured_on_device() -> None:
+    batch = Batch(bins=8)
+    relu_out = torch.zeros(4, 10)
+    relu_out[:, :3] = 1.0  # 3 of 10 units fire for some sample
+    relu_out[0, 3] = 0.5  # unit 3 fires for one sample only: alive
+    batch.add(Entry("activations", "r", "", relu_out, activation="relu"))
+    tanh_out = torch.tensor([[0.995, -0.999, 0.1, 0.2]])
+    batch.add(Entry("activations", "t", "", tanh_out, activation="tanh"))
+    conv_out = torch.zeros(2, 4, 3, 3)
+    conv_out[:, 0] = 1.0
+    batch.add(Entry("activations", "c", "", conv_out, activation="relu"))
+    relu, tanh, conv = batch.finish()
+    assert relu.stats["dead_frac"] == pytest.approx(0.6)
+    assert tanh.stats["saturated_frac"] == pytest.approx(0.5)
+    assert conv.stats["dead_frac"] == pytest.approx(0.75)  # units = channels
+
+
+def test_nonfinite_tensors_are_counted_not_bucketed() -> None:
+    batch = Batch(bins=4)
+    batch.add(Entry("grads", "fc", "weight", torch.tensor([1.0, float("nan"), 2.0, float("inf")])))
+    batch.add(Entry("grads", "fc", "bias", torch.tensor([1.0, 2.0])))
+    bad, good = batch.finish()
+    assert bad.histogram is None and bad.stats["nonfinite"] == 2 and np.isnan(bad.stats["norm"])
+    assert good.histogram is not None and good.stats["nonfinite"] == 0
+
+
+def test_one_transfer_per_sampled_step_and_nothing_on_other_steps(
+        run: nbviz.Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    transfers: list[int] = []
+    original = stats_module._to_host
+
+    def counting(parts: list[Any]) -> np.ndarray:
+        transfers.append(len(parts))
+        return original(parts)
+
+    monkeypatch.setattr(stats_module, "_to_host", counting)
+    cpu_calls = {"n": 0}
+    real_cpu = torch.Tensor.cpu
+
+    def cpu(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cpu_calls["n"] += 1
+        return real_cpu(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "cpu", cpu)
+    hooks_during_forward: list[int] = []
+    probe = model.fc2.register_forward_pre_hook(
+        lambda m, a: hooks_during_forward.append(len(model.fc1._forward_hooks)))
+    handle = nbviz.watch(model, optimizer, every=5)
+    train(model, optimizer, 12)
+    probe.remove()
+    handle.remove()
+    assert transfers and len(transfers) == 3  # steps 0, 5, 10
+    assert cpu_calls["n"] == 3  # one device→host copy per sampled step, none otherwise
+    # Activation hooks exist only during the forward of a sampled step.
+    assert hooks_during_forward == [1 if s % 5 == 0 else 0 for s in range(12)]
+    assert not model.fc1._forward_hooks and not model._forward_pre_hooks
+    assert handle.sampled_steps == 3 and handle.step == 12
+
+
+def test_gradients_are_read_after_clipping(run: nbviz.Run) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=1, what=("grads",))
+    train(model, optimizer, 3, clip=1e-3)
+    handle.remove()
+    norms = [dict(zip(r.extra["names"], r.array, strict=True))["norm"]
+             for r in records(run, "stats") if r.tag.startswith("grads/")]
+    total = np.sqrt(np.sum(np.square(norms)) / 3)  # per-step global norm (3 steps)
+    assert total <= 1e-3 * 1.001
+
+
+def test_without_optimizer_steps_are_forwards_and_grads_come_after_backward(
+        run: nbviz.Run) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    handle = nbviz.watch(model, every=2, what=("weights", "grads", "activations"))
+    generator = torch.Generator().manual_seed(0)
+    expected: dict[int, float] = {}
+    for step in range(5):
+        x = torch.randn(8, 20, generator=generator)
+        loss = model(x).square().mean()
+        model.zero_grad()
+        loss.backward()
+        expected[step] = float(model.out.weight.grad.norm())
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.01 * p.grad
+    handle.remove()
+    grads = {r.step: dict(zip(r.extra["names"], r.array, strict=True))["norm"]
+             for r in records(run, "stats") if r.tag == "grads/out.weight"}
+    assert sorted(grads) == [0, 2, 4]
+    for step, norm in grads.items():
+        assert norm == pytest.approx(expected[step], rel=1e-6)
+
+
+def test_remove_restores_the_model_and_optimizer(run: nbviz.Run) -> None:
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters())
+    handle = nbviz.watch(model, optimizer, every=1)
+    assert model._forward_pre_hooks and optimizer._optimizer_step_pre_hooks
+    train(model, optimizer, 2)
+    handle.remove()
+    handle.remove()  # idempotent
+    assert not model._forward_pre_hooks and not model._forward_hooks
+    assert not optimizer._optimizer_step_pre_hooks and not optimizer._optimizer_step_post_hooks
+    assert all(not m._forward_hooks for m in model.modules())
+    before = len(records(run))
+    train(model, optimizer, 3)
+    assert len(records(run)) == before
+
+
+def test_no_memory_growth_over_a_long_run(run: nbviz.Run) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    handle = nbviz.watch(model, optimizer, every=1)
+
+    def live_tensors() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, torch.Tensor))
+
+    train(model, optimizer, 20)
+    first = live_tensors()
+    train(model, optimizer, 200, seed=1)
+    assert live_tensors() <= first
+    assert not handle._previous and handle._batch is None
+    handle.remove()
+
+
+def test_a_failing_hook_warns_once_names_the_layer_and_disables_itself(
+        run: nbviz.Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    original = Batch.add_many
+
+    def flaky(self: Batch, entries: Any) -> None:
+        if any(e.layer == "fc2" and e.source == "activations" for e in entries):
+            raise RuntimeError("boom")
+        original(self, entries)
+
+    monkeypatch.setattr(Batch, "add_many", flaky)
+    handle = nbviz.watch(model, optimizer, every=1)
+    reference = Net()
+    reference.load_state_dict(model.state_dict())
+    ref_opt = torch.optim.SGD(reference.parameters(), lr=0.05)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(model, optimizer, 5)
+    messages = [str(w.message) for w in caught if "nbviz.watch" in str(w.message)]
+    assert len(messages) == 1 and "'fc2'" in messages[0] and "boom" in messages[0]
+    train(reference, ref_opt, 5)
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)  # training unchanged
+    tags = {r.tag for r in records(run, "histogram")}
+    assert "activations/fc1" in tags and "activations/fc2" not in tags
+    assert {r.step for r in records(run, "histogram") if r.tag == "activations/fc1"} == set(range(5))
+    handle.remove()
+
+
+def test_bad_input_names_the_argument_and_the_fix(run: nbviz.Run) -> None:
+    model = Net()
+    other = Net()
+    with pytest.raises(TypeError, match=r"watch\(\): 'model' must be a torch.nn.Module, got str"):
+        nbviz.watch("model")
+    with pytest.raises(ValueError, match=r"'optimizer' does not update any parameter of 'model'"):
+        nbviz.watch(model, torch.optim.SGD(other.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match="'optimizer' must be a torch.optim.Optimizer"):
+        nbviz.watch(model, object())
+    with pytest.raises(ValueError, match=r"'every' must be a positive int .*got int 0.*every=1"):
+        nbviz.watch(model, every=0)
+    with pytest.raises(ValueError, match="'what' must be a non-empty subset"):
+        nbviz.watch(model, what=("weights", "gradients"))
+    with pytest.raises(ValueError, match="'updates' needs the optimizer"):
+        nbviz.watch(model, what=("updates",))
+    with pytest.raises(ValueError, match=r"'layers' names \['fc9'\] are not modules"):
+        nbviz.watch(model, layers=["fc9"])
+    with pytest.raises(ValueError, match="'bins' must be an int in 2..4096"):
+        nbviz.watch(model, bins=1)
+    with pytest.raises(ValueError, match="unknown health threshold"):
+        nbviz.watch(model, health={"dead": 0.5})
+    assert not model._forward_pre_hooks  # nothing attached by a failed call
+
+
+def test_watch_without_a_run_explains(logdir: Path) -> None:
+    nbviz.finish()
+    with pytest.raises(RuntimeError, match=r"no run to record into; call run = nbviz.init"):
+        nbviz.watch(Net())
+
+
+def test_layers_selection_by_regex(run: nbviz.Run) -> None:
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=1, layers=r"^fc")
+    train(model, optimizer, 1)
+    handle.remove()
+    layers = {r.extra["layer"] for r in records(run, "histogram")}
+    assert layers == {"fc1", "fc2"}
+
+
+def test_import_nbviz_does_not_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "import nbviz, nbviz.hooks, nbviz.hooks.histograms, nbviz.hooks.health\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "sys.modules['torch'] = None  # now any torch import fails\n"
+        "from nbviz.widgets import histograms\n"
+        "from nbviz.hooks.histograms import tb_histogram\n"
+        "print(tb_histogram([1.0, 2.0])[1]['num'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2.0"

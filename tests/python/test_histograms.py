@@ -86,7 +86,7 @@ def test_tb_histogram_raw_matches_add_histogram_raw_contract() -> None:
                                     values.dot(values), limits[1:], counts)
     np.testing.assert_array_equal(array, np.stack([limits[1:], counts]).astype(np.float64))
     assert extra["num"] == len(values) and extra["sum"] == pytest.approx(values.sum())
-    with pytest.raises(ValueError, match="'bucket_limits' has 2 elements but 'bucket_counts' has 3"):
+    with pytest.raises(ValueError, match="'bucket_limits' has 2 elements but 'bucket_counts'"):
         tb_histogram_raw(0, 1, 3, 1, 1, [1, 2], [1, 1, 1])
     with pytest.raises(TypeError, match="'sum' must be a number"):
         tb_histogram_raw(0, 1, 3, "x", 1, [1, 2], [1, 1])
@@ -218,7 +218,7 @@ def test_histograms_panel_thins_to_max_steps(logdir: Path) -> None:
 def test_panels_validate_arguments(logdir: Path) -> None:
     from nbviz.widgets.histograms import Health, Histograms
 
-    with pytest.raises(ValueError, match="'bins' must be an int in 2..512, got int 1"):
+    with pytest.raises(ValueError, match=r"'bins' must be an int in 2\.\.512, got int 1"):
         Histograms(logdir, bins=1)
     with pytest.raises(ValueError, match="'mode' must be 'offset' or 'overlay'"):
         Histograms(logdir, mode="3d")

@@ -1,6 +1,6 @@
 """The PR curves panel as a person sees it: curves, step slider, hover readout, pinned
-confusion matrix, ROC view, class filter, dark theme (JupyterLab) and live steps with
-records written like the SummaryWriter facade (Notebook 7).
+confusion matrix, ROC view, class filter, dark theme (JupyterLab) and live steps written
+by nbviz's SummaryWriter.add_pr_curve as in ../shared/examples/tb_pr_curve.py (Notebook 7).
 
 DOM hooks (js/src/pr/*): root ``.nbviz-pr[data-curves]``; one ``.nbviz-pr-card[data-tag]``
 per tag with ``data-step`` / ``data-steps`` / ``data-curves`` / ``data-threshold``;
@@ -50,26 +50,25 @@ display(nbviz.PRCurves(run))
 
 LIVE_SETUP = """\
 import time
-import numpy as np
 import torch
 import nbviz
-from nbviz.pr.compute import tb_pr_curve
+from nbviz import SummaryWriter
 
-run = nbviz.init("live", logdir="runs_pr_live", if_exists="overwrite")
-display(nbviz.PRCurves(run))
+writer = SummaryWriter("runs_pr_live/pr_curve_experiment")
+display(nbviz.PRCurves("runs_pr_live"))
 """
 
-# The shape of ../shared/examples/tb_pr_curve.py, written the way nbviz's SummaryWriter
-# facade writes add_pr_curve: tb_pr_curve(...) + run.log_tensor("pr_curve", ...).
+# ../shared/examples/tb_pr_curve.py through nbviz's SummaryWriter, one epoch per second.
 LIVE_LOOP = """\
 true_labels = torch.cat([torch.ones(20), torch.zeros(80)])
-for epoch in range(6):
-    preds = torch.cat([torch.rand(20) * (0.5 - 0.04 * epoch) + 0.5 + 0.04 * epoch,
-                       torch.rand(80) * (0.7 - 0.06 * epoch)])
-    curve = tb_pr_curve(true_labels.numpy(), preds.numpy())
-    run.log_tensor("pr_curve", "PR_Curve/Binary_Classification", curve, epoch,
-                   {"num_thresholds": 127})
+predictions = torch.cat([torch.rand(20) * 0.5 + 0.5, torch.rand(80) * 0.7])
+writer.add_pr_curve("PR_Curve/Binary_Classification", true_labels, predictions, global_step=0)
+for epoch in range(1, 6):
     time.sleep(1.0)
+    improved_preds = torch.cat([torch.rand(20) * 0.3 + 0.7, torch.rand(80) * 0.4])
+    writer.add_pr_curve("PR_Curve/Binary_Classification", true_labels, improved_preds,
+                        global_step=epoch)
+writer.close()
 print("done")
 """
 
@@ -271,7 +270,7 @@ def test_pr_panel_live_steps_notebook7(nb: Any, tmp_path: Path) -> None:
     page.wait_for_function(
         "(el) => +el.dataset.steps === 6", arg=card.element_handle(), timeout=10_000)
     assert card.get_attribute("data-step") == "5"  # followed the latest step
-    stored = _stored(nb.server.root / "runs_pr_live" / "live", tag)
+    stored = _stored(nb.server.root / "runs_pr_live" / "pr_curve_experiment", tag)
     assert sorted(stored) == [0, 1, 2, 3, 4, 5]
 
     # play from the first step walks through the steps

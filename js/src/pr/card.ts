@@ -423,7 +423,10 @@ export class PrCard {
     const sw = el("span", "nbviz-pr-dot");
     sw.style.background = entry.color;
     const what = mode === "pinned" ? "pinned" : mode === "hover" ? "hovered" : "best F1";
-    head.append(sw, el("span", "nbviz-pr-matrix-title", `${seriesLabel(entry.s, multiRun)} · threshold ${thr.toFixed(3)}`));
+    const titleText = `${seriesLabel(entry.s, multiRun)} · threshold ${thr.toFixed(3)}`;
+    const titleEl = el("span", "nbviz-pr-matrix-title", titleText);
+    titleEl.title = `${seriesLabel(entry.s, true)} at step ${fmtStep(c.info.step)}, threshold ${thr.toFixed(4)}`;
+    head.append(sw, titleEl);
     const badge = el("span", `nbviz-pr-badge nbviz-pr-badge-${mode}`, what);
     if (mode === "pinned") {
       badge.title = "Click the point again (or empty chart space) to unpin";

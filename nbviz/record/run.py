@@ -141,12 +141,13 @@ class Run:
         self._store.set_meta("created", created)
         self._lock = threading.Lock()
         self._materialize_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         self._pending: list[PendingRow] = []
         self._base_seq = self._store.next_seq()
         self._materialized_seq = self._base_seq
         self._tensor_pending: list[TensorRecord] = []
         self._tensor_base_seq = self._store.next_seq("tensors")
-        self._next_step = 0
+        self._next_step = self._store.next_step()  # 0, or after the last stored step (append)
         self._finished = False
         self._flush_error: BaseException | None = None
         self._wake = threading.Event()
@@ -319,6 +320,10 @@ class Run:
     # -- flushing ------------------------------------------------------------------------------
 
     def _commit(self) -> None:
+        with self._commit_lock:  # flush() and the flusher never write the same seqs twice
+            self._commit_locked()
+
+    def _commit_locked(self) -> None:
         with self._lock:
             tensors = list(self._tensor_pending)
             tensor_seq = self._tensor_base_seq

@@ -135,7 +135,8 @@ class StoreWriter:
         self.journal_fallback = is_network_filesystem(run_dir)
         self._lock = threading.Lock()
         self._connection = _connect(self.path, journal_fallback=self.journal_fallback)
-        self._connection.executescript(_SCHEMA)
+        # One transaction: readers never see a half-made schema.
+        self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
         self._tag_ids: dict[tuple[str, str], int] = {
             (name, kind): tag_id
             for tag_id, name, kind in self._connection.execute("SELECT id, name, kind FROM tags")
@@ -148,6 +149,12 @@ class StoreWriter:
             raise ValueError(f"unknown table {table!r}")
         with self._lock:
             row = self._connection.execute(f"SELECT MAX(seq) FROM {table}").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def next_step(self) -> int:
+        """1 + the largest stored scalar step (0 for a new run): where auto-steps continue."""
+        with self._lock:
+            row = self._connection.execute("SELECT MAX(step) FROM scalars").fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
 
     def _tag_id(self, name: str, kind: str) -> int:
@@ -245,9 +252,19 @@ class StoreReader:
                 return None
             # A plain connection (not mode=ro): a read-only open of a WAL database
             # fails when its -shm file does not exist yet. Only SELECTs are issued.
-            self._connection = sqlite3.connect(
+            connection = sqlite3.connect(
                 self.path, timeout=30.0, check_same_thread=False, isolation_level=None
             )
+            try:  # a store whose writer has not yet created the schema reads as empty
+                ready = connection.execute(
+                    "SELECT 1 FROM meta WHERE key = 'schema_version'"
+                ).fetchone()
+            except sqlite3.OperationalError:
+                ready = None
+            if ready is None:
+                connection.close()
+                return None
+            self._connection = connection
         return self._connection
 
     def meta(self) -> dict[str, Any]:

@@ -241,7 +241,7 @@ def test_tailing_another_process_returns_every_row_exactly_once(
     child = Child(TAIL_CHILD, str(logdir), str(total), "3.5", cwd=tmp_path)
     children.append(child)
     # Start tailing once init() has created the store (a store caught *while* it is being
-    # created is test_polling_a_logdir_while_runs_are_created, xfail below); the first
+    # created is test_polling_a_logdir_while_runs_are_created, below); the first
     # flush is ~1 s later, so every row is still tailed live.
     child.wait_for_line("START", timeout=30)
     from_tail: list[Any] = []
@@ -283,11 +283,6 @@ for i in range(int(sys.argv[2])):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbviz bug: StoreReader opens a store that StoreWriter has created but not yet "
-    "given its schema, and raises 'no such table: scalars' (nbviz/store/sqlite.py).",
-)
 def test_polling_a_logdir_while_runs_are_created(tmp_path: Path, children: list[Child]) -> None:
     """A panel on a logdir must survive a training process starting new runs under it."""
     count = 150
@@ -383,11 +378,6 @@ def test_live_tail_exactly_once_while_a_thread_logs_and_flushes(tmp_path: Path) 
         run.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbviz bug: Run.__init__ sets _next_step = 0 even with if_exists='append', so "
-    "log() without step= restarts at step 0 after the stored steps (nbviz/record/run.py).",
-)
 def test_append_continues_the_auto_step(tmp_path: Path) -> None:
     with nbviz.init("resumed", logdir=tmp_path) as run:
         for _ in range(5):
@@ -397,12 +387,6 @@ def test_append_continues_the_auto_step(tmp_path: Path) -> None:
     assert nbviz.read(tmp_path)["step"].tolist() == [0, 1, 2, 3, 4, 5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbviz bug: Run._commit is not serialised; a flush() while another flush (or the "
-    "background flusher) is mid-commit re-writes the same seqs and raises "
-    "sqlite3.IntegrityError 'UNIQUE constraint failed: scalars.seq' (nbviz/record/run.py).",
-)
 def test_flush_while_the_flusher_is_mid_commit(tmp_path: Path) -> None:
     run = nbviz.init("flushes", logdir=tmp_path, flush_secs=3600)
     errors: list[BaseException] = []

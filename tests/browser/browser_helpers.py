@@ -84,20 +84,29 @@ def wait_canvas(
     *,
     min_ink: int = 300,
     not_hash: str | None = None,
+    until: str = "true",
     timeout: float = 15_000,
 ) -> dict[str, Any]:
-    """Wait until the canvas has ``min_ink`` non-background pixels (and, if given,
-    a pixel hash different from ``not_hash``); return its stats."""
+    """Wait until the canvas has ``min_ink`` non-background pixels, a pixel hash
+    different from ``not_hash`` (if given) and the JS condition ``until`` on the
+    stats ``s`` holds (e.g. ``"s.lighter >= 100"``); return its stats. On timeout
+    the last stats are in the error message."""
     handle = locator.element_handle(timeout=timeout)
-    page.wait_for_function(
-        f"""([c, minInk, notHash]) => {{
-            const s = ({CANVAS_STATS_JS})(c);
-            return s.ink >= minInk && (notHash === null || s.hash !== notHash);
-        }}""",
-        arg=[handle, min_ink, not_hash],
-        timeout=timeout,
-        polling=200,
-    )
+    try:
+        page.wait_for_function(
+            f"""([c, minInk, notHash]) => {{
+                const s = ({CANVAS_STATS_JS})(c);
+                return s.ink >= minInk && (notHash === null || s.hash !== notHash) && ({until});
+            }}""",
+            arg=[handle, min_ink, not_hash],
+            timeout=timeout,
+            polling=200,
+        )
+    except Exception as e:
+        raise AssertionError(
+            f"canvas never reached ink >= {min_ink}, hash != {not_hash}, {until}: "
+            f"last stats {canvas_stats(locator)}"
+        ) from e
     return canvas_stats(locator)
 
 

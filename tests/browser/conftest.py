@@ -276,7 +276,8 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
         server.shutdown_kernels()
         _stop(proc)
         log.close()
-        if os.environ.get("NBVIZ_KEEP_SERVER_LOG"):
+        with contextlib.suppress(OSError):
+            SHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copy(log_path, SHOTS / "server.log")
 
 
@@ -421,7 +422,6 @@ class Notebook:
         target = self.server.root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(p, target)
-        # Notebook-relative data files (e.g. a notebook reading ./runs) travel along.
         return rel
 
     # -- opening ----------------------------------------------------------------

@@ -1,0 +1,218 @@
+/**
+ * Wire format of the Scalars panel (see docs/wire.md).
+ *
+ * Buffer layout, for each SeriesInfo in order: step[count], wall_time[count],
+ * value[count], little-endian float64, no padding.
+ */
+import { SeriesStore } from "./series_store";
+
+export interface SeriesInfo {
+  id: number;
+  run: string;
+  tag: string;
+  color: number;
+  count: number;
+  decimated: boolean;
+}
+
+export interface DecodedSeries {
+  info: SeriesInfo;
+  step: Float64Array;
+  wall: Float64Array;
+  value: Float64Array;
+}
+
+export type BufferLike = DataView | ArrayBufferLike | ArrayBufferView;
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function asBytes(buf: BufferLike): { buffer: ArrayBufferLike; byteOffset: number; byteLength: number } {
+  if (ArrayBuffer.isView(buf)) {
+    return { buffer: buf.buffer, byteOffset: buf.byteOffset, byteLength: buf.byteLength };
+  }
+  if (buf && typeof (buf as ArrayBufferLike).byteLength === "number") {
+    return { buffer: buf as ArrayBufferLike, byteOffset: 0, byteLength: (buf as ArrayBufferLike).byteLength };
+  }
+  throw new TypeError("expected a DataView, ArrayBuffer or typed array");
+}
+
+/** Total number of bytes the buffer must hold for these series. */
+export function expectedByteLength(series: readonly SeriesInfo[]): number {
+  let n = 0;
+  for (const s of series) n += s.count;
+  return n * 24;
+}
+
+/**
+ * Decode a buffer into per-series float64 columns. The columns are zero-copy
+ * views on the buffer when it is 8-byte aligned (and the host little-endian),
+ * copies otherwise. Throws if the buffer is shorter than the series need.
+ */
+export function decodeBuffer(buf: BufferLike | null | undefined, series: readonly SeriesInfo[]): DecodedSeries[] {
+  const need = expectedByteLength(series);
+  if (buf == null) {
+    if (need === 0) return series.map((info) => emptyDecoded(info));
+    throw new Error(`missing buffer (need ${need} bytes)`);
+  }
+  const { buffer, byteOffset, byteLength } = asBytes(buf);
+  if (byteLength < need) {
+    throw new Error(`buffer too short: ${byteLength} bytes, series need ${need}`);
+  }
+  const aligned = LITTLE_ENDIAN_HOST && byteOffset % 8 === 0;
+  const dv = aligned ? null : new DataView(buffer, byteOffset, byteLength);
+  const out: DecodedSeries[] = [];
+  let off = 0; // bytes from the start of the view
+  const column = (count: number): Float64Array => {
+    let col: Float64Array;
+    if (dv === null) {
+      col = new Float64Array(buffer, byteOffset + off, count);
+    } else {
+      col = new Float64Array(count);
+      for (let i = 0; i < count; i++) col[i] = dv.getFloat64(off + i * 8, true);
+    }
+    off += count * 8;
+    return col;
+  };
+  for (const info of series) {
+    const count = Math.max(0, info.count | 0);
+    const step = column(count);
+    const wall = column(count);
+    const value = column(count);
+    out.push({ info, step, wall, value });
+  }
+  return out;
+}
+
+function emptyDecoded(info: SeriesInfo): DecodedSeries {
+  const e = new Float64Array(0);
+  return { info, step: e, wall: e, value: e };
+}
+
+/** Encode series columns into the wire layout (used by tests and the dev harness). */
+export function encodeBuffer(
+  cols: readonly { step: ArrayLike<number>; wall: ArrayLike<number>; value: ArrayLike<number> }[],
+): Float64Array {
+  let n = 0;
+  for (const c of cols) n += c.step.length;
+  const out = new Float64Array(n * 3);
+  let o = 0;
+  for (const c of cols) {
+    out.set(c.step, o);
+    o += c.step.length;
+    out.set(c.wall, o);
+    o += c.wall.length;
+    out.set(c.value, o);
+    o += c.value.length;
+  }
+  return out;
+}
+
+/** Result of applying a snapshot or an append. */
+export interface ApplyResult {
+  /** true when the whole data set was replaced (snapshot). */
+  replaced: boolean;
+  /** series ids whose data changed. */
+  changed: Set<number>;
+  /** series ids that did not exist before. */
+  created: Set<number>;
+}
+
+export interface ScalarSeries {
+  info: SeriesInfo;
+  store: SeriesStore;
+}
+
+/**
+ * All series of one Scalars widget, with the seq rule of docs/wire.md:
+ * a snapshot or an append is applied only when its seq is greater than the
+ * seq held (the last applied snapshot's or append's).
+ */
+export class ScalarData {
+  /** seq of the last applied snapshot or append; -Infinity before any. */
+  seq = -Infinity;
+  readonly series = new Map<number, ScalarSeries>();
+  /** ids in order of first appearance */
+  readonly order: number[] = [];
+
+  /** Apply a snapshot (trait change). Returns null if not applied (stale seq). */
+  applySnapshot(seq: number, infos: readonly SeriesInfo[], buf: BufferLike | null | undefined): ApplyResult | null {
+    if (!(seq > this.seq)) return null;
+    const decoded = decodeBuffer(buf, infos); // throws before mutating anything
+    const created = new Set<number>();
+    const changed = new Set<number>();
+    const keep = new Set<number>();
+    for (const d of decoded) {
+      keep.add(d.info.id);
+      let s = this.series.get(d.info.id);
+      if (!s) {
+        s = { info: { ...d.info }, store: new SeriesStore() };
+        this.series.set(d.info.id, s);
+        this.order.push(d.info.id);
+        created.add(d.info.id);
+      } else {
+        s.info = { ...d.info };
+      }
+      // zero-copy: the store takes the decoded columns (views on the
+      // snapshot buffer, or copies when it was unaligned)
+      s.store.adopt(d.step, d.wall, d.value);
+      changed.add(d.info.id);
+    }
+    // series absent from the snapshot are dropped
+    for (const id of [...this.series.keys()]) {
+      if (!keep.has(id)) {
+        this.series.delete(id);
+        changed.add(id);
+      }
+    }
+    if (this.order.length !== this.series.size) {
+      const kept = this.order.filter((id) => this.series.has(id));
+      this.order.length = 0;
+      this.order.push(...kept);
+    }
+    this.seq = seq;
+    return { replaced: true, changed, created };
+  }
+
+  /** Apply an append message. Returns null if not applied (stale seq). */
+  applyAppend(seq: number, infos: readonly SeriesInfo[], buf: BufferLike | null | undefined): ApplyResult | null {
+    if (!(seq > this.seq)) return null;
+    const decoded = decodeBuffer(buf, infos);
+    const created = new Set<number>();
+    const changed = new Set<number>();
+    for (const d of decoded) {
+      let s = this.series.get(d.info.id);
+      if (!s) {
+        s = { info: { ...d.info }, store: new SeriesStore(d.info.count) };
+        this.series.set(d.info.id, s);
+        this.order.push(d.info.id);
+        created.add(d.info.id);
+      } else {
+        const { count: _count, ...rest } = d.info;
+        Object.assign(s.info, rest);
+      }
+      if (d.step.length > 0) {
+        s.store.append(d.step, d.wall, d.value);
+        changed.add(d.info.id);
+      }
+      s.info.count = s.store.length;
+    }
+    this.seq = seq;
+    return { replaced: false, changed, created };
+  }
+
+  /** Series in order of first appearance. */
+  list(): ScalarSeries[] {
+    const out: ScalarSeries[] = [];
+    for (const id of this.order) {
+      const s = this.series.get(id);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  totalPoints(): number {
+    let n = 0;
+    for (const s of this.series.values()) n += s.store.length;
+    return n;
+  }
+}

@@ -1,0 +1,668 @@
+/**
+ * One uPlot chart (one tag, one series per visible run): raw values faint
+ * behind the smoothed line, non-finite markers, hover tooltip, drag-zoom.
+ */
+import uPlot from "uplot";
+import { Aligner } from "../lib/align";
+import { m4Capacity, m4Indices } from "../lib/decimate";
+import { withAlpha } from "../lib/colors";
+import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../lib/format";
+import { lowerBound, nearestIndex } from "../lib/nearest";
+import type { EmaSmoother } from "../lib/smoothing";
+import type { SeriesStore } from "../lib/series_store";
+import type { Theme } from "../lib/theme";
+import type { XAxis } from "./model_state";
+
+export const PLOT_HEIGHT = 230;
+/** decimate a series when it has more than this many points per pixel column */
+const DECIMATE_ABOVE = 4;
+const RAW_ALPHA = 0.25;
+const MARKER_COLOR = "#e53935";
+
+export interface ChartSeries {
+  id: number;
+  run: string;
+  color: string;
+  store: SeriesStore;
+  smoother: EmaSmoother;
+  /** origin of the relative x axis (unix seconds) */
+  wall0: number;
+}
+
+export interface ChartParams {
+  xAxis: XAxis;
+  logY: boolean;
+  /** smoothing weight (0 = raw only) */
+  weight: number;
+}
+
+interface RelColumn {
+  wall0: number;
+  epoch: number;
+  n: number;
+  arr: Float64Array;
+}
+
+export interface ThemeBox {
+  current: Theme;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export class ChartView {
+  readonly el: HTMLDivElement;
+  readonly tag: string;
+  private readonly plotEl: HTMLDivElement;
+  private readonly tooltip: HTMLDivElement;
+  private readonly emptyEl: HTMLDivElement;
+  private readonly theme: ThemeBox;
+  private u: uPlot | null = null;
+  private readonly aligner: Aligner = new Aligner(2);
+  private key = "";
+  private series: ChartSeries[] = [];
+  private params: ChartParams = { xAxis: "step", logY: false, weight: 0 };
+  /** user x zoom (axis units), null = whole data */
+  private zoom: { min: number; max: number } | null = null;
+  private ro: ResizeObserver | null = null;
+  private width = 0;
+  private dots: HTMLDivElement[] = [];
+  /** relative-time x columns per series id, extended incrementally */
+  private readonly rel = new Map<number, RelColumn>();
+  /** scratch buffers for decimated data, reused between redraws */
+  private idxBuf: Int32Array = new Int32Array(0);
+  private gather: Float64Array[] = [];
+  /** points handed to uPlot at the last redraw (diagnostics) */
+  drawnPoints = 0;
+  /** raw points drawn (sum over visible runs) */
+  points = 0;
+  /** needs an update next time it is visible */
+  dirty = true;
+  /** number of completed uPlot draws (diagnostics) */
+  draws = 0;
+
+  constructor(tag: string, theme: ThemeBox) {
+    this.tag = tag;
+    this.theme = theme;
+    this.el = el("div", "nbviz-chart");
+    this.el.dataset.tag = tag;
+    this.el.dataset.points = "0";
+    const title = el("div", "nbviz-chart-title", tag);
+    title.title = tag;
+    this.plotEl = el("div", "nbviz-plot");
+    this.emptyEl = el("div", "nbviz-chart-empty", "All runs hidden");
+    this.emptyEl.hidden = true;
+    this.tooltip = el("div", "nbviz-tooltip");
+    this.tooltip.hidden = true;
+    this.el.append(title, this.plotEl, this.emptyEl, this.tooltip);
+    if (typeof ResizeObserver !== "undefined") {
+      this.ro = new ResizeObserver((entries) => {
+        const w = Math.floor(entries[entries.length - 1]!.contentRect.width);
+        if (w > 0 && w !== this.width) {
+          this.width = w;
+          if (this.u) {
+            this.u.setSize({ width: w, height: PLOT_HEIGHT });
+            this.redraw(); // decimation resolution follows the width
+          }
+        }
+      });
+      this.ro.observe(this.plotEl);
+    }
+  }
+
+  destroy(): void {
+    this.ro?.disconnect();
+    this.ro = null;
+    this.destroyPlot();
+    this.el.remove();
+  }
+
+  private destroyPlot(): void {
+    if (this.u) {
+      this.u.destroy();
+      this.u = null;
+    }
+    this.dots = [];
+    this.tooltip.hidden = true;
+  }
+
+  /** Redraw axes/grid with the current theme. */
+  retheme(): void {
+    this.u?.redraw(false, false);
+  }
+
+  /** Bring the chart up to date with `series` (visible runs of this tag). */
+  update(series: ChartSeries[], p: ChartParams): void {
+    this.dirty = false;
+    const rawShown = p.weight > 0;
+    const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${series.map((s) => `${s.id}:${s.color}`).join(",")}`;
+    const prevParams = this.params;
+    this.series = series;
+    this.params = p;
+    if (key !== this.key) {
+      this.destroyPlot();
+      this.key = key;
+      if (prevParams.xAxis !== p.xAxis) this.zoom = null;
+    }
+    for (const id of [...this.rel.keys()]) if (!series.some((s) => s.id === id)) this.rel.delete(id);
+    let points = 0;
+    for (const s of series) points += s.store.length;
+    this.points = points;
+    this.el.dataset.points = String(points);
+
+    if (series.length === 0) {
+      this.destroyPlot();
+      this.emptyEl.hidden = false;
+      this.plotEl.hidden = true;
+      return;
+    }
+    this.emptyEl.hidden = true;
+    this.plotEl.hidden = false;
+    this.redraw();
+  }
+
+  /** Full x extent of the visible series (axis units). */
+  private extent(): { min: number; max: number } | null {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of this.series) {
+      const n = s.store.length;
+      if (n === 0) continue;
+      const x = this.xColumn(s);
+      const a = x[0]!;
+      const b = x[n - 1]!;
+      if (a < min) min = a;
+      if (b > max) max = b;
+    }
+    return min <= max ? { min, max } : null;
+  }
+
+  /** x column of series s on the current axis (zero-copy for step / wall). */
+  private xColumn(s: ChartSeries): Float64Array {
+    const n = s.store.length;
+    const ax = this.params.xAxis;
+    if (ax === "step") return s.store.rawStep.subarray(0, n);
+    if (ax === "wall") return s.store.rawWall.subarray(0, n);
+    let r = this.rel.get(s.id);
+    if (!r || r.wall0 !== s.wall0 || r.epoch !== s.store.epoch || r.n > n) {
+      r = { wall0: s.wall0, epoch: s.store.epoch, n: 0, arr: new Float64Array(Math.max(64, n)) };
+      this.rel.set(s.id, r);
+    }
+    if (r.arr.length < n) {
+      let cap = r.arr.length;
+      while (cap < n) cap *= 2;
+      const b = new Float64Array(cap);
+      b.set(r.arr.subarray(0, r.n));
+      r.arr = b;
+    }
+    const wall = s.store.rawWall;
+    const arr = r.arr;
+    const w0 = s.wall0;
+    for (let i = r.n; i < n; i++) arr[i] = (wall[i]! - w0) / 3600;
+    r.n = n;
+    return arr.subarray(0, n);
+  }
+
+  /** Canvas pixels available for the plot area (decimation resolution). */
+  private plotPixels(): number {
+    if (this.u) return Math.max(50, this.u.bbox.width);
+    const css = (this.width || this.plotEl.clientWidth || 400) - 60;
+    return Math.max(50, css * (uPlot.pxRatio || 1));
+  }
+
+  /**
+   * Build uPlot data for the visible x window: per series the points inside
+   * it (plus one each side), M4-decimated to the pixel columns when there are
+   * more than a few per column, then aligned on a shared x when there are
+   * several runs. Cost O(points in window) with tight typed-array loops.
+   */
+  private buildData(): uPlot.AlignedData {
+    const series = this.series;
+    const k = series.length;
+    const full = this.extent();
+    const win = this.zoom ?? full ?? { min: 0, max: 1 };
+    const W = this.plotPixels();
+    const cols: { x: Float64Array; raw: Float64Array; sm: Float64Array }[] = [];
+    let drawn = 0;
+    for (let si = 0; si < k; si++) {
+      const s = series[si]!;
+      const n = s.store.length;
+      const x = this.xColumn(s);
+      const raw = s.store.rawValue.subarray(0, n);
+      const sm = s.smoother.output.subarray(0, n);
+      let a = 0;
+      let b = n;
+      if (this.zoom) {
+        a = Math.max(0, lowerBound(x, win.min) - 1);
+        b = Math.min(n, upperBound(x, win.max) + 1);
+      }
+      if (b - a <= DECIMATE_ABOVE * W) {
+        cols.push({ x: x.subarray(a, b), raw: raw.subarray(a, b), sm: sm.subarray(a, b) });
+        drawn += b - a;
+        continue;
+      }
+      const cap = m4Capacity(W);
+      if (this.idxBuf.length < cap) this.idxBuf = new Int32Array(cap);
+      const cnt = m4Indices(x, raw, sm, a, b, win.min, win.max, W, this.idxBuf);
+      const g = this.gatherBuffers(si, cnt);
+      const idx = this.idxBuf;
+      for (let j = 0; j < cnt; j++) {
+        const i = idx[j]!;
+        g.x[j] = x[i]!;
+        g.raw[j] = raw[i]!;
+        g.sm[j] = sm[i]!;
+      }
+      cols.push({ x: g.x.subarray(0, cnt), raw: g.raw.subarray(0, cnt), sm: g.sm.subarray(0, cnt) });
+      drawn += cnt;
+    }
+    this.drawnPoints = drawn;
+    if (k === 1) {
+      const c = cols[0]!;
+      return [c.x, c.raw, c.sm];
+    }
+    const al = this.aligner;
+    al.reset();
+    al.sync(cols.map((c) => ({ xs: c.x, n: c.x.length, xOffset: 0, xScale: 1, ys: [c.raw, c.sm] })));
+    const data: Float64Array[] = [al.x];
+    for (let i = 0; i < k; i++) data.push(al.col(i, 0));
+    for (let i = 0; i < k; i++) data.push(al.col(i, 1));
+    return data;
+  }
+
+  private gatherBuffers(si: number, n: number): { x: Float64Array; raw: Float64Array; sm: Float64Array } {
+    const base = si * 3;
+    if ((this.gather[base]?.length ?? 0) < n) {
+      const cap = Math.max(256, n);
+      this.gather[base] = new Float64Array(cap);
+      this.gather[base + 1] = new Float64Array(cap);
+      this.gather[base + 2] = new Float64Array(cap);
+    }
+    return { x: this.gather[base]!, raw: this.gather[base + 1]!, sm: this.gather[base + 2]! };
+  }
+
+  /** Recompute the drawn data (window + decimation) and draw synchronously. */
+  private redraw(): void {
+    if (this.series.length === 0) return;
+    const data = this.buildData();
+    if (!this.u) {
+      this.u = this.createPlot(data, this.params.weight > 0);
+      return;
+    }
+    const zoom = this.zoom;
+    // batch: draw now (inside this frame's flush) instead of in a microtask
+    this.u.batch((u: uPlot) => {
+      u.setData(data);
+      if (zoom) u.setScale("x", zoom);
+    });
+  }
+
+  private setZoom(z: { min: number; max: number } | null): void {
+    const full = this.extent();
+    if (z && full && z.min <= full.min && z.max >= full.max) z = null;
+    if (z && !(z.max > z.min)) return;
+    this.zoom = z;
+    this.hideHover();
+    this.redraw();
+  }
+
+  /**
+   * Gaps (canvas px) where series s has non-finite values (or non-positive
+   * ones on a log scale): from its previous point to its next point.
+   */
+  private gapsFor(u: uPlot, s: ChartSeries): [number, number][] {
+    const gaps: [number, number][] = [];
+    const idx = this.params.logY ? mergeSorted(s.store.nonFinite, s.store.nonPositive) : s.store.nonFinite;
+    if (idx.length === 0) return gaps;
+    const sx = u.scales.x!;
+    if (sx.min == null || sx.max == null) return gaps;
+    const n = s.store.length;
+    const x = this.xColumn(s);
+    let k = 0;
+    while (k < idx.length) {
+      // a run of consecutive bad indices i..j
+      const i = idx[k]!;
+      let j = i;
+      while (k + 1 < idx.length && idx[k + 1] === j + 1) {
+        k++;
+        j++;
+      }
+      k++;
+      const from = x[Math.max(0, i - 1)]!;
+      const to = x[Math.min(n - 1, j + 1)]!;
+      if (to < sx.min || from > sx.max) continue;
+      const a = Math.round(u.valToPos(from, "x", true));
+      const b = Math.round(u.valToPos(to, "x", true));
+      const last = gaps[gaps.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+      else gaps.push([a, b]);
+    }
+    return gaps;
+  }
+
+  /** y range of the visible window, ignoring non-finite (and, on log, non-positive) values. */
+  private yRange(u: uPlot, dataMin: number | null, dataMax: number | null): uPlot.Range.MinMax {
+    const log = this.params.logY;
+    let lo = dataMin ?? NaN;
+    let hi = dataMax ?? NaN;
+    // uPlot's own min/max is right unless NaN/Inf got in the way
+    if (!(Number.isFinite(lo) && Number.isFinite(hi)) || (log && !(lo > 0))) {
+      lo = Infinity;
+      hi = -Infinity;
+      const x = u.data[0] as ArrayLike<number>;
+      const sx = u.scales.x!;
+      const i0 = sx.min == null ? 0 : lowerBound(x, sx.min);
+      const i1 = sx.max == null ? x.length : lowerBound(x, sx.max + Math.abs(sx.max) * 1e-12 + 1e-300);
+      for (let si = 1; si < u.series.length; si++) {
+        if (!u.series[si]!.show) continue;
+        const ys = u.data[si] as ArrayLike<number>;
+        for (let i = i0; i < i1; i++) {
+          const v = ys[i]!;
+          if (v - v === 0 && (!log || v > 0)) {
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+        }
+      }
+      if (lo > hi) return log ? [1, 10] : [0, 1];
+    }
+    if (log) return uPlot.rangeLog(lo, hi, 10, false);
+    return uPlot.rangeNum(lo, hi, {
+      min: { pad: 0.08, soft: 0, mode: 2 },
+      max: { pad: 0.08, soft: 0, mode: 2 },
+    });
+  }
+
+  private createPlot(data: uPlot.AlignedData, rawShown: boolean): uPlot {
+    const p = this.params;
+    const theme = this.theme;
+    const font = () => `11px ${theme.current.fontFamily}`;
+    const axisBase = (): uPlot.Axis => ({
+      stroke: () => theme.current.muted,
+      grid: { stroke: () => theme.current.grid, width: 1 },
+      ticks: { stroke: () => theme.current.grid, width: 1, size: 4 },
+      border: { show: false },
+      font: font(),
+      gap: 4,
+    });
+    const xAxis: uPlot.Axis = { ...axisBase(), space: 56, size: p.xAxis === "wall" ? 44 : 30 };
+    if (p.xAxis === "step") xAxis.values = (_u, splits) => splits.map(fmtTick);
+    else if (p.xAxis === "relative") {
+      xAxis.incrs = RELATIVE_INCRS_H;
+      xAxis.values = (_u, splits, _ax, _space, incr) => splits.map((v) => fmtRelTick(v, incr));
+    } else xAxis.values = (_u, splits, _ax, _space, incr) => fmtWallTicks(splits, incr);
+    const yAxis: uPlot.Axis = {
+      ...axisBase(),
+      space: 28,
+      values: (_u, splits) => splits.map(fmtTick),
+      size: (_u, values) => {
+        let w = 0;
+        for (const v of values ?? []) w = Math.max(w, v.length);
+        return Math.max(34, Math.ceil(w * 6.6) + 14);
+      },
+    };
+    const series: uPlot.Series[] = [{}];
+    const gaps = (si: number) => (u: uPlot) => this.gapsFor(u, this.series[si]!);
+    this.series.forEach((s, si) => {
+      series.push({
+        label: `${s.run} (raw)`,
+        stroke: withAlpha(s.color, RAW_ALPHA),
+        width: 1,
+        points: { show: false },
+        show: rawShown,
+        gaps: gaps(si),
+      });
+    });
+    this.series.forEach((s, si) => {
+      series.push({ label: s.run, stroke: s.color, width: 1.5, points: { show: false }, gaps: gaps(si) });
+    });
+    const opts: uPlot.Options = {
+      width: this.width || this.plotEl.clientWidth || 400,
+      height: PLOT_HEIGHT,
+      legend: { show: false },
+      padding: [10, 14, 0, 2],
+      cursor: {
+        // drag selects; the setSelect hook zooms (so the window is re-decimated)
+        drag: { x: true, y: false, setScale: false },
+        points: { show: false },
+        y: false,
+        bind: {
+          dblclick: () => () => {
+            this.setZoom(null);
+            return null;
+          },
+        },
+      },
+      scales: {
+        x: { time: p.xAxis === "wall", auto: () => this.zoom === null },
+        y: {
+          distr: p.logY ? 3 : 1,
+          range: (u, min, max) => this.yRange(u, min, max),
+          // log: non-positive values are not clamped to the bottom but dropped (gaps)
+          ...(p.logY ? { clamp: () => NaN } : {}),
+        },
+      },
+      axes: [xAxis, yAxis],
+      series,
+      hooks: {
+        draw: [(u) => this.drawMarkers(u)],
+        setCursor: [(u) => this.onCursor(u)],
+        setSelect: [(u) => this.onSelect(u)],
+      },
+    };
+    const zoom = this.zoom;
+    // first draw synchronously (batch) rather than in a microtask
+    const u = new uPlot(opts, data, (self: uPlot, init: Function) => {
+      this.plotEl.appendChild(self.root);
+      self.batch(() => {
+        (init as () => void)();
+        if (zoom) self.setScale("x", zoom);
+      });
+    });
+    this.dots = this.series.map((s) => {
+      const d = el("div", "nbviz-dot");
+      d.style.borderColor = s.color;
+      d.hidden = true;
+      u.over.appendChild(d);
+      return d;
+    });
+    u.over.addEventListener("mouseleave", () => this.hideHover());
+    return u;
+  }
+
+  private onSelect(u: uPlot): void {
+    const sel = u.select;
+    if (sel.width < 3) return;
+    const min = u.posToVal(sel.left, "x");
+    const max = u.posToVal(sel.left + sel.width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.setZoom({ min, max });
+  }
+
+  /** x value of point i of series s on the current axis */
+  private xOf(s: ChartSeries, i: number): number {
+    const p = this.params;
+    if (p.xAxis === "step") return s.store.rawStep[i]!;
+    const w = s.store.rawWall[i]!;
+    return p.xAxis === "relative" ? (w - s.wall0) / 3600 : w;
+  }
+
+  private drawMarkers(u: uPlot): void {
+    this.draws++;
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    const sx = u.scales.x!;
+    if (sx.min == null || sx.max == null) return;
+    const pr = uPlot.pxRatio || 1;
+    const size = 4.5 * pr;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top - size * 3, width, height + size * 6);
+    ctx.clip();
+    ctx.fillStyle = MARKER_COLOR;
+    ctx.strokeStyle = MARKER_COLOR;
+    ctx.lineWidth = 1.5 * pr;
+    for (const s of this.series) {
+      const nf = s.store.nonFinite;
+      if (nf.length === 0) continue;
+      const vals = s.store.rawValue;
+      let lastPx = [-1e9, -1e9, -1e9];
+      for (const i of nf) {
+        const xv = this.xOf(s, i);
+        if (!(xv >= sx.min && xv <= sx.max)) continue;
+        const px = u.valToPos(xv, "x", true);
+        const v = vals[i]!;
+        const kind = Number.isNaN(v) ? 0 : v > 0 ? 1 : 2;
+        if (Math.abs(px - lastPx[kind]!) < size) continue; // one marker per few pixels
+        lastPx[kind] = px;
+        if (kind === 1) {
+          // +Inf: ▲ at the top edge
+          ctx.beginPath();
+          ctx.moveTo(px, top);
+          ctx.lineTo(px - size, top + size * 1.6);
+          ctx.lineTo(px + size, top + size * 1.6);
+          ctx.closePath();
+          ctx.fill();
+        } else if (kind === 2) {
+          // -Inf: ▼ at the bottom edge
+          const b = top + height;
+          ctx.beginPath();
+          ctx.moveTo(px, b);
+          ctx.lineTo(px - size, b - size * 1.6);
+          ctx.lineTo(px + size, b - size * 1.6);
+          ctx.closePath();
+          ctx.fill();
+        } else {
+          // NaN: ✕ at the top edge
+          const cy = top + size;
+          ctx.beginPath();
+          ctx.moveTo(px - size * 0.8, cy - size * 0.8);
+          ctx.lineTo(px + size * 0.8, cy + size * 0.8);
+          ctx.moveTo(px + size * 0.8, cy - size * 0.8);
+          ctx.lineTo(px - size * 0.8, cy + size * 0.8);
+          ctx.stroke();
+        }
+      }
+    }
+    ctx.restore();
+    this.el.dispatchEvent(new CustomEvent("nbviz:draw", { bubbles: true }));
+  }
+
+  private hideHover(): void {
+    this.tooltip.hidden = true;
+    for (const d of this.dots) d.hidden = true;
+  }
+
+  private onCursor(u: uPlot): void {
+    const left = u.cursor.left;
+    if (left == null || left < 0 || this.series.length === 0) {
+      this.hideHover();
+      return;
+    }
+    const p = this.params;
+    const xv = u.posToVal(left, "x");
+    const tip = this.tooltip;
+    tip.textContent = "";
+    const head = el("div", "nbviz-tt-head");
+    const table = el("table");
+    const hr = el("tr");
+    for (const h of ["", "Run", "Smoothed", "Value", "Step", p.xAxis === "wall" ? "Time" : "Relative"]) {
+      hr.appendChild(el("th", undefined, h));
+    }
+    table.appendChild(hr);
+    let anyRow = false;
+    let headX = NaN;
+    this.series.forEach((s, si) => {
+      const n = s.store.length;
+      const xs = p.xAxis === "step" ? s.store.rawStep : s.store.rawWall;
+      const q = p.xAxis === "relative" ? xv * 3600 + s.wall0 : xv;
+      const i = nearestIndex(xs, q, n);
+      const dot = this.dots[si];
+      if (i < 0) {
+        if (dot) dot.hidden = true;
+        return;
+      }
+      anyRow = true;
+      const raw = s.store.rawValue[i]!;
+      const sm = s.smoother.output[i]!;
+      const x = this.xOf(s, i);
+      if (Number.isNaN(headX) || Math.abs(x - xv) < Math.abs(headX - xv)) headX = x;
+      const tr = el("tr");
+      const sw = el("td");
+      const swatch = el("span", "nbviz-swatch");
+      swatch.style.background = s.color;
+      sw.appendChild(swatch);
+      const wall = s.store.rawWall[i]!;
+      tr.append(
+        sw,
+        el("td", "nbviz-tt-run", s.run),
+        el("td", "nbviz-tt-num", fmtValue(p.weight > 0 ? sm : raw)),
+        el("td", "nbviz-tt-num", fmtValue(raw)),
+        el("td", "nbviz-tt-num", fmtStep(s.store.rawStep[i]!)),
+        el("td", "nbviz-tt-num", p.xAxis === "wall" ? fmtWall(wall) : fmtHours((wall - s.wall0) / 3600)),
+      );
+      table.appendChild(tr);
+      // hover dot on the smoothed line
+      if (dot) {
+        const yv = p.weight > 0 ? sm : raw;
+        const visible = Number.isFinite(yv) && (!p.logY || yv > 0) && x >= u.scales.x!.min! && x <= u.scales.x!.max!;
+        dot.hidden = !visible;
+        if (visible) {
+          const px = u.valToPos(x, "x");
+          const py = u.valToPos(yv, "y");
+          dot.style.transform = `translate(${px}px, ${py}px)`;
+        }
+      }
+    });
+    if (!anyRow) {
+      this.hideHover();
+      return;
+    }
+    head.textContent =
+      p.xAxis === "step" ? `Step ${fmtStep(headX)}` : p.xAxis === "relative" ? `${fmtHours(headX)} since start` : fmtWall(headX);
+    tip.append(head, table);
+    tip.hidden = false;
+    // position next to the cursor, inside the chart card
+    const overRect = u.over.getBoundingClientRect();
+    const cardRect = this.el.getBoundingClientRect();
+    const cx = overRect.left - cardRect.left + left;
+    const cy = overRect.top - cardRect.top + (u.cursor.top ?? 0);
+    const tw = tip.offsetWidth;
+    const th = tip.offsetHeight;
+    let tx = cx + 14;
+    if (tx + tw > cardRect.width - 4) tx = Math.max(4, cx - tw - 14);
+    let ty = cy + 14;
+    const maxY = overRect.bottom - cardRect.top - th;
+    if (ty > maxY) ty = Math.max(0, maxY);
+    tip.style.transform = `translate(${Math.round(tx)}px, ${Math.round(ty)}px)`;
+  }
+}
+
+/** Merge two ascending index lists. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return a as number[];
+  if (a.length === 0) return b as number[];
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+/** First index i with xs[i] > x. */
+function upperBound(xs: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -3,7 +3,8 @@
 The training loop never waits for a panel: it only appends to memory. This
 thread wakes every ``INTERVAL`` seconds, asks each live panel to poll its
 source and send at most one message. A panel whose tick raises is warned about
-once and stopped; other panels keep going.
+once; a one-off error (a store being created, a locked file) does not stop it,
+but ``MAX_CONSECUTIVE_FAILURES`` failures in a row do. Other panels keep going.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Protocol
 __all__ = ["INTERVAL", "Tickable", "register", "unregister"]
 
 INTERVAL = 0.05  # seconds: at most 20 messages per second per panel
+MAX_CONSECUTIVE_FAILURES = 100  # ~5 s of failing ticks: the panel stops updating
 
 
 class Tickable(Protocol):
@@ -24,7 +26,8 @@ class Tickable(Protocol):
 
 
 _panels: weakref.WeakSet[Tickable] = weakref.WeakSet()
-_failed: set[int] = set()
+_warned: set[int] = set()
+_failures: dict[int, int] = {}
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -35,18 +38,30 @@ def _loop() -> None:
         with _lock:
             panels = list(_panels)
         for panel in panels:
+            key = id(panel)
             try:
                 panel._tick()
             except Exception as error:
-                key = id(panel)
-                if key not in _failed:
-                    _failed.add(key)
+                failures = _failures.get(key, 0) + 1
+                _failures[key] = failures
+                if key not in _warned:
+                    _warned.add(key)
                     warnings.warn(
-                        f"nbviz: a panel stopped updating live: {type(error).__name__}: {error}",
+                        f"nbviz: a live panel could not update ({type(error).__name__}: "
+                        f"{error}); retrying",
                         RuntimeWarning,
                         stacklevel=1,
                     )
-                unregister(panel)
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    warnings.warn(
+                        f"nbviz: a live panel stopped updating after {failures} failed "
+                        f"updates in a row ({type(error).__name__}: {error})",
+                        RuntimeWarning,
+                        stacklevel=1,
+                    )
+                    unregister(panel)
+            else:
+                _failures.pop(key, None)
         time.sleep(max(0.0, INTERVAL - (time.monotonic() - started)))
 
 

@@ -99,8 +99,13 @@ class Kernel:
         self.km.kernel_spec.argv[0] = sys.executable
         self.km.start_kernel(cwd=str(cwd or Path.cwd()), env=env)
         self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=60)
+        try:
+            self.kc.start_channels()
+            self.kc.wait_for_ready(timeout=60)
+        except BaseException:
+            self.kc.stop_channels()
+            self.km.shutdown_kernel(now=True)
+            raise
         self.messages: list[Message] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()

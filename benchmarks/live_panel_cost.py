@@ -117,8 +117,8 @@ def main() -> None:
     parser.add_argument("--llp-steps", type=int, default=None, help="livelossplot loop steps")
     parser.add_argument("--repeat", type=int, default=None, help="best of this many runs")
     args = parser.parse_args()
-    steps = args.steps or (100_000 if args.quick else 400_000)
-    llp_steps = args.llp_steps or (3 if args.quick else 10)
+    steps = args.steps or (100_000 if args.quick else 200_000)
+    llp_steps = args.llp_steps or (3 if args.quick else 6)
     repeat = args.repeat or (1 if args.quick else 3)
     ensure_scalars_bundle()
 

@@ -98,8 +98,8 @@ def main() -> None:
     parser.add_argument("--n-tb", type=int, default=None, help="log calls per torch TB run")
     parser.add_argument("--repeat", type=int, default=None, help="best of this many runs")
     args = parser.parse_args()
-    n_nbviz = args.n_nbviz or (60_000 if args.quick else 200_000)
-    n_tb = args.n_tb or (2_000 if args.quick else 8_000)
+    n_nbviz = args.n_nbviz or (60_000 if args.quick else 150_000)
+    n_tb = args.n_tb or (2_000 if args.quick else 5_000)
     repeat = args.repeat or (1 if args.quick else 3)
 
     import torch

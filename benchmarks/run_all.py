@@ -43,7 +43,8 @@ def headline(record: dict) -> str:
     if name == "message_rate":
         latency = record["final_step_latency_ms"]
         shown = "never" if latency is None else f"{latency:.0f} ms"
-        return (f"max {record['max_per_sliding_second']} msg/s (goal ≤ 20), "
+        return (f"max {record['max_per_second']} msg/s (goal ≤ 20; sliding window "
+                f"{record['max_per_sliding_second']}), "
                 f"{record['total_messages_in_loop']} vs {record['naive_messages']:,} naive; "
                 f"final step after {shown}; page complete: {record['page_complete']}")
     if name == "decimation_memory":

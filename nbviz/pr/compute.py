@@ -250,7 +250,7 @@ def bucket_counts(
     positive: np.ndarray, predictions: np.ndarray, num_thresholds: int,
     weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-bucket (TP, FP) weight of validated inputs: one ``np.bincount`` pass.
+    """Per-bucket (TP, FP) weight: one ``np.bincount`` pass (plus a min/max range check).
 
     ``positive`` is a bool array, ``predictions`` probabilities of the same size
     (any float dtype; the bucket product is computed in that dtype, as torch does),
@@ -270,6 +270,7 @@ def bucket_counts(
         )
     count = check_num_thresholds(num_thresholds, where="bucket_counts()",
                                  maximum=FINE_THRESHOLDS)
+    check_probabilities(predictions, where="bucket_counts()", name="predictions")
     flat = predictions.reshape(-1)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
@@ -301,6 +302,7 @@ def class_bucket_counts(
         )
     count = check_num_thresholds(num_thresholds, where="class_bucket_counts()",
                                  maximum=FINE_THRESHOLDS)
+    check_probabilities(probabilities, where="class_bucket_counts()", name="probabilities")
     classes = positive.shape[1]
     values = probabilities if probabilities.dtype.kind == "f" else probabilities.astype(np.float64)
     index = (values * values.dtype.type(count - 1)).astype(np.intp)

@@ -236,3 +236,10 @@ def test_curve_metrics_above_exact_limit_use_a_fine_histogram(monkeypatch: pytes
     assert exact.exact is True
     assert exact.ap == pytest.approx(
         metrics.average_precision_score(labels[:5000], scores[:5000]), rel=1e-12)
+
+
+def test_bucket_counts_refuse_values_outside_the_unit_interval() -> None:
+    with pytest.raises(ValueError, match=r"bucket_counts\(\): 'predictions' must be probabilities"):
+        bucket_counts(np.array([True, False]), np.array([0.5, 1.5]), 127)
+    with pytest.raises(ValueError, match=r"'probabilities' holds 1 NaN"):
+        compute.class_bucket_counts(np.eye(2, dtype=bool), np.array([[0.5, np.nan], [0, 1]]), 3)

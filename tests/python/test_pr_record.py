@@ -100,6 +100,27 @@ def test_multiclass_records_per_class_plus_micro_and_macro(logdir: Path) -> None
     np.testing.assert_allclose(macro.array[:4], micro.array[:4])
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multiclass_with_tied_scores_matches_scikit_learn(weighted: bool) -> None:
+    labels, probs = _multiclass(10, n=900, classes=3)
+    probs = np.round(probs * 8) / 8  # heavy ties (rows no longer sum to 1 exactly)
+    weights = np.random.default_rng(11).random(labels.size) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the row-sum warning is expected
+        records = pr_records(labels, probs, weights=weights)
+    onehot = np.eye(3)[labels]
+    for index in range(3):
+        assert records[index].extra["ap"] == pytest.approx(metrics.average_precision_score(
+            onehot[:, index], probs[:, index], sample_weight=weights), rel=1e-12)
+        assert records[index].extra["auc"] == pytest.approx(metrics.roc_auc_score(
+            onehot[:, index], probs[:, index], sample_weight=weights), rel=1e-12)
+    for position, average in ((3, "micro"), (4, "macro")):
+        assert records[position].extra["ap"] == pytest.approx(metrics.average_precision_score(
+            onehot, probs, average=average, sample_weight=weights), rel=1e-12)
+        assert records[position].extra["auc"] == pytest.approx(metrics.roc_auc_score(
+            onehot, probs, average=average, sample_weight=weights), rel=1e-12)
+
+
 def test_multiclass_without_names_and_with_indicator_labels() -> None:
     labels, probs = _multiclass(2, classes=3)
     plain = pr_records(labels, probs)

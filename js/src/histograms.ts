@@ -17,7 +17,7 @@ export interface HistogramsModel extends RecordModel {
 }
 
 /** At most this many ridges are drawn per chart (evenly spaced steps, newest kept). */
-export const MAX_RIDGES = 48;
+export const MAX_RIDGES = 40;
 const PAD = { left: 6, right: 46, top: 6, bottom: 18 };
 
 interface Frame {
@@ -101,11 +101,14 @@ export class RidgeRenderer implements ChartRenderer {
       ctx.lineTo(xOf(L, lo, hi, high), base);
       const isHot = hot !== null && hot.k === k;
       if (!L.overlay) {
-        ctx.fillStyle = ageColor(age, theme.dark ? 0.55 : 0.45);
+        // Opaque underlay first: ridges in front hide the ones behind (TensorBoard's look).
+        ctx.fillStyle = theme.background;
+        ctx.fill();
+        ctx.fillStyle = ageColor(age, theme.dark ? 0.62 : 0.5);
         ctx.fill();
       }
-      ctx.strokeStyle = isHot ? theme.foreground : ageColor(age, L.overlay ? 0.25 + 0.75 * age : 0.95);
-      ctx.lineWidth = isHot ? 1.6 : 1;
+      ctx.strokeStyle = isHot ? theme.foreground : ageColor(age, L.overlay ? 0.25 + 0.75 * age : 1);
+      ctx.lineWidth = isHot ? 1.6 : L.overlay ? 1 : 0.8;
       ctx.stroke();
     }
     // step labels on the right (offset mode): oldest, middle, newest

@@ -521,9 +521,10 @@ class Health(anywidget.AnyWidget):
             if batch.run != self._run:
                 continue  # one run per heat map: the first one seen
             pending: dict[tuple[str, int], dict[str, list[tuple[str, dict[str, float]]]]] = {}
+            findings: list[TensorRecord] = []
             for record in batch.records:
                 if record.kind == "finding":
-                    self._finding(record)
+                    findings.append(record)  # after the stats: layers keep model order
                     continue
                 if record.kind != "stats":
                     continue
@@ -540,6 +541,8 @@ class Health(anywidget.AnyWidget):
                     (param, values))
             for (layer, step), by_source in pending.items():
                 self._combine(layer, step, by_source)
+            for record in findings:
+                self._finding(record)
             self._data_version += 1
             self._dirty = True
 

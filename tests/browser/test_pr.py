@@ -293,3 +293,33 @@ def test_pr_panel_live_steps_notebook7(nb: Any, tmp_path: Path) -> None:
                                      strict=True))
     card.screenshot(path=str(SHOTS / "pr_live_nb7.png"))
     assert nb.stderr_outputs() == []
+
+
+def test_pr_curves_notebook_lab(nb: Any) -> None:
+    """notebooks/pr_curves.ipynb: curves improve over 16 epochs; 10 classes + averages."""
+    path = nb.copy("pr_curves.ipynb")
+    nb.run_until(".nbviz-pr .nbviz-pr-card", ui="lab", path=path, run_timeout=240_000)
+    page = nb.page
+    binary = _card(page, "val/9-vs-rest")
+    digits = _card(page, "val/digits")
+    for card in (binary, digits):
+        page.wait_for_function(
+            "(el) => +el.dataset.steps === 16", arg=card.element_handle(), timeout=15_000)
+        assert card.get_attribute("data-step") == "15"
+    assert digits.locator(".nbviz-pr-legend-row").count() == 12
+    assert digits.get_attribute("data-curves") == "12"
+    binary.scroll_into_view_if_needed()
+    legend = binary.locator(".nbviz-pr-legend-row").first
+    last_ap = float(re.search(r"AP (\d\.\d{3})", legend.inner_text()).group(1))
+    set_range(binary.locator("input.nbviz-pr-step"), 0)
+    _wait_attr(page, binary, "data-step", "0")
+    first_ap = float(re.search(r"AP (\d\.\d{3})", legend.inner_text()).group(1))
+    assert first_ap < 0.2 < 0.7 < last_ap, (first_ap, last_ap)  # the curves improve
+    set_range(binary.locator("input.nbviz-pr-step"), 15)
+    page.locator("input.nbviz-pr-overlay").first.check()
+    wait_canvas(page, _canvas(binary), min_ink=800)
+    page.set_viewport_size({"width": 1280, "height": 1500})
+    binary.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.locator(".nbviz-pr").first.screenshot(path=str(SHOTS / "pr_notebook_lab.png"))
+    assert nb.stderr_outputs() == []

@@ -423,8 +423,7 @@ export class PrCard {
     const sw = el("span", "nbviz-pr-dot");
     sw.style.background = entry.color;
     const what = mode === "pinned" ? "pinned" : mode === "hover" ? "hovered" : "best F1";
-    const titleText = `${seriesLabel(entry.s, multiRun)} · threshold ${thr.toFixed(3)}`;
-    const titleEl = el("span", "nbviz-pr-matrix-title", titleText);
+    const titleEl = el("span", "nbviz-pr-matrix-title", seriesLabel(entry.s, multiRun));
     titleEl.title = `${seriesLabel(entry.s, true)} at step ${fmtStep(c.info.step)}, threshold ${thr.toFixed(4)}`;
     head.append(sw, titleEl);
     const badge = el("span", `nbviz-pr-badge nbviz-pr-badge-${mode}`, what);
@@ -432,6 +431,8 @@ export class PrCard {
       badge.title = "Click the point again (or empty chart space) to unpin";
     }
     head.appendChild(badge);
+    const thrEl = el("div", "nbviz-pr-matrix-threshold");
+    thrEl.append(el("span", "nbviz-pr-rate-name", "threshold"), el("span", "nbviz-pr-threshold-value", thr.toFixed(3)));
     const tp = c.tp[i]!;
     const fp = c.fp[i]!;
     const tn = c.tn[i]!;
@@ -469,7 +470,7 @@ export class PrCard {
       span.append(el("span", "nbviz-pr-rate-name", k), el("span", "nbviz-pr-rate-value", fmtRate(v)));
       rates.appendChild(span);
     }
-    m.append(head, table, rates);
+    m.append(head, thrEl, table, rates);
     const best = bestF1(c);
     const notes: string[] = [];
     if (best) notes.push(`best F1 ${best.f1.toFixed(3)} at ${thresholdAt(best.index, c.tp.length).toFixed(3)}`);

@@ -25,7 +25,9 @@ js/node_modules/.stamp: js/package.json js/package-lock.json
 	cd js && $(NPM) ci --no-audit --no-fund
 	@touch $@
 
-nbviz/static/scalars.js: js/node_modules/.stamp $(wildcard js/src/*.ts js/src/lib/*.ts) js/build.mjs
+JS_SOURCES := $(shell find js/src -name "*.ts" -o -name "*.css" 2>/dev/null)
+
+nbviz/static/scalars.js: js/node_modules/.stamp $(JS_SOURCES) js/build.mjs
 	cd js && $(NPM) run build
 
 js: nbviz/static/scalars.js

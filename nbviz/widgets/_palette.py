@@ -5,8 +5,8 @@ from __future__ import annotations
 __all__ = ["PALETTE", "color_for"]
 
 PALETTE: tuple[str, ...] = (
-    "#ff7043", "#0077bb", "#009988", "#ee3377", "#33bbee", "#cc3311", "#aa44cc", "#888888",
-    "#ddaa33", "#004488",
+    "#ff7043", "#0091ea", "#00b894", "#d81b60", "#8e24aa", "#7cb342", "#00acc1", "#f9a825",
+    "#5c6bc0", "#ec407a", "#a1887f", "#c0ca33", "#26a69a", "#9e9e9e",
 )
 
 

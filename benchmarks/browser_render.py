@@ -198,10 +198,10 @@ ARM_DRAW_JS = """
 """
 
 APPENDS_JS = """
-async ({base, appends, per, burst}) => {
+async ({base, appends, per, burst, runs = 1, tags = ["loss/train"]}) => {
   const h = window.nbvizHarness;
   h.mount();
-  const g = h.generate({ runs: 1, tags: ["loss/train"], points: base });
+  const g = h.generate({ runs, tags, points: base });
   let r = h.nextRender();
   h.load(g.series, g.data);
   await r;
@@ -209,7 +209,7 @@ async ({base, appends, per, burst}) => {
   // prepare the messages outside the timed region
   const msgs = [];
   for (let i = 0; i < appends; i++) {
-    msgs.push(h.generate({ runs: 1, tags: ["loss/train"], points: per, start: base + i * per, seed: 11 }));
+    msgs.push(h.generate({ runs, tags, points: per, start: base + i * per, seed: 11 }));
   }
   window.__longtasks.length = 0;
   const handler = [], work = [], latency = [];
@@ -313,6 +313,11 @@ def measure_browser(repeat: int) -> dict[str, Any]:
         results["appends_burst"] = page.evaluate(
             APPENDS_JS, {"base": 100_000, "appends": 100, "per": 5, "burst": True}
         )
+        many_tags = [f"group{g}/metric{m}" for g in range(8) for m in range(5)]
+        results["appends_many_charts"] = page.evaluate(
+            APPENDS_JS,
+            {"base": 10_000, "appends": 60, "per": 5, "burst": False, "runs": 3, "tags": many_tags},
+        )
         results["page_errors"] = errors
         browser.close()
     return results
@@ -388,6 +393,13 @@ def main() -> None:
         f" {b['renders']} render ({b['render_work_ms_mean']:.1f} ms),"
         f" handler mean {b['handler_ms_mean']:.2f} ms, longest task {b['longest_task_ms']:.0f} ms"
         f"  [longtask API: {'yes' if b['longtask_supported'] else 'no'}]"
+    )
+    m = browser["appends_many_charts"]
+    print(
+        f"60 appends x 5 pts to 40 tags x 3 runs x 10k (40 charts), one render each: total {m['total_ms']:.0f} ms,"
+        f" render work mean {m['render_work_ms_mean']:.1f} ms (p95 {m['render_work_ms_p95']:.1f},"
+        f" max {m['render_work_ms_max']:.1f}), latency mean {m['latency_ms_mean']:.1f} ms,"
+        f" longest task {m['longest_task_ms']:.0f} ms"
     )
     mpl_med = _median(mpl)
     fp_med = med("first_paint_1x1M", "next_frame_ms")

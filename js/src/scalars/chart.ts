@@ -82,6 +82,10 @@ export class ChartView {
   points = 0;
   /** needs an update next time it is visible */
   dirty = true;
+  /** in or near the viewport (IntersectionObserver); off-screen charts redraw last */
+  onScreen = true;
+  /** called when the plot width changed (the owner schedules an update) */
+  onResize: (() => void) | null = null;
   /** number of completed uPlot draws (diagnostics) */
   draws = 0;
 
@@ -105,8 +109,9 @@ export class ChartView {
         if (w > 0 && w !== this.width) {
           this.width = w;
           if (this.u) {
-            this.u.setSize({ width: w, height: PLOT_HEIGHT });
-            this.redraw(); // decimation resolution follows the width
+            // resized (and re-decimated for the new width) at the next update
+            if (this.onResize) this.onResize();
+            else this.applySize();
           }
         }
       });
@@ -209,7 +214,13 @@ export class ChartView {
 
   /** Canvas pixels available for the plot area (decimation resolution). */
   private plotPixels(): number {
-    if (this.u) return Math.max(50, this.u.bbox.width);
+    const u = this.u;
+    if (u) {
+      // plot area follows the pending width (the axes keep their size)
+      const pr = uPlot.pxRatio || 1;
+      const dw = this.width > 0 ? this.width - u.width : 0;
+      return Math.max(50, u.bbox.width + dw * pr);
+    }
     const css = (this.width || this.plotEl.clientWidth || 400) - 60;
     return Math.max(50, css * (uPlot.pxRatio || 1));
   }
@@ -284,6 +295,11 @@ export class ChartView {
     return { x: this.gather[base]!, raw: this.gather[base + 1]!, sm: this.gather[base + 2]! };
   }
 
+  private applySize(): void {
+    const u = this.u;
+    if (u && this.width > 0 && u.width !== this.width) u.setSize({ width: this.width, height: PLOT_HEIGHT });
+  }
+
   /** Recompute the drawn data (window + decimation) and draw synchronously. */
   private redraw(): void {
     if (this.series.length === 0) return;
@@ -295,6 +311,7 @@ export class ChartView {
     const zoom = this.zoom;
     // batch: draw now (inside this frame's flush) instead of in a microtask
     this.u.batch((u: uPlot) => {
+      this.applySize();
       u.setData(data);
       if (zoom) u.setScale("x", zoom);
     });

@@ -12,6 +12,9 @@ import type { ApplyResult } from "../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
 
+/** stop redrawing more charts in one frame after this much work (ms) */
+const FRAME_BUDGET_MS = 12;
+
 const TRAITS = ["smoothing", "x_axis", "log_y", "tag_filter", "hidden_runs", "title", "max_points"] as const;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -55,9 +58,13 @@ export class ScalarsView {
   private readonly cleanups: (() => void)[] = [];
   private raf = 0;
   private layoutDirty = true;
+  private statusDirty = true;
+  private statusKey = "";
   private allDirty = true;
   private readonly dirtyTags = new Set<string>();
   private filterTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly io: IntersectionObserver | null = null;
+  private readonly chartByEl = new WeakMap<Element, ChartView>();
   private destroyed = false;
   /** number of completed flushes (diagnostics / tests) */
   flushes = 0;
@@ -118,6 +125,21 @@ export class ScalarsView {
     meta.append(this.legendEl, this.statusEl);
     this.root.append(this.titleEl, bar, meta, this.emptyEl, this.groupsEl);
 
+    if (typeof IntersectionObserver !== "undefined") {
+      this.io = new IntersectionObserver(
+        (entries) => {
+          let woke = false;
+          for (const e of entries) {
+            const c = this.chartByEl.get(e.target);
+            if (!c) continue;
+            c.onScreen = e.isIntersecting;
+            woke ||= e.isIntersecting && c.dirty;
+          }
+          if (woke) this.schedule();
+        },
+        { rootMargin: "200px 0px" },
+      );
+    }
     this.bindControls();
     this.syncControls();
     this.applyThemeVars();
@@ -156,6 +178,7 @@ export class ScalarsView {
     if (this.filterTimer !== null) clearTimeout(this.filterTimer);
     for (const c of this.cleanups) c();
     this.cleanups.length = 0;
+    this.io?.disconnect();
     for (const c of this.charts.values()) c.destroy();
     this.charts.clear();
     this.groups.clear();
@@ -253,7 +276,8 @@ export class ScalarsView {
         this.allDirty = true;
         break;
       case "max_points":
-        this.layoutDirty = true;
+        this.statusKey = "";
+        this.statusDirty = true;
         break;
       case "title":
         return;
@@ -270,7 +294,7 @@ export class ScalarsView {
         const s = this.state.data.series.get(id);
         if (s) this.dirtyTags.add(s.info.tag);
       }
-      this.layoutDirty = true; // point counts in the status line
+      this.statusDirty = true; // point counts in the status line
     }
     this.schedule();
   }
@@ -309,6 +333,21 @@ export class ScalarsView {
     const hidden = this.hidden;
 
     if (this.layoutDirty) this.layout(all, filter, hidden);
+    else if (this.statusDirty) {
+      let nTags = 0;
+      let nShown = 0;
+      const runs = new Set<string>();
+      const seen = new Set<string>();
+      for (const s of all) {
+        runs.add(s.info.run);
+        if (seen.has(s.info.tag)) continue;
+        seen.add(s.info.tag);
+        nTags++;
+        if (filter(s.info.tag)) nShown++;
+      }
+      this.renderStatus(all, runs.size, nTags, nShown);
+    }
+    this.statusDirty = false;
 
     // per tag: visible series
     const weight = this.weight;
@@ -331,21 +370,37 @@ export class ScalarsView {
         wall0: this.state.runWall0(s.info.run),
       });
     }
-    let total = 0;
+    // Redraw dirty charts: on-screen ones first, then the rest, within a
+    // per-frame budget (whatever is left continues next frame), so a panel
+    // with many charts never blocks the main thread for long.
+    const onScreen: ChartView[] = [];
+    const offScreen: ChartView[] = [];
     for (const [tag, chart] of this.charts) {
       if (this.allDirty || this.dirtyTags.has(tag)) chart.dirty = true;
       const shown = !chart.el.hidden && !this.groups.get(tagGroup(tag))?.collapsed;
-      if (!shown) continue;
-      if (chart.dirty) {
-        const list = byTag.get(tag) ?? [];
-        list.sort((a, b) => a.run.localeCompare(b.run, undefined, { numeric: true }));
-        try {
-          chart.update(list, params);
-        } catch (e) {
-          console.error(`nbviz: chart ${tag} failed`, e);
-        }
+      if (!shown || !chart.dirty) continue;
+      (chart.onScreen ? onScreen : offScreen).push(chart);
+    }
+    let done = 0;
+    let pending = false;
+    for (const chart of onScreen.concat(offScreen)) {
+      if (done > 0 && performance.now() - t0 > FRAME_BUDGET_MS) {
+        pending = true;
+        break;
       }
-      total += chart.points;
+      const list = byTag.get(chart.tag) ?? [];
+      list.sort((a, b) => a.run.localeCompare(b.run, undefined, { numeric: true }));
+      try {
+        chart.update(list, params);
+      } catch (e) {
+        console.error(`nbviz: chart ${chart.tag} failed`, e);
+      }
+      done++;
+    }
+    let total = 0;
+    for (const [tag, chart] of this.charts) {
+      const shown = !chart.el.hidden && !this.groups.get(tagGroup(tag))?.collapsed;
+      if (shown) total += chart.points;
     }
     this.allDirty = false;
     this.dirtyTags.clear();
@@ -353,19 +408,16 @@ export class ScalarsView {
     this.flushes++;
     this.root.dataset.renderMs = (performance.now() - t0).toFixed(1);
     this.root.dispatchEvent(new CustomEvent("nbviz:render", { bubbles: true }));
+    if (pending) this.schedule();
   }
 
   private layout(all: ReturnType<ModelState["data"]["list"]>, filter: TagFilter, hidden: Set<string>): void {
     this.layoutDirty = false;
     // --- legend: runs in palette order of first appearance
     const runs = new Map<string, RunEntry>();
-    let points = 0;
-    let decimated = false;
     const tags = new Set<string>();
     for (const s of all) {
       if (!runs.has(s.info.run)) runs.set(s.info.run, { run: s.info.run, color: s.info.color });
-      points += s.store.length;
-      decimated ||= s.info.decimated;
       tags.add(s.info.tag);
     }
     this.renderLegend([...runs.values()], hidden);
@@ -376,34 +428,30 @@ export class ScalarsView {
     if (empty) this.emptyEl.textContent = "No scalars yet — waiting for data…";
     else if (shownTags.length === 0) this.emptyEl.textContent = `No tags match “${this.model.get("tag_filter") ?? ""}”`;
 
-    // --- status line
-    const parts = [
-      `${fmtCount(runs.size)} run${runs.size === 1 ? "" : "s"}`,
-      `${fmtCount(shownTags.length)}${shownTags.length !== tags.size ? ` of ${fmtCount(tags.size)}` : ""} tag${tags.size === 1 ? "" : "s"}`,
-      `${fmtCount(points)} points`,
-    ];
-    this.statusEl.textContent = parts.join(" · ");
-    if (decimated) {
-      const d = el("span", "nbviz-decimated", "decimated");
-      const mp = Number(this.model.get("max_points") ?? 0);
-      d.title = `Series longer than ${mp > 0 ? fmtCount(mp) : "the cap"} points are sent as min/max buckets (first, last and extremes kept).`;
-      this.statusEl.append(" · ", d);
-    }
-    this.statusEl.hidden = empty;
+    this.renderStatus(all, runs.size, tags.size, shownTags.length);
 
     // --- groups and charts (all tags; filtered ones hidden, not destroyed)
     const grouped = groupTags(tags);
     const seenGroups = new Set<string>();
+    let groupIndex = 0;
     for (const { group, tags: gtags } of grouped) {
       seenGroups.add(group);
       let g = this.groups.get(group);
       if (!g) g = this.createGroup(group);
       let visible = 0;
+      let gi = 0;
       for (const tag of gtags) {
         let c = this.charts.get(tag);
         if (!c) {
-          c = new ChartView(tag, this.theme);
-          this.charts.set(tag, c);
+          const chart = new ChartView(tag, this.theme);
+          chart.onResize = () => {
+            chart.dirty = true;
+            this.schedule();
+          };
+          this.charts.set(tag, chart);
+          this.chartByEl.set(chart.el, chart);
+          this.io?.observe(chart.el);
+          c = chart;
         }
         const show = filter(tag);
         if (c.el.hidden === show) {
@@ -411,14 +459,21 @@ export class ScalarsView {
           if (show) c.dirty = true;
         }
         if (show) visible++;
-        g.grid.appendChild(c.el); // keeps sorted order (moves existing nodes)
+        // sorted order; only move nodes that are out of place
+        const at = g.grid.children[gi] ?? null;
+        if (at !== c.el) g.grid.insertBefore(c.el, at);
+        gi++;
       }
-      g.count.textContent = `${visible}`;
+      const count = `${visible}`;
+      if (g.count.textContent !== count) g.count.textContent = count;
       g.el.hidden = visible === 0;
-      this.groupsEl.appendChild(g.el);
+      const atG = this.groupsEl.children[groupIndex] ?? null;
+      if (atG !== g.el) this.groupsEl.insertBefore(g.el, atG);
+      groupIndex++;
     }
     for (const [tag, c] of this.charts) {
       if (!tags.has(tag)) {
+        this.io?.unobserve(c.el);
         c.destroy();
         this.charts.delete(tag);
       }
@@ -429,6 +484,33 @@ export class ScalarsView {
         this.groups.delete(name);
       }
     }
+  }
+
+  /** Status line: counts of runs, tags and points; the decimation note. */
+  private renderStatus(all: ReturnType<ModelState["data"]["list"]>, nRuns: number, nTags: number, nShown: number): void {
+    let points = 0;
+    let decimated = false;
+    for (const s of all) {
+      points += s.store.length;
+      decimated ||= s.info.decimated;
+    }
+    const parts = [
+      `${fmtCount(nRuns)} run${nRuns === 1 ? "" : "s"}`,
+      `${fmtCount(nShown)}${nShown !== nTags ? ` of ${fmtCount(nTags)}` : ""} tag${nTags === 1 ? "" : "s"}`,
+      `${fmtCount(points)} points`,
+    ];
+    const text = parts.join(" · ");
+    const key = `${text}|${decimated}`;
+    if (key === this.statusKey) return;
+    this.statusKey = key;
+    this.statusEl.textContent = text;
+    if (decimated) {
+      const d = el("span", "nbviz-decimated", "decimated");
+      const mp = Number(this.model.get("max_points") ?? 0);
+      d.title = `Series longer than ${mp > 0 ? fmtCount(mp) : "the cap"} points are sent as min/max buckets (first, last and extremes kept).`;
+      this.statusEl.append(" · ", d);
+    }
+    this.statusEl.hidden = all.length === 0;
   }
 
   private createGroup(name: string): GroupView {

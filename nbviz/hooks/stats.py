@@ -86,16 +86,20 @@ def _bucket_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     """
     edges, first, width = _edges(low, high, bins, flat.dtype)
     step = width / bins
-    index = ((flat - first) / width * bins).to(torch.int32).clamp_(0, bins - 1)
+    # numpy's arithmetic ((x - first) / width * bins), in place: one temporary.
+    scaled = torch.sub(flat, first)
+    scaled.div_(width).mul_(bins)
+    index = scaled.to(torch.int32).clamp_(0, bins - 1)
     # numpy's correction of the ~1 ulp disagreements between that arithmetic and
     # the edges: a value below its bin's lower edge moves down, a value at or above
     # its upper edge moves up (never past the last, closed, bin — the final clamp).
     # Edge k (k < bins) is k * step + first, computed exactly as numpy's linspace
-    # (and `_edges`) does, so no gather from the edge table is needed.
-    position = index.to(flat.dtype)
-    below = flat < position * step + first
-    position += 1
-    above = flat >= position * step + first
+    # (and `_edges`) does, so no gather from the edge table is needed; the
+    # temporary is reused for both edges.
+    edge = scaled.copy_(index).mul_(step).add_(first)
+    below = flat < edge
+    edge.copy_(index).add_(1).mul_(step).add_(first)
+    above = flat >= edge
     index += above
     index -= below.to(torch.int32)
     index.clamp_(0, bins - 1)
@@ -404,29 +408,25 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64) -> tuple[np.ndarray, 
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
     acc = torch.float32 if flat.device.type == "mps" else torch.float64
     low, high = torch.aminmax(flat)
-    nonfinite = torch.count_nonzero(flat - flat)
-    if flat.is_floating_point():
-        valid = torch.isfinite(low) & torch.isfinite(high)
-        safe_low = torch.where(valid, low, torch.zeros_like(low))
-        safe_high = torch.where(valid, high, torch.ones_like(high))
-    else:
-        valid = torch.ones((), dtype=torch.bool, device=flat.device)
-        safe_low, safe_high = low, high
+    # NaN/±Inf make min or max non-finite: then (rarely) bucket on the host below.
+    valid = torch.isfinite(low) & torch.isfinite(high)
+    safe_low = torch.where(valid, low, torch.zeros_like(low))
+    safe_high = torch.where(valid, high, torch.ones_like(high))
     counts, _ = _bucket_counts(flat, safe_low, safe_high, bins)
     packed = torch.cat([
-        torch.stack([low.to(acc), high.to(acc), flat.sum(dtype=acc),
-                     torch.dot(flat, flat).to(acc), nonfinite.to(acc), valid.to(acc)]),
+        torch.stack([low.to(acc), high.to(acc), flat.sum().to(acc),
+                     torch.dot(flat, flat).to(acc), valid.to(acc)]),
         counts.to(acc),
     ])
     host = packed.cpu().to(torch.float64).numpy()
-    lo, hi, total, squares, bad, ok = (float(v) for v in host[:6])
+    lo, hi, total, squares, ok = (float(v) for v in host[:5])
     extra = {"min": lo, "max": hi, "num": float(flat.numel()), "sum": total,
-             "sum_squares": squares, "nonfinite": bad}
-    if ok and not bad:
+             "sum_squares": squares, "nonfinite": 0.0}
+    if ok:
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)
-        return np.stack([edges, np.concatenate([[0.0], host[6:]])]), extra
+        return np.stack([edges, np.concatenate([[0.0], host[5:]])]), extra
     # NaN/Inf present: bucket the finite values on the host (rare, already broken).
     from nbviz.hooks.histograms import uniform_histogram
 
     array, host_extra = uniform_histogram(flat.cpu().numpy(), bins)
-    return array, {**host_extra, "nonfinite": bad}
+    return array, {**host_extra, "nonfinite": host_extra["nan"] + host_extra["inf"]}

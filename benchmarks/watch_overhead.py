@@ -1,0 +1,249 @@
+"""Training-step time of a small CNN with ``nbviz.watch`` vs no watch, ``wandb.watch``
+and torch's ``add_histogram`` on every parameter and gradient.
+
+Same run, same model and data, 1 CPU thread (RECIPES anchor: 64×1×28×28 batch).
+Variants are interleaved round by round (the machine's load hits each alike) and
+each is reported as median seconds per step and as a ratio to the plain step:
+
+* ``plain``: forward, backward, SGD step;
+* ``nbviz(every=100)``: ``nbviz.watch(model, opt)`` at its defaults (every 100 steps;
+  weights, grads, activations, updates);
+* ``nbviz(every=1)``: the same, every step;
+* ``nbviz weights+grads``: ``what=("weights", "grads")`` — the same coverage as the
+  anchors below, at each anchor frequency;
+* ``wandb.watch(log="all")`` offline (``wandb.log`` of the loss every step, as wandb
+  needs to commit the histograms);
+* ``torch add_histogram``: ``SummaryWriter.add_histogram`` of every parameter and
+  every gradient at the same frequency.
+
+Goals (issue 4): nbviz at defaults ≤ 1.05× plain; clearly cheaper than both anchors.
+
+Run: ``.venv/bin/python benchmarks/watch_overhead.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import fmt_secs, summary
+
+
+def build(seed: int = 0) -> tuple[Any, Any]:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    return model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+
+class Variant:
+    """One way of training: ``setup`` returns (per-step callback, teardown)."""
+
+    def __init__(self, name: str, every: int,
+                 setup: Callable[[Any, Any], tuple[Callable[[int, Any], None],
+                                                   Callable[[], None]]]) -> None:
+        self.name = name
+        self.every = every
+        self.setup = setup
+        self.samples: list[float] = []
+
+
+def time_steps(variant: Variant, steps: int, data: tuple[Any, Any]) -> float:
+    import torch
+    from torch import nn
+
+    model, optimizer = build()
+    on_step, teardown = variant.setup(model, optimizer)
+    x, y = data
+    try:
+        for _ in range(3):  # warm-up (allocator, first hook attachment)
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        started = time.perf_counter()
+        for step in range(steps):
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            on_step(step, loss)
+        elapsed = time.perf_counter() - started
+    finally:
+        teardown()
+    del torch
+    return elapsed / steps
+
+
+def nothing(step: int, loss: Any) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(devnull):
+        yield
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds")
+    parser.add_argument("--no-wandb", action="store_true", help="skip the wandb anchor")
+    args = parser.parse_args()
+
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    import nbviz
+
+    torch.set_num_threads(1)
+    tmp = Path(tempfile.mkdtemp(prefix="nbviz-watch-bench-"))
+    os.environ.setdefault("WANDB_MODE", "offline")
+    os.environ.setdefault("WANDB_DIR", str(tmp / "wandb"))
+    os.environ.setdefault("WANDB_SILENT", "true")
+    (tmp / "wandb").mkdir()
+    generator = torch.Generator().manual_seed(0)
+    data = (torch.randn(64, 1, 28, 28, generator=generator),
+            torch.randint(0, 10, (64,), generator=generator))
+    counter = {"runs": 0}
+
+    def nbviz_setup(every: int, what: tuple[str, ...] | None = None) -> Callable[..., Any]:
+        def setup(model: Any, optimizer: Any) -> tuple[Callable[[int, Any], None],
+                                                         Callable[[], None]]:
+            counter["runs"] += 1
+            run = nbviz.init(f"r{counter['runs']}", logdir=tmp / "nbviz")
+            handle = nbviz.watch(model, optimizer, every=every, what=what, run=run)
+
+            def teardown() -> None:
+                handle.remove()
+                run.finish()
+
+            return nothing, teardown
+        return setup
+
+    def tb_setup(every: int) -> Callable[..., Any]:
+        def setup(model: Any, optimizer: Any) -> tuple[Callable[[int, Any], None],
+                                                         Callable[[], None]]:
+            counter["runs"] += 1
+            writer = SummaryWriter(str(tmp / "tb" / f"r{counter['runs']}"))
+
+            def on_step(step: int, loss: Any) -> None:
+                if step % every:
+                    return
+                for name, p in model.named_parameters():
+                    writer.add_histogram(name, p, step)
+                    if p.grad is not None:
+                        writer.add_histogram(f"{name}.grad", p.grad, step)
+
+            return on_step, writer.close
+        return setup
+
+    def wandb_setup(every: int) -> Callable[..., Any]:
+        import wandb
+
+        def setup(model: Any, optimizer: Any) -> tuple[Callable[[int, Any], None],
+                                                         Callable[[], None]]:
+            with quiet():
+                run = wandb.init(project="nbviz-bench", mode="offline", reinit="finish_previous",
+                                 dir=str(tmp / "wandb"))
+                run.watch(model, log="all", log_freq=every)
+
+            def on_step(step: int, loss: Any) -> None:
+                run.log({"loss": loss.item()})
+
+            def teardown() -> None:
+                with quiet():
+                    run.unwatch(model)
+                    run.finish()
+
+            return on_step, teardown
+        return setup
+
+    def plain(model: Any, optimizer: Any) -> tuple[Callable[[int, Any], None],
+                                                    Callable[[], None]]:
+        return nothing, lambda: None
+
+    variants = [
+        Variant("plain", 0, plain),
+        Variant("nbviz(every=100)", 100, nbviz_setup(100)),
+        Variant("nbviz(every=1)", 1, nbviz_setup(1)),
+        Variant("nbviz weights+grads every=100", 100, nbviz_setup(100, ("weights", "grads"))),
+        Variant("nbviz weights+grads every=1", 1, nbviz_setup(1, ("weights", "grads"))),
+        Variant("torch add_histogram every=100", 100, tb_setup(100)),
+        Variant("torch add_histogram every=1", 1, tb_setup(1)),
+    ]
+    wandb_ok = False
+    if not args.no_wandb:
+        try:
+            import wandb  # noqa: F401
+
+            variants += [Variant("wandb.watch(all) every=100", 100, wandb_setup(100)),
+                         Variant("wandb.watch(all) every=1", 1, wandb_setup(1))]
+            wandb_ok = True
+        except ImportError:
+            print("wandb not installed (pip install wandb): its anchor is skipped")
+    rounds = 2 if args.quick else 4
+    sparse_steps = 200 if args.quick else 400  # every=100: 2–4 sampled steps per round
+    dense_steps = 20 if args.quick else 40
+    plain_variant = variants[0]
+    for round_ in range(rounds):
+        for variant in variants[1:]:
+            # plain runs before every variant: its median tracks the machine's load
+            plain_variant.samples.append(time_steps(plain_variant, dense_steps * 2, data))
+            steps = dense_steps if variant.every == 1 else sparse_steps
+            variant.samples.append(time_steps(variant, steps, data))
+        print(f"round {round_ + 1}/{rounds} done", flush=True)
+    result = {v.name: statistics.median(v.samples) for v in variants}
+    base = result["plain"]
+    print(f"\nsmall CNN, batch 64×1×28×28, 1 thread, median of {rounds} rounds "
+          f"({sparse_steps} steps at every=100, {dense_steps} at every=1):")
+    for name, seconds in result.items():
+        print(f"  {name:34s} {fmt_secs(seconds):>10s}/step   {seconds / base:5.2f}× plain")
+
+    def ratio(a: str, b: str) -> float:
+        return (result[b] - base) / max(result[a] - base, 1e-9)
+
+    lines = {
+        "watch_default_vs_plain": result["nbviz(every=100)"] / base,
+        "watch_every1_vs_plain": result["nbviz(every=1)"] / base,
+        "tb_vs_nbviz_every1_overhead": ratio("nbviz weights+grads every=1",
+                                             "torch add_histogram every=1"),
+        "tb_vs_nbviz_every100_step": result["torch add_histogram every=100"]
+        / result["nbviz weights+grads every=100"],
+    }
+    if wandb_ok:
+        lines["wandb_vs_nbviz_every1_overhead"] = ratio("nbviz weights+grads every=1",
+                                                        "wandb.watch(all) every=1")
+        lines["wandb_vs_nbviz_every100_step"] = (result["wandb.watch(all) every=100"]
+                                                 / result["nbviz weights+grads every=100"])
+    print(f"\nnbviz.watch at its defaults: {lines['watch_default_vs_plain']:.3f}× the plain step "
+          "(goal ≤ 1.05×)")
+    print(f"nbviz.watch every step: {lines['watch_every1_vs_plain']:.2f}× the plain step")
+    print(f"add_histogram of every param+grad costs {lines['tb_vs_nbviz_every1_overhead']:.1f}× "
+          "nbviz's overhead at every=1")
+    if wandb_ok:
+        print(f"wandb.watch(log='all') costs {lines['wandb_vs_nbviz_every1_overhead']:.1f}× "
+              "nbviz's overhead at every=1 (wandb.log of the loss included)")
+    summary("watch_overhead", seconds_per_step=result, **lines,
+            meets_goal=lines["watch_default_vs_plain"] <= 1.05)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,7 +25,8 @@ interface Frame {
   rows: number[];
   lo: number;
   hi: number;
-  peakDensity: number;
+  /** largest bucket count of the drawn rows: heights are count / peak (TensorBoard-like) */
+  peakCount: number;
   bins: number;
 }
 
@@ -46,8 +47,7 @@ export class RidgeRenderer implements ChartRenderer {
       const high = r[3]!;
       if (low < lo) lo = low;
       if (high > hi) hi = high;
-      const width = (high - low) / bins || 1;
-      for (let b = 0; b < bins; b++) peak = Math.max(peak, r[4 + b]! / width);
+      for (let b = 0; b < bins; b++) peak = Math.max(peak, r[4 + b]!);
     }
     if (!(hi > lo)) {
       const pad = Math.abs(lo) * 1e-3 || 1e-3;
@@ -55,7 +55,7 @@ export class RidgeRenderer implements ChartRenderer {
       hi += pad;
     }
     const layout = ridgeLayout(PAD.left, PAD.top, Math.max(10, w - PAD.left - PAD.right), Math.max(10, h - PAD.top - PAD.bottom), rows.length, this.mode() === "overlay");
-    return { layout, rows, lo, hi, peakDensity: peak || 1, bins };
+    return { layout, rows, lo, hi, peakCount: peak || 1, bins };
   }
 
   draw(ctx: CanvasRenderingContext2D, s: HistSeries, w: number, h: number, theme: Theme, hover: { x: number; y: number } | null): void {
@@ -88,11 +88,11 @@ export class RidgeRenderer implements ChartRenderer {
       const width = (high - low) / bins || 1;
       const base = L.overlay ? L.top + L.height : baseline(L, k);
       const age = n > 1 ? k / (n - 1) : 1;
-      const scale = L.peak / f.peakDensity;
+      const scale = L.peak / f.peakCount;
       ctx.beginPath();
       ctx.moveTo(xOf(L, lo, hi, low), base);
       for (let b = 0; b < bins; b++) {
-        const y = base - (r[4 + b]! / width) * scale;
+        const y = base - r[4 + b]! * scale;
         const x0 = xOf(L, lo, hi, low + b * width);
         const x1 = xOf(L, lo, hi, low + (b + 1) * width);
         ctx.lineTo(x0, y);

@@ -379,11 +379,10 @@ class Histograms(_RecordPanel):
             rows = np.stack(series.rows)
             shown = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), 30))
                                    .round().astype(int))]
-            peak = max(float((shown[:, 4:] / np.maximum(shown[:, 3:4] - shown[:, 2:3], 1e-300)
-                              ).max()), 1e-300)
+            peak = max(float(shown[:, 4:].max()), 1e-300)  # heights: counts, as in the page
             for index, row in enumerate(shown):
                 edges = np.linspace(row[2], row[3], self._bins + 1)
-                density = row[4:] / max(row[3] - row[2], 1e-300) / peak
+                density = row[4:] / peak
                 offset = len(shown) - 1 - index
                 xs = np.repeat(edges, 2)[1:-1]
                 ys = np.repeat(density, 2) * 2.5 + offset

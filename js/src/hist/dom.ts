@@ -25,7 +25,7 @@ export const CSS = `
 .nbviz-hpanel .nbviz-hcard-title .nbviz-hrun { color: var(--nbviz-muted); margin-left: 6px; }
 .nbviz-hpanel canvas { display: block; width: 100%; }
 .nbviz-hpanel .nbviz-hempty { color: var(--nbviz-muted); padding: 12px 4px; }
-.nbviz-htip { position: fixed; z-index: 10000; pointer-events: none; background: var(--nbviz-surface);
+.nbviz-htip { position: absolute; z-index: 10000; pointer-events: none; background: var(--nbviz-surface);
   color: var(--nbviz-fg); border: 1px solid var(--nbviz-border); border-radius: 4px; padding: 4px 6px;
   font: 11px var(--jp-ui-font-family, system-ui, sans-serif); white-space: pre; box-shadow: 0 2px 6px rgba(0,0,0,.25); }
 .nbviz-health .nbviz-hmap { display: grid; grid-template-columns: max-content 1fr; column-gap: 6px; align-items: start; }
@@ -91,10 +91,14 @@ export function sizeCanvas(canvas: HTMLCanvasElement, w: number, h: number): Can
   return ctx;
 }
 
-/** One floating tooltip per panel; text only. */
+/**
+ * One floating tooltip per panel; text only. Positioned inside the panel root
+ * (position: relative), not `fixed`: JupyterLab's containers use CSS containment,
+ * which makes fixed positions relative to them rather than to the viewport.
+ */
 export class Tooltip {
   readonly node: HTMLDivElement;
-  constructor(parent: HTMLElement) {
+  constructor(private readonly parent: HTMLElement) {
     this.node = el("div", "nbviz-htip nbviz-tooltip");
     this.node.style.display = "none";
     parent.appendChild(this.node);
@@ -102,11 +106,12 @@ export class Tooltip {
   show(text: string, clientX: number, clientY: number): void {
     this.node.textContent = text;
     this.node.style.display = "block";
+    const box = this.parent.getBoundingClientRect();
     const r = this.node.getBoundingClientRect();
-    const vw = globalThis.innerWidth || 1000;
-    const x = clientX + 14 + r.width > vw ? clientX - 14 - r.width : clientX + 14;
+    let x = clientX - box.left + 14;
+    if (x + r.width > box.width) x = clientX - box.left - 14 - r.width;
     this.node.style.left = `${Math.max(0, x)}px`;
-    this.node.style.top = `${Math.max(0, clientY + 12)}px`;
+    this.node.style.top = `${Math.max(0, clientY - box.top + 12)}px`;
   }
   hide(): void {
     this.node.style.display = "none";

@@ -1,7 +1,10 @@
 """nbviz panels (anywidgets)."""
 
 from nbviz.widgets.dashboard import Dashboard, register_panel
+from nbviz.widgets.histograms import Distributions, Health, Histograms
 from nbviz.widgets.pr import PRCurves
 from nbviz.widgets.scalars import Scalars
 
-__all__ = ["Dashboard", "PRCurves", "Scalars", "register_panel"]
+__all__ = [
+    "Dashboard", "Distributions", "Health", "Histograms", "PRCurves", "Scalars", "register_panel",
+]

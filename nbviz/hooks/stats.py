@@ -24,6 +24,7 @@ follow. Mean, std, L2 norm and fractions are derived on the host.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,55 @@ def _edges(low: torch.Tensor, high: torch.Tensor, bins: int,
     return edges, first, width
 
 
+class _Workspace:
+    """Reusable scratch buffers per (device, dtype, slot).
+
+    A fresh multi-megabyte CPU tensor costs page faults on first touch (the
+    allocator returns large blocks to the OS), which dominated the histogram's
+    time; reusing one buffer per role avoids that. Buffers only grow, up to
+    ``LIMIT`` elements (larger tensors use temporaries), and are dropped by
+    :func:`release_workspace` (``WatchHandle.remove`` calls it).
+    """
+
+    LIMIT = 1 << 26
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[torch.device, torch.dtype, str], torch.Tensor] = {}
+        self._lock = threading.Lock()
+
+    def get(self, like: torch.Tensor, dtype: torch.dtype, slot: str) -> torch.Tensor:
+        n = like.numel()
+        if n > self.LIMIT:
+            return torch.empty(n, dtype=dtype, device=like.device)
+        key = (like.device, dtype, slot)
+        with self._lock:
+            buffer = self._buffers.get(key)
+            if buffer is None or buffer.numel() < n:
+                buffer = torch.empty(max(n, 1024), dtype=dtype, device=like.device)
+                self._buffers[key] = buffer
+        return buffer[:n]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buffers.clear()
+
+
+_WORKSPACE = _Workspace()
+_WORKSPACE_THREAD = threading.get_ident()
+
+
+def release_workspace() -> None:
+    """Free the scratch buffers the histogram code keeps between calls."""
+    _WORKSPACE.clear()
+
+
+def _scratch(like: torch.Tensor, dtype: torch.dtype, slot: str) -> torch.Tensor:
+    # Hooks run on the training thread; another thread gets its own temporaries.
+    if threading.get_ident() != _WORKSPACE_THREAD:
+        return torch.empty(like.numel(), dtype=dtype, device=like.device)
+    return _WORKSPACE.get(like, dtype, slot)
+
+
 def _bucket_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
                    bins: int, *, outside: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(counts[bins] int64, edges[bins + 1]) of ``flat`` over [low, high], numpy-exact.
@@ -86,22 +136,23 @@ def _bucket_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     """
     edges, first, width = _edges(low, high, bins, flat.dtype)
     step = width / bins
-    # numpy's arithmetic ((x - first) / width * bins), in place: one temporary.
-    scaled = torch.sub(flat, first)
+    # numpy's arithmetic ((x - first) / width * bins), in place in scratch buffers.
+    scaled = torch.sub(flat, first, out=_scratch(flat, flat.dtype, "scaled"))
     scaled.div_(width).mul_(bins)
-    index = scaled.to(torch.int32).clamp_(0, bins - 1)
+    index = _scratch(flat, torch.int32, "index")
+    index.copy_(scaled).clamp_(0, bins - 1)  # float -> int32 truncates, as numpy's astype
     # numpy's correction of the ~1 ulp disagreements between that arithmetic and
     # the edges: a value below its bin's lower edge moves down, a value at or above
     # its upper edge moves up (never past the last, closed, bin — the final clamp).
     # Edge k (k < bins) is k * step + first, computed exactly as numpy's linspace
     # (and `_edges`) does, so no gather from the edge table is needed; the
-    # temporary is reused for both edges.
+    # scratch buffer is reused for both edges.
     edge = scaled.copy_(index).mul_(step).add_(first)
-    below = flat < edge
+    below = torch.lt(flat, edge, out=_scratch(flat, torch.bool, "below"))
     edge.copy_(index).add_(1).mul_(step).add_(first)
-    above = flat >= edge
-    index += above
-    index -= below.to(torch.int32)
+    above = torch.ge(flat, edge, out=_scratch(flat, torch.bool, "above"))
+    index += above.view(torch.uint8)  # zero-copy views: no conversion temporaries
+    index -= below.view(torch.uint8)
     index.clamp_(0, bins - 1)
     if outside:
         index = index[(flat >= low) & (flat <= high)]

@@ -43,7 +43,7 @@ from torch import nn
 from nbviz._validate import describe
 from nbviz.hooks import distributed
 from nbviz.hooks.health import Finding, HealthMonitor, Thresholds
-from nbviz.hooks.stats import Batch, Entry
+from nbviz.hooks.stats import Batch, Entry, release_workspace
 
 __all__ = ["SOURCES", "WatchHandle", "watch"]
 
@@ -143,6 +143,7 @@ class WatchHandle:
         self._step_handles.clear()
         self._batch = None
         self._previous = []
+        release_workspace()  # the histogram scratch buffers
 
     def __enter__(self) -> WatchHandle:
         return self

@@ -340,16 +340,21 @@ class Batch:
         else:
             counts = torch.zeros(bins, dtype=torch.int64, device=flat.device)
         acc = torch.float64 if flat.device.type != "mps" else torch.float32
+        # Element-wise temporaries go to the reused scratch buffers (see _Workspace).
+        work = _scratch(flat, flat.dtype, "scaled")
+        mask = _scratch(flat, torch.bool, "below")
         # x - x is 0 for finite x and NaN for NaN/±Inf (cheaper than isfinite).
-        nonfinite = torch.count_nonzero(flat - flat)
+        nonfinite = torch.count_nonzero(torch.sub(flat, flat, out=work))
         total = flat.sum(dtype=acc)
         squares = torch.dot(flat, flat).to(acc)
         zeros = numel - torch.count_nonzero(flat)
-        near = (flat.abs() < self.near_zero).sum()
+        magnitude = torch.abs(flat, out=work)
+        near = torch.count_nonzero(torch.lt(magnitude, self.near_zero, out=mask))
         if entry.activation == "tanh":
-            saturated = (flat.abs() > 0.99).sum()
+            saturated = torch.count_nonzero(torch.gt(magnitude, 0.99, out=mask))
         elif entry.activation == "sigmoid":
-            saturated = ((flat - 0.5).abs() > 0.49).sum()
+            off_centre = torch.sub(flat, 0.5, out=work).abs_()
+            saturated = torch.count_nonzero(torch.gt(off_centre, 0.49, out=mask))
         else:
             saturated = torch.zeros((), dtype=torch.int64, device=flat.device)
         scalars = torch.stack([

@@ -205,6 +205,10 @@ async ({base, appends, per, burst, runs = 1, tags = ["loss/train"]}) => {
   let r = h.nextRender();
   h.load(g.series, g.data);
   await r;
+  // steady state: every chart has been drawn once (charts are drawn over
+  // several frames when there are many)
+  const expected = runs * tags.length * base;
+  for (let i = 0; i < 600 && Number(h.root.dataset.points) < expected; i++) await h.frame();
   await h.frame();
   // prepare the messages outside the timed region
   const msgs = [];

@@ -82,6 +82,11 @@ export class ChartView {
   points = 0;
   /** needs an update next time it is visible */
   dirty = true;
+  /** canvas pixels redrawn by an update (for the per-frame budget) */
+  get canvasPixels(): number {
+    const pr = uPlot.pxRatio || 1;
+    return Math.round((this.width || 400) * PLOT_HEIGHT * pr * pr);
+  }
   /** in or near the viewport (IntersectionObserver); off-screen charts redraw last */
   onScreen = true;
   /** called when the plot width changed (the owner schedules an update) */

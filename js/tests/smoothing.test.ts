@@ -36,6 +36,17 @@ describe("smoothEma", () => {
     }
   });
 
+  it("stays exact on long series (past the point where the debias factor is 1)", () => {
+    const ys = Array.from({ length: 6000 }, (_, i) => Math.log1p(i) + ((i * 7919) % 17) / 17);
+    for (const w of [0.6, 0.99]) {
+      const ref = tensorboardReference(ys, w);
+      const out = smoothEma(ys, w);
+      let same = 0;
+      for (let i = 0; i < ys.length; i++) if (out[i] === ref[i]) same++;
+      expect(same).toBe(ys.length);
+    }
+  });
+
   it("weight 0 returns the raw values", () => {
     const ys = [3, -1, 4, 1, -5, 9];
     expect([...smoothEma(ys, 0)]).toEqual(ys);

@@ -201,7 +201,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class _Done:
-    """What the host side needs to know of a summarised entry (no tensor)."""
+    """What the host side needs to know of a summarised entry (no tensor), and which
+    optional values its packed device vector holds (see ``Batch._pack``)."""
 
     source: str
     layer: str
@@ -210,6 +211,10 @@ class _Done:
     histogram: bool
     activation: str
     units: bool
+    numel: int
+    near: bool
+    saturated: bool
+    merged: bool
 
 
 @dataclass
@@ -266,14 +271,16 @@ class Batch:
         if not entries:
             return
         flats = [_as_float(entry.tensor) for entry in entries]
-        ranges: list[torch.Tensor] = []
+        lows: list[torch.Tensor] = []
+        highs: list[torch.Tensor] = []
         unit_max: list[torch.Tensor | None] = []
         for entry, flat in zip(entries, flats, strict=True):
             if flat.numel():
                 low, high = torch.aminmax(flat)
             else:
                 low = high = torch.zeros((), device=flat.device, dtype=flat.dtype)
-            ranges.append(torch.stack([-low, high]))
+            lows.append(low)
+            highs.append(high)
             if entry.activation == "relu" and entry.tensor.dim() >= 2:
                 dims = [d for d in range(entry.tensor.dim()) if d != 1]
                 unit_max.append(entry.tensor.detach().amax(dim=dims).reshape(-1))
@@ -283,30 +290,35 @@ class Batch:
         merging = bool(merged_idx) and distributed.world_size(self.group) > 1
         if merging:
             maxima = distributed.all_reduce_max(
-                [ranges[i] for i in merged_idx]
+                [torch.stack([-lows[i], highs[i]]) for i in merged_idx]
                 + [u for i in merged_idx if (u := unit_max[i]) is not None], self.group)
             for position, i in enumerate(merged_idx):
-                ranges[i] = maxima[position].to(flats[i].dtype)
+                pair = maxima[position].to(flats[i].dtype)
+                lows[i], highs[i] = -pair[0], pair[1]
             rest = iter(maxima[len(merged_idx):])
             for i in merged_idx:
                 if unit_max[i] is not None:
                     unit_max[i] = next(rest)
-        sums = [self._sums(entry, flat, rng)
-                for entry, flat, rng in zip(entries, flats, ranges, strict=True)]
+        merged = set(merged_idx) if merging else set()
+        sums = [self._sums(entry, flat, lows[i], highs[i], i in merged)
+                for i, (entry, flat) in enumerate(zip(entries, flats, strict=True))]
         if merging:
             totals = distributed.all_reduce_sum([sums[i] for i in merged_idx], self.group)
             for position, i in enumerate(merged_idx):
                 sums[i] = totals[position]
-        for entry, rng, total, units in zip(entries, ranges, sums, unit_max, strict=True):
-            dtype = self._pack_dtype(total.device)
-            parts = [rng.to(dtype), total.to(dtype)]
+        for i, (entry, flat, total, units) in enumerate(
+                zip(entries, flats, sums, unit_max, strict=True)):
+            dtype = total.dtype
+            parts = [torch.stack([-lows[i], highs[i]]).to(dtype), total]
             if units is not None:
-                parts.append((units > 0).sum().to(dtype).reshape(1))
-                parts.append(torch.full((1,), float(units.numel()), dtype=dtype,
-                                        device=units.device))
-            self._done.append((_Done(entry.source, entry.layer, entry.param,
-                                     entry.tensor.dtype == torch.float64, entry.histogram,
-                                     entry.activation, units is not None), torch.cat(parts)))
+                parts.append(torch.stack([(units > 0).sum(), torch.tensor(
+                    units.numel(), device=units.device)]).to(dtype))
+            self._done.append((_Done(
+                entry.source, entry.layer, entry.param, entry.tensor.dtype == torch.float64,
+                entry.histogram, entry.activation, units is not None, flat.numel(),
+                near=entry.source != "activations",
+                saturated=entry.activation in ("tanh", "sigmoid"), merged=i in merged,
+            ), torch.cat(parts)))
 
     def __len__(self) -> int:
         return len(self._done)
@@ -324,46 +336,50 @@ class Batch:
         host = _to_host([pack for _, pack in done])
         return self._summaries([meta for meta, _ in done], host)
 
-    def _sums(self, entry: Entry, flat: torch.Tensor, rng: torch.Tensor) -> torch.Tensor:
-        bins = self.bins
+    def _sums(self, entry: Entry, flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
+              merged: bool) -> torch.Tensor:
+        """SUM-mergeable values of one tensor, packed (few small ops: they dominate for
+        small tensors): ``sum, sum_squares, nonfinite, nonzero[, near_zero][, saturated]
+        [, num][, counts(bins)]``."""
+        acc = torch.float64 if flat.device.type != "mps" else torch.float32
         numel = flat.numel()
         if numel == 0:
-            return torch.zeros(bins + 8, device=flat.device, dtype=torch.float64
-                               if flat.device.type != "mps" else torch.float32)
-        low, high = -rng[0], rng[1]
-        valid = torch.isfinite(low) & torch.isfinite(high)
-        safe_low = torch.where(valid, low, torch.zeros_like(low))
-        safe_high = torch.where(valid, high, torch.ones_like(high))
-        if entry.histogram:
-            counts, _ = _bucket_counts(flat, safe_low, safe_high, bins)
-            counts = counts * valid
-        else:
-            counts = torch.zeros(bins, dtype=torch.int64, device=flat.device)
-        acc = torch.float64 if flat.device.type != "mps" else torch.float32
+            zero = torch.zeros((), dtype=flat.dtype, device=flat.device)
+            low = high = zero
+        floats = torch.stack([flat.sum(), torch.dot(flat, flat)]).to(acc)
         # Element-wise temporaries go to the reused scratch buffers (see _Workspace).
         work = _scratch(flat, flat.dtype, "scaled")
-        mask = _scratch(flat, torch.bool, "below")
-        # x - x is 0 for finite x and NaN for NaN/±Inf (cheaper than isfinite).
-        nonfinite = torch.count_nonzero(torch.sub(flat, flat, out=work))
-        total = flat.sum(dtype=acc)
-        squares = torch.dot(flat, flat).to(acc)
-        zeros = numel - torch.count_nonzero(flat)
-        magnitude = torch.abs(flat, out=work)
-        near = torch.count_nonzero(torch.lt(magnitude, self.near_zero, out=mask))
-        if entry.activation == "tanh":
-            saturated = torch.count_nonzero(torch.gt(magnitude, 0.99, out=mask))
-        elif entry.activation == "sigmoid":
-            off_centre = torch.sub(flat, 0.5, out=work).abs_()
-            saturated = torch.count_nonzero(torch.gt(off_centre, 0.49, out=mask))
-        else:
-            saturated = torch.zeros((), dtype=torch.int64, device=flat.device)
-        scalars = torch.stack([
-            torch.full((), float(numel), dtype=acc, device=flat.device),
-            nonfinite.to(acc), total, squares, zeros.to(acc), near.to(acc),
-            saturated.to(acc),
-        ])
-        # [counts(bins), num, nonfinite, sum, sum_squares, zeros, near_zero, saturated, pad]
-        return torch.cat([counts.to(acc), scalars, torch.zeros(1, dtype=acc, device=flat.device)])
+        # Counting with float arithmetic (sign, clamp, sum) is several times faster
+        # than count_nonzero / comparisons on large CPU tensors.
+        total = torch.float64 if numel > (1 << 24) else None  # exact counts past 2^24
+        # x - x is 0 for finite x and NaN for NaN/±Inf: count the NaNs.
+        nonfinite = torch.sub(flat, flat, out=work).nan_to_num_(1.0).sum(dtype=total)
+        nonzero = torch.sign(flat, out=work).abs_().sum(dtype=total)
+        counts_int = [nonfinite, nonzero]
+        if entry.source != "activations":  # |x| < eps: sign(eps - |x|) == 1
+            near = torch.abs(flat, out=work).neg_().add_(self.near_zero).sign_().clamp_(min=0)
+            counts_int.append(near.sum(dtype=total))
+        if entry.activation in ("tanh", "sigmoid"):  # |x| > 0.99 (tanh), |x - ½| > 0.49
+            centred = (torch.sub(flat, 0.5, out=work) if entry.activation == "sigmoid"
+                       else work.copy_(flat))
+            bound = 0.49 if entry.activation == "sigmoid" else 0.99
+            over = centred.abs_().sub_(bound).sign_().clamp_(min=0)
+            counts_int.append(over.sum(dtype=total))
+        if merged:
+            counts_int.append(torch.tensor(float(numel), device=flat.device,
+                                           dtype=nonfinite.dtype))
+        parts = [floats, torch.stack(counts_int).to(acc)]
+        if entry.histogram and numel:
+            # A non-finite range (NaN/Inf present) gets a dummy range here; the host
+            # drops that histogram.
+            valid = torch.isfinite(low + high)
+            safe_low = torch.where(valid, low, 0.0)
+            safe_high = torch.where(valid, high, 1.0)
+            counts, _ = _bucket_counts(flat, safe_low, safe_high, self.bins)
+            parts.append(counts.to(acc))
+        elif entry.histogram:
+            parts.append(torch.zeros(self.bins, dtype=acc, device=flat.device))
+        return torch.cat(parts)
 
     # -- host side ------------------------------------------------------------------------
 
@@ -371,18 +387,23 @@ class Batch:
         bins = self.bins
         out: list[Summary] = []
         offset = 0
+
+        def take(count: int) -> np.ndarray:
+            nonlocal offset
+            chunk = host[offset : offset + count]
+            offset += count
+            return chunk
+
         for entry in entries:
-            units = entry.units
-            neg_low, high = host[offset], host[offset + 1]
-            offset += 2
-            block = host[offset : offset + bins + 8]
-            offset += bins + 8
-            counts = block[:bins]
-            num, nonfinite, total, squares, zeros, near, saturated = block[bins : bins + 7]
+            neg_low, high, total, squares, nonfinite, nonzero = take(6)
+            near = take(1)[0] if entry.near else math.nan
+            saturated = take(1)[0] if entry.saturated else math.nan
+            num = take(1)[0] if entry.merged else float(entry.numel)
+            counts = take(bins) if entry.histogram else None
+            alive, unit_count = take(2) if entry.units else (math.nan, math.nan)
             low = -neg_low
             finite_range = math.isfinite(low) and math.isfinite(high)
-            finite_n = num - nonfinite
-            mean = total / finite_n if finite_n > 0 and nonfinite == 0 else math.nan
+            mean = total / num if num > 0 and nonfinite == 0 else math.nan
             if nonfinite:
                 total = squares = mean = math.nan
             variance = squares / num - mean * mean if num > 0 else math.nan
@@ -394,22 +415,20 @@ class Batch:
                 "nonfinite": float(nonfinite),
             }
             histogram = None
-            if entry.histogram and finite_range and num > 0:
+            if counts is not None and finite_range and num > 0:
                 edges = numpy_edges(low, high, bins, entry.double)
                 histogram = np.stack([edges, np.concatenate([[0.0], counts])])
             stats = {
                 "num": float(num), "mean": float(mean), "std": float(std),
                 "min": extra["min"], "max": extra["max"],
                 "norm": math.sqrt(squares) if math.isfinite(squares) else math.nan,
-                "zero_frac": float(zeros / num) if num else math.nan,
+                "zero_frac": float((num - nonzero) / num) if num else math.nan,
                 "near_zero_frac": float(near / num) if num else math.nan,
                 "nonfinite": float(nonfinite),
             }
-            if entry.activation in ("tanh", "sigmoid"):
+            if entry.saturated:
                 stats["saturated_frac"] = float(saturated / num) if num else math.nan
-            if units:
-                alive, unit_count = host[offset], host[offset + 1]
-                offset += 2
+            if entry.units:
                 stats["dead_frac"] = float(1.0 - alive / unit_count) if unit_count else math.nan
             out.append(Summary(entry.source, entry.layer, entry.param, histogram, extra, stats))
         return out

@@ -228,3 +228,42 @@ def test_panels_validate_arguments(logdir: Path) -> None:
         Health(logdir, statistic="norm")
     with pytest.raises(FileNotFoundError):
         Histograms(logdir / "missing")
+
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "tb_scalars_histograms.py"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("built_js")
+def test_tensorboard_example_shows_its_weight_ridgeline(tmp_path: Path) -> None:
+    """../shared/examples/tb_scalars_histograms.py, with only its import line changed,
+    feeds the Histograms/Distributions panels (the facade stores tb_histogram records)."""
+    import subprocess
+    import sys
+
+    if not EXAMPLE.exists():
+        pytest.skip(f"{EXAMPLE} not found (the shared examples sit beside the repository)")
+    source = EXAMPLE.read_text(encoding="utf-8")
+    original = "from torch.utils.tensorboard import SummaryWriter"
+    assert original in source
+    script = tmp_path / "example.py"
+    script.write_text(source.replace(original, "from nbviz import SummaryWriter"),
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from nbviz.widgets.histograms import Distributions, Histograms
+
+    panel = Histograms(tmp_path / "runs")
+    assert panel.show_source == "user"
+    [info] = panel.series
+    assert (info["run"], info["tag"], info["count"]) == ("linear_regression_v1", "Weights", 100)
+    rows = decode_rows(panel.series, panel.snapshot, panel.stride)["Weights"]
+    np.testing.assert_array_equal(rows[:, 0], np.arange(100))
+    np.testing.assert_allclose(rows[:, 4:].sum(axis=1), 1.0)  # one weight per step
+    assert rows[-1, 2] > rows[0, 2]  # the weight (init in [-1, 1]) moves up toward 2.0
+    bands = Distributions(tmp_path / "runs")
+    medians = decode_rows(bands.series, bands.snapshot, bands.stride)["Weights"][:, 6]
+    assert abs(medians[-1] - 2.0) < abs(medians[0] - 2.0)
+    panel.close()
+    bands.close()

@@ -88,6 +88,7 @@ class HealthView {
   private readonly legendLo: HTMLSpanElement;
   private readonly legendHi: HTMLSpanElement;
   private readonly list: HTMLDivElement;
+  private readonly axis: HTMLDivElement;
   private readonly empty: HTMLDivElement;
   private readonly title: HTMLSpanElement;
   private readonly tooltip: Tooltip;
@@ -131,7 +132,8 @@ class HealthView {
     const map = el("div", "nbviz-hmap nbviz-health-map");
     this.labels = el("div", "nbviz-hlabels");
     this.canvas = el("canvas");
-    map.append(this.labels, this.canvas);
+    this.axis = el("div", "nbviz-haxis");
+    map.append(this.labels, this.canvas, el("div"), this.axis);
     this.root.appendChild(map);
     this.empty = el("div", "nbviz-hempty", "No layer statistics yet: nbviz.watch(model, optimizer) records them on sampled steps.");
     this.root.appendChild(this.empty);
@@ -215,6 +217,12 @@ class HealthView {
       this.list.appendChild(item);
     }
     const steps = this.data?.steps.length ?? 0;
+    this.axis.replaceChildren();
+    if (this.data && steps > 0) {
+      const first = this.data.steps[0]!;
+      const last = this.data.steps[steps - 1]!;
+      this.axis.append(el("span", "", fmtStep(first)), el("span", "", "step"), el("span", "", steps > 1 ? fmtStep(last) : ""));
+    }
     this.root.dataset.layers = String(layers.length);
     this.root.dataset.steps = String(steps);
     this.root.dataset.findings = String(findings.length);

@@ -40,6 +40,7 @@ export const CSS = `
 .nbviz-health .nbviz-health-finding .nbviz-hsev { font-weight: 600; margin-right: 4px; }
 .nbviz-health .nbviz-health-finding[data-severity="error"] .nbviz-hsev { color: #e53935; }
 .nbviz-health .nbviz-health-finding[data-severity="warning"] .nbviz-hsev { color: #ef6c00; }
+.nbviz-health .nbviz-haxis { display: flex; justify-content: space-between; color: var(--nbviz-muted); font-size: 10px; margin-top: 2px; }
 .nbviz-health .nbviz-hlegend { display: flex; align-items: center; gap: 6px; color: var(--nbviz-muted); font-size: 11px; }
 `;
 

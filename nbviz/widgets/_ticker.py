@@ -13,12 +13,37 @@ import threading
 import time
 import warnings
 import weakref
+from collections import deque
 from typing import Protocol
 
-__all__ = ["INTERVAL", "Tickable", "register", "unregister"]
+__all__ = ["INTERVAL", "SendBudget", "Tickable", "register", "unregister"]
 
 INTERVAL = 0.05  # seconds: at most 20 messages per second per panel
 MAX_CONSECUTIVE_FAILURES = 100  # ~5 s of failing ticks: the panel stops updating
+
+
+class SendBudget:
+    """At most ``per_second`` messages in any sliding one-second window.
+
+    >>> budget = SendBudget(2)
+    >>> budget.ready(0.0), budget.spend(0.0), budget.spend(0.1), budget.ready(0.5)
+    (True, None, None, False)
+    """
+
+    def __init__(self, per_second: int = round(1 / INTERVAL)) -> None:
+        self._sent: deque[float] = deque(maxlen=per_second)
+
+    def ready(self, now: float) -> bool:
+        """True if a message may go out at time ``now`` (``time.monotonic()`` seconds)."""
+        return len(self._sent) < (self._sent.maxlen or 0) or now - self._sent[0] >= 1.0
+
+    def spend(self, now: float) -> None:
+        """Record a message sent at ``now``."""
+        self._sent.append(now)
+
+    def reset(self) -> None:
+        """Forget past messages (tests use this to force the next send)."""
+        self._sent.clear()
 
 
 class Tickable(Protocol):
@@ -28,6 +53,7 @@ class Tickable(Protocol):
 _panels: weakref.WeakSet[Tickable] = weakref.WeakSet()
 _warned: set[int] = set()
 _failures: dict[int, int] = {}
+_removals: deque[Tickable] = deque()  # filled without a lock: see unregister()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -36,9 +62,14 @@ def _loop() -> None:
     while True:
         started = time.monotonic()
         with _lock:
+            while _removals:
+                _panels.discard(_removals.popleft())
             panels = list(_panels)
+        removed_meanwhile = {id(panel) for panel in list(_removals)}
         for panel in panels:
             key = id(panel)
+            if key in removed_meanwhile:
+                continue
             try:
                 panel._tick()
             except Exception as error:
@@ -69,6 +100,8 @@ def register(panel: Tickable) -> None:
     """Start ticking ``panel`` (held weakly)."""
     global _thread
     with _lock:
+        if panel in _removals:
+            _removals.remove(panel)
         _panels.add(panel)
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_loop, name="nbviz-ticker", daemon=True)
@@ -76,6 +109,9 @@ def register(panel: Tickable) -> None:
 
 
 def unregister(panel: Tickable) -> None:
-    """Stop ticking ``panel``."""
-    with _lock:
-        _panels.discard(panel)
+    """Stop ticking ``panel`` (from the next tick on).
+
+    Takes no lock: a widget's ``__del__`` calls ``close()`` and so this, possibly from
+    a garbage collection that runs inside the ticker thread while it holds ``_lock``.
+    """
+    _removals.append(panel)

@@ -160,7 +160,7 @@ class PRCurves(anywidget.AnyWidget):
         self._snapshot_bytes = 0
         self._snapshot_stale = False
         self._needs_snapshot = False
-        self._last_send = 0.0
+        self._send_budget = _ticker.SendBudget()
         self._last_data = time.monotonic()
         self._data_version = 0
         self._picture_version = -1
@@ -286,7 +286,7 @@ class PRCurves(anywidget.AnyWidget):
         self._appended_bytes = 0
         self._snapshot_stale = False
         self._needs_snapshot = False
-        self._last_send = time.monotonic()
+        self._send_budget.spend(time.monotonic())
         self.messages_sent += 1
 
     def _send_append(self) -> None:
@@ -301,7 +301,7 @@ class PRCurves(anywidget.AnyWidget):
             curve.sent = True
         self._appended_bytes += len(payload)
         self._snapshot_stale = True
-        self._last_send = time.monotonic()
+        self._send_budget.spend(time.monotonic())
         self.messages_sent += 1
 
     def _tick(self) -> None:
@@ -309,7 +309,7 @@ class PRCurves(anywidget.AnyWidget):
         with self._lock:
             self._ingest(self._source.poll())
             now = time.monotonic()
-            if now - self._last_send < _ticker.INTERVAL * 0.9:
+            if not self._send_budget.ready(now):
                 return
             unsent = any(not c.sent for c in self._curves.values())
             too_much_appended = self._appended_bytes > max(self._snapshot_bytes,

@@ -73,7 +73,7 @@ def _binary(seed: int, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tick(panel: PRCurves) -> None:
-    panel._last_send = 0
+    panel._send_budget.reset()
     panel._tick()
 
 

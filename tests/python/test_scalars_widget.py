@@ -74,10 +74,10 @@ def test_appends_carry_only_new_points_with_increasing_seq(logdir: Path) -> None
     panel = Scalars(run)
     recorder = manual(panel)
     run.log({"loss": 1.0}, step=0)
-    panel._last_send = 0
+    panel._send_budget.reset()
     panel._tick()
     run.log({"loss": 2.0, "acc": 0.5}, step=1)
-    panel._last_send = 0
+    panel._send_budget.reset()
     panel._tick()
     assert [m["seq"] for m in recorder.appends()] == [2, 3]
     first, second = (decode(m["series"], m["payload"]) for m in recorder.appends())
@@ -94,7 +94,7 @@ def test_snapshot_after_sync_equals_everything_logged(logdir: Path) -> None:
     for step in range(500):
         run.log({"x": math.sin(step)}, step=step)
         if step % 50 == 0:
-            panel._last_send = 0
+            panel._send_budget.reset()
             panel._tick()
     panel.sync()
     data = decode(panel.series, panel.snapshot)
@@ -111,7 +111,7 @@ def test_decimation_bounds_points_and_resends_snapshot(logdir: Path) -> None:
     for step, value in enumerate(values):
         run.log({"x": float(value)}, step=step)
         if step % 5000 == 0:
-            panel._last_send = 0
+            panel._send_budget.reset()
             panel._tick()
     panel.sync()
     (info,) = panel.series
@@ -225,7 +225,11 @@ def test_magic_registers_and_shows_logdir(logdir: Path) -> None:
     with nbviz.init("m", logdir=logdir) as run:
         run.log({"x": 1.0})
     shell.run_line_magic("load_ext", "nbviz")
-    panel = shell.run_line_magic("nbviz", str(logdir))
+    dashboard = shell.run_line_magic("nbviz", str(logdir))
+    from nbviz.widgets.dashboard import Dashboard
+
+    assert isinstance(dashboard, Dashboard)
+    panel = dashboard.panels["scalars"]
     assert isinstance(panel, Scalars)
     assert [s["run"] for s in panel.series] == ["m"]
     with pytest.raises(ValueError, match="expected one LOGDIR"):

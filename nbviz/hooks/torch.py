@@ -111,6 +111,8 @@ class WatchHandle:
         self._grad_handle: Any = None  # the after-backward hook of one sampled step
         self._batch: Batch | None = None
         self._activation_step = -1
+        self._pending_step = 0  # without an optimizer: the step whose gradients are awaited
+        self._finish_after_forward = False
         self._previous: list[torch.Tensor | None] = []
         self._disabled_layers: set[str] = set()
         self._warned: set[str] = set()
@@ -226,10 +228,12 @@ class WatchHandle:
                     self.step += 1
                     return
                 self._start_step()  # a previous step whose backward never came is dropped
-                self._attach_activation_hooks(module)
-                self._attach_grad_hook()
-                self.step += 1
                 self._pending_step = step
+                # Without a gradient to wait for (activations only), the step ends
+                # with this forward.
+                self._finish_after_forward = not self._attach_grad_hook()
+                self._attach_activation_hooks(module)
+                self.step += 1
                 return
             step = self.step
             if not self._sampled(step) or self._activation_step == step:
@@ -264,6 +268,13 @@ class WatchHandle:
         for handle in self._step_handles:
             handle.remove()
         self._step_handles.clear()
+        if self._finish_after_forward and self._batch is not None:
+            self._finish_after_forward = False
+            batch, self._batch = self._batch, None
+            try:
+                self._finish(batch, self._pending_step)
+            except Exception as error:
+                self._fail_all("forward", error)
 
     def _activation_hook(self, name: str, layer: nn.Module) -> Callable[..., None]:
         kind = _activation_kind(layer)
@@ -283,14 +294,16 @@ class WatchHandle:
 
     # -- gradients without an optimizer --------------------------------------------------------
 
-    def _attach_grad_hook(self) -> None:
+    def _attach_grad_hook(self) -> bool:
+        """Register the after-backward hook of this sampled step; False if none is needed."""
         params = [p for _, _, p in self._params if p.requires_grad]
         if not params or not ({"grads", "weights"} & self.sources):
-            return
+            return False
         if self._grad_handle is not None:
             self._grad_handle.remove()
         self._grad_handle = torch.autograd.graph.register_multi_grad_hook(
             params, self._on_grads, mode="all")
+        return True
 
     def _on_grads(self, grads: Sequence[torch.Tensor | None]) -> None:
         try:
@@ -398,8 +411,6 @@ class WatchHandle:
             run.log_tensor("finding", finding.tag, np.array([finding.value], np.float64),
                            finding.step, finding.extra())
         self.findings.extend(new)
-
-    _pending_step = 0
 
 
 def _has_own_params(module: nn.Module) -> bool:

@@ -364,3 +364,15 @@ def test_import_nbviz_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2.0"
+
+
+def test_activations_only_without_optimizer_end_with_the_forward(run: nbviz.Run) -> None:
+    model = Net()
+    handle = nbviz.watch(model, every=3, what=("activations",))
+    with torch.no_grad():
+        model.train()
+        for _ in range(7):
+            model(torch.randn(4, 20))
+    handle.remove()
+    steps = {r.step for r in records(run, "histogram") if r.tag == "activations/fc1"}
+    assert steps == {0, 3, 6}

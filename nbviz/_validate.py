@@ -56,8 +56,11 @@ def check_step(step: Any, *, where: str) -> int:
         raise ValueError(
             f"{where}: 'step' must be >= 0, got {value}; steps count up from 0."
         )
-    if value >= 2**63:
-        raise ValueError(f"{where}: 'step' {value} does not fit in 64 bits.")
+    if value > MAX_STEP:
+        raise ValueError(
+            f"{where}: 'step' {value} is too large; steps must be <= 2**53 "
+            "(they travel as float64, which holds integers exactly up to 2**53)."
+        )
     return value
 
 

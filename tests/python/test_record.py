@@ -106,3 +106,11 @@ def test_flusher_commits_within_interval(logdir: Path) -> None:
     while reader.scalars_between(0).value.size == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert reader.scalars_between(0).value.tolist() == [1.0]
+
+
+def test_huge_steps_are_refused_not_rounded(logdir: Path) -> None:
+    with nbviz.init("big", logdir=logdir) as run:
+        run.log({"x": 1.0}, step=2**53)
+        with pytest.raises(ValueError, match=r"'step' 9007199254740993 is too large"):
+            run.log({"x": 1.0}, step=2**53 + 1)
+    assert nbviz.read(logdir).step.tolist() == [2**53]

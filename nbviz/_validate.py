@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["check_run_name", "check_step", "check_tag", "describe"]
+__all__ = ["MAX_STEP", "check_run_name", "check_step", "check_tag", "describe"]
+
+MAX_STEP = 2**53  # steps are float64 on the wire and in the reader: exact up to here
 
 
 def describe(value: Any, limit: int = 60) -> str:

@@ -267,3 +267,39 @@ def test_tensorboard_example_shows_its_weight_ridgeline(tmp_path: Path) -> None:
     assert abs(medians[-1] - 2.0) < abs(medians[0] - 2.0)
     panel.close()
     bands.close()
+
+
+@pytest.mark.usefixtures("built_js")
+def test_health_panel_heat_map_and_findings(logdir: Path) -> None:
+    from nbviz.widgets.histograms import HEALTH_STATISTICS, Health
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    nn.init.constant_(model[0].bias, -5.0)  # every ReLU unit dead
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = nbviz.init("health", logdir=logdir)
+    panel = Health(run, statistic="dead_frac")
+    handle = nbviz.watch(model, optimizer, every=2)
+    for _ in range(8):
+        loss = model(torch.rand(32, 8)).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    handle.remove()
+    panel.sync()
+    assert panel.layers == ["0", "1", "2"]  # model order
+    steps = np.frombuffer(panel.snapshot, "<f8")[: panel.step_count]
+    np.testing.assert_array_equal(steps, [0, 2, 4, 6])
+    matrices = np.frombuffer(panel.snapshot, "<f8")[panel.step_count:].reshape(
+        len(HEALTH_STATISTICS), len(panel.layers), panel.step_count)
+    dead = matrices[HEALTH_STATISTICS.index("dead_frac")]
+    np.testing.assert_array_equal(dead[1], 1.0)  # the ReLU row
+    assert np.isnan(dead[0]).all()  # a Linear layer has no dead-unit statistic
+    grad = matrices[HEALTH_STATISTICS.index("grad_norm")]
+    assert np.isfinite(grad[0]).all() and np.isnan(grad[1]).all()
+    rules = {(f["rule"], f["layer"]) for f in panel.findings}
+    assert ("dead_units", "1") in rules
+    assert "finding(s)" in panel.summary() and "dead_units" in panel.summary()
+    assert len(panel._picture_bundle()["image/png"]) > 1000
+    panel.close()

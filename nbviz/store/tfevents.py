@@ -166,6 +166,8 @@ def decode_tensor(data: bytes, span: tuple[int, int]) -> np.ndarray | list[bytes
             array = proto.get_packed(data, msg, number, kind).astype(numpy_dtype)
     else:
         raise proto.DecodeError(f"tensor dtype {dtype} is not supported")
+    if shape_span is None and array.size != 1:  # no shape given: a plain list of values
+        return array
     if array.size == size:
         return array.reshape(shape)
     if array.size == 1 and size > 1:  # TensorFlow: a single value fills the tensor

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 HEADER_BYTES = 12  # uint64 length + uint32 length CRC
+MAX_RECORD_BYTES = 1 << 31  # protobuf messages are < 2 GiB: a longer length is corrupt
 FOOTER_BYTES = 4  # uint32 data CRC
 _MASK_DELTA = 0xA282EAD8
 _POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
@@ -282,7 +283,9 @@ def _resync(buf: np.ndarray, begin: int, end: int) -> int | None:
             candidate = int(candidates[index])
             length = int(buf[candidate : candidate + 8].copy().view("<u8")[0])
             if candidate + HEADER_BYTES + length + FOOTER_BYTES > end:
-                return candidate  # plausible record still being written
+                if length <= MAX_RECORD_BYTES:
+                    return candidate  # plausible record still being written
+                continue
             data_crc = _mask_many(crc32c_many(buf, np.array([candidate + HEADER_BYTES]),
                                               np.array([length])))[0]
             stored = int(buf[candidate + HEADER_BYTES + length:
@@ -339,9 +342,10 @@ def frame_records(data: bytes, offset: int = 0, *, final: bool = False) -> Frami
         if position >= end:
             break
         # Not enough bytes for the record at `position`: wait for it, unless its header is bad.
-        if end - position >= HEADER_BYTES and not _header_ok(
-            buf, np.array([position], dtype=np.int64)
-        )[0]:
+        if end - position >= HEADER_BYTES and (
+            not _header_ok(buf, np.array([position], dtype=np.int64))[0]
+            or _U64.unpack_from(data, position)[0] > MAX_RECORD_BYTES
+        ):
             resume = _resync(buf, position + 1, end)
             skipped_to = end if resume is None else resume
             problems.append((position, f"corrupt record header (length CRC mismatch); "

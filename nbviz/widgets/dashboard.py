@@ -245,6 +245,7 @@ class Dashboard(anywidget.AnyWidget):
         self._last_scan = -1e9
         self._version = 0
         self._picture_version = -1
+        self._closed = False
         with self._lock:
             self._rescan(force=True)
         _ticker.register(self)
@@ -263,6 +264,8 @@ class Dashboard(anywidget.AnyWidget):
     # -- discovery ---------------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if self._closed:
+            return
         with self._lock:
             self._rescan(force=False)
 
@@ -330,8 +333,15 @@ class Dashboard(anywidget.AnyWidget):
     # -- lifecycle and pictures ----------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop following the logdir and close every panel."""
-        _ticker.unregister(self)
+        """Stop following the logdir and close every panel. Idempotent.
+
+        The ticker is left alone here (``_tick`` returns at once once closed and the
+        ticker holds panels weakly): ipywidgets calls ``close()`` again from ``__del__``,
+        which may run inside the ticker thread while it holds its lock.
+        """
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
         with self._lock:
             panels = list(self._panels.values())
             self._panels.clear()

@@ -17,6 +17,10 @@ each is reported as median seconds per step and as a ratio to the plain step:
   every gradient at the same frequency.
 
 Goals (issue 4): nbviz at defaults ≤ 1.05× plain; clearly cheaper than both anchors.
+On a shared machine the direct every=100 vs plain medians drift by ±10 %; the
+headline is therefore also decomposed: the idle hooks' cost measured by stepping a
+watched and an unwatched model alternately (drift cancels), plus 1/100 of the extra
+cost of a sampled step (``meets_goal`` uses that figure).
 
 Run: ``.venv/bin/python benchmarks/watch_overhead.py [--quick]``
 """
@@ -89,6 +93,35 @@ def time_steps(variant: Variant, steps: int, data: tuple[Any, Any]) -> float:
         teardown()
     del torch
     return elapsed / steps
+
+
+def idle_hook_ratio(data: tuple[Any, Any], run: Any, chunks: int) -> float:
+    """Step time with watch attached but never sampling / without watch, measured on two
+    models stepped alternately in chunks of 10 (load drift cancels), median ratio."""
+    from torch import nn
+
+    import nbviz
+
+    plain_model, plain_opt = build()
+    model, optimizer = build()
+    handle = nbviz.watch(model, optimizer, every=10**9, run=run)
+    x, y = data
+
+    def chunk(m: Any, o: Any) -> float:
+        started = time.perf_counter()
+        for _ in range(10):
+            loss = nn.functional.cross_entropy(m(x), y)
+            o.zero_grad()
+            loss.backward()
+            o.step()
+        return time.perf_counter() - started
+
+    chunk(plain_model, plain_opt)
+    handle.step = 1  # step 0 (sampled) is behind us
+    chunk(model, optimizer)
+    ratios = [chunk(model, optimizer) / chunk(plain_model, plain_opt) for _ in range(chunks)]
+    handle.remove()
+    return statistics.median(ratios)
 
 
 def nothing(step: int, loss: Any) -> None:
@@ -222,13 +255,18 @@ def main() -> None:
     def ratio(a: str, b: str) -> float:
         return (result[b] - base) / max(result[a] - base, 1e-9)
 
-    # Robust to load drift: cost of the idle hooks + 1/100 of a sampled step's extra cost.
+    # Robust to load drift: cost of the idle hooks (measured interleaved) + 1/100 of a
+    # sampled step's extra cost.
+    idle_run = nbviz.init("idle", logdir=tmp / "nbviz")
+    idle_ratio = idle_hook_ratio(data, idle_run, 10 if args.quick else 30)
+    idle_run.finish()
     idle = result["nbviz(never sampled)"]
-    predicted = (idle + (result["nbviz(every=1)"] - idle) / 100) / base
+    predicted = idle_ratio + (result["nbviz(every=1)"] - idle) / 100 / base
     lines = {
         "watch_default_vs_plain": result["nbviz(every=100)"] / base,
         "watch_default_predicted": predicted,
         "sampled_step_extra_ms": (result["nbviz(every=1)"] - idle) * 1e3,
+        "idle_hook_ratio": idle_ratio,
         "watch_every1_vs_plain": result["nbviz(every=1)"] / base,
         "tb_vs_nbviz_every1_overhead": ratio("nbviz weights+grads every=1",
                                              "torch add_histogram every=1"),
@@ -242,8 +280,8 @@ def main() -> None:
                                                  / result["nbviz weights+grads every=100"])
     print(f"\nnbviz.watch at its defaults: {lines['watch_default_vs_plain']:.3f}× the plain step "
           "(goal ≤ 1.05×)")
-    print(f"  (decomposed: idle hooks {idle / base:.3f}× + a sampled step's extra "
-          f"{lines['sampled_step_extra_ms']:.1f} ms / 100 → {predicted:.3f}×)")
+    print(f"  (decomposed: idle hooks {idle_ratio:.3f}× measured interleaved + a sampled "
+          f"step's extra {lines['sampled_step_extra_ms']:.1f} ms / 100 → {predicted:.3f}×)")
     print(f"nbviz.watch every step: {lines['watch_every1_vs_plain']:.2f}× the plain step")
     print(f"add_histogram of every param+grad costs {lines['tb_vs_nbviz_every1_overhead']:.1f}× "
           "nbviz's overhead at every=1")
@@ -251,7 +289,7 @@ def main() -> None:
         print(f"wandb.watch(log='all') costs {lines['wandb_vs_nbviz_every1_overhead']:.1f}× "
               "nbviz's overhead at every=1 (wandb.log of the loss included)")
     summary("watch_overhead", seconds_per_step=result, **lines,
-            meets_goal=lines["watch_default_vs_plain"] <= 1.05)
+            meets_goal=predicted <= 1.05)  # the drift-robust figure
 
 
 if __name__ == "__main__":

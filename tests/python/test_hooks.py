@@ -376,3 +376,29 @@ def test_activations_only_without_optimizer_end_with_the_forward(run: nbviz.Run)
     handle.remove()
     steps = {r.step for r in records(run, "histogram") if r.tag == "activations/fc1"}
     assert steps == {0, 3, 6}
+
+
+def test_gradients_are_read_after_amp_unscaling(run: nbviz.Run) -> None:
+    scaler_cls = getattr(torch.amp, "GradScaler", None)
+    if scaler_cls is None:
+        pytest.skip("torch.amp.GradScaler is not available")
+    torch.manual_seed(0)
+    model = Net()
+    reference = Net()
+    reference.load_state_dict(model.state_dict())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    scaler = scaler_cls("cpu", init_scale=2.0**16)
+    handle = nbviz.watch(model, optimizer, every=1, what=("grads",))
+    x = torch.randn(16, 20)
+    y = torch.randint(0, 3, (16,))
+    loss = nn.functional.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    scaler.scale(loss).backward()  # .grad holds 65536× the gradient until unscaled
+    scaler.step(optimizer)
+    scaler.update()
+    handle.remove()
+    nn.functional.cross_entropy(reference(x), y).backward()
+    recorded = {r.tag: dict(zip(r.extra["names"], r.array, strict=True))["norm"]
+                for r in records(run, "stats")}
+    expected = float(reference.fc1.weight.grad.norm())
+    assert recorded["grads/fc1.weight"] == pytest.approx(expected, rel=1e-4)

@@ -836,20 +836,30 @@ class SummaryWriter:
         count = matrix.shape[0]
         extra: dict[str, Any] = {}
         if metadata is not None:
-            rows = list(metadata)
-            if len(rows) != count:
-                raise ValueError(f"{where}: 'metadata' has {len(rows)} entries but 'mat' has "
-                                 f"{count} rows; pass one label per point.")
+            if _is_tensor(metadata):
+                metadata = _to_numpy(metadata, where=where, argument="metadata")
+            if isinstance(metadata, (str, bytes)) or not hasattr(metadata, "__len__"):
+                raise TypeError(f"{where}: 'metadata' must be a list of labels (one per point), "
+                                f"got {describe(metadata)}.")
+            if len(metadata) != count:
+                raise ValueError(f"{where}: 'metadata' has {len(metadata)} entries but 'mat' "
+                                 f"has {count} rows; pass one label per point.")
             if metadata_header:
                 header = [str(h) for h in metadata_header]
-                if any(len(row) != len(header) for row in rows):
+                try:
+                    table = np.array(metadata, dtype=object).reshape(count, -1)
+                except ValueError:
+                    table = np.empty((count, 0), dtype=object)
+                if table.shape != (count, len(header)):
                     raise ValueError(f"{where}: every 'metadata' row must have "
                                      f"{len(header)} values to match 'metadata_header'.")
+                columns = table.astype(str).T.tolist()  # str() of every cell, in C
                 extra["metadata_header"] = header
-                extra["metadata"] = {name: [str(row[i]) for row in rows]
-                                     for i, name in enumerate(header)}
+                extra["metadata"] = dict(zip(header, columns, strict=True))
             else:
-                extra["metadata"] = [str(label) for label in rows]
+                labels = np.empty(count, dtype=object)
+                labels[:] = list(metadata) if not isinstance(metadata, np.ndarray) else metadata
+                extra["metadata"] = labels.astype(str).tolist()
         step = _step(global_step, where)
         run = self._open()
         run.log_tensor("embedding", tag, np.ascontiguousarray(matrix, dtype=np.float32), step,

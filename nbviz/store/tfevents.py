@@ -41,6 +41,7 @@ everything else goes through a small protobuf decoder
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -92,7 +93,11 @@ class Problem:
 
 
 def is_event_file(name: str) -> bool:
-    """TensorBoard's rule: a file whose name contains ``tfevents``."""
+    """TensorBoard's rule: a file whose name contains ``tfevents``.
+
+    >>> is_event_file("events.out.tfevents.1700000000.host.1.0"), is_event_file("notes.txt")
+    (True, False)
+    """
     return "tfevents" in name and not name.endswith((".crc", ".tmp"))
 
 
@@ -103,6 +108,10 @@ def find_event_runs(logdir: Path) -> dict[str, Path]:
     >>> find_event_runs(Path("runs"))  # doctest: +SKIP
     {'exp1': PosixPath('runs/exp1'), 'exp1/loss_train': PosixPath('runs/exp1/loss_train')}
     """
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"find_event_runs(): 'logdir' must be a path, got "
+                        f"{type(logdir).__name__}.")
+    logdir = Path(logdir)
     found: dict[str, Path] = {}
     if not logdir.is_dir():
         return found
@@ -131,7 +140,7 @@ def decode_tensor(data: bytes, span: tuple[int, int]) -> np.ndarray | list[bytes
     """A ``TensorProto`` as a numpy array (numeric dtypes) or a list of bytes (DT_STRING).
 
     >>> decode_tensor(bytes.fromhex("0801 2a04 0000c03f"), (0, 8))
-    array([1.5], dtype=float32)
+    array(1.5, dtype=float32)
     """
     start, end = span
     msg = proto.parse_fields(data, start, end)
@@ -361,7 +370,12 @@ def decode_graph_def(data: bytes) -> dict[str, Any]:
 
 def decode_image(encoded: bytes) -> tuple[str, np.ndarray, dict[str, Any]]:
     """Decode PNG/JPEG/GIF bytes with Pillow: ("image", uint8 [H, W, C]) or, for an
-    animated GIF (torch's ``add_video``), ("video", uint8 [T, H, W, C]) with ``fps``."""
+    animated GIF (torch's ``add_video``), ("video", uint8 [T, H, W, C]) with ``fps``.
+
+    >>> kind, pixels, extra = decode_image(png_bytes)  # doctest: +SKIP
+    >>> kind, pixels.shape, extra                      # doctest: +SKIP
+    ('image', (32, 32, 3), {'format': 'png'})
+    """
     try:
         from PIL import Image, ImageSequence
     except ImportError as error:  # pragma: no cover - pillow comes with matplotlib
@@ -395,7 +409,10 @@ def decode_image(encoded: bytes) -> tuple[str, np.ndarray, dict[str, Any]]:
 
 
 def decode_wav(encoded: bytes) -> tuple[np.ndarray, float]:
-    """WAV bytes → (float32 samples in [-1, 1] ``[N]`` or ``[N, channels]``, sample rate)."""
+    """WAV bytes → (float32 samples in [-1, 1] ``[N]`` or ``[N, channels]``, sample rate).
+
+    >>> samples, rate = decode_wav(wav_bytes)  # doctest: +SKIP
+    """
     import wave
 
     try:
@@ -562,6 +579,9 @@ class EventRun:
     """
 
     def __init__(self, run_dir: Path, wanted: frozenset[str] | None = None) -> None:
+        if not isinstance(run_dir, (str, os.PathLike)):
+            raise TypeError(f"EventRun(): 'run_dir' must be a path, got "
+                            f"{type(run_dir).__name__}.")
         self.dir = Path(run_dir)
         self.wanted = ALL_KINDS if wanted is None else frozenset(wanted)
         unknown = self.wanted - ALL_KINDS
@@ -1106,18 +1126,16 @@ def _read_embedding(run_dir: Path, entry: dict[str, Any]) -> tuple[np.ndarray, d
     extra: dict[str, Any] = {}
     metadata_path = entry.get("metadata_path")
     if metadata_path:
-        lines = (run_dir / str(metadata_path)).read_text(encoding="utf-8",
-                                                         errors="replace").split("\n")
-        if lines and lines[-1] == "":
-            lines = lines[:-1]
-        rows = [line.split("\t") for line in lines]
-        if rows and len(rows[0]) > 1:  # several columns: the first line is the header
-            header, body = rows[0], rows[1:]
+        table = pd.read_csv(run_dir / str(metadata_path), sep="\t", header=None, dtype=str,
+                            keep_default_na=False, quoting=csv.QUOTE_NONE, engine="c",
+                            encoding_errors="replace", skip_blank_lines=False)
+        if table.shape[1] > 1:  # several columns: the first line is the header
+            header = [str(h) for h in table.iloc[0].tolist()]
             extra["metadata_header"] = header
-            extra["metadata"] = {name: [row[i] if i < len(row) else "" for row in body]
+            extra["metadata"] = {name: table.iloc[1:, i].tolist()
                                  for i, name in enumerate(header)}
         else:
-            extra["metadata"] = [row[0] if row else "" for row in rows]
+            extra["metadata"] = table.iloc[:, 0].tolist()
     sprite = entry.get("sprite")
     if isinstance(sprite, list) and sprite and isinstance(sprite[0], dict):
         info = sprite[0]
@@ -1154,7 +1172,11 @@ _SHARED_LOCK = threading.Lock()
 
 def shared_event_run(run_dir: Path) -> EventRun:
     """The process-wide :class:`EventRun` (all kinds) of ``run_dir``, so several panels
-    following the same logdir parse each file once. Held weakly: freed with its last tail."""
+    following the same logdir parse each file once. Held weakly: freed with its last tail.
+
+    >>> shared_event_run(Path("runs/exp1")) is shared_event_run(Path("runs/exp1"))  # doctest: +SKIP
+    True
+    """
     key = os.path.realpath(run_dir)
     with _SHARED_LOCK:
         run = _SHARED.get(key)
@@ -1167,7 +1189,10 @@ def shared_event_run(run_dir: Path) -> EventRun:
 def apply_purges(run: EventRun, columns: ScalarColumns, records: Iterable[TensorRecord]
                  ) -> tuple[ScalarColumns, list[TensorRecord]]:
     """Drop what TensorBoard hides after a restart (``purge_step``): rows written before
-    a ``SessionLog.START`` at step T whose step is >= T."""
+    a ``SessionLog.START`` at step T whose step is >= T.
+
+    >>> columns, records = apply_purges(run, *run.scalars_since(0)[:1], [])  # doctest: +SKIP
+    """
     records = list(records)
     if not run.purges:
         return columns, records

@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = [
     "CRC_TABLE", "DecodeError", "Framing", "ProtoFields", "crc32c", "crc32c_many", "decode_varint",
-    "fields", "frame_records", "mask_crc", "masked_crc32c", "parse_fields",
+    "fields", "frame_records", "mask_crc", "masked_crc32c", "packed_varints", "parse_fields",
 ]
 
 HEADER_BYTES = 12  # uint64 length + uint32 length CRC
@@ -312,8 +312,14 @@ def frame_records(data: bytes, offset: int = 0, *, final: bool = False) -> Frami
     ...           + struct.pack("<I", masked_crc32c(payload)))
     >>> framing = frame_records(record)
     >>> int(framing.starts[0]), int(framing.lengths[0]), framing.consumed
-    (12, 5, 25)
+    (12, 5, 21)
     """
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"frame_records(): 'data' must be bytes, got {type(data).__name__}.")
+    if not 0 <= offset <= len(data):
+        raise ValueError(f"frame_records(): 'offset' {offset} is outside the {len(data)} bytes "
+                         "of 'data'.")
+    data = bytes(data)
     end = len(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     problems: list[tuple[int, str]] = []
@@ -404,7 +410,15 @@ def fields(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, Any]]:
     Values: int for varints (wire type 0); ``bytes`` of 8 / 4 bytes for fixed64 /
     fixed32 (wire types 1 / 5); a (start, end) tuple for length-delimited fields
     (wire type 2), so nested messages are decoded without copying.
+
+    >>> list(fields(bytes.fromhex("0896011203616263"), 0, 8))
+    [(1, 0, 150), (2, 2, (5, 8))]
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"fields(): 'data' must be bytes, got {type(data).__name__}.")
+    if not 0 <= start <= end <= len(data):
+        raise ValueError(f"fields(): [start, end) = [{start}, {end}) is outside the "
+                         f"{len(data)} bytes of 'data'.")
     position = start
     while position < end:
         key, position = decode_varint(data, position, end)
@@ -439,15 +453,15 @@ ProtoFields = dict[int, list[tuple[int, Any]]]
 
 
 def parse_fields(data: bytes, start: int, end: int) -> ProtoFields:
-    """All fields of a message, grouped by number: {number: [(wire type, value), …]}."""
+    """All fields of a message, grouped by number: {number: [(wire type, value), …]}.
+
+    >>> parse_fields(bytes.fromhex("08010802"), 0, 4)
+    {1: [(0, 1), (0, 2)]}
+    """
     out: ProtoFields = {}
     for number, wire, value in fields(data, start, end):
         out.setdefault(number, []).append((wire, value))
     return out
-
-
-def _zigzag(value: int) -> int:
-    return (value >> 1) ^ -(value & 1)
 
 
 def as_int64(value: int) -> int:
@@ -548,22 +562,43 @@ def get_packed(data: bytes, msg: ProtoFields, number: int, kind: str) -> np.ndar
         if not parts:
             return np.zeros(0, dtype=dtype)
         return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
-    values: list[int] = []
+    chunks: list[np.ndarray] = []
     for wire, value in entries:
         if wire == 2:
-            position, stop = value
-            while position < stop:
-                item, position = decode_varint(data, position, stop)
-                values.append(item)
+            chunks.append(packed_varints(data[value[0] : value[1]]))
         elif wire == 0:
-            values.append(int(value))
+            chunks.append(np.array([value], dtype=np.uint64))
         else:
             raise DecodeError(f"field {number}: unexpected wire type {wire} for {kind}")
+    varints: np.ndarray = (np.concatenate(chunks) if chunks
+                           else np.zeros(0, dtype=np.uint64))
     if kind == "bool":
-        return np.array([bool(v) for v in values], dtype=bool)
+        return np.asarray(varints != 0)
     if kind == "sint64":
-        return np.array([_zigzag(v) for v in values], dtype=np.int64)
+        halves = (varints >> np.uint64(1)).view(np.int64)
+        return np.asarray(halves ^ -(varints & np.uint64(1)).view(np.int64))
     if kind in ("uint32", "uint64"):
-        return np.array(values, dtype=np.uint64 if kind == "uint64" else np.uint32)
-    signed = [as_int64(v) for v in values]
-    return np.array(signed, dtype=np.int64 if kind == "int64" else np.int32)
+        return varints.astype(np.uint64 if kind == "uint64" else np.uint32)
+    signed = varints.view(np.int64)  # two's complement, as protobuf encodes negative ints
+    return signed if kind == "int64" else signed.astype(np.int32)
+
+
+def packed_varints(raw: bytes) -> np.ndarray:
+    """Decode a packed run of varints at once (numpy): uint64 values.
+
+    >>> packed_varints(bytes([1, 0x96, 0x01, 0x7F])).tolist()
+    [1, 150, 127]
+    """
+    byte = np.frombuffer(raw, dtype=np.uint8)
+    if byte.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    ends = np.flatnonzero(byte < 0x80)
+    if ends.size == 0 or ends[-1] != byte.size - 1:
+        raise DecodeError("truncated packed varint field")
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lengths = ends - starts + 1
+    if lengths.max() > 10:
+        raise DecodeError("varint longer than 10 bytes")
+    position = np.arange(byte.size) - np.repeat(starts, lengths)
+    payload = (byte & 0x7F).astype(np.uint64) << (7 * position).astype(np.uint64)
+    return np.asarray(np.bitwise_or.reduceat(payload, starts), dtype=np.uint64)

@@ -172,6 +172,16 @@ def test_decode_tensor_dtypes() -> None:
     np.testing.assert_array_equal(decode_tensor(packed, (0, len(packed))), [1.5, 2.5])
     strings = tensor_pb2.TensorProto(dtype=7, string_val=[b"a", b"bc"]).SerializeToString()
     assert decode_tensor(strings, (0, len(strings))) == [b"a", b"bc"]
+    big = np.array([-(2**62), -5, 0, 7, 2**40] * 2000, dtype=np.int64)  # packed varints
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(
+        size=big.size)])
+    ints = tensor_pb2.TensorProto(dtype=9, int64_val=big.tolist(), tensor_shape=shape)
+    raw = ints.SerializeToString()
+    np.testing.assert_array_equal(decode_tensor(raw, (0, len(raw))), big)
+    flags = tensor_pb2.TensorProto(dtype=10, bool_val=[True, False, True]).SerializeToString()
+    assert decode_tensor(flags, (0, len(flags))).tolist() == [True, False, True]
+    with pytest.raises(proto.DecodeError, match="truncated packed varint"):
+        proto.packed_varints(b"\x96")
 
 
 # -- reading runs ------------------------------------------------------------------------------

@@ -21,6 +21,13 @@ function injectStyle(): void {
 
 const render: Render<DashboardModel> = ({ model, el, host, signal }) => {
   injectStyle();
+  if (typeof host?.getWidget !== "function") {
+    // Widget composition (render a child widget inside this one) came with anywidget 0.11.
+    el.textContent =
+      "nbviz.Dashboard needs anywidget >= 0.11 in the notebook frontend (pip install -U anywidget); " +
+      "the panels can still be shown one by one, e.g. nbviz.Scalars(logdir).";
+    return;
+  }
   const controller = new AbortController();
   signal.addEventListener("abort", () => controller.abort());
   const view = new DashboardView(model, el, host, controller.signal);

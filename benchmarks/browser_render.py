@@ -62,7 +62,10 @@ CHROMIUM_ARGS = [
 
 def _newest_source_mtime() -> float:
     newest = 0.0
-    for pattern in ("src/**/*.ts", "src/**/*.css", "dev/harness.ts", "build.mjs", "package-lock.json"):
+    patterns = (
+        "src/**/*.ts", "src/**/*.css", "dev/harness.ts", "build.mjs", "package-lock.json"
+    )
+    for pattern in patterns:
         for f in JS.glob(pattern):
             newest = max(newest, f.stat().st_mtime)
     return newest
@@ -70,7 +73,8 @@ def _newest_source_mtime() -> float:
 
 def ensure_built() -> None:
     outputs = [DEV / "harness.js", DEV / "scalars.js", ROOT / "nbviz" / "static" / "scalars.js"]
-    if all(o.exists() for o in outputs) and min(o.stat().st_mtime for o in outputs) >= _newest_source_mtime():
+    built = all(o.exists() for o in outputs)
+    if built and min(o.stat().st_mtime for o in outputs) >= _newest_source_mtime():
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -164,7 +168,8 @@ async ({runs, points, tags}) => {
   await h.frame();
   const t0 = performance.now();
   const rendered = h.nextRender();
-  h.mount({ series: g.series, snapshot: new DataView(f.buffer, f.byteOffset, f.byteLength), snapshot_seq: 1 });
+  h.mount({ series: g.series,
+           snapshot: new DataView(f.buffer, f.byteOffset, f.byteLength), snapshot_seq: 1 });
   const tMounted = performance.now();
   const tRendered = await rendered;
   const tFrame = await h.frame();
@@ -354,8 +359,12 @@ def measure_matplotlib(n: int, repeat: int) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=3, help="repetitions per figure (median reported)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="repetitions per figure (median reported)"
+    )
     ap.add_argument("--json", type=Path, help="also write raw results as JSON")
     args = ap.parse_args()
 
@@ -368,17 +377,21 @@ def main() -> None:
 
     print(f"# nbviz browser render benchmark  ({platform.node()}, {os.cpu_count()} cpus)")
     print(f"# {browser['user_agent']}")
-    print(f"# median of {args.repeat}; 'drawn' = snapshot received -> chart drawn; '+frame' = next frame after it")
+    print(f"# median of {args.repeat}; 'drawn' = snapshot received -> chart drawn; "
+          "'+frame' = next frame after it")
     for name in ("1x1M", "3x100k"):
         fp = f"first_paint_{name}"
         mt = f"mount_{name}"
         print(
-            f"first paint {name:>7}: drawn {med(fp, 'drawn_ms'):7.1f} ms  +frame {med(fp, 'next_frame_ms'):7.1f} ms"
-            f"  (decode {med(fp, 'apply_ms'):.1f} ms, render work {med(fp, 'render_work_ms'):.1f} ms,"
+            f"first paint {name:>7}: drawn {med(fp, 'drawn_ms'):7.1f} ms  "
+            f"+frame {med(fp, 'next_frame_ms'):7.1f} ms"
+            f"  (decode {med(fp, 'apply_ms'):.1f} ms, "
+            f"render work {med(fp, 'render_work_ms'):.1f} ms,"
             f" points {browser[fp][0]['points']:,})"
         )
         print(
-            f"fresh mount {name:>7}: drawn {med(mt, 'drawn_ms'):7.1f} ms  +frame {med(mt, 'next_frame_ms'):7.1f} ms"
+            f"fresh mount {name:>7}: drawn {med(mt, 'drawn_ms'):7.1f} ms  "
+            f"+frame {med(mt, 'next_frame_ms'):7.1f} ms"
         )
     print(f"drag-zoom redraw (1M)  : {_median(browser['zoom_ms']):7.1f} ms  (runs: "
           + ", ".join(f"{v:.1f}" for v in browser["zoom_ms"]) + ")")
@@ -400,7 +413,8 @@ def main() -> None:
     )
     m = browser["appends_many_charts"]
     print(
-        f"60 appends x 5 pts to 40 tags x 3 runs x 10k (40 charts), one render each: total {m['total_ms']:.0f} ms,"
+        "60 appends x 5 pts to 40 tags x 3 runs x 10k (40 charts), one render each: "
+        f"total {m['total_ms']:.0f} ms,"
         f" render work mean {m['render_work_ms_mean']:.1f} ms (p95 {m['render_work_ms_p95']:.1f},"
         f" max {m['render_work_ms_max']:.1f}), latency mean {m['latency_ms_mean']:.1f} ms,"
         f" longest task {m['longest_task_ms']:.0f} ms"

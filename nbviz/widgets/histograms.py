@@ -120,7 +120,7 @@ class _RecordPanel(anywidget.AnyWidget):
         self._snapshot_stale = False
         self._appended_bytes = 0
         self._snapshot_bytes = 0
-        self._last_send = 0.0
+        self._send_budget = _ticker.SendBudget()
         self._last_data = time.monotonic()
         self._data_version = 0
         self._picture_version = -1
@@ -203,7 +203,7 @@ class _RecordPanel(anywidget.AnyWidget):
         self._appended_bytes = 0
         self._snapshot_stale = False
         self._needs_snapshot = False
-        self._last_send = time.monotonic()
+        self._send_budget.spend(time.monotonic())
         self.messages_sent += 1
 
     def _send_append(self) -> None:
@@ -218,7 +218,7 @@ class _RecordPanel(anywidget.AnyWidget):
             s.sent = len(s.rows)
         self._appended_bytes += len(payload)
         self._snapshot_stale = True
-        self._last_send = time.monotonic()
+        self._send_budget.spend(time.monotonic())
         self.messages_sent += 1
 
     def _tick(self) -> None:
@@ -227,7 +227,7 @@ class _RecordPanel(anywidget.AnyWidget):
             self._ingest(self._source.poll())
             self._auto_source()
             now = time.monotonic()
-            if now - self._last_send < _ticker.INTERVAL * 0.9:
+            if not self._send_budget.ready(now):
                 return
             unsent = any(len(s.rows) > s.sent for s in self._series.values())
             too_much = self._appended_bytes > max(self._snapshot_bytes, SNAPSHOT_FLOOR_BYTES)

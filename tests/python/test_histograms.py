@@ -184,7 +184,7 @@ def test_histograms_panel_rows_and_appends(logdir: Path) -> None:
 
     capture = Capture(panel)
     run.log_histogram("Weights", values + 1, step=1, bins="tensorflow")
-    panel._last_send = 0
+    panel._send_budget.reset()
     panel._tick()
     appends = [m for m in capture.messages if m.get("type") == "append"]
     assert len(appends) == 1 and appends[0]["seq"] > panel.snapshot_seq

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +27,14 @@ def _finish_runs() -> Iterator[None]:
 
 @pytest.fixture()
 def built_js() -> None:
-    """Panels need nbviz/static/scalars.js; `make test` builds it before pytest runs."""
-    static = Path(nbviz.__file__).parent / "static" / "scalars.js"
-    if not static.exists():
+    """Panels need their bundles in nbviz/static/; `make test` builds them before pytest."""
+    build_script = Path(__file__).resolve().parents[2] / "js" / "build.mjs"
+    match = re.search(r"const panels = \[([^\]]*)\]", build_script.read_text(encoding="utf-8"))
+    assert match, "js/build.mjs no longer lists its panels in `const panels = [...]`"
+    static = Path(nbviz.__file__).parent / "static"
+    missing = [name for name in re.findall(r'"(\w+)"', match.group(1))
+               if not (static / f"{name}.js").exists()]
+    if missing:
         if os.environ.get("CI"):
-            pytest.fail(f"{static} is missing: the JS build did not run")
-        pytest.skip("JS not built (run `make js`)")
+            pytest.fail(f"bundles missing from {static}: {missing}; the JS build did not run")
+        pytest.skip(f"JS not built ({missing} missing; run `make js`)")

@@ -113,8 +113,9 @@ def _store_kinds(run_dir: Path) -> set[str]:
     path = run_dir / DB_FILENAME
     if not path.exists():
         return set()
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:  # a plain connection, like StoreReader: a read-only open of a WAL database fails
+        # when its -shm file does not exist (the writer closed). Only SELECTs are issued.
+        connection = sqlite3.connect(path, timeout=5.0)
     except sqlite3.Error:
         return set()
     try:

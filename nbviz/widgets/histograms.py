@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -32,7 +31,8 @@ from nbviz._validate import describe
 from nbviz.hooks.histograms import BASIS_POINTS, percentiles, rebin, record_edges
 from nbviz.sources import RunTensors, Source, as_source
 from nbviz.store.sqlite import TensorRecord
-from nbviz.widgets import _display, _ticker
+from nbviz.widgets import _ticker
+from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
 
 __all__ = ["HEALTH_STATISTICS", "SOURCES", "Distributions", "Health", "Histograms"]
@@ -77,7 +77,7 @@ class _Series:
                 "color": self.color, "count": count}
 
 
-class _RecordPanel(anywidget.AnyWidget):
+class _RecordPanel(LivePanel):
     """Shared machinery: follow ``histogram`` records, keep one row per record per series,
     send snapshots/appends at most once per ticker interval."""
 
@@ -98,7 +98,7 @@ class _RecordPanel(anywidget.AnyWidget):
                  render: Callable[[], bytes], **traits: Any) -> None:
         where = self._where
         self._row = row
-        self._render_png = render
+        self._render = render
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 2:
             raise ValueError(
                 f"{where}: 'max_steps' must be an int >= 2, got {describe(max_steps)}.")
@@ -130,7 +130,7 @@ class _RecordPanel(anywidget.AnyWidget):
             self._ingest(self._source.poll())
             self._auto_source()
             self._send_snapshot()
-        _ticker.register(self)
+        self._start_ticking()
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -248,17 +248,15 @@ class _RecordPanel(anywidget.AnyWidget):
             ):
                 self._send_snapshot()
 
-    def close(self) -> None:
-        """Stop following the source and close the widget."""
-        _ticker.unregister(self)
-        super().close()
-
     # -- pictures --------------------------------------------------------------------------
 
     def _visible(self) -> list[_Series]:
         with self._lock:
             return [s for s in self._ordered() if s.rows
                     and (self.show_source == "all" or s.source == self.show_source)]
+
+    def _render_png(self) -> bytes:
+        return self._render()
 
     def summary(self) -> str:
         """One-line text summary."""
@@ -268,28 +266,6 @@ class _RecordPanel(anywidget.AnyWidget):
             count = len(self._series)
         return (f"nbviz.{type(self).__name__}: {len(runs)} run(s), {count} histogram tag(s), "
                 f"{records} step(s) from {self._source.describe()}")
-
-    def _picture_bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
-        with self._lock:
-            version = self._data_version
-        data["image/png"] = _display.png_base64(self._render_png())
-        data["text/plain"] = self.summary()
-        self._picture_version = version
-        return data
-
-    def _picture_is_stale(self) -> bool:
-        return self._picture_version != self._data_version
-
-    def _before_picture_refresh(self) -> None:
-        self.sync()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self._picture_bundle(), {}
-
-    def _ipython_display_(self) -> None:
-        _display.show(self)
 
 
 def _figure(count: int, width: float = 9.0, row_height: float = 2.6) -> tuple[Any, list[Any]]:
@@ -452,7 +428,7 @@ class _LayerStats:
     values: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
-class Health(anywidget.AnyWidget):
+class Health(LivePanel):
     """Layer × step heat map of one statistic (gradient norm, update ratio, % dead units,
     activation std) for a whole network at a glance, with health findings as badges on the
     affected layers and in a list.
@@ -503,7 +479,7 @@ class Health(anywidget.AnyWidget):
         with self._lock:
             self._ingest(self._source.poll())
             self._send_snapshot()
-        _ticker.register(self)
+        self._start_ticking()
 
     # -- data in -------------------------------------------------------------------------
 
@@ -635,11 +611,6 @@ class Health(anywidget.AnyWidget):
             if self._dirty:
                 self._send_snapshot()
 
-    def close(self) -> None:
-        """Stop following the source and close the widget."""
-        _ticker.unregister(self)
-        super().close()
-
     def summary(self) -> str:
         """One-line text summary with the findings."""
         with self._lock:
@@ -685,26 +656,4 @@ class Health(anywidget.AnyWidget):
         figure.colorbar(image, ax=ax)
         figure.tight_layout()
         return _png(figure)
-
-    def _picture_bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
-        with self._lock:
-            version = self._data_version
-        data["image/png"] = _display.png_base64(self._render_png())
-        data["text/plain"] = self.summary()
-        self._picture_version = version
-        return data
-
-    def _picture_is_stale(self) -> bool:
-        return self._picture_version != self._data_version
-
-    def _before_picture_refresh(self) -> None:
-        self.sync()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self._picture_bundle(), {}
-
-    def _ipython_display_(self) -> None:
-        _display.show(self)
 

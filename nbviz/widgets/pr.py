@@ -20,13 +20,13 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
 from nbviz._validate import describe
 from nbviz.sources import RunTensors, Source, as_source
-from nbviz.widgets import _display, _ticker
+from nbviz.widgets import _ticker
+from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import color_for
 
@@ -88,7 +88,7 @@ class _RunTag:
     steps: set[int] = field(default_factory=set)
 
 
-class PRCurves(anywidget.AnyWidget):
+class PRCurves(LivePanel):
     """Live precision–recall and ROC curves for a logdir, a run, or a list of them.
 
     One chart per tag; for multiclass tags one curve per class plus micro / macro
@@ -169,7 +169,7 @@ class PRCurves(anywidget.AnyWidget):
         with self._lock:
             self._ingest(self._source.poll())
             self._send_snapshot()
-        _ticker.register(self)
+        self._start_ticking()
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -330,11 +330,6 @@ class PRCurves(anywidget.AnyWidget):
             ):
                 self._send_snapshot()
 
-    def close(self) -> None:
-        """Stop following the source and close the widget."""
-        _ticker.unregister(self)
-        super().close()
-
     # -- pictures for saved notebooks ------------------------------------------------------
 
     def _latest(self) -> dict[str, list[_Curve]]:
@@ -432,25 +427,3 @@ class PRCurves(anywidget.AnyWidget):
         step_text = f"steps {steps[0]}–{steps[-1]}" if steps else "no steps"
         return (f"nbviz.PRCurves: {len(runs)} run(s) [{shown_runs}], {len(tags)} tag(s), "
                 f"{count} curve(s), {step_text} from {self._source.describe()}")
-
-    def _picture_bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
-        with self._lock:
-            version = self._data_version
-        data["image/png"] = _display.png_base64(self._render_png())
-        data["text/plain"] = self.summary()
-        self._picture_version = version
-        return data
-
-    def _picture_is_stale(self) -> bool:
-        return self._picture_version != self._data_version
-
-    def _before_picture_refresh(self) -> None:
-        self.sync()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self._picture_bundle(), {}
-
-    def _ipython_display_(self) -> None:
-        _display.show(self)

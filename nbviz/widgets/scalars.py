@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
 from nbviz._validate import describe
 from nbviz.sources import RunScalars, Source, as_source
-from nbviz.widgets import _display, _ticker
+from nbviz.widgets import _ticker
+from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._columns import SeriesColumns
 from nbviz.widgets._decimate import minmax_indices
@@ -46,7 +46,7 @@ class _Series:
                 "count": count, "decimated": self.decimated}
 
 
-class Scalars(anywidget.AnyWidget):
+class Scalars(LivePanel):
     """Live scalar charts for a logdir, a run, or a list of them.
 
     >>> panel = nbviz.Scalars("runs")            # doctest: +SKIP
@@ -113,7 +113,7 @@ class Scalars(anywidget.AnyWidget):
         with self._lock:
             self._ingest(self._source.poll())
             self._send_snapshot()
-        _ticker.register(self)
+        self._start_ticking()
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -208,11 +208,6 @@ class Scalars(anywidget.AnyWidget):
             ):
                 self._send_snapshot()
 
-    def close(self) -> None:
-        """Stop following the source and close the widget."""
-        _ticker.unregister(self)
-        super().close()
-
     # -- pictures for saved notebooks ------------------------------------------------------
 
     def _views(self) -> list[SeriesView]:
@@ -223,6 +218,9 @@ class Scalars(anywidget.AnyWidget):
                 if s.run not in self.hidden_runs
             ]
 
+    def _render_png(self) -> bytes:
+        return render_png(self._views(), self.smoothing)
+
     def summary(self) -> str:
         """One-line text summary: runs, tags, points."""
         with self._lock:
@@ -232,25 +230,3 @@ class Scalars(anywidget.AnyWidget):
         shown_runs = ", ".join(runs[:5]) + (" …" if len(runs) > 5 else "")
         return (f"nbviz.Scalars: {len(runs)} run(s) [{shown_runs}], {len(tags)} tag(s), "
                 f"{points} point(s) from {self._source.describe()}")
-
-    def _picture_bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
-        with self._lock:
-            version = self._data_version
-        data["image/png"] = _display.png_base64(render_png(self._views(), self.smoothing))
-        data["text/plain"] = self.summary()
-        self._picture_version = version
-        return data
-
-    def _picture_is_stale(self) -> bool:
-        return self._picture_version != self._data_version
-
-    def _before_picture_refresh(self) -> None:
-        self.sync()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self._picture_bundle(), {}
-
-    def _ipython_display_(self) -> None:
-        _display.show(self)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["PALETTE", "color_for"]
+import threading
+
+__all__ = ["PALETTE", "color_for", "run_color"]
 
 PALETTE: tuple[str, ...] = (
     "#ff7043", "#0091ea", "#00b894", "#d81b60", "#8e24aa", "#7cb342", "#00acc1", "#f9a825",
@@ -13,3 +15,20 @@ PALETTE: tuple[str, ...] = (
 def color_for(index: int) -> str:
     """The colour of the run with palette index ``index`` (wraps around)."""
     return PALETTE[index % len(PALETTE)]
+
+
+_run_colors: dict[str, int] = {}
+_run_colors_lock = threading.Lock()
+
+
+def run_color(run: str) -> int:
+    """The palette index of run ``run``, the same in every panel of this kernel.
+
+    Runs get indices in the order this process first meets them (a Dashboard
+    registers its runs sorted by name, so its tabs and selector agree).
+
+    >>> run_color("lr=0.1") == run_color("lr=0.1")
+    True
+    """
+    with _run_colors_lock:
+        return _run_colors.setdefault(run, len(_run_colors))

@@ -37,6 +37,7 @@ from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
+from nbviz.widgets._palette import run_color
 
 __all__ = ["PANELS", "Dashboard", "PanelSpec", "register_panel"]
 
@@ -167,9 +168,10 @@ class _Catalog:
     def refresh(self) -> bool:
         """Rescan; True when runs or their kinds changed."""
         before = {name: (info.source, frozenset(info.kinds)) for name, info in self.runs.items()}
-        for name, directory, source in self._entries():
+        for name, directory, source in sorted(self._entries()):
             info = self.runs.get(name)
             if info is None:
+                run_color(name)  # colours follow run names in order, in every panel
                 info = self.runs[name] = _RunInfo(name, directory, source, set())
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"

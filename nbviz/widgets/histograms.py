@@ -34,6 +34,7 @@ from nbviz.store.sqlite import TensorRecord
 from nbviz.widgets import _ticker
 from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
+from nbviz.widgets._palette import run_color
 
 __all__ = ["HEALTH_STATISTICS", "SOURCES", "Distributions", "Health", "Histograms"]
 
@@ -158,7 +159,7 @@ class _RecordPanel(LivePanel):
                 series = self._series.get(key)
                 if series is None:
                     extra = record.extra
-                    color = self._run_colors.setdefault(batch.run, len(self._run_colors))
+                    color = self._run_colors.setdefault(batch.run, run_color(batch.run))
                     series = _Series(
                         len(self._series), batch.run, record.tag, _record_source(extra),
                         str(extra.get("layer", "")), str(extra.get("param", "")),

@@ -28,7 +28,7 @@ from nbviz.sources import RunTensors, Source, as_source
 from nbviz.widgets import _ticker
 from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
-from nbviz.widgets._palette import color_for
+from nbviz.widgets._palette import color_for, run_color
 
 __all__ = ["MAX_WIRE_THRESHOLDS", "PRCurves"]
 
@@ -191,8 +191,8 @@ class PRCurves(LivePanel):
 
     def _color(self, run: str, tag: str, series: str, kind: str, class_index: int) -> int:
         if kind == "binary":
-            return self._run_colors.setdefault(run, len(self._run_colors))
-        self._run_colors.setdefault(run, len(self._run_colors))
+            return self._run_colors.setdefault(run, run_color(run))
+        self._run_colors.setdefault(run, run_color(run))
         if kind in ("micro", "macro"):
             return -1
         if class_index >= 0:

@@ -23,6 +23,7 @@ from nbviz.widgets._base import LivePanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._columns import SeriesColumns
 from nbviz.widgets._decimate import minmax_indices
+from nbviz.widgets._palette import run_color
 from nbviz.widgets._scalars_picture import SeriesView, render_png
 
 __all__ = ["Scalars"]
@@ -121,7 +122,7 @@ class Scalars(LivePanel):
         key = (run, tag)
         series = self._series.get(key)
         if series is None:
-            color = self._run_colors.setdefault(run, len(self._run_colors))
+            color = self._run_colors.setdefault(run, run_color(run))
             series = _Series(len(self._series), run, tag, color, SeriesColumns())
             self._series[key] = series
         return series

@@ -167,7 +167,11 @@ def test_panel_over_a_logdir_with_several_runs(logdir: Path) -> None:
             run.log_pr("pr", *_binary(len(name)), step=0)
     panel = PRCurves(str(logdir))
     assert sorted(i["run"] for i in panel.curves) == ["a", "b"]
-    assert sorted(i["color"] for i in panel.curves) == [0, 1]  # binary curves: run colour
+    from nbviz.widgets._palette import run_color
+
+    # binary curves take the run's colour, the same in every panel of the kernel
+    assert {i["run"]: i["color"] for i in panel.curves} == {"a": run_color("a"), "b": run_color("b")}
+    assert run_color("a") != run_color("b")
     assert "2 run(s)" in panel.summary()
     panel.close()
 

@@ -170,7 +170,8 @@ def test_panel_over_a_logdir_with_several_runs(logdir: Path) -> None:
     from nbviz.widgets._palette import run_color
 
     # binary curves take the run's colour, the same in every panel of the kernel
-    assert {i["run"]: i["color"] for i in panel.curves} == {"a": run_color("a"), "b": run_color("b")}
+    colors = {i["run"]: i["color"] for i in panel.curves}
+    assert colors == {"a": run_color("a"), "b": run_color("b")}
     assert run_color("a") != run_color("b")
     assert "2 run(s)" in panel.summary()
     panel.close()

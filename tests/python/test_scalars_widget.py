@@ -64,7 +64,11 @@ def test_initial_snapshot_holds_existing_data(logdir: Path) -> None:
     np.testing.assert_array_equal(data[("lr=0.1", "loss/train")][0], np.arange(100))
     np.testing.assert_allclose(data[("lr=0.1", "loss/train")][2], 0.1 * np.arange(100))
     colors = {info["run"]: info["color"] for info in panel.series}
-    assert colors == {"lr=0.01": 0, "lr=0.1": 1}  # stable per run, order of appearance
+    from nbviz.widgets._palette import run_color
+
+    # stable per run, and the same in every panel of this kernel
+    assert colors == {"lr=0.01": run_color("lr=0.01"), "lr=0.1": run_color("lr=0.1")}
+    assert colors["lr=0.01"] != colors["lr=0.1"]
     assert panel.snapshot_seq == 1
     panel.close()
 

@@ -88,6 +88,7 @@ class _RecordPanel(LivePanel):
     stride = traitlets.Int(0).tag(sync=True)
     show_source = traitlets.Unicode("weights").tag(sync=True)
     tag_filter = traitlets.Unicode("").tag(sync=True)
+    hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_steps = traitlets.Int(500).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
@@ -253,7 +254,8 @@ class _RecordPanel(LivePanel):
 
     def _visible(self) -> list[_Series]:
         with self._lock:
-            return [s for s in self._ordered() if s.rows
+            hidden = set(self.hidden_runs)
+            return [s for s in self._ordered() if s.rows and s.run not in hidden
                     and (self.show_source == "all" or s.source == self.show_source)]
 
     def _render_png(self) -> bytes:

@@ -200,6 +200,20 @@ def test_histograms_panel_rows_and_appends(logdir: Path) -> None:
 
 
 @pytest.mark.usefixtures("built_js")
+def test_hidden_runs_leave_the_picture(logdir: Path) -> None:
+    from nbviz.widgets.histograms import Histograms
+
+    for name in ("shown", "hidden"):
+        with nbviz.init(name, logdir=logdir) as run:
+            run.log_histogram("w", np.arange(100.0), step=0)
+    panel = Histograms(logdir)
+    assert sorted(s.run for s in panel._visible()) == ["hidden", "shown"]
+    panel.hidden_runs = ["hidden"]
+    assert [s.run for s in panel._visible()] == ["shown"]
+    panel.close()
+
+
+@pytest.mark.usefixtures("built_js")
 def test_histograms_panel_thins_to_max_steps(logdir: Path) -> None:
     from nbviz.widgets.histograms import Histograms
 

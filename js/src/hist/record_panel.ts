@@ -17,6 +17,8 @@ export interface RecordModel {
   stride: number;
   show_source: string;
   tag_filter: string;
+  /** Runs switched off (e.g. by the Dashboard's run selector). */
+  hidden_runs: string[];
   max_steps: number;
   title: string;
 }
@@ -114,6 +116,7 @@ export class RecordPanelView<M extends RecordModel> {
     };
     model.on("change:show_source", relayout);
     model.on("change:tag_filter", relayout);
+    model.on("change:hidden_runs", relayout);
     const retitle = () => (this.title.textContent = this.m("title"));
     model.on("change:title", retitle);
     retitle();
@@ -123,6 +126,7 @@ export class RecordPanelView<M extends RecordModel> {
       () => model.off("msg:custom", this.onCustom),
       () => model.off("change:show_source", relayout),
       () => model.off("change:tag_filter", relayout),
+      () => model.off("change:hidden_runs", relayout),
       () => model.off("change:title", retitle),
       onThemeChange(() => {
         this.theme = applyTheme(this.root);
@@ -182,7 +186,10 @@ export class RecordPanelView<M extends RecordModel> {
   private visible(): HistSeries[] {
     const src = this.m("show_source");
     const match = tagMatcher(this.m("tag_filter") ?? "");
-    return this.data.list().filter((s) => (src === "all" || s.info.source === src) && match(s.info.tag));
+    const hidden = new Set(this.m("hidden_runs") ?? []);
+    return this.data
+      .list()
+      .filter((s) => (src === "all" || s.info.source === src) && match(s.info.tag) && !hidden.has(s.info.run));
   }
 
   private updateCounts(): void {

@@ -136,9 +136,11 @@ def _bucket_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     """
     edges, first, width = _edges(low, high, bins, flat.dtype)
     step = width / bins
-    # numpy's arithmetic ((x - first) / width * bins), in place in scratch buffers.
+    # First guess of each bin, (x - first) * (bins / width): one pass, and at most
+    # one bin off numpy's ((x - first) / width * bins); the exact-edge correction
+    # below puts every value where numpy puts it.
     scaled = torch.sub(flat, first, out=_scratch(flat, flat.dtype, "scaled"))
-    scaled.div_(width).mul_(bins)
+    scaled.mul_(bins / width)
     index = _scratch(flat, torch.int32, "index")
     index.copy_(scaled).clamp_(0, bins - 1)  # float -> int32 truncates, as numpy's astype
     # numpy's correction of the ~1 ulp disagreements between that arithmetic and

@@ -85,6 +85,21 @@ def test_device_histogram_equals_numpy_histogram() -> None:
         assert extra["num"] == n and extra["min"] == values.min()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_device_histogram_is_exact_next_to_every_bin_edge(dtype: type) -> None:
+    """Values one ulp either side of each numpy edge land where numpy puts them."""
+    rng = np.random.default_rng(1)
+    for bins in (3, 64, 100):
+        low, high = dtype(rng.uniform(-5, 0)), dtype(rng.uniform(0.1, 5))
+        edges = np.histogram_bin_edges(np.array([low, high], dtype=dtype), bins=bins)
+        edges = edges.astype(dtype)
+        near = np.concatenate([edges, np.nextafter(edges, dtype(-np.inf)),
+                               np.nextafter(edges, dtype(np.inf))]).astype(dtype)
+        values = np.concatenate([[low, high], near[(near >= low) & (near <= high)]])
+        counts, _ = device_histogram(torch.from_numpy(values), bins)
+        np.testing.assert_array_equal(counts.numpy(), np.histogram(values, bins=bins)[0])
+
+
 def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> None:
     torch.manual_seed(0)
     model = Net()

@@ -269,6 +269,21 @@ class Run:
             array, extra = tb_histogram(values, bins=bins)
         self.log_tensor("histogram", tag, array, step_value, {**extra, "source": "user"})
 
+    def log_embedding(self, tag: str, features: Any, metadata: Any = None, images: Any = None,
+                      step: int | None = None) -> None:
+        """Record an embedding ``features`` [N, D] for ``nbviz.Projector`` at ``step``.
+
+        ``metadata``: a dict of columns (``{"label": y, "split": split}``), a DataFrame or
+        one list of labels; ``images``: label images [N, C, H, W], [N, H, W, C] or [N, H, W]
+        shown on hover. Rows with NaN/Inf are dropped with a warning. See
+        :mod:`nbviz.projector.record`.
+
+        >>> run.log_embedding("penultimate", feats, metadata={"label": y}, step=3)  # doctest: +SKIP
+        """
+        from nbviz.projector.record import log_embedding
+
+        log_embedding(self, tag, features, metadata, images, step)
+
     def health(self, thresholds: Any = None) -> Any:
         """Training-health findings of this run as a DataFrame with columns step, layer,
         rule, severity, message, value, threshold (see ``nbviz.hooks.health``).

@@ -31,16 +31,13 @@ from nbviz._validate import describe
 from nbviz.hooks.histograms import BASIS_POINTS, percentiles, rebin, record_edges
 from nbviz.sources import RunTensors, Source, as_source
 from nbviz.store.sqlite import TensorRecord
-from nbviz.widgets import _ticker
-from nbviz.widgets._base import LivePanel
+from nbviz.widgets._base import LivePanel, StreamingPanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import run_color
 
 __all__ = ["HEALTH_STATISTICS", "SOURCES", "Distributions", "Health", "Histograms"]
 
 SOURCES = ("weights", "grads", "activations", "updates", "user")
-SNAPSHOT_FLOOR_BYTES = 256 * 1024
-IDLE_SNAPSHOT_SECS = 2.0
 
 # Heat-map statistics: name -> (record source, how a layer's value is built).
 HEALTH_STATISTICS = ("grad_norm", "update_ratio", "dead_frac", "act_std")
@@ -78,7 +75,7 @@ class _Series:
                 "color": self.color, "count": count}
 
 
-class _RecordPanel(LivePanel):
+class _RecordPanel(StreamingPanel):
     """Shared machinery: follow ``histogram`` records, keep one row per record per series,
     send snapshots/appends at most once per ticker interval."""
 
@@ -117,17 +114,10 @@ class _RecordPanel(LivePanel):
         self._lock = threading.RLock()
         self._series: dict[tuple[str, str], _Series] = {}
         self._run_colors: dict[str, int] = {}
-        self._seq = 0
-        self._needs_snapshot = False
-        self._snapshot_stale = False
-        self._appended_bytes = 0
-        self._snapshot_bytes = 0
-        self._send_budget = _ticker.SendBudget()
-        self._last_data = time.monotonic()
+        self._init_stream()
         self._data_version = 0
         self._picture_version = -1
         self._show_source_set = False
-        self.messages_sent = 0
         with self._lock:
             self._ingest(self._source.poll())
             self._auto_source()
@@ -201,12 +191,7 @@ class _RecordPanel(LivePanel):
             self.snapshot_seq = self._seq
         for s in ordered:
             s.sent = len(s.rows)
-        self._snapshot_bytes = len(payload)
-        self._appended_bytes = 0
-        self._snapshot_stale = False
-        self._needs_snapshot = False
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._snapshot_sent(len(payload))
 
     def _send_append(self) -> None:
         fresh = [s for s in self._ordered() if len(s.rows) > s.sent]
@@ -218,37 +203,14 @@ class _RecordPanel(LivePanel):
         self.send({"type": "append", "seq": self._seq, "series": infos}, [payload])
         for s in fresh:
             s.sent = len(s.rows)
-        self._appended_bytes += len(payload)
-        self._snapshot_stale = True
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._append_sent(len(payload))
 
-    def _tick(self) -> None:
-        """Poll the source and send at most one message (called by the ticker thread)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            self._auto_source()
-            now = time.monotonic()
-            if not self._send_budget.ready(now):
-                return
-            unsent = any(len(s.rows) > s.sent for s in self._series.values())
-            too_much = self._appended_bytes > max(self._snapshot_bytes, SNAPSHOT_FLOOR_BYTES)
-            idle_and_stale = (self._snapshot_stale and not unsent
-                              and now - self._last_data > IDLE_SNAPSHOT_SECS)
-            if self._needs_snapshot or (unsent and too_much) or idle_and_stale:
-                self._send_snapshot()
-            elif unsent:
-                self._send_append()
+    def _ingest_new(self) -> None:
+        self._ingest(self._source.poll())
+        self._auto_source()
 
-    def sync(self) -> None:
-        """Poll now and make the synced snapshot complete (e.g. before saving)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            self._auto_source()
-            if self._needs_snapshot or self._snapshot_stale or any(
-                len(s.rows) > s.sent for s in self._series.values()
-            ):
-                self._send_snapshot()
+    def _has_unsent(self) -> bool:
+        return any(len(s.rows) > s.sent for s in self._series.values())
 
     # -- pictures --------------------------------------------------------------------------
 

@@ -25,8 +25,7 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.sources import RunTensors, Source, as_source
-from nbviz.widgets import _ticker
-from nbviz.widgets._base import LivePanel
+from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import color_for, run_color
 
@@ -34,8 +33,6 @@ __all__ = ["MAX_WIRE_THRESHOLDS", "PRCurves"]
 
 KIND = "pr_curve"
 MAX_WIRE_THRESHOLDS = 4097  # columns per curve on the wire; wider records are subsampled
-SNAPSHOT_FLOOR_BYTES = 256 * 1024
-IDLE_SNAPSHOT_SECS = 2.0
 MAX_PICTURE_CHARTS = 9
 METRIC_KEYS = ("ap", "auc", "best_f1", "best_f1_threshold")
 
@@ -88,7 +85,7 @@ class _RunTag:
     steps: set[int] = field(default_factory=set)
 
 
-class PRCurves(LivePanel):
+class PRCurves(StreamingPanel):
     """Live precision–recall and ROC curves for a logdir, a run, or a list of them.
 
     One chart per tag; for multiclass tags one curve per class plus micro / macro
@@ -155,17 +152,10 @@ class PRCurves(LivePanel):
         self._run_colors: dict[str, int] = {}
         self._series_colors: dict[tuple[str, str], int] = {}
         self._next_id = 0
-        self._seq = 0
-        self._appended_bytes = 0
-        self._snapshot_bytes = 0
-        self._snapshot_stale = False
-        self._needs_snapshot = False
-        self._send_budget = _ticker.SendBudget()
-        self._last_data = time.monotonic()
+        self._init_stream()
         self._data_version = 0
         self._picture_version = -1
         self.skipped_records = 0
-        self.messages_sent = 0
         with self._lock:
             self._ingest(self._source.poll())
             self._send_snapshot()
@@ -282,12 +272,7 @@ class PRCurves(LivePanel):
             self.snapshot_seq = self._seq
         for curve in ordered:
             curve.sent = True
-        self._snapshot_bytes = len(payload)
-        self._appended_bytes = 0
-        self._snapshot_stale = False
-        self._needs_snapshot = False
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._snapshot_sent(len(payload))
 
     def _send_append(self) -> None:
         fresh = [c for c in self._ordered() if not c.sent]
@@ -299,36 +284,13 @@ class PRCurves(LivePanel):
                   [payload])
         for curve in fresh:
             curve.sent = True
-        self._appended_bytes += len(payload)
-        self._snapshot_stale = True
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._append_sent(len(payload))
 
-    def _tick(self) -> None:
-        """Poll the source and send at most one message (called by the ticker thread)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            now = time.monotonic()
-            if not self._send_budget.ready(now):
-                return
-            unsent = any(not c.sent for c in self._curves.values())
-            too_much_appended = self._appended_bytes > max(self._snapshot_bytes,
-                                                           SNAPSHOT_FLOOR_BYTES)
-            idle_and_stale = (self._snapshot_stale and not unsent
-                              and now - self._last_data > IDLE_SNAPSHOT_SECS)
-            if self._needs_snapshot or (unsent and too_much_appended) or idle_and_stale:
-                self._send_snapshot()
-            elif unsent:
-                self._send_append()
+    def _ingest_new(self) -> None:
+        self._ingest(self._source.poll())
 
-    def sync(self) -> None:
-        """Poll now and make the synced snapshot complete (e.g. before saving)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            if self._needs_snapshot or self._snapshot_stale or any(
-                not c.sent for c in self._curves.values()
-            ):
-                self._send_snapshot()
+    def _has_unsent(self) -> bool:
+        return any(not c.sent for c in self._curves.values())
 
     # -- pictures for saved notebooks ------------------------------------------------------
 

@@ -18,8 +18,7 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.sources import RunScalars, Source, as_source
-from nbviz.widgets import _ticker
-from nbviz.widgets._base import LivePanel
+from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._columns import SeriesColumns
 from nbviz.widgets._decimate import minmax_indices
@@ -27,9 +26,6 @@ from nbviz.widgets._palette import run_color
 from nbviz.widgets._scalars_picture import SeriesView, render_png
 
 __all__ = ["Scalars"]
-
-SNAPSHOT_FLOOR_BYTES = 256 * 1024  # appends below this never force a snapshot
-IDLE_SNAPSHOT_SECS = 2.0  # no new data for this long → refresh the synced snapshot
 
 
 @dataclass
@@ -47,7 +43,7 @@ class _Series:
                 "count": count, "decimated": self.decimated}
 
 
-class Scalars(LivePanel):
+class Scalars(StreamingPanel):
     """Live scalar charts for a logdir, a run, or a list of them.
 
     >>> panel = nbviz.Scalars("runs")            # doctest: +SKIP
@@ -101,16 +97,9 @@ class Scalars(LivePanel):
         self._lock = threading.RLock()
         self._series: dict[tuple[str, str], _Series] = {}
         self._run_colors: dict[str, int] = {}
-        self._seq = 0
-        self._appended_bytes = 0
-        self._snapshot_bytes = 0
-        self._snapshot_stale = False
-        self._needs_snapshot = False
-        self._send_budget = _ticker.SendBudget()
-        self._last_data = time.monotonic()
+        self._init_stream()
         self._data_version = 0
         self._picture_version = -1
-        self.messages_sent = 0
         with self._lock:
             self._ingest(self._source.poll())
             self._send_snapshot()
@@ -159,12 +148,7 @@ class Scalars(LivePanel):
             self.snapshot_seq = self._seq
         for s in ordered:
             s.sent = s.columns.count
-        self._snapshot_bytes = len(payload)
-        self._appended_bytes = 0
-        self._snapshot_stale = False
-        self._needs_snapshot = False
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._snapshot_sent(len(payload))
 
     def _send_append(self) -> None:
         fresh = [s for s in sorted(self._series.values(), key=lambda s: s.id)
@@ -177,37 +161,13 @@ class Scalars(LivePanel):
         self.send({"type": "append", "seq": self._seq, "series": infos}, [payload])
         for s in fresh:
             s.sent = s.columns.count
-        self._appended_bytes += len(payload)
-        self._snapshot_stale = True
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._append_sent(len(payload))
 
-    def _tick(self) -> None:
-        """Poll the source and send at most one message (called by the ticker thread)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            now = time.monotonic()
-            if not self._send_budget.ready(now):
-                return
-            unsent = any(s.columns.count > s.sent for s in self._series.values())
-            too_much_appended = self._appended_bytes > max(
-                self._snapshot_bytes, SNAPSHOT_FLOOR_BYTES
-            )
-            idle_and_stale = (self._snapshot_stale and not unsent
-                              and now - self._last_data > IDLE_SNAPSHOT_SECS)
-            if self._needs_snapshot or (unsent and too_much_appended) or idle_and_stale:
-                self._send_snapshot()
-            elif unsent:
-                self._send_append()
+    def _ingest_new(self) -> None:
+        self._ingest(self._source.poll())
 
-    def sync(self) -> None:
-        """Poll now and make the synced snapshot complete (e.g. before saving)."""
-        with self._lock:
-            self._ingest(self._source.poll())
-            if self._needs_snapshot or self._snapshot_stale or any(
-                s.columns.count > s.sent for s in self._series.values()
-            ):
-                self._send_snapshot()
+    def _has_unsent(self) -> bool:
+        return any(s.columns.count > s.sent for s in self._series.values())
 
     # -- pictures for saved notebooks ------------------------------------------------------
 

@@ -10,7 +10,7 @@ const watch = process.argv.includes("--watch");
 const staticDir = resolve(here, "../nbviz/static");
 const devDir = resolve(here, "dev");
 
-const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard"];
+const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector"];
 
 const copyToDev = {
   name: "copy-to-dev",

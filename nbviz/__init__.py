@@ -22,6 +22,7 @@ __all__ = [
     "Health",
     "Histograms",
     "PRCurves",
+    "Projector",
     "Run",
     "Scalars",
     "SummaryWriter",
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from nbviz.widgets.dashboard import Dashboard
     from nbviz.widgets.histograms import Distributions, Health, Histograms
     from nbviz.widgets.pr import PRCurves
+    from nbviz.widgets.projector import Projector
     from nbviz.widgets.scalars import Scalars
 
 
@@ -55,6 +57,10 @@ def __getattr__(name: str) -> Any:
         from nbviz.widgets.pr import PRCurves
 
         return PRCurves
+    if name == "Projector":
+        from nbviz.widgets.projector import Projector
+
+        return Projector
     if name == "watch":  # imports torch: only when asked for
         from nbviz.hooks.torch import watch
 

@@ -37,17 +37,18 @@ def _column_values(name: str, values: Any, count: int, where: str) -> list[Any]:
         raise TypeError(f"{where}: metadata column {name!r} must be a list or array with one "
                         f"value per point, got {describe(values)}.")
     array = np.asarray(values) if not isinstance(values, np.ndarray) else values
-    if array.ndim != 1:
-        if array.dtype != object:
-            raise ValueError(f"{where}: metadata column {name!r} must be 1-D (one value per "
+    if array.ndim != 1 and array.dtype != object:
+        raise ValueError(f"{where}: metadata column {name!r} must be 1-D (one value per "
                              f"point), got shape {array.shape}.")
     if len(values) != count:
         raise ValueError(f"{where}: metadata column {name!r} has {len(values)} values but "
                          f"'features' has {count} rows; pass one value per point.")
     if array.dtype.kind in "biuf":
-        return array.tolist()  # C speed; NaN stays NaN (JSON NaN, read back as float)
+        numbers: list[Any] = array.tolist()  # C speed; NaN stays NaN (JSON NaN)
+        return numbers
     if array.dtype.kind in "US":
-        return array.astype(str).tolist()
+        strings: list[Any] = array.astype(str).tolist()
+        return strings
     out = np.empty(count, dtype=object)
     out[:] = list(values)
     return out.astype(str).tolist()
@@ -91,7 +92,8 @@ def _shrink(images: np.ndarray) -> np.ndarray:
     n, h, w, c = images.shape
     h2, w2 = h // factor, w // factor
     cropped = images[:, : h2 * factor, : w2 * factor]
-    return cropped.reshape(n, h2, factor, w2, factor, c).mean(axis=(2, 4))
+    shrunk: np.ndarray = cropped.reshape(n, h2, factor, w2, factor, c).mean(axis=(2, 4))
+    return shrunk
 
 
 def thumbnails(images: Any, count: int, *, where: str) -> np.ndarray:

@@ -146,7 +146,7 @@ export class PointRenderer {
       t: p.t,
       size: p.size * dpr,
       highlightOn: p.highlightOn ? 1 : 0,
-      dimAlpha: 0.16,
+      dimAlpha: 0.2,
       ringColor: p.ring.map((v) => v / 255),
       count: this.count,
     };

@@ -177,7 +177,7 @@ export class ProjectorView {
       b.dataset.method = m;
       b.type = "button";
       b.title = m === "pca" ? "principal components (instant)" : `${METHOD_LABEL[m]}: computed in the kernel when it is idle`;
-      b.addEventListener("click", () => this.setTrait("method", m));
+      b.addEventListener("click", () => this.switchProjection("method", m));
       this.methodButtons.set(m, b);
       methods.appendChild(b);
     }
@@ -186,7 +186,7 @@ export class ProjectorView {
       const b = el("button", "", `${d}D`);
       b.dataset.dims = String(d);
       b.type = "button";
-      b.addEventListener("click", () => this.setTrait("dims", d));
+      b.addEventListener("click", () => this.switchProjection("dims", d));
       this.dimButtons.set(d, b);
       dims.appendChild(b);
     }
@@ -259,6 +259,13 @@ export class ProjectorView {
     footer.append(this.playButton, this.stepInput, this.stepLabel);
     this.root.append(this.title, toolbar, main, footer, this.status);
     hint.textContent = "drag: rotate/pan · wheel: zoom · click: neighbours · double-click: reset";
+  }
+
+  /** Method / dimension switch: a reduction still running for the old choice is cancelled. */
+  private switchProjection(name: "method" | "dims", value: unknown): void {
+    if (this.model.get(name) === value) return;
+    if (this.state.progress) this.state.cancel();
+    this.setTrait(name, value);
   }
 
   private setTrait(name: keyof ProjectorModel, value: unknown, save = true): void {
@@ -737,11 +744,28 @@ export class ProjectorView {
       const li = el("li", "nbviz-proj-neighbor");
       li.dataset.index = String(i);
       li.dataset.distance = String(distances[j]);
-      li.append(el("span", "nbviz-proj-neighbor-label", this.labelOf(i)), el("span", "nbviz-proj-neighbor-dist", distances[j]!.toFixed(3)));
+      const sw = el("span", "nbviz-proj-swatch");
+      sw.style.background = this.pointCss(i);
+      li.append(sw, el("span", "nbviz-proj-neighbor-label", this.labelOf(i)), el("span", "nbviz-proj-neighbor-dist", distances[j]!.toFixed(3)));
+      li.title = `#${i}`;
       li.addEventListener("click", () => this.select(i));
       items.push(li);
     }
     this.neighbourList.replaceChildren(...items);
+  }
+
+  /** CSS colour of point i (its colour-by value), for swatches. */
+  private pointCss(i: number): string {
+    const c = this.colorColumn;
+    if (c && c.kind === "category") {
+      const code = c.codes[i] ?? -1;
+      if (code >= 0) {
+        const [r, g, b] = categoryColor(code);
+        return `rgb(${r},${g},${b})`;
+      }
+      return "rgb(150,150,150)";
+    }
+    return this.theme.dark ? "rgb(100,181,246)" : "rgb(25,118,210)";
   }
 
   private togglePlay(): void {
@@ -836,6 +860,14 @@ export class ProjectorView {
     c.addEventListener("pointerleave", onLeave);
     c.addEventListener("wheel", onWheel, { passive: false });
     c.addEventListener("dblclick", onDbl);
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape" || this.selected < 0) return;
+      this.clearSelection();
+      this.refreshSelection();
+      this.syncControls(this.waiting);
+      this.requestFrame();
+    };
+    c.addEventListener("keydown", onKey);
     const ro = typeof ResizeObserver !== "undefined" ? new ResizeObserver(() => {
       this.indexDirty = true;
       this.requestFrame();
@@ -848,6 +880,7 @@ export class ProjectorView {
       c.removeEventListener("pointerleave", onLeave);
       c.removeEventListener("wheel", onWheel);
       c.removeEventListener("dblclick", onDbl);
+      c.removeEventListener("keydown", onKey);
       ro?.disconnect();
     });
   }
@@ -968,6 +1001,7 @@ export class ProjectorView {
     });
     this.frames++;
     this.root.dataset.frames = String(this.frames);
+    this.root.dataset.animating = this.animating ? "1" : "0";
     this.root.dataset.renderMs = (performance.now() - t0).toFixed(2);
     this.root.dispatchEvent(new CustomEvent("nbviz:render"));
     if (this.animating) this.requestFrame();

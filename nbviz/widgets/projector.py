@@ -577,8 +577,9 @@ class Projector(LivePanel):
     def close(self) -> None:
         """Stop the worker and the ticker, and close the widget."""
         self._closed = True
-        self._cancel.set()
-        self._wake.set()
+        for event in (getattr(self, "_cancel", None), getattr(self, "_wake", None)):
+            if event is not None:  # absent when __init__ failed early
+                event.set()
         super().close()
 
     # -- pictures for saved notebooks ------------------------------------------------------

@@ -217,7 +217,8 @@ def test_page_requests_data_positions_neighbours(logdir: Path, built_js: None) -
     panel._on_page_message(None, {"type": "need", "datasets": [first], "data": True,
                                   "projection": {"method": "pca", "dims": 2, "params": {}},
                                   "request": 1}, [])
-    data, data_buffers = _pump(panel, sent, "data")
+    data, (data_buffer,) = _pump(panel, sent, "data")
+    assert len(data_buffer) >= 400 * 4  # the label codes, binary
     assert data["dataset"] == first and data["n"] == 400
     assert "vectors" not in {p["role"] for p in data["parts"]}
     positions, buffers = _pump(panel, sent, "positions")

@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fmt_secs, summary  # noqa: E402
+from _common import REPO, fmt_secs, summary
 
-from nbviz import reduce as R  # noqa: E402
-from nbviz.projector.data import pack_parts  # noqa: E402
+from nbviz import reduce as R
+from nbviz.projector.data import pack_parts
 
 CHROMIUM = os.environ.get("NBVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -131,11 +131,11 @@ window.bench = {
 };
 window.benchReady = true;
 </script></body></html>
-"""
+"""  # noqa: E501
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -278,7 +278,8 @@ def main() -> None:
     cases = [("p200k_3d", 200_000 // scale, 3), ("p1m_2d", 1_000_000 // scale, 2)]
     browser = bench_browser(cases)
     for b in browser:
-        print(f"  {b['points']:,} points {b['dims']}-D: snapshot {b['snapshot_bytes'] / 1e6:.1f} MB "
+        size = b["snapshot_bytes"] / 1e6
+        print(f"  {b['points']:,} points {b['dims']}-D: snapshot {size:.1f} MB "
               f"transfer {b['transfer_ms']:.0f} ms, first render {b['first_render_ms']:.0f} ms, "
               f"frame {b['frame_ms_median']:.1f} ms median / {b['frame_ms_p90']:.1f} ms p90 "
               f"({b['fps']:.0f} fps) while {'rotating' if b['dims'] == 3 else 'zooming'}; "

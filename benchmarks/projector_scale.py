@@ -12,7 +12,9 @@ Anchor: TensorBoard's projector caps at 100,000 points (RECIPES.md). Measured he
     model → first frame drawn, i.e. decode + normalise + colours + GPU upload + draw),
     and frame time while rotating (3-D drag) / zooming (2-D wheel): the interval
     between animation frames with one interaction event per frame, GPU work included
-    (each frame reads one pixel back, so SwiftShader's rasterisation is inside).
+    (each frame reads one pixel back, so SwiftShader's rasterisation is inside). While
+    the camera moves the panel draws a uniform 100k-point sample and redraws every
+    point once it rests (180 ms); that full redraw is timed too.
 
 The page is a minimal host (a fake anywidget model, no Jupyter) around the built bundle
 ``nbviz/static/projector.js``, like js/dev/harness.html does for the Scalars panel.
@@ -115,6 +117,15 @@ window.bench = {
       requestAnimationFrame(step);
     });
     if (dims === 3) canvas.dispatchEvent(new PointerEvent("pointerup", {clientX: cx, clientY: cy, button: 0, bubbles: true, pointerId: 1}));
+    // at rest every point is drawn again: time one full redraw (recolour + draw + GPU)
+    await new Promise((r) => setTimeout(r, 500));
+    const full = new Promise((resolve) => root.addEventListener("nbviz:render", function h() {
+      root.removeEventListener("nbviz:render", h); gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); resolve();
+    }));
+    const tf = performance.now();
+    model.set("color_by", "(none)");
+    await full;
+    const fullFrame = performance.now() - tf;
     // page-side decode: binary view vs JSON.parse of the same positions
     const jsonResp = await fetch(meta.json_url);
     const jsonText = await jsonResp.text();
@@ -125,6 +136,7 @@ window.bench = {
     const view = new Float32Array(buf, 0, meta.info.n * 3);
     const t6 = performance.now();
     return {fetch_ms: t1 - t0, first_render_ms: t3 - t2, frames, render_ms: renderMs,
+            full_frame_ms: fullFrame, drawn_while_moving: +root.dataset.drawn,
             json_parse_ms: t5 - t4, binary_view_ms: t6 - t5, checksum: asFloat[0] + view[0],
             ink: 0};
   },
@@ -242,6 +254,7 @@ def bench_browser(cases: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
                         "frame_ms_p90": sorted(frames)[int(len(frames) * 0.9)],
                         "draw_call_ms_median": statistics.median(result["render_ms"] or [0]),
                         "fps": 1000 / statistics.median(frames),
+                        "full_redraw_ms": result["full_frame_ms"],
                         "page_json_parse_ms": result["json_parse_ms"],
                         "page_binary_view_ms": result["binary_view_ms"],
                     })
@@ -282,7 +295,8 @@ def main() -> None:
         print(f"  {b['points']:,} points {b['dims']}-D: snapshot {size:.1f} MB "
               f"transfer {b['transfer_ms']:.0f} ms, first render {b['first_render_ms']:.0f} ms, "
               f"frame {b['frame_ms_median']:.1f} ms median / {b['frame_ms_p90']:.1f} ms p90 "
-              f"({b['fps']:.0f} fps) while {'rotating' if b['dims'] == 3 else 'zooming'}; "
+              f"({b['fps']:.0f} fps) while {'rotating' if b['dims'] == 3 else 'zooming'} "
+              f"(a 100k sample while moving), full redraw at rest {b['full_redraw_ms']:.0f} ms; "
               f"page decode: binary view {b['page_binary_view_ms']:.2f} ms vs JSON.parse "
               f"{b['page_json_parse_ms']:.0f} ms")
     record = {"pca": pca, "wire": wires, "browser": browser,

@@ -46,6 +46,8 @@ void main() {
 
 export interface FrameParams {
   mvp: Mat4;
+  /** draw at most this many points (a uniform random sample), e.g. while the camera moves */
+  maxPoints?: number;
   t: number;
   size: number;
   highlightOn: boolean;
@@ -67,13 +69,18 @@ export class PointRenderer {
   private drawFlat: createREGL.DrawCommand;
   private count = 0;
   private destroyed = false;
+  private readonly uintElements: boolean;
+  /** the points in a fixed random order: drawing the first m is a uniform sample */
+  private order: createREGL.Elements | null = null;
+  private orderSize = 0;
 
   constructor(canvas: HTMLCanvasElement) {
     this.canvas = canvas;
     const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, alpha: false, premultipliedAlpha: false });
     if (!gl) throw new Error("WebGL is not available in this browser");
     this.gl = gl;
-    this.regl = createREGL({ gl });
+    this.regl = createREGL({ gl, optionalExtensions: ["OES_element_index_uint"] });
+    this.uintElements = this.regl.hasExtension("OES_element_index_uint");
     this.from = this.regl.buffer({ usage: "dynamic", type: "float", length: 0 });
     this.to = this.regl.buffer({ usage: "dynamic", type: "float", length: 0 });
     this.color = this.regl.buffer({ usage: "dynamic", type: "uint8", length: 0 });
@@ -98,6 +105,7 @@ export class PointRenderer {
         ringColor: this.regl.prop<{ ringColor: number[] }, "ringColor">("ringColor"),
       },
       count: this.regl.prop<{ count: number }, "count">("count"),
+      elements: this.regl.prop<{ elements: createREGL.Elements | null }, "elements">("elements"),
       blend: {
         enable: true,
         func: { srcRGB: "src alpha", srcAlpha: 1, dstRGB: "one minus src alpha", dstAlpha: 1 },
@@ -112,6 +120,21 @@ export class PointRenderer {
   /** Upload positions (xyz [n, 3]) for the start and the end of an animation. */
   setPositions(from: Float32Array, to: Float32Array): void {
     this.count = Math.min(from.length, to.length) / 3;
+    if (this.uintElements && this.count !== this.orderSize) {
+      this.orderSize = this.count;
+      const order = new Uint32Array(this.count);
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      let seed = 0x9e3779b9;
+      for (let i = order.length - 1; i > 0; i--) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        const j = seed % (i + 1);
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+      this.order?.destroy();
+      this.order = this.count ? this.regl.elements({ data: order, type: "uint32", primitive: "points" }) : null;
+    }
     this.from({ data: from, usage: "dynamic" });
     this.to({ data: to, usage: "dynamic" });
   }
@@ -148,7 +171,8 @@ export class PointRenderer {
       highlightOn: p.highlightOn ? 1 : 0,
       dimAlpha: 0.2,
       ringColor: p.ring.map((v) => v / 255),
-      count: this.count,
+      count: this.order && p.maxPoints ? Math.min(this.count, p.maxPoints) : this.count,
+      elements: this.order,
     };
     const first = p.dims === 2 ? this.drawFlat : p.highlightOn ? this.drawNoMask : this.drawDepth;
     first({ ...base, pass: 0 });

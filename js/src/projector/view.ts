@@ -39,6 +39,9 @@ import { columnText, formatValue, type Column, type DatasetData, type DatasetInf
 
 const METHOD_LABEL: Record<Method, string> = { pca: "PCA", tsne: "t-SNE", umap: "UMAP" };
 const ANIMATION_MS = 700;
+/** while the camera moves, draw at most this many points (a uniform sample), then all */
+const INTERACTIVE_POINTS = 100_000;
+const SETTLE_MS = 180;
 const PLAY_MS = 1400;
 
 const PARAM_FIELDS: Record<Method, { name: string; label: string; kind: "number" | "metric" | "sample"; step?: string }[]> = {
@@ -815,7 +818,7 @@ export class ProjectorView {
         this.camera = this.camera.dims === 2 ? pan(this.camera, dx, dy, c.clientWidth, c.clientHeight) : orbit(this.camera, dx, dy);
         this.indexDirty = true;
         this.hideTooltip();
-        this.requestFrame();
+        this.cameraMoved();
         return;
       }
       this.hoverAt(x, y);
@@ -844,7 +847,7 @@ export class ProjectorView {
       this.camera = this.camera.dims === 2 ? zoomAt(this.camera, factor, x, y, c.clientWidth, c.clientHeight) : dolly(this.camera, factor);
       this.indexDirty = true;
       this.hideTooltip();
-      this.requestFrame();
+      this.cameraMoved();
     };
     const onLeave = () => {
       if (!this.drag) this.hideTooltip();
@@ -972,6 +975,21 @@ export class ProjectorView {
 
   // ---------------------------------------------------------------- drawing
 
+  private moving = false;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** The camera moved: draw a sample until it rests for SETTLE_MS, then everything. */
+  private cameraMoved(): void {
+    this.moving = true;
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      this.moving = false;
+      this.requestFrame();
+    }, SETTLE_MS);
+    this.requestFrame();
+  }
+
   private requestFrame(): void {
     if (this.frame || this.destroyed) return;
     this.frame = requestAnimationFrame(() => {
@@ -992,6 +1010,7 @@ export class ProjectorView {
     const bg = rgb(this.theme.background, this.theme.dark ? [30, 30, 30] : [255, 255, 255]);
     this.renderer.render({
       mvp: this.matrix(),
+      maxPoints: this.moving || this.animating ? INTERACTIVE_POINTS : 0,
       t: this.animating ? t : 1,
       size: this.pointSize(),
       highlightOn: this.highlightOn,
@@ -1002,6 +1021,7 @@ export class ProjectorView {
     this.frames++;
     this.root.dataset.frames = String(this.frames);
     this.root.dataset.animating = this.animating ? "1" : "0";
+    this.root.dataset.drawn = String(this.moving || this.animating ? Math.min(INTERACTIVE_POINTS, this.shown?.info.n ?? 0) : (this.shown?.info.n ?? 0));
     this.root.dataset.renderMs = (performance.now() - t0).toFixed(2);
     this.root.dispatchEvent(new CustomEvent("nbviz:render"));
     if (this.animating) this.requestFrame();
@@ -1012,6 +1032,7 @@ export class ProjectorView {
     this.destroyed = true;
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.playing) clearInterval(this.playing);
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     for (const u of this.unsubscribe) u();
     this.renderer?.destroy();
     this.renderer = null;

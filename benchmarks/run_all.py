@@ -24,9 +24,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SUMMARY_PREFIX = "BENCH_JSON "  # as printed by _common.summary()
 
-BENCHMARKS = ("log_throughput", "live_panel_cost", "message_rate", "decimation_memory")
+BENCHMARKS = (
+    "log_throughput", "live_panel_cost", "message_rate", "decimation_memory", "histogram_1m",
+    "watch_overhead", "pr_reduce", "tfevents_read",
+)
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
-QUICK_ARGS = {BROWSER: ["--repeat", "1"]}  # scripts without a --quick flag
+BROWSER_EXTRA = ("projector_scale",)  # headless chromium too: with --with-browser
+# scripts without a --quick flag: their smallest useful run
+QUICK_ARGS = {BROWSER: ["--repeat", "1"], "tfevents_read": ["--only", "many"]}
 
 
 def headline(record: dict) -> str:
@@ -64,8 +69,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write all summaries here")
     args = parser.parse_args()
     names = list(args.only or BENCHMARKS)
-    if args.with_browser and BROWSER not in names:
-        names.append(BROWSER)
+    if args.with_browser:
+        names.extend(name for name in (BROWSER, *BROWSER_EXTRA) if name not in names)
 
     records: list[dict] = []
     failed: list[str] = []

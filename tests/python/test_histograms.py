@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from wire import MessageRecorder
 
 import nbviz
 from nbviz.hooks.histograms import (
@@ -128,27 +128,6 @@ def test_rebin_keeps_mass_and_percentiles_follow_the_distribution() -> None:
 pytestmark_widgets = pytest.mark.usefixtures("built_js")
 
 
-class Capture:
-    """Record what a panel sends (trait snapshots and custom appends)."""
-
-    def __init__(self, panel: Any) -> None:
-        from nbviz.widgets import _ticker
-
-        _ticker.unregister(panel)
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self._original = panel._send
-        panel._send = self
-
-    def __call__(self, msg: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        with self.lock:
-            if msg["method"] == "custom":
-                self.messages.append({**msg["content"], "payload": buffers[0] if buffers else b""})
-            elif "snapshot_seq" in msg.get("state", {}):
-                self.messages.append({"type": "snapshot", "seq": msg["state"]["snapshot_seq"]})
-        self._original(msg, buffers)
-
-
 def decode_rows(series: list[dict[str, Any]], payload: bytes, stride: int
                 ) -> dict[str, np.ndarray]:
     data = np.frombuffer(bytes(payload), dtype="<f8")
@@ -182,11 +161,11 @@ def test_histograms_panel_rows_and_appends(logdir: Path) -> None:
     drows = decode_rows(dist.series, dist.snapshot, dist.stride)["Weights"]
     assert drows.shape == (1, 11) and drows[0, 2] == values.min() and drows[0, 10] == values.max()
 
-    capture = Capture(panel)
+    capture = MessageRecorder(panel)
     run.log_histogram("Weights", values + 1, step=1, bins="tensorflow")
     panel._send_budget.reset()
     panel._tick()
-    appends = [m for m in capture.messages if m.get("type") == "append"]
+    appends = capture.of("append")
     assert len(appends) == 1 and appends[0]["seq"] > panel.snapshot_seq
     new = decode_rows(appends[0]["series"], appends[0]["payload"], panel.stride)["Weights"]
     assert new.shape == (1, 24) and new[0, 0] == 1

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from wire import MessageRecorder
 
 import nbviz
 from nbviz.pr.compute import tb_pr_curve
-from nbviz.widgets import _ticker
 from nbviz.widgets._bundle import STATIC
 from nbviz.widgets.pr import MAX_WIRE_THRESHOLDS, PRCurves
 
@@ -35,35 +34,6 @@ def decode(curves: list[dict[str, Any]], payload: bytes | memoryview) -> dict[in
         offset += 6 * width
     assert offset == data.size, "buffer longer than the curves announce"
     return out
-
-
-class Recorder:
-    """Capture the comm messages a panel sends (trait syncs and custom messages)."""
-
-    def __init__(self, panel: PRCurves) -> None:
-        _ticker.unregister(panel)
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self._original = panel._send
-        panel._send = self  # type: ignore[method-assign]
-
-    def __call__(self, msg: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        with self.lock:
-            entry: dict[str, Any] = {"method": msg["method"]}
-            if msg["method"] == "custom":
-                entry.update(msg["content"], payload=buffers[0] if buffers else b"")
-            elif "snapshot_seq" in msg.get("state", {}):
-                paths = [path[0] for path in msg.get("buffer_paths", [])]
-                entry.update(type="snapshot", seq=msg["state"]["snapshot_seq"],
-                             curves=msg["state"].get("curves"),
-                             payload=(buffers or [b""])[paths.index("snapshot")]
-                             if "snapshot" in paths else None)
-            self.messages.append(entry)
-        self._original(msg, buffers)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m.get("type") == kind]
 
 
 def _binary(seed: int, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +82,7 @@ def test_snapshot_holds_binary_multiclass_and_facade_records(logdir: Path) -> No
 def test_appends_carry_only_new_curves_with_increasing_seq(logdir: Path) -> None:
     run = nbviz.init("live", logdir=logdir)
     panel = PRCurves(run)
-    recorder = Recorder(panel)
+    recorder = MessageRecorder(panel)
     run.log_pr("pr", *_binary(0), step=0)
     _tick(panel)
     run.log_pr("pr", *_binary(1), step=1)
@@ -136,7 +106,7 @@ def test_the_same_step_logged_again_replaces_its_curve(logdir: Path) -> None:
     run = nbviz.init("again", logdir=logdir)
     run.log_pr("pr", *_binary(0), step=5)
     panel = PRCurves(run)
-    recorder = Recorder(panel)
+    recorder = MessageRecorder(panel)
     first_id = panel.curves[0]["id"]
     run.log_pr("pr", *_binary(9), step=5)
     _tick(panel)
@@ -150,7 +120,7 @@ def test_the_same_step_logged_again_replaces_its_curve(logdir: Path) -> None:
 def test_max_steps_thins_older_steps_and_resends_a_snapshot(logdir: Path) -> None:
     run = nbviz.init("long", logdir=logdir)
     panel = PRCurves(run, max_steps=8)
-    recorder = Recorder(panel)
+    recorder = MessageRecorder(panel)
     for step in range(20):
         run.log_pr("pr", *_binary(step, n=50), step=step)
         _tick(panel)

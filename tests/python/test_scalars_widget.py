@@ -1,55 +1,22 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from wire import decode
+from wire import MessageRecorder, decode
 
 import nbviz
-from nbviz.widgets import _ticker
 from nbviz.widgets.scalars import Scalars
 
 pytestmark = pytest.mark.usefixtures("built_js")
 
 
-class Recorder:
-    """Capture every comm message a panel sends (trait updates and custom messages)."""
-
-    def __init__(self, panel: Scalars) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.times: list[float] = []
-        self.lock = threading.Lock()
-        self._original = panel._send
-        panel._send = self  # type: ignore[method-assign]
-
-    def __call__(self, msg: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        with self.lock:
-            entry: dict[str, Any] = {"method": msg["method"]}
-            if msg["method"] == "custom":
-                entry.update(msg["content"], payload=buffers[0] if buffers else b"")
-            elif "snapshot_seq" in msg.get("state", {}):
-                paths = [path[0] for path in msg.get("buffer_paths", [])]
-                entry.update(type="snapshot", seq=msg["state"]["snapshot_seq"],
-                             series=msg["state"].get("series"),
-                             payload=(buffers or [b""])[paths.index("snapshot")]
-                             if "snapshot" in paths else None)
-            self.messages.append(entry)
-            self.times.append(time.monotonic())
-        self._original(msg, buffers)
-
-    def appends(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m.get("type") == "append"]
-
-
-def manual(panel: Scalars) -> Recorder:
-    _ticker.unregister(panel)
-    return Recorder(panel)
+def manual(panel: Scalars) -> MessageRecorder:
+    return MessageRecorder(panel)
 
 
 def test_initial_snapshot_holds_existing_data(logdir: Path) -> None:
@@ -83,8 +50,8 @@ def test_appends_carry_only_new_points_with_increasing_seq(logdir: Path) -> None
     run.log({"loss": 2.0, "acc": 0.5}, step=1)
     panel._send_budget.reset()
     panel._tick()
-    assert [m["seq"] for m in recorder.appends()] == [2, 3]
-    first, second = (decode(m["series"], m["payload"]) for m in recorder.appends())
+    assert [m["seq"] for m in recorder.of("append")] == [2, 3]
+    first, second = (decode(m["series"], m["payload"]) for m in recorder.of("append"))
     assert first[("live", "loss")].tolist()[0] == [0.0] and first[("live", "loss")][2][0] == 1.0
     assert second[("live", "loss")][2].tolist() == [2.0]
     assert second[("live", "acc")][2].tolist() == [0.5]
@@ -131,7 +98,7 @@ def test_decimation_bounds_points_and_resends_snapshot(logdir: Path) -> None:
 def test_live_rate_is_bounded_and_last_value_arrives(logdir: Path) -> None:
     run = nbviz.init("fast", logdir=logdir)
     panel = Scalars(run)
-    recorder = Recorder(panel)  # the real ticker thread drives it
+    recorder = MessageRecorder(panel, stop_ticking=False)  # the real ticker drives it
     started = time.monotonic()
     step = 0
     while time.monotonic() - started < 1.5:  # ~20,000 values/s, twice the benchmark's rate

@@ -25,33 +25,22 @@ Usage:  .venv/bin/python benchmarks/projector_scale.py [--quick] [--json out.jso
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import http.server
 import json
-import os
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fmt_secs, summary
+from _common import CHROMIUM, CHROMIUM_ARGS, REPO, fmt_secs, serve, summary
 
 from nbviz import reduce as R
 from nbviz.projector.data import pack_parts
-
-CHROMIUM = os.environ.get("NBVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>projector bench</title>
 <style>body{margin:0;padding:8px;font-family:sans-serif} #app{width:1000px}</style></head>
@@ -146,22 +135,6 @@ window.benchReady = true;
 """  # noqa: E501
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve(directory: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _clusters(n: int, dims: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +207,7 @@ def bench_browser(cases: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
         shutil.copy(bundle, directory / "projector.js")
         (directory / "index.html").write_text(PAGE)
         metas = {name: _dataset(directory, name, n, i) for i, (name, n, _) in enumerate(cases)}
-        with _serve(directory) as url, sync_playwright() as pw:
+        with serve(directory) as url, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                          headless=True)
             try:

@@ -1,0 +1,54 @@
+"""The panel registry (nbviz.panels.PANELS) is the one list of panel kinds: the JS build
+entries and the wheel's ensured targets must agree with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from nbviz.panels import PANELS, SHARED_BUNDLES, PanelSpec, bundles, panel_classes, spec_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _build_entries() -> set[str]:
+    text = (ROOT / "js" / "build.mjs").read_text(encoding="utf-8")
+    match = re.search(r"const panels = \[([^\]]*)\]", text)
+    assert match, "js/build.mjs no longer lists its panels in `const panels = [...]`"
+    return set(re.findall(r'"(\w+)"', match.group(1)))
+
+
+def _ensured_targets() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    targets = config["tool"]["hatch"]["build"]["hooks"]["jupyter-builder"]["ensured-targets"]
+    names = set()
+    for target in targets:
+        match = re.fullmatch(r"nbviz/static/(\w+)\.js", target)
+        assert match, f"unexpected ensured target {target!r}"
+        names.add(match.group(1))
+    return names
+
+
+def test_registry_build_entries_and_wheel_targets_agree() -> None:
+    expected = set(bundles())
+    assert _build_entries() == expected
+    assert _ensured_targets() == expected
+
+
+def test_registry_rows_are_well_formed() -> None:
+    names = [spec.name for spec in PANELS]
+    assert len(names) == len(set(names)), f"duplicate panel names in {names}"
+    for spec in PANELS:
+        assert isinstance(spec, PanelSpec) and spec.package and spec.bundle
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", spec.package)
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", spec.bundle)
+        assert spec.kinds and all(isinstance(kind, str) for kind in spec.kinds)
+    assert [spec.order for spec in PANELS] == sorted(spec.order for spec in PANELS)
+    assert not set(SHARED_BUNDLES) & {spec.bundle for spec in PANELS}
+    assert panel_classes()["PRCurves"] == "nbviz.panels.pr.widget"
+    assert spec_for("distributions").package == "histograms"
+    with pytest.raises(KeyError, match="no panel named 'nope'"):
+        spec_for("nope")

@@ -229,7 +229,7 @@ def main() -> None:
     run_steps = args.run_steps or (300_000 if args.quick else 1_000_000)
     cap = args.max_points
     ensure_scalars_bundle()
-    import nbviz.widgets.scalars  # noqa: F401  (import cost out of the RSS figures)
+    import nbviz.panels.scalars.widget  # noqa: F401  (import cost out of the RSS figures)
 
     print(f"decimation_memory: one series, {args.steps:,} steps fed to a Scalars panel "
           f"(max_points={cap:,}, {chunk:,} rows per poll), then {run_steps:,} run.log steps\n")

@@ -11,7 +11,7 @@ Anchors, measured in the same run on the same arrays:
 
 nbviz figures:
 
-* ``reduce``  ``nbviz.pr.record.pr_records`` — everything ``Run.log_pr`` does before it
+* ``reduce``  ``nbviz.panels.pr.record.pr_records`` — everything ``Run.log_pr`` does before it
   appends: input validation (NaN, range, 0/1 labels), the 127-threshold curve (one
   ``np.bincount``) and AP / ROC AUC / best F1 (exact up to 1M predictions, from a
   65,537-bucket histogram above).
@@ -75,9 +75,9 @@ def main() -> None:
     n, repeat = (1_000_000, 2) if args.quick else (args.n, args.repeat)
 
     import nbviz
-    from nbviz.pr.record import pr_records
+    from nbviz.panels.pr.record import pr_records
+    from nbviz.panels.pr.widget import PRCurves
     from nbviz.widgets import _ticker
-    from nbviz.widgets.pr import PRCurves
 
     labels, scores = binary_data(n)
     print(f"binary: {n:,} predictions (float32), {labels.mean():.1%} positives")

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CHROMIUM, CHROMIUM_ARGS, REPO, fmt_secs, serve, summary
 
 from nbviz import reduce as R
-from nbviz.projector.data import pack_parts
+from nbviz.panels.projector.data import pack_parts
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>projector bench</title>
 <style>body{margin:0;padding:8px;font-family:sans-serif} #app{width:1000px}</style></head>

@@ -8,24 +8,23 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from nbviz.magic import load_ipython_extension, unload_ipython_extension
+from nbviz.panels import panel_classes
 from nbviz.record.run import Run, current_run, finish, init, log
 from nbviz.store.read import read
 
 __version__ = "0.1.0"
 
+# Panel classes (Scalars, Histograms …) come from the registry, nbviz/panels/__init__.py.
+_PANEL_CLASSES = panel_classes()
+_LAZY = {"watch": "nbviz.hooks.torch", "SummaryWriter": "nbviz.record.writer",
+         "Dashboard": "nbviz.widgets.dashboard", **_PANEL_CLASSES}
+
 __all__ = [
-    "Dashboard",
-    "Distributions",
-    "Health",
-    "Histograms",
-    "PRCurves",
-    "Projector",
     "Run",
-    "Scalars",
-    "SummaryWriter",
     "__version__",
     "current_run",
     "finish",
@@ -34,47 +33,24 @@ __all__ = [
     "log",
     "read",
     "unload_ipython_extension",
-    "watch",
 ]
+__all__ += sorted(_LAZY)
 
-if TYPE_CHECKING:
-    from nbviz.hooks.torch import watch
-    from nbviz.record.writer import SummaryWriter
-    from nbviz.widgets.dashboard import Dashboard
-    from nbviz.widgets.histograms import Distributions, Health, Histograms
-    from nbviz.widgets.pr import PRCurves
-    from nbviz.widgets.projector import Projector
-    from nbviz.widgets.scalars import Scalars
+if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks it against PANELS
+    from nbviz.hooks.torch import watch as watch
+    from nbviz.panels.health.widget import Health as Health
+    from nbviz.panels.histograms.widget import Distributions as Distributions
+    from nbviz.panels.histograms.widget import Histograms as Histograms
+    from nbviz.panels.pr.widget import PRCurves as PRCurves
+    from nbviz.panels.projector.widget import Projector as Projector
+    from nbviz.panels.scalars.widget import Scalars as Scalars
+    from nbviz.record.writer import SummaryWriter as SummaryWriter
+    from nbviz.widgets.dashboard import Dashboard as Dashboard
 
 
 def __getattr__(name: str) -> Any:
-    # Panels import anywidget/ipywidgets: load them only when asked for.
-    if name == "Scalars":
-        from nbviz.widgets.scalars import Scalars
-
-        return Scalars
-    if name == "PRCurves":
-        from nbviz.widgets.pr import PRCurves
-
-        return PRCurves
-    if name == "Projector":
-        from nbviz.widgets.projector import Projector
-
-        return Projector
-    if name == "watch":  # imports torch: only when asked for
-        from nbviz.hooks.torch import watch
-
-        return watch
-    if name in ("Histograms", "Distributions", "Health"):
-        from nbviz.widgets import histograms
-
-        return getattr(histograms, name)
-    if name == "SummaryWriter":
-        from nbviz.record.writer import SummaryWriter
-
-        return SummaryWriter
-    if name == "Dashboard":
-        from nbviz.widgets.dashboard import Dashboard
-
-        return Dashboard
-    raise AttributeError(f"module 'nbviz' has no attribute {name!r}")
+    # Panels import anywidget/ipywidgets, watch imports torch: load them only when asked for.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbviz' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -31,7 +31,7 @@ CELLS = [
         "from sklearn.datasets import load_digits\n"
         "from sklearn.model_selection import train_test_split\n\n"
         "import nbviz\n"
-        "from nbviz.pr.compute import average_precision\n\n"
+        "from nbviz.panels.pr.compute import average_precision\n\n"
         "torch.manual_seed(0)\n"
         "torch.set_num_threads(1)\n"
         "digits = load_digits()\n"

@@ -15,7 +15,7 @@ import {
   thresholdAt,
 } from "../src/pr/metrics";
 
-// nbviz.pr.compute.tb_pr_curve([0,1,1,0,1,0], [0.1,0.8,0.6,0.4,0.9,0.65], num_thresholds=5);
+// nbviz.panels.pr.compute.tb_pr_curve([0,1,1,0,1,0], [0.1,0.8,0.6,0.4,0.9,0.65], num_thresholds=5);
 // binned_average_precision = 0.91666…, binned_roc_auc = 0.94444…, binned_best_f1 = (0.5, 0.857…)
 const ROWS = [
   [3, 3, 3, 2, 0],
@@ -39,7 +39,7 @@ function curve(rows: number[][] = ROWS, extra: Partial<CurveInfo> = {}): Curve {
   return { info: info({ num_thresholds: rows[0]!.length, ...extra }), tp: r[0]!, fp: r[1]!, tn: r[2]!, fn: r[3]!, precision: r[4]!, recall: r[5]! };
 }
 
-describe("binned metrics (same numbers as nbviz/pr/compute.py)", () => {
+describe("binned metrics (same numbers as nbviz/panels/pr/compute.py)", () => {
   it("AP, AUC, best F1, positive rate", () => {
     const c = curve();
     expect(averagePrecision(c)).toBeCloseTo(0.9166666666666666, 12);

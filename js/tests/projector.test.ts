@@ -17,7 +17,7 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Pack parts like nbviz.projector.data.pack_parts (8-byte aligned). */
+/** Pack parts like nbviz.panels.projector.data.pack_parts (8-byte aligned). */
 function pack(parts: { head: Partial<PartHeader>; data: Float32Array | Int32Array | Uint8Array; dtype: string }[]): { heads: PartHeader[]; buf: ArrayBuffer } {
   let size = 0;
   const heads: PartHeader[] = [];

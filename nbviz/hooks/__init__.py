@@ -1,8 +1,8 @@
 """Model hooks: ``watch(model, optimizer)`` and training-health diagnostics.
 
 Importing this package does not import torch: :func:`watch` (in
-:mod:`nbviz.hooks.torch`) loads it on first use. :mod:`nbviz.hooks.histograms`
-(TensorBoard-compatible histogram math) and :mod:`nbviz.hooks.health` (rules)
+:mod:`nbviz.hooks.torch`) loads it on first use. :mod:`nbviz.panels.histograms.compute`
+(TensorBoard-compatible histogram math) and :mod:`nbviz.panels.health.rules` (rules)
 are numpy-only.
 
 >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP

@@ -468,7 +468,7 @@ def _to_host(parts: list[torch.Tensor]) -> np.ndarray:
 def tensor_histogram(values: torch.Tensor, bins: int = 64) -> tuple[np.ndarray, dict[str, float]]:
     """nbviz's histogram record of a tensor, computed on its device, one transfer.
 
-    Same result as :func:`nbviz.hooks.histograms.uniform_histogram` on the
+    Same result as :func:`nbviz.panels.histograms.compute.uniform_histogram` on the
     tensor's values (``np.histogram(values, bins)`` plus TensorBoard's extras),
     but without copying the tensor to the host: only ``bins + 7`` numbers travel.
 
@@ -503,7 +503,7 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64) -> tuple[np.ndarray, 
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)
         return np.stack([edges, np.concatenate([[0.0], host[5:]])]), extra
     # NaN/Inf present: bucket the finite values on the host (rare, already broken).
-    from nbviz.hooks.histograms import uniform_histogram
+    from nbviz.panels.histograms.compute import uniform_histogram
 
     array, host_extra = uniform_histogram(flat.cpu().numpy(), bins)
     return array, {**host_extra, "nonfinite": host_extra["nan"] + host_extra["inf"]}

@@ -42,8 +42,8 @@ from torch import nn
 
 from nbviz._validate import describe
 from nbviz.hooks import distributed
-from nbviz.hooks.health import Finding, HealthMonitor, Thresholds
 from nbviz.hooks.stats import Batch, Entry, release_workspace
+from nbviz.panels.health.rules import Finding, HealthMonitor, Thresholds
 
 __all__ = ["SOURCES", "WatchHandle", "watch"]
 
@@ -499,7 +499,8 @@ def watch(
     * ``merge``: sources all-reduced across ``torch.distributed`` ranks before
       recording (None: activations; True: all; False: none). ``ranks``: ranks
       that record (default rank 0 only).
-    * ``health``: thresholds for the rules (a dict or :class:`~nbviz.hooks.health.Thresholds`).
+    * ``health``: thresholds for the rules (a dict or
+      :class:`~nbviz.panels.health.rules.Thresholds`).
 
     >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
     >>> ...train...                                        # doctest: +SKIP

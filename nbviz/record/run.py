@@ -231,11 +231,11 @@ class Run:
         Binary: 0/1 ``labels`` and probabilities ``predictions``; multiclass:
         ``predictions`` of shape (N, C) with class-index ``labels`` (and optional
         ``class_names``). Numpy arrays, lists or tensors on any device. Nothing is
-        written if an input is invalid. See :mod:`nbviz.pr.record`.
+        written if an input is invalid. See :mod:`nbviz.panels.pr.record`.
 
         >>> run.log_pr("val/pr", labels, probs, step=epoch)  # doctest: +SKIP
         """
-        from nbviz.pr.record import log_pr
+        from nbviz.panels.pr.record import log_pr
 
         log_pr(self, tag, labels, predictions, step, class_names=class_names,
                num_thresholds=num_thresholds, weights=weights)
@@ -251,7 +251,7 @@ class Run:
 
         >>> run.log_histogram("weights/fc1", model.fc1.weight, step=10)  # doctest: +SKIP
         """
-        from nbviz.hooks.histograms import tb_histogram, uniform_histogram
+        from nbviz.panels.histograms.compute import tb_histogram, uniform_histogram
 
         where = "log_histogram()"
         check_tag(tag, where=where)
@@ -276,21 +276,21 @@ class Run:
         ``metadata``: a dict of columns (``{"label": y, "split": split}``), a DataFrame or
         one list of labels; ``images``: label images [N, C, H, W], [N, H, W, C] or [N, H, W]
         shown on hover. Rows with NaN/Inf are dropped with a warning. See
-        :mod:`nbviz.projector.record`.
+        :mod:`nbviz.panels.projector.record`.
 
         >>> run.log_embedding("penultimate", feats, metadata={"label": y}, step=3)  # doctest: +SKIP
         """
-        from nbviz.projector.record import log_embedding
+        from nbviz.panels.projector.record import log_embedding
 
         log_embedding(self, tag, features, metadata, images, step)
 
     def health(self, thresholds: Any = None) -> Any:
         """Training-health findings of this run as a DataFrame with columns step, layer,
-        rule, severity, message, value, threshold (see ``nbviz.hooks.health``).
+        rule, severity, message, value, threshold (see ``nbviz.panels.health.rules``).
 
         >>> run.health()  # doctest: +SKIP
         """
-        from nbviz.hooks.health import Thresholds, run_findings
+        from nbviz.panels.health.rules import Thresholds, run_findings
 
         return run_findings(self, Thresholds.coerce(thresholds))
 

@@ -590,7 +590,7 @@ class SummaryWriter:
 
         >>> writer.add_histogram("weights/fc1", model.fc1.weight, epoch)  # doctest: +SKIP
         """
-        from nbviz.hooks.histograms import tb_histogram
+        from nbviz.panels.histograms.compute import tb_histogram
 
         where = "add_histogram()"
         _check_tag(tag, where)
@@ -614,7 +614,7 @@ class SummaryWriter:
 
         >>> writer.add_histogram_raw("h", 0, 2, 3, 3.5, 4.75, [1, 2], [1, 2], 0)  # doctest: +SKIP
         """
-        from nbviz.hooks.histograms import tb_histogram_raw
+        from nbviz.panels.histograms.compute import tb_histogram_raw
 
         where = "add_histogram_raw()"
         _check_tag(tag, where)
@@ -895,7 +895,7 @@ class SummaryWriter:
 
         >>> writer.add_pr_curve("pr/cat", labels == 3, probs[:, 3], epoch)  # doctest: +SKIP
         """
-        from nbviz.pr.compute import tb_pr_curve
+        from nbviz.panels.pr.compute import tb_pr_curve
 
         where = "add_pr_curve()"
         _check_tag(tag, where)
@@ -923,7 +923,7 @@ class SummaryWriter:
 
         >>> writer.add_pr_curve_raw("pr", tp, fp, tn, fn, precision, recall, 0)  # doctest: +SKIP
         """
-        from nbviz.pr.compute import tb_pr_curve_raw
+        from nbviz.panels.pr.compute import tb_pr_curve_raw
 
         where = "add_pr_curve_raw()"
         _check_tag(tag, where)

@@ -5,9 +5,14 @@ closed, and displays with a static picture (``image/png``) and a text summary
 beside the widget view, refreshed after each cell (``_display``) so saved
 notebooks show the final state on nbviewer and GitHub.
 
-Subclasses set ``_lock`` (an RLock), bump ``_data_version`` whenever their data
-changes, call ``_start_ticking()`` at the end of ``__init__``, and implement
-``_render_png``, ``summary`` and ``sync``.
+``LivePanel.__init__`` performs the constructor ritual every panel shares: it
+loads the panel's bundle (``_bundle``, the registry row's ``bundle``), creates
+the lock, the version counters and the traits, polls the source once and sends
+the first snapshot (``_first_poll``), and starts ticking. A subclass validates
+its arguments, sets up its own state, calls ``super().__init__(**traits)``, bumps
+``_data_version`` whenever its data changes and implements ``_first_poll``,
+``_render_png``, ``summary`` and ``sync`` (a ``StreamingPanel`` implements its
+snapshot and append instead of ``_first_poll`` and ``sync``).
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 import threading
 import time
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 
 from nbviz.widgets import _display, _ticker
+from nbviz.widgets._bundle import bundle_path
 
 __all__ = ["IDLE_SNAPSHOT_SECS", "SNAPSHOT_FLOOR_BYTES", "LivePanel", "StreamingPanel"]
 
@@ -30,9 +36,27 @@ IDLE_SNAPSHOT_SECS = 2.0  # no new data for this long → refresh the synced sna
 class LivePanel(anywidget.AnyWidget):
     """Base class of nbviz's live panels (not used directly)."""
 
+    _bundle: ClassVar[str] = ""  # nbviz/static/<_bundle>.js: the registry row's `bundle`
     _lock: threading.RLock
     _data_version: int = 0
     _picture_version: int = -1
+    messages_sent: int = 0
+
+    def __init__(self, **traits: Any) -> None:
+        self._lock = threading.RLock()
+        self._data_version = 0
+        self._picture_version = -1
+        self.messages_sent = 0
+        # anywidget turns this attribute into the synced `_esm` trait.
+        self._esm = bundle_path(self._bundle).read_text(encoding="utf-8")
+        super().__init__(**traits)
+        with self._lock:
+            self._first_poll()
+        self._start_ticking()
+
+    @abstractmethod
+    def _first_poll(self) -> None:
+        """Take in what the source holds and send the first snapshot (under ``_lock``)."""
 
     @abstractmethod
     def _render_png(self) -> bytes:
@@ -91,9 +115,9 @@ class StreamingPanel(LivePanel):
     and once the data has been idle for ``IDLE_SNAPSHOT_SECS`` (so saved widget
     state is complete). Snapshot and append messages share one ``seq`` counter.
 
-    Subclasses call ``_init_stream()`` in ``__init__`` and implement ``_ingest_new``,
-    ``_has_unsent``, ``_send_snapshot`` and ``_send_append``; the two send methods
-    end with ``_snapshot_sent(size)`` / ``_append_sent(size)``.
+    Subclasses implement ``_ingest_new``, ``_has_unsent``, ``_send_snapshot`` and
+    ``_send_append``; the two send methods end with ``_snapshot_sent(size)`` /
+    ``_append_sent(size)``.
     """
 
     _seq: int
@@ -103,9 +127,8 @@ class StreamingPanel(LivePanel):
     _needs_snapshot: bool
     _send_budget: _ticker.SendBudget
     _last_data: float
-    messages_sent: int
 
-    def _init_stream(self) -> None:
+    def __init__(self, **traits: Any) -> None:
         self._seq = 0
         self._appended_bytes = 0
         self._snapshot_bytes = 0
@@ -113,7 +136,11 @@ class StreamingPanel(LivePanel):
         self._needs_snapshot = False
         self._send_budget = _ticker.SendBudget()
         self._last_data = time.monotonic()
-        self.messages_sent = 0
+        super().__init__(**traits)
+
+    def _first_poll(self) -> None:
+        self._ingest_new()
+        self._send_snapshot()
 
     @abstractmethod
     def _ingest_new(self) -> None:

@@ -2,9 +2,10 @@
 
 Wire contract: docs/wire.md ("Dashboard"). Python ``Dashboard`` ↔ ``js/src/dashboard.ts``.
 
-Panels plug in through a small registry (:data:`PANELS`, :func:`register_panel`):
-a panel is a class (or factory) taking the dashboard's target (a logdir, a Run,
-or a list of them) plus the record kinds it shows. The dashboard watches which
+Its tabs are the rows of the panel registry (:data:`nbviz.panels.PANELS`; a panel
+from outside nbviz is added with :func:`register_panel`): a panel is a class (or
+factory) taking the dashboard's target (a logdir, a Run, or a list of them) plus
+the record kinds it shows. The dashboard watches which
 kinds the runs hold (nbviz stores and TensorBoard event files alike, again every
 ``rescan_interval`` seconds) and creates a panel the first time one of its kinds
 appears, so tabs appear live as training starts logging histograms, PR curves …
@@ -17,7 +18,6 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 import threading
@@ -31,6 +31,7 @@ import anywidget
 import traitlets
 
 from nbviz._validate import describe
+from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import DB_FILENAME
@@ -40,44 +41,6 @@ from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import run_color
 
 __all__ = ["PANELS", "Dashboard", "PanelSpec", "register_panel"]
-
-
-@dataclass(frozen=True)
-class PanelSpec:
-    """One dashboard tab: ``factory(target)`` builds the panel once a run holds one of
-    ``kinds``. ``factory`` is a callable, or the name of an attribute of the ``nbviz``
-    package (resolved lazily, so a panel whose module is missing is simply skipped).
-
-    >>> PanelSpec("scalars", "Scalars", frozenset({"scalar"}), "Scalars", 0).label
-    'Scalars'
-    """
-
-    name: str
-    label: str
-    kinds: frozenset[str]
-    factory: str | Callable[[Any], Any]
-    order: int = 100
-
-    def resolve(self) -> Callable[[Any], Any] | None:
-        """The panel class / factory, or None when it is not available in this install."""
-        if callable(self.factory):
-            return self.factory
-        try:
-            package = importlib.import_module("nbviz")
-            found = getattr(package, self.factory)
-        except (ImportError, AttributeError):
-            return None
-        return found if callable(found) else None
-
-
-PANELS: list[PanelSpec] = [
-    PanelSpec("scalars", "Scalars", frozenset({"scalar"}), "Scalars", 0),
-    PanelSpec("histograms", "Histograms", frozenset({"histogram"}), "Histograms", 10),
-    PanelSpec("distributions", "Distributions", frozenset({"histogram"}), "Distributions", 20),
-    PanelSpec("pr_curves", "PR curves", frozenset({"pr_curve"}), "PRCurves", 30),
-    PanelSpec("projector", "Projector", frozenset({"embedding"}), "Projector", 40),
-    PanelSpec("health", "Health", frozenset({"stats"}), "Health", 50),
-]
 
 
 def register_panel(name: str, label: str, kinds: Iterable[str],

@@ -224,7 +224,7 @@ def test_summarywriter_histograms_in_notebook7(nb: Any, tmp_path: Path) -> None:
     render in Notebook 7, where the panel picks the 'logged' source by itself."""
     path = nb.copy(_notebook(tmp_path / "hist_user.ipynb", [
         "import numpy as np, nbviz\n"
-        "from nbviz.hooks.histograms import tb_histogram\n"
+        "from nbviz.panels.histograms.compute import tb_histogram\n"
         "run = nbviz.init('tb', logdir='runs_hist4', if_exists='overwrite')\n"
         "rng = np.random.default_rng(0)\n"
         "for step in range(30):\n"

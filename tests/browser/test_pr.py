@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 SETUP = """\
 import numpy as np
 import nbviz
-from nbviz.pr.compute import tb_pr_curve
+from nbviz.panels.pr.compute import tb_pr_curve
 
 run = nbviz.init("pr", logdir="runs_pr", if_exists="overwrite")
 rng = np.random.default_rng(0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nbviz.widgets._decimate import minmax_indices
+from nbviz.panels.scalars.decimate import minmax_indices
 
 
 @pytest.mark.parametrize("count", [1, 2, 10, 999, 10_000, 123_457])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nbviz
-from nbviz.hooks.health import HealthMonitor, Thresholds, loss_findings
+from nbviz.panels.health.rules import HealthMonitor, Thresholds, loss_findings
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -10,7 +10,7 @@ import pytest
 from wire import MessageRecorder
 
 import nbviz
-from nbviz.hooks.histograms import (
+from nbviz.panels.histograms.compute import (
     BASIS_POINTS,
     percentiles,
     rebin,
@@ -143,7 +143,7 @@ def decode_rows(series: list[dict[str, Any]], payload: bytes, stride: int
 
 @pytest.mark.usefixtures("built_js")
 def test_histograms_panel_rows_and_appends(logdir: Path) -> None:
-    from nbviz.widgets.histograms import Distributions, Histograms
+    from nbviz.panels.histograms.widget import Distributions, Histograms
 
     run = nbviz.init("h", logdir=logdir)
     values = np.random.default_rng(2).standard_normal(5000)
@@ -180,7 +180,7 @@ def test_histograms_panel_rows_and_appends(logdir: Path) -> None:
 
 @pytest.mark.usefixtures("built_js")
 def test_hidden_runs_leave_the_picture(logdir: Path) -> None:
-    from nbviz.widgets.histograms import Histograms
+    from nbviz.panels.histograms.widget import Histograms
 
     for name in ("shown", "hidden"):
         with nbviz.init(name, logdir=logdir) as run:
@@ -194,7 +194,7 @@ def test_hidden_runs_leave_the_picture(logdir: Path) -> None:
 
 @pytest.mark.usefixtures("built_js")
 def test_histograms_panel_thins_to_max_steps(logdir: Path) -> None:
-    from nbviz.widgets.histograms import Histograms
+    from nbviz.panels.histograms.widget import Histograms
 
     run = nbviz.init("thin", logdir=logdir)
     panel = Histograms(run, max_steps=10)
@@ -209,7 +209,8 @@ def test_histograms_panel_thins_to_max_steps(logdir: Path) -> None:
 
 @pytest.mark.usefixtures("built_js")
 def test_panels_validate_arguments(logdir: Path) -> None:
-    from nbviz.widgets.histograms import Health, Histograms
+    from nbviz.panels.health.widget import Health
+    from nbviz.panels.histograms.widget import Histograms
 
     with pytest.raises(ValueError, match=r"'bins' must be an int in 2\.\.512, got int 1"):
         Histograms(logdir, bins=1)
@@ -245,7 +246,7 @@ def test_tensorboard_example_shows_its_weight_ridgeline(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    from nbviz.widgets.histograms import Distributions, Histograms
+    from nbviz.panels.histograms.widget import Distributions, Histograms
 
     panel = Histograms(tmp_path / "runs")
     assert panel.show_source == "user"
@@ -264,7 +265,7 @@ def test_tensorboard_example_shows_its_weight_ridgeline(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("built_js")
 def test_health_panel_heat_map_and_findings(logdir: Path) -> None:
-    from nbviz.widgets.histograms import HEALTH_STATISTICS, Health
+    from nbviz.panels.health.widget import HEALTH_STATISTICS, Health
 
     nn = torch.nn
     torch.manual_seed(0)

@@ -369,11 +369,11 @@ def test_layers_selection_by_regex(run: nbviz.Run) -> None:
 def test_import_nbviz_does_not_import_torch() -> None:
     code = (
         "import sys\n"
-        "import nbviz, nbviz.hooks, nbviz.hooks.histograms, nbviz.hooks.health\n"
+        "import nbviz, nbviz.hooks, nbviz.panels.histograms.compute, nbviz.panels.health.rules\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "sys.modules['torch'] = None  # now any torch import fails\n"
-        "from nbviz.widgets import histograms\n"
-        "from nbviz.hooks.histograms import tb_histogram\n"
+        "from nbviz.panels.histograms import widget\n"
+        "from nbviz.panels.histograms.compute import tb_histogram\n"
         "print(tb_histogram([1.0, 2.0])[1]['num'])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

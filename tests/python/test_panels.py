@@ -52,3 +52,24 @@ def test_registry_rows_are_well_formed() -> None:
     assert spec_for("distributions").package == "histograms"
     with pytest.raises(KeyError, match="no panel named 'nope'"):
         spec_for("nope")
+
+
+def test_nbviz_resolves_every_registered_panel_from_its_folder(built_js: None) -> None:
+    import nbviz
+
+    for spec in PANELS:
+        assert isinstance(spec.factory, str)
+        assert spec.factory in nbviz.__all__
+        cls = getattr(nbviz, spec.factory)
+        assert cls is spec.resolve()
+        assert cls.__module__ == f"nbviz.panels.{spec.package}.widget"
+        assert cls._bundle == spec.bundle  # the bundle LivePanel loads is the registry's
+
+
+def test_type_checking_imports_follow_the_registry() -> None:
+    source = (ROOT / "nbviz" / "__init__.py").read_text(encoding="utf-8")
+    block = source.split("if TYPE_CHECKING:", 1)[1].split("\n\n", 1)[0]
+    imported = {name: module for module, name
+                in re.findall(r"from (nbviz[\w.]+) import (\w+) as \2", block)}
+    for cls, module in panel_classes().items():
+        assert imported.get(cls) == module, f"nbviz/__init__.py: add `from {module} import {cls}`"

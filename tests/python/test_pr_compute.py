@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nbviz.pr import compute
-from nbviz.pr.compute import (
+from nbviz.panels.pr import compute
+from nbviz.panels.pr.compute import (
     average_precision,
     best_f1_threshold,
     binned_average_precision,

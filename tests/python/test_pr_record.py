@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import nbviz
-from nbviz.pr import record as pr_record
-from nbviz.pr.compute import tb_pr_curve
-from nbviz.pr.record import pr_records
+from nbviz.panels.pr import record as pr_record
+from nbviz.panels.pr.compute import tb_pr_curve
+from nbviz.panels.pr.record import pr_records
 from nbviz.store.sqlite import StoreReader
 
 metrics = pytest.importorskip("sklearn.metrics")

@@ -12,9 +12,9 @@ import pytest
 from wire import MessageRecorder
 
 import nbviz
-from nbviz.pr.compute import tb_pr_curve
+from nbviz.panels.pr.compute import tb_pr_curve
+from nbviz.panels.pr.widget import MAX_WIRE_THRESHOLDS, PRCurves
 from nbviz.widgets._bundle import STATIC
-from nbviz.widgets.pr import MAX_WIRE_THRESHOLDS, PRCurves
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import pytest
 
 import nbviz
 from nbviz import reduce as R
-from nbviz.projector.data import encode_columns, pack_parts
+from nbviz.panels.projector.data import encode_columns, pack_parts
 from nbviz.store.sqlite import StoreReader
 
 

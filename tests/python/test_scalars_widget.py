@@ -10,7 +10,7 @@ import pytest
 from wire import MessageRecorder, decode
 
 import nbviz
-from nbviz.widgets.scalars import Scalars
+from nbviz.panels.scalars.widget import Scalars
 
 pytestmark = pytest.mark.usefixtures("built_js")
 

@@ -10,7 +10,7 @@ import { compareNatural } from "../lib/tags";
 
 export type CurveKind = "binary" | "class" | "micro" | "macro";
 
-/** One curve = one (run, tag, series, step). Mirrors `_Curve.info()` in nbviz/widgets/pr.py. */
+/** One curve = one (run, tag, series, step). Mirrors `_Curve.info()` in nbviz/panels/pr/widget.py. */
 export interface CurveInfo {
   id: number;
   run: string;

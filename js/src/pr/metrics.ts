@@ -1,6 +1,6 @@
 /**
  * PR / ROC math on binned curves (TensorBoard layout, thresholds i / (T - 1)),
- * mirroring nbviz/pr/compute.py: binned AP, ROC AUC, best F1, point lists for
+ * mirroring nbviz/panels/pr/compute.py: binned AP, ROC AUC, best F1, point lists for
  * drawing, iso-F1 contours and nearest-point lookup for the hover readout.
  */
 import type { Curve } from "./data";

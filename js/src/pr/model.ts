@@ -7,7 +7,7 @@ import type { BufferLike } from "../lib/wire";
 import { PrData, type CurveInfo } from "./data";
 import type { View } from "./metrics";
 
-/** Synced traits, see docs/wire.md ("PR curves"). Names mirror nbviz/widgets/pr.py. */
+/** Synced traits, see docs/wire.md ("PR curves"). Names mirror nbviz/panels/pr/widget.py. */
 export interface PrModel {
   curves: CurveInfo[];
   snapshot: DataView | ArrayBuffer | null;

@@ -12,9 +12,7 @@ slider, overlays, hover readout, ROC view, confusion matrix — happens in the p
 
 from __future__ import annotations
 
-import io
 import math
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -26,8 +24,8 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.sources import RunTensors, Source, as_source
 from nbviz.widgets._base import StreamingPanel
-from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import color_for, run_color
+from nbviz.widgets._picture import chart_grid, empty_chart, png_bytes
 
 __all__ = ["MAX_WIRE_THRESHOLDS", "PRCurves"]
 
@@ -73,7 +71,7 @@ class _Curve:
         value = self.metrics.get(name)
         if value is not None:
             return value
-        from nbviz.pr.compute import binned_average_precision, binned_roc_auc
+        from nbviz.panels.pr.compute import binned_average_precision, binned_roc_auc
 
         computed = (binned_average_precision(self.data) if name == "ap"
                     else binned_roc_auc(self.data))
@@ -113,6 +111,8 @@ class PRCurves(StreamingPanel):
     max_steps = traitlets.Int(100).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
+    _bundle = "pr"
+
     def __init__(
         self,
         source: Any,
@@ -142,24 +142,14 @@ class PRCurves(StreamingPanel):
                 f"{describe(hidden_series)}."
             )
         self._source: Source = as_source(source, kinds=frozenset({KIND}))
-        # anywidget turns this attribute into the synced `_esm` trait.
-        self._esm = bundle_path("pr").read_text(encoding="utf-8")
-        super().__init__(view=view, overlay_steps=overlay_steps, tag_filter=tag_filter,
-                         hidden_series=list(hidden_series), max_steps=max_steps, title=title)
-        self._lock = threading.RLock()
         self._curves: dict[tuple[str, str, str, int], _Curve] = {}
         self._run_tags: dict[tuple[str, str], _RunTag] = {}
         self._run_colors: dict[str, int] = {}
         self._series_colors: dict[tuple[str, str], int] = {}
         self._next_id = 0
-        self._init_stream()
-        self._data_version = 0
-        self._picture_version = -1
         self.skipped_records = 0
-        with self._lock:
-            self._ingest(self._source.poll())
-            self._send_snapshot()
-        self._start_ticking()
+        super().__init__(view=view, overlay_steps=overlay_steps, tag_filter=tag_filter,
+                         hidden_series=list(hidden_series), max_steps=max_steps, title=title)
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -311,21 +301,15 @@ class PRCurves(StreamingPanel):
         return by_tag
 
     def _render_png(self) -> bytes:
-        from matplotlib.figure import Figure
-
         by_tag = self._latest()
         tags = sorted(by_tag)
         shown = tags[:MAX_PICTURE_CHARTS]
-        columns = min(3, max(1, len(shown)))
-        rows = max(1, math.ceil(len(shown) / columns))
         roc = self.view == "roc"
-        figure = Figure(figsize=(10, 3.3 * rows + 0.3), dpi=96, layout="constrained")
+        figure, axes = chart_grid(len(shown), width=10, row_height=3.3, dpi=96,
+                                  constrained=True)
         if not shown:
-            axis = figure.add_subplot(1, 1, 1)
-            axis.text(0.5, 0.5, "No PR curves yet", ha="center", va="center", color="#666")
-            axis.set_axis_off()
-        for position, tag in enumerate(shown):
-            axis = figure.add_subplot(rows, columns, position + 1)
+            empty_chart(axes[0], "No PR curves yet", color="#666")
+        for axis, tag in zip(axes, shown, strict=False):
             steps = sorted({c.step for c in by_tag[tag]})
             step_text = f"step {steps[-1]}" if len(steps) == 1 else f"steps ≤ {steps[-1]}"
             axis.set_title(f"{tag} ({step_text})", fontsize=9, loc="left")
@@ -365,9 +349,7 @@ class PRCurves(StreamingPanel):
                         frameon=False)
         if len(tags) > len(shown):
             figure.suptitle(f"{len(tags) - len(shown)} more tags in the live panel", fontsize=8)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return png_bytes(figure)
 
     @staticmethod
     def _iso_f1(axis: Any) -> None:

@@ -29,12 +29,12 @@ import traitlets
 
 from nbviz import reduce as R
 from nbviz._validate import describe
-from nbviz.projector.data import Dataset, encode_columns, pack_parts
-from nbviz.projector.record import metadata_columns, thumbnails
+from nbviz.panels.projector.data import Dataset, encode_columns, pack_parts
+from nbviz.panels.projector.record import metadata_columns, thumbnails
 from nbviz.sources import RunTensors, Source, as_source
 from nbviz.widgets import _ticker
 from nbviz.widgets._base import LivePanel
-from nbviz.widgets._bundle import bundle_path
+from nbviz.widgets._picture import empty_chart, png_bytes
 
 __all__ = ["Projector"]
 
@@ -96,6 +96,8 @@ class Projector(LivePanel):
     max_vector_bytes = traitlets.Int(32 * 1024 * 1024).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
+    _bundle = "projector"
+
     def __init__(
         self,
         source: Any,
@@ -142,7 +144,6 @@ class Projector(LivePanel):
         if unknown:
             raise ValueError(f"{where}: 'params' keys must be methods {R.METHODS}, got "
                              f"{unknown}.")
-        self._lock = threading.RLock()
         self._datasets: dict[int, Dataset] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._sprites: dict[tuple[str, str, int], np.ndarray] = {}
@@ -159,10 +160,6 @@ class Projector(LivePanel):
                                 "(Projector(features, metadata=...)); for a run they are "
                                 "logged with run.log_embedding(...).")
             self._source = as_source(source, kinds=KINDS)
-        self._esm = bundle_path("projector").read_text(encoding="utf-8")
-        super().__init__(method=method, dims=int(dims), params=merged, color_by=color_by,
-                         label_by=label_by, neighbors=neighbors, metric=metric,
-                         max_vector_bytes=max_vector_bytes, title=title)
         self._jobs: collections.deque[_Job] = collections.deque()
         self._wake = threading.Event()
         self._cancel = threading.Event()
@@ -171,18 +168,20 @@ class Projector(LivePanel):
         self._progress: dict[str, Any] | None = None
         self._snapshot_dataset = -1
         self._send_budget = _ticker.SendBudget()
-        self._data_version = 0
-        self._picture_version = -1
-        self.messages_sent = 0
+        super().__init__(method=method, dims=int(dims), params=merged, color_by=color_by,
+                         label_by=label_by, neighbors=neighbors, metric=metric,
+                         max_vector_bytes=max_vector_bytes, title=title)
+
+    def _first_poll(self) -> None:
+        """Start the reduction worker and take in the matrix or what the source holds (the
+        snapshot follows from the ticker once the first PCA is ready)."""
         self.on_msg(self._on_page_message)
         self._worker = threading.Thread(target=self._work_loop, name="nbviz-projector",
                                         daemon=True)
         self._worker.start()
-        with self._lock:
-            if self._static is not None:
-                self._add(self._static)
-            self._ingest()
-        self._start_ticking()
+        if self._static is not None:
+            self._add(self._static)
+        self._ingest()
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -585,8 +584,6 @@ class Projector(LivePanel):
     # -- pictures for saved notebooks ------------------------------------------------------
 
     def _render_png(self) -> bytes:
-        import io
-
         import matplotlib
 
         matplotlib.use("Agg", force=False)
@@ -598,9 +595,7 @@ class Projector(LivePanel):
         figure = Figure(figsize=(6.4, 4.8), dpi=100)
         axes = figure.add_subplot()
         if current is None or current.id not in self._pca:
-            axes.text(0.5, 0.5, "no embedding yet", ha="center", va="center",
-                      transform=axes.transAxes, color="#808080")
-            axes.set_axis_off()
+            empty_chart(axes, "no embedding yet", color="#808080")
         else:
             points = self._pca[current.id].positions
             shown = np.arange(current.count)
@@ -620,9 +615,7 @@ class Projector(LivePanel):
                            fontsize=10)
             axes.set_xticks([])
             axes.set_yticks([])
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return png_bytes(figure)
 
     def summary(self) -> str:
         """One-line text summary: embeddings, runs, latest size."""

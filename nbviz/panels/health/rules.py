@@ -120,7 +120,7 @@ class Thresholds:
             return Thresholds(**dict(value))
         raise TypeError(
             "watch(): 'health' must be None, a dict of thresholds or "
-            f"nbviz.hooks.health.Thresholds, "
+            f"nbviz.panels.health.rules.Thresholds, "
             f"got {describe(value)}."
         )
 

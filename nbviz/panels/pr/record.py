@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nbviz._validate import check_tag, describe
-from nbviz.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
-from nbviz.pr.compute import (
+from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
+from nbviz.panels.pr.compute import (
     EXACT_LIMIT,
     FINE_THRESHOLDS,
     MAX_THRESHOLDS,

@@ -1,6 +1,6 @@
 """Turn user inputs (numpy arrays, lists, torch tensors on any device) into numpy arrays.
 
-Shared by :mod:`nbviz.pr.compute` and :mod:`nbviz.pr.record`. Every check names
+Shared by :mod:`nbviz.panels.pr.compute` and :mod:`nbviz.panels.pr.record`. Every check names
 the function, the argument, what was received and how to fix it. No torch import:
 tensors are recognised by duck typing through ``sys.modules``.
 """

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nbviz.widgets._palette import color_for
+from nbviz.widgets._picture import chart_grid, empty_chart, png_bytes
 
 __all__ = ["SeriesView", "debiased_ema", "render_png"]
 
@@ -44,20 +43,14 @@ def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
 
 def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int = 960) -> bytes:
     """A PNG with one small chart per tag (first ``MAX_CHARTS`` tags), runs overlaid."""
-    from matplotlib.figure import Figure
-
     tags = sorted({view.tag for view in series})
     shown = tags[:MAX_CHARTS]
-    columns = min(3, max(1, len(shown)))
-    rows = max(1, math.ceil(len(shown) / columns))
     dpi = 96
-    figure = Figure(figsize=(width_px / dpi, 2.6 * rows + 0.4), dpi=dpi, layout="constrained")
+    figure, axes = chart_grid(len(shown), width=width_px / dpi, row_height=2.6, dpi=dpi,
+                              extra=0.4, constrained=True)
     if not shown:
-        axis = figure.add_subplot(1, 1, 1)
-        axis.text(0.5, 0.5, "No scalars yet", ha="center", va="center", color="#666")
-        axis.set_axis_off()
-    for position, tag in enumerate(shown):
-        axis = figure.add_subplot(rows, columns, position + 1)
+        empty_chart(axes[0], "No scalars yet", color="#666")
+    for axis, tag in zip(axes, shown, strict=False):
         axis.set_title(tag, fontsize=10, loc="left")
         axis.grid(True, alpha=0.25)
         axis.tick_params(labelsize=8)
@@ -73,6 +66,4 @@ def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int 
         axis.legend(fontsize=7, loc="best", frameon=False)
     if len(tags) > len(shown):
         figure.suptitle(f"{len(tags) - len(shown)} more tags in the live panel", fontsize=8)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)

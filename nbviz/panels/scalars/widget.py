@@ -8,7 +8,6 @@ with only the new points, at most one message per ticker interval (50 ms).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +16,12 @@ import numpy as np
 import traitlets
 
 from nbviz._validate import describe
+from nbviz.panels.scalars.columns import SeriesColumns
+from nbviz.panels.scalars.decimate import minmax_indices
+from nbviz.panels.scalars.picture import SeriesView, render_png
 from nbviz.sources import RunScalars, Source, as_source
 from nbviz.widgets._base import StreamingPanel
-from nbviz.widgets._bundle import bundle_path
-from nbviz.widgets._columns import SeriesColumns
-from nbviz.widgets._decimate import minmax_indices
 from nbviz.widgets._palette import run_color
-from nbviz.widgets._scalars_picture import SeriesView, render_png
 
 __all__ = ["Scalars"]
 
@@ -64,6 +62,8 @@ class Scalars(StreamingPanel):
     max_points = traitlets.Int(100_000).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
+    _bundle = "scalars"
+
     def __init__(
         self,
         source: Any,
@@ -88,22 +88,12 @@ class Scalars(StreamingPanel):
                 f"Scalars(): 'x_axis' must be 'step', 'relative' or 'wall', got {x_axis!r}."
             )
         self._source: Source = as_source(source)
-        # anywidget turns this attribute into the synced `_esm` trait.
-        self._esm = bundle_path("scalars").read_text(encoding="utf-8")
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._run_colors: dict[str, int] = {}
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
             x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
         )
-        self._lock = threading.RLock()
-        self._series: dict[tuple[str, str], _Series] = {}
-        self._run_colors: dict[str, int] = {}
-        self._init_stream()
-        self._data_version = 0
-        self._picture_version = -1
-        with self._lock:
-            self._ingest(self._source.poll())
-            self._send_snapshot()
-        self._start_ticking()
 
     # -- data in ---------------------------------------------------------------------------
 

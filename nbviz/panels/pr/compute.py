@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from nbviz._validate import describe
-from nbviz.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
+from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
 
 __all__ = [
     "EXACT_LIMIT",

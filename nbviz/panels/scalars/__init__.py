@@ -1,0 +1,1 @@
+"""Scalars: the live line-chart panel (``widget``), its columns, decimation and picture."""

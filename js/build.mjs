@@ -1,6 +1,9 @@
-// Build the anywidget ESM bundles: one self-contained file per panel
-// (CSS inlined as text), plus the dev harness.
+// Build the anywidget ESM bundles: one self-contained file per folder of
+// src/panels/ (entry index.ts, CSS inlined as text) plus the shared bundles,
+// and the dev harness. The folders follow the panel registry
+// (nbviz/panels/__init__.py); tests/python/test_panels.py checks they agree.
 import * as esbuild from "esbuild";
+import { existsSync, readdirSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +13,15 @@ const watch = process.argv.includes("--watch");
 const staticDir = resolve(here, "../nbviz/static");
 const devDir = resolve(here, "dev");
 
-const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector"];
+const panelsDir = resolve(here, "src/panels");
+/** bundle name -> entry file: src/panels/<name>/index.ts, then the shared bundles. */
+const entries = Object.fromEntries([
+  ...readdirSync(panelsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(resolve(panelsDir, d.name, "index.ts")))
+    .map((d) => [d.name, resolve(panelsDir, d.name, "index.ts")]),
+  ["dashboard", resolve(here, "src/dashboard/index.ts")],
+]);
+const panels = Object.keys(entries);
 
 const copyToDev = {
   name: "copy-to-dev",
@@ -35,7 +46,7 @@ const common = {
 
 const widgetOpts = {
   ...common,
-  entryPoints: Object.fromEntries(panels.map((p) => [p, resolve(here, `src/${p}.ts`)])),
+  entryPoints: entries,
   outdir: staticDir,
   minify: !process.env.NBVIZ_NO_MINIFY,
   plugins: [copyToDev],

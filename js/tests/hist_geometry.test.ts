@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ageColor, baseline, binAt, extent, magma, niceTicks, normalise, ridgeAt, ridgeLayout, xOf } from "../src/hist/geometry";
-import { bandFrame } from "../src/distributions";
-import { badges, decodeHeat } from "../src/health";
+import { ageColor, baseline, binAt, extent, magma, niceTicks, normalise, ridgeAt, ridgeLayout, xOf } from "../src/panels/histograms/geometry";
+import { bandFrame } from "../src/panels/distributions";
+import { badges, decodeHeat } from "../src/panels/health";
 
 describe("niceTicks", () => {
   it("gives round values inside the range", () => {

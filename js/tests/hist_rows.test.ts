@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeRows, RowData, sampleIndices, tagMatcher, type HistSeriesInfo } from "../src/hist/rows";
+import { decodeRows, RowData, sampleIndices, tagMatcher, type HistSeriesInfo } from "../src/panels/histograms/rows";
 
 function info(id: number, count: number, tag = `t${id}`): HistSeriesInfo {
   return { id, run: "r", tag, source: "weights", layer: "fc", param: "weight", group: "fc", color: 0, count };

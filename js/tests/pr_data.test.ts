@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PrData, curveAtStep, curvesByteLength, decodeCurves, encodeCurves, seriesLabel, type CurveInfo } from "../src/pr/data";
+import { PrData, curveAtStep, curvesByteLength, decodeCurves, encodeCurves, seriesLabel, type CurveInfo } from "../src/panels/pr/data";
 
 let nextId = 0;
 function info(extra: Partial<CurveInfo> = {}): CurveInfo {

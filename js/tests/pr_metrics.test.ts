@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Curve, CurveInfo } from "../src/pr/data";
+import type { Curve, CurveInfo } from "../src/panels/pr/data";
 import {
   averagePrecision,
   bestF1,
@@ -13,7 +13,7 @@ import {
   positiveRate,
   rocAuc,
   thresholdAt,
-} from "../src/pr/metrics";
+} from "../src/panels/pr/metrics";
 
 // nbviz.panels.pr.compute.tb_pr_curve([0,1,1,0,1,0], [0.1,0.8,0.6,0.4,0.9,0.65], num_thresholds=5);
 // binned_average_precision = 0.91666…, binned_roc_auc = 0.94444…, binned_best_f1 = (0.5, 0.857…)

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { cameraMatrix, defaultCamera, normalise, orbit, pan, projectPoint, zoomAt } from "../src/projector/camera";
-import { nearestNeighbours } from "../src/projector/knn";
-import { categoryColor, colormap, pointColors } from "../src/projector/palette";
-import { ScreenIndex } from "../src/projector/pick";
-import { compileQuery, searchColumn } from "../src/projector/search";
-import { columnText, decodeParts, projectionKey, stableStringify, type Column, type PartHeader } from "../src/projector/wire";
+import { cameraMatrix, defaultCamera, normalise, orbit, pan, projectPoint, zoomAt } from "../src/panels/projector/camera";
+import { nearestNeighbours } from "../src/panels/projector/knn";
+import { categoryColor, colormap, pointColors } from "../src/panels/projector/palette";
+import { ScreenIndex } from "../src/panels/projector/pick";
+import { compileQuery, searchColumn } from "../src/panels/projector/search";
+import { columnText, decodeParts, projectionKey, stableStringify, type Column, type PartHeader } from "../src/panels/projector/wire";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

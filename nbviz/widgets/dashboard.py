@@ -1,6 +1,6 @@
 """The Dashboard: every panel that has data, as tabs, over a logdir or a list of runs.
 
-Wire contract: docs/wire.md ("Dashboard"). Python ``Dashboard`` ↔ ``js/src/dashboard.ts``.
+Wire contract: docs/wire.md ("Dashboard"). Python ``Dashboard`` ↔ ``js/src/dashboard/``.
 
 Its tabs are the rows of the panel registry (:data:`nbviz.panels.PANELS`; a panel
 from outside nbviz is added with :func:`register_panel`): a panel is a class (or

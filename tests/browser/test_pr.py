@@ -2,7 +2,7 @@
 confusion matrix, ROC view, class filter, dark theme (JupyterLab) and live steps written
 by nbviz's SummaryWriter.add_pr_curve as in ../shared/examples/tb_pr_curve.py (Notebook 7).
 
-DOM hooks (js/src/pr/*): root ``.nbviz-pr[data-curves]``; one ``.nbviz-pr-card[data-tag]``
+DOM hooks (js/src/panels/pr/*): root ``.nbviz-pr[data-curves]``; one ``.nbviz-pr-card[data-tag]``
 per tag with ``data-step`` / ``data-steps`` / ``data-curves`` / ``data-threshold``;
 ``canvas.nbviz-pr-canvas`` (curves) under ``.nbviz-pr-plot[data-plot-left|top|width|height]``;
 ``input.nbviz-pr-step`` (slider), ``.nbviz-pr-play``; ``.nbviz-pr-tooltip``;

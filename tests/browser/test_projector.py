@@ -8,7 +8,7 @@ stored vectors), the step slider moves between steps, t-SNE is computed by the k
 when it is idle (with progress), and the dark theme. A second test follows embeddings
 logged by a running cell (``SummaryWriter.add_embedding``) in Notebook 7.
 
-DOM hooks: see js/src/projector/view.ts (root ``.nbviz-projector[data-*]``,
+DOM hooks: see js/src/panels/projector/view.ts (root ``.nbviz-projector[data-*]``,
 ``canvas.nbviz-proj-canvas``, ``.nbviz-proj-tooltip``, ``.nbviz-proj-search``,
 ``.nbviz-proj-neighbor[data-index]``, ``root.nbvizProjector.screenOf(i)``).
 """

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nbviz
+from nbviz.panels import bundles
 from nbviz.record import run as run_module
 
 
@@ -28,12 +28,8 @@ def _finish_runs() -> Iterator[None]:
 @pytest.fixture()
 def built_js() -> None:
     """Panels need their bundles in nbviz/static/; `make test` builds them before pytest."""
-    build_script = Path(__file__).resolve().parents[2] / "js" / "build.mjs"
-    match = re.search(r"const panels = \[([^\]]*)\]", build_script.read_text(encoding="utf-8"))
-    assert match, "js/build.mjs no longer lists its panels in `const panels = [...]`"
     static = Path(nbviz.__file__).parent / "static"
-    missing = [name for name in re.findall(r'"(\w+)"', match.group(1))
-               if not (static / f"{name}.js").exists()]
+    missing = [name for name in bundles() if not (static / f"{name}.js").exists()]
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"bundles missing from {static}: {missing}; the JS build did not run")

@@ -15,10 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _build_entries() -> set[str]:
+    """What js/build.mjs bundles: every folder of js/src/panels/ with an index.ts, plus
+    the shared bundles it names (`["dashboard", …src/dashboard/index.ts]`)."""
+    panels = ROOT / "js" / "src" / "panels"
+    names = {d.name for d in panels.iterdir() if (d / "index.ts").is_file()}
     text = (ROOT / "js" / "build.mjs").read_text(encoding="utf-8")
-    match = re.search(r"const panels = \[([^\]]*)\]", text)
-    assert match, "js/build.mjs no longer lists its panels in `const panels = [...]`"
-    return set(re.findall(r'"(\w+)"', match.group(1)))
+    shared = set(re.findall(r'\["(\w+)", resolve\(here, "src/\1/index\.ts"\)\]', text))
+    assert shared, "js/build.mjs no longer names its shared bundles as [name, src/name/index.ts]"
+    return names | shared
 
 
 def _ensured_targets() -> set[str]:

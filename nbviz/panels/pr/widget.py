@@ -1,6 +1,6 @@
 """The PR curves panel: live precision–recall (and ROC) curves per tag, step by step.
 
-Wire contract: docs/wire.md ("PR curves"). Python ``PRCurves`` ↔ ``js/src/pr.ts``.
+Wire contract: docs/wire.md ("PR curves"). Python ``PRCurves`` ↔ ``js/src/panels/pr/``.
 The kernel follows ``pr_curve`` records (``Run.log_pr``, the SummaryWriter's
 ``add_pr_curve`` / ``add_pr_curve_raw``, imported TensorBoard logs) through a
 source, keeps at most ``max_steps`` steps per (run, tag), and sends the page a

@@ -1,6 +1,6 @@
 """The Projector panel: an interactive 2-D/3-D WebGL point cloud of logged embeddings.
 
-Wire contract: docs/wire.md ("Projector"). Python ``Projector`` ↔ ``js/src/projector.ts``.
+Wire contract: docs/wire.md ("Projector"). Python ``Projector`` ↔ ``js/src/panels/projector/``.
 
 The kernel follows ``embedding`` (and ``sprite``) records, computes the default
 projection (PCA, 3 axes — the 2-D view shows the first two) for every new step on a

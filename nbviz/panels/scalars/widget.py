@@ -1,6 +1,6 @@
 """The Scalars panel: live line charts of logged scalars, one chart per tag.
 
-Wire contract: docs/wire.md ("Scalars"). Python ``Scalars`` ↔ ``js/src/scalars.ts``.
+Wire contract: docs/wire.md ("Scalars"). Python ``Scalars`` ↔ ``js/src/panels/scalars/``.
 The kernel keeps every series' points (bounded by decimation), and sends the
 page either a full *snapshot* (synced traits) or an *append* custom message
 with only the new points, at most one message per ticker interval (50 ms).

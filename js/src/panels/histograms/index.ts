@@ -4,12 +4,12 @@
  * "Histograms"). Rows: step, wall_time, low, high, count[bins].
  */
 import type { AnyModel, Render } from "@anywidget/types";
-import { fmtCount, fmtStep, fmtTick, fmtValue } from "./lib/format";
-import type { Theme } from "./lib/theme";
-import { segmented } from "./hist/dom";
-import { ageColor, baseline, binAt, niceTicks, ridgeAt, ridgeLayout, xOf, type RidgeLayout } from "./hist/geometry";
-import { RecordPanelView, type ChartRenderer, type RecordModel } from "./hist/record_panel";
-import { sampleIndices, type HistSeries } from "./hist/rows";
+import { fmtCount, fmtStep, fmtTick, fmtValue } from "../../lib/format";
+import type { Theme } from "../../lib/theme";
+import { segmented } from "../../lib/dom";
+import { ageColor, baseline, binAt, niceTicks, ridgeAt, ridgeLayout, xOf, type RidgeLayout } from "./geometry";
+import { RecordPanelView, type ChartRenderer, type RecordModel } from "./record_panel";
+import { sampleIndices, type HistSeries } from "./rows";
 
 export interface HistogramsModel extends RecordModel {
   bins: number;

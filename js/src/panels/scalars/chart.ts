@@ -3,14 +3,14 @@
  * behind the smoothed line, non-finite markers, hover tooltip, drag-zoom.
  */
 import uPlot from "uplot";
-import { Aligner } from "../lib/align";
-import { m4Capacity, m4Indices } from "../lib/decimate";
-import { withAlpha } from "../lib/colors";
-import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../lib/format";
-import { lowerBound, nearestIndex } from "../lib/nearest";
-import type { EmaSmoother } from "../lib/smoothing";
-import type { SeriesStore } from "../lib/series_store";
-import type { Theme } from "../lib/theme";
+import { Aligner } from "../../lib/align";
+import { m4Capacity, m4Indices } from "../../lib/decimate";
+import { withAlpha } from "../../lib/colors";
+import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
+import { lowerBound, nearestIndex } from "../../lib/nearest";
+import type { EmaSmoother } from "../../lib/smoothing";
+import type { SeriesStore } from "../../lib/series_store";
+import type { Theme } from "../../lib/theme";
 import type { XAxis } from "./model_state";
 
 export const PLOT_HEIGHT = 230;

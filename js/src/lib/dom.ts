@@ -3,7 +3,7 @@
  * HiDPI canvases, a text-only tooltip, the panel stylesheet, theme colours.
  * User strings are always set with textContent, never as HTML.
  */
-import { readTheme, type Theme } from "../lib/theme";
+import { readTheme, type Theme } from "./theme";
 
 export const CSS = `
 .nbviz-hpanel { font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 12px;

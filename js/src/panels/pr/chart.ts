@@ -7,8 +7,8 @@
  * PR curve is not a function of x (uPlot aligns series on a shared x), and the
  * contours and markers are simple to draw directly.
  */
-import { withAlpha } from "../lib/colors";
-import type { Theme } from "../lib/theme";
+import { withAlpha } from "../../lib/colors";
+import type { Theme } from "../../lib/theme";
 import { isoF1, nearestPoint, type Points, type View } from "./metrics";
 
 /** Chart height in CSS px for a chart `width` px wide: near-square plots, bounded. */

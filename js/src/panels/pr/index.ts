@@ -2,11 +2,11 @@
  * nbviz PR curves panel — anywidget front end (see docs/wire.md, "PR curves").
  */
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
-import panelCss from "./pr/pr.css";
-import { disposePrState, getPrState, type PrModel } from "./pr/model";
-import { PrView } from "./pr/view";
+import panelCss from "./pr.css";
+import { disposePrState, getPrState, type PrModel } from "./model";
+import { PrView } from "./view";
 
-export type { PrModel } from "./pr/model";
+export type { PrModel } from "./model";
 
 const STYLE_ID = "nbviz-pr-style";
 

@@ -4,7 +4,7 @@
  * little-endian float64 values, no padding. Snapshots replace everything,
  * appends add rows; both only apply when their seq is greater than the held one.
  */
-import type { BufferLike } from "../lib/wire";
+import type { BufferLike } from "../../lib/wire";
 
 export interface HistSeriesInfo {
   id: number;

@@ -3,7 +3,7 @@
  * view of one model, fed by `change:snapshot` and `msg:custom` appends.
  */
 import type { AnyModel } from "@anywidget/types";
-import type { BufferLike } from "../lib/wire";
+import type { BufferLike } from "../../lib/wire";
 import { PrData, type CurveInfo } from "./data";
 import type { View } from "./metrics";
 

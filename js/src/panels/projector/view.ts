@@ -16,8 +16,8 @@
  * `label(i)`.
  */
 import type { AnyModel } from "@anywidget/types";
-import { parseColor } from "../lib/colors";
-import { onThemeChange, readTheme, type Theme } from "../lib/theme";
+import { parseColor } from "../../lib/colors";
+import { onThemeChange, readTheme, type Theme } from "../../lib/theme";
 import {
   cameraMatrix,
   defaultCamera,

@@ -5,7 +5,7 @@
  * `cancel`) are sent from here; they are answered when the kernel is idle.
  */
 import type { AnyModel } from "@anywidget/types";
-import type { BufferLike } from "../lib/wire";
+import type { BufferLike } from "../../lib/wire";
 import {
   decodeParts,
   projectionKey,

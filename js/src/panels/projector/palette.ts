@@ -2,7 +2,7 @@
  * Point colours: categorical (the shared run palette, then golden-angle hues),
  * a continuous colormap (viridis stops) for numbers, grey for missing values.
  */
-import { PALETTE, parseColor } from "../lib/colors";
+import { PALETTE, parseColor } from "../../lib/colors";
 import type { Column } from "./wire";
 
 export const MISSING: [number, number, number] = [150, 150, 150];

@@ -4,10 +4,10 @@
  * per animation frame.
  */
 import type { AnyModel } from "@anywidget/types";
-import { paletteColor } from "../lib/colors";
-import { fmtCount } from "../lib/format";
-import { compileTagFilter, compareNatural } from "../lib/tags";
-import { onThemeChange, readTheme } from "../lib/theme";
+import { paletteColor } from "../../lib/colors";
+import { fmtCount } from "../../lib/format";
+import { compileTagFilter, compareNatural } from "../../lib/tags";
+import { onThemeChange, readTheme } from "../../lib/theme";
 import { PrCard, type CardParams } from "./card";
 import type { ThemeBox } from "./chart";
 import type { SeriesData, TagData } from "./data";

@@ -5,11 +5,11 @@
  * Buffer: steps[S], then per statistic a row-major [layers, S] float64 matrix.
  */
 import type { AnyModel, Render } from "@anywidget/types";
-import { fmtStep, fmtValue } from "./lib/format";
-import { onThemeChange, type Theme } from "./lib/theme";
-import type { BufferLike } from "./lib/wire";
-import { applyTheme, el, frameScheduler, injectStyle, sizeCanvas, Tooltip } from "./hist/dom";
-import { extent, magma, normalise } from "./hist/geometry";
+import { fmtStep, fmtValue } from "../../lib/format";
+import { onThemeChange, type Theme } from "../../lib/theme";
+import type { BufferLike } from "../../lib/wire";
+import { applyTheme, el, frameScheduler, injectStyle, sizeCanvas, Tooltip } from "../../lib/dom";
+import { extent, magma, normalise } from "../histograms/geometry";
 
 export interface Finding {
   step: number;

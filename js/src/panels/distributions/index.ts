@@ -4,13 +4,13 @@
  * (docs/wire.md, "Distributions"). Rows: step, wall_time, p[9].
  */
 import type { AnyModel, Render } from "@anywidget/types";
-import { paletteColor, withAlpha } from "./lib/colors";
-import { fmtStep, fmtTick, fmtValue } from "./lib/format";
-import { nearestIndex } from "./lib/nearest";
-import type { Theme } from "./lib/theme";
-import { niceTicks } from "./hist/geometry";
-import { RecordPanelView, type ChartRenderer, type RecordModel } from "./hist/record_panel";
-import type { HistSeries } from "./hist/rows";
+import { paletteColor, withAlpha } from "../../lib/colors";
+import { fmtStep, fmtTick, fmtValue } from "../../lib/format";
+import { nearestIndex } from "../../lib/nearest";
+import type { Theme } from "../../lib/theme";
+import { niceTicks } from "../histograms/geometry";
+import { RecordPanelView, type ChartRenderer, type RecordModel } from "../histograms/record_panel";
+import type { HistSeries } from "../histograms/rows";
 
 export interface DistributionsModel extends RecordModel {
   basis_points: number[];

@@ -2,8 +2,8 @@
  * One tag of the PR curves panel: chart, legend with AP / AUC, confusion
  * matrix at the hovered or pinned threshold, hover readout, step slider + play.
  */
-import { paletteColor } from "../lib/colors";
-import { fmtCount, fmtStep, fmtValue } from "../lib/format";
+import { paletteColor } from "../../lib/colors";
+import { fmtCount, fmtStep, fmtValue } from "../../lib/format";
 import { PrChart, type Baseline, type DrawCurve, type Hit, type Marker, type ThemeBox } from "./chart";
 import { curveAtStep, seriesLabel, type Curve, type SeriesData, type TagData } from "./data";
 import {

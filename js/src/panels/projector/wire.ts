@@ -4,7 +4,7 @@
  * Every per-point array is one part of a binary buffer, described by a header
  * `{role, offset, length, dtype, …}` (offsets 8-byte aligned, little-endian).
  */
-import type { BufferLike } from "../lib/wire";
+import type { BufferLike } from "../../lib/wire";
 
 export type Method = "pca" | "tsne" | "umap";
 export type Metric = "cosine" | "euclidean";

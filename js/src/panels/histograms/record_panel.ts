@@ -5,9 +5,9 @@
  * hover through a chart-specific renderer.
  */
 import type { AnyModel } from "@anywidget/types";
-import { onThemeChange, type Theme } from "../lib/theme";
-import type { BufferLike } from "../lib/wire";
-import { applyTheme, el, frameScheduler, injectStyle, segmented, sizeCanvas, Tooltip } from "./dom";
+import { onThemeChange, type Theme } from "../../lib/theme";
+import type { BufferLike } from "../../lib/wire";
+import { applyTheme, el, frameScheduler, injectStyle, segmented, sizeCanvas, Tooltip } from "../../lib/dom";
 import { RowData, tagMatcher, type HistSeries, type HistSeriesInfo } from "./rows";
 
 export interface RecordModel {

@@ -3,11 +3,11 @@
  * tabs of child panels, one shared run selector, notes about skipped data.
  */
 import type { Render } from "@anywidget/types";
-import panelCss from "./dashboard/dashboard.css";
-import type { DashboardModel } from "./dashboard/state";
-import { DashboardView } from "./dashboard/view";
+import panelCss from "./dashboard.css";
+import type { DashboardModel } from "./state";
+import { DashboardView } from "./view";
 
-export type { DashboardModel } from "./dashboard/state";
+export type { DashboardModel } from "./state";
 
 const STYLE_ID = "nbviz-dashboard-style";
 

@@ -2,11 +2,11 @@
  * nbviz Projector panel — anywidget front end (see docs/wire.md, "Projector").
  */
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
-import panelCss from "./projector/projector.css";
-import { disposeState, getState, type ProjectorModel } from "./projector/state";
-import { ProjectorView } from "./projector/view";
+import panelCss from "./projector.css";
+import { disposeState, getState, type ProjectorModel } from "./state";
+import { ProjectorView } from "./view";
 
-export type { ProjectorModel } from "./projector/state";
+export type { ProjectorModel } from "./state";
 
 const STYLE_ID = "nbviz-projector-style";
 

@@ -3,11 +3,11 @@
  */
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import uplotCss from "uplot/dist/uPlot.min.css";
-import panelCss from "./scalars/scalars.css";
-import { disposeModelState, getModelState, type ScalarsModel } from "./scalars/model_state";
-import { ScalarsView } from "./scalars/view";
+import panelCss from "./scalars.css";
+import { disposeModelState, getModelState, type ScalarsModel } from "./model_state";
+import { ScalarsView } from "./view";
 
-export type { ScalarsModel } from "./scalars/model_state";
+export type { ScalarsModel } from "./model_state";
 
 const STYLE_ID = "nbviz-scalars-style";
 

@@ -3,12 +3,12 @@
  * chart per tag. Redraws are coalesced to one per animation frame.
  */
 import type { AnyModel } from "@anywidget/types";
-import { paletteColor } from "../lib/colors";
-import { fmtCount } from "../lib/format";
-import { clampWeight } from "../lib/smoothing";
-import { compileTagFilter, groupTags, tagGroup, type TagFilter } from "../lib/tags";
-import { onThemeChange, readTheme } from "../lib/theme";
-import type { ApplyResult } from "../lib/wire";
+import { paletteColor } from "../../lib/colors";
+import { fmtCount } from "../../lib/format";
+import { clampWeight } from "../../lib/smoothing";
+import { compileTagFilter, groupTags, tagGroup, type TagFilter } from "../../lib/tags";
+import { onThemeChange, readTheme } from "../../lib/theme";
+import type { ApplyResult } from "../../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
 

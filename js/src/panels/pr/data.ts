@@ -5,8 +5,8 @@
  * (T = num_thresholds): TP[T], FP[T], TN[T], FN[T], precision[T], recall[T],
  * little-endian, no padding. Threshold i is i / (T - 1).
  */
-import type { BufferLike } from "../lib/wire";
-import { compareNatural } from "../lib/tags";
+import type { BufferLike } from "../../lib/wire";
+import { compareNatural } from "../../lib/tags";
 
 export type CurveKind = "binary" | "class" | "micro" | "macro";
 

@@ -4,8 +4,8 @@
  * by the first `render`), fed by `change:snapshot` and `msg:custom` appends.
  */
 import type { AnyModel } from "@anywidget/types";
-import { EmaSmoother, clampWeight } from "../lib/smoothing";
-import { ScalarData, type ApplyResult, type BufferLike, type SeriesInfo } from "../lib/wire";
+import { EmaSmoother, clampWeight } from "../../lib/smoothing";
+import { ScalarData, type ApplyResult, type BufferLike, type SeriesInfo } from "../../lib/wire";
 
 export type XAxis = "step" | "relative" | "wall";
 

@@ -20,15 +20,9 @@ import {
   type DashboardModel,
   type DashboardTab,
 } from "./state";
+import { el, setThemeVars } from "../lib/dom";
 
 type ChildModel = AnyModel<Record<string, unknown>>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const FILTER_MIN_RUNS = 8;
 const TRAITS = ["tabs", "runs", "hidden_runs", "selected_tab", "problems", "unavailable", "status", "title"] as const;
@@ -59,7 +53,7 @@ export class DashboardView {
     this.model = model;
     this.host = widgetHost;
     this.signal = signal;
-    this.root = el("div", "nbviz-dashboard");
+    this.root = el("div", "nbviz-root nbviz-dashboard");
     this.titleEl = el("div", "nbviz-dash-title");
     this.tabBar = el("div", "nbviz-dash-tabs");
     this.tabBar.setAttribute("role", "tablist");
@@ -140,17 +134,7 @@ export class DashboardView {
   }
 
   private applyTheme(): void {
-    const t = this.theme;
-    const s = this.root.style;
-    s.setProperty("--nbviz-bg", t.background);
-    s.setProperty("--nbviz-surface", t.surface);
-    s.setProperty("--nbviz-fg", t.foreground);
-    s.setProperty("--nbviz-muted", t.muted);
-    s.setProperty("--nbviz-faint", t.faint);
-    s.setProperty("--nbviz-border", t.border);
-    s.setProperty("--nbviz-grid", t.grid);
-    s.setProperty("--nbviz-font", t.fontFamily);
-    this.root.classList.toggle("nbviz-dark", t.dark);
+    setThemeVars(this.root, this.theme);
   }
 
   // ------------------------------------------------------------------ tabs

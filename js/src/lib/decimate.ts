@@ -11,6 +11,22 @@ export function m4Capacity(width: number): number {
   return (Math.max(1, Math.floor(width)) + 2) * 6;
 }
 
+/** Put a bucket's points (first, last, min/max of each series; -1 = none) in tmp; returns their count. */
+function bucketPoints(tmp: Int32Array, first: number, last: number, min0: number, max0: number, min1: number, max1: number): number {
+  let t = 0;
+  tmp[t++] = first;
+  if (last !== first) tmp[t++] = last;
+  if (min0 >= 0) {
+    tmp[t++] = min0;
+    tmp[t++] = max0;
+  }
+  if (min1 >= 0) {
+    tmp[t++] = min1;
+    tmp[t++] = max1;
+  }
+  return t;
+}
+
 /** Sort up to 6 indices in tmp[0..t) and append the ones not already last in out. */
 function emit(tmp: Int32Array, t: number, out: Int32Array, n: number): number {
   for (let i = 1; i < t; i++) {
@@ -73,20 +89,7 @@ export function m4Indices(
     if (!(bk >= 0)) bk = -1; // also NaN
     else if (bk >= W) bk = xv > x1 ? W : W - 1;
     if (bk !== cur) {
-      if (first >= 0) {
-        let t = 0;
-        tmp[t++] = first;
-        if (last !== first) tmp[t++] = last;
-        if (min0 >= 0) {
-          tmp[t++] = min0;
-          tmp[t++] = max0;
-        }
-        if (min1 >= 0) {
-          tmp[t++] = min1;
-          tmp[t++] = max1;
-        }
-        n = emit(tmp, t, out, n);
-      }
+      if (first >= 0) n = emit(tmp, bucketPoints(tmp, first, last, min0, max0, min1, max1), out, n);
       cur = bk;
       first = i;
       min0 = max0 = min1 = max1 = -1;
@@ -119,19 +122,6 @@ export function m4Indices(
       }
     }
   }
-  if (first >= 0) {
-    let t = 0;
-    tmp[t++] = first;
-    if (last !== first) tmp[t++] = last;
-    if (min0 >= 0) {
-      tmp[t++] = min0;
-      tmp[t++] = max0;
-    }
-    if (min1 >= 0) {
-      tmp[t++] = min1;
-      tmp[t++] = max1;
-    }
-    n = emit(tmp, t, out, n);
-  }
+  if (first >= 0) n = emit(tmp, bucketPoints(tmp, first, last, min0, max0, min1, max1), out, n);
   return n;
 }

@@ -144,3 +144,13 @@ export class SeriesStore {
 function isTyped(a: ArrayLike<number>): a is Float64Array {
   return a instanceof Float64Array;
 }
+
+/** The values of `byId` in the order of `order` (ids missing from the map are skipped). */
+export function inOrder<T>(order: readonly number[], byId: ReadonlyMap<number, T>): T[] {
+  const out: T[] = [];
+  for (const id of order) {
+    const s = byId.get(id);
+    if (s) out.push(s);
+  }
+  return out;
+}

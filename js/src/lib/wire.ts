@@ -4,7 +4,10 @@
  * Buffer layout, for each SeriesInfo in order: step[count], wall_time[count],
  * value[count], little-endian float64, no padding.
  */
-import { SeriesStore } from "./series_store";
+import { Float64Reader, type BufferLike } from "./buffer";
+import { inOrder, SeriesStore } from "./series_store";
+
+export type { BufferLike } from "./buffer";
 
 export interface SeriesInfo {
   id: number;
@@ -22,21 +25,6 @@ export interface DecodedSeries {
   value: Float64Array;
 }
 
-export type BufferLike = DataView | ArrayBufferLike | ArrayBufferView;
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function asBytes(buf: BufferLike): { buffer: ArrayBufferLike; byteOffset: number; byteLength: number } {
-  if (ArrayBuffer.isView(buf)) {
-    return { buffer: buf.buffer, byteOffset: buf.byteOffset, byteLength: buf.byteLength };
-  }
-  if (buf && typeof (buf as ArrayBufferLike).byteLength === "number") {
-    return { buffer: buf as ArrayBufferLike, byteOffset: 0, byteLength: (buf as ArrayBufferLike).byteLength };
-  }
-  throw new TypeError("expected a DataView, ArrayBuffer or typed array");
-}
-
-/** Total number of bytes the buffer must hold for these series. */
 export function expectedByteLength(series: readonly SeriesInfo[]): number {
   let n = 0;
   for (const s of series) n += s.count;
@@ -54,25 +42,12 @@ export function decodeBuffer(buf: BufferLike | null | undefined, series: readonl
     if (need === 0) return series.map((info) => emptyDecoded(info));
     throw new Error(`missing buffer (need ${need} bytes)`);
   }
-  const { buffer, byteOffset, byteLength } = asBytes(buf);
-  if (byteLength < need) {
-    throw new Error(`buffer too short: ${byteLength} bytes, series need ${need}`);
+  const reader = new Float64Reader(buf);
+  if (reader.byteLength < need) {
+    throw new Error(`buffer too short: ${reader.byteLength} bytes, series need ${need}`);
   }
-  const aligned = LITTLE_ENDIAN_HOST && byteOffset % 8 === 0;
-  const dv = aligned ? null : new DataView(buffer, byteOffset, byteLength);
   const out: DecodedSeries[] = [];
-  let off = 0; // bytes from the start of the view
-  const column = (count: number): Float64Array => {
-    let col: Float64Array;
-    if (dv === null) {
-      col = new Float64Array(buffer, byteOffset + off, count);
-    } else {
-      col = new Float64Array(count);
-      for (let i = 0; i < count; i++) col[i] = dv.getFloat64(off + i * 8, true);
-    }
-    off += count * 8;
-    return col;
-  };
+  const column = (count: number): Float64Array => reader.take(count);
   for (const info of series) {
     const count = Math.max(0, info.count | 0);
     const step = column(count);
@@ -202,12 +177,7 @@ export class ScalarData {
 
   /** Series in order of first appearance. */
   list(): ScalarSeries[] {
-    const out: ScalarSeries[] = [];
-    for (const id of this.order) {
-      const s = this.series.get(id);
-      if (s) out.push(s);
-    }
-    return out;
+    return inOrder(this.order, this.series);
   }
 
   totalPoints(): number {

@@ -3,14 +3,16 @@
  * (min, 7 %, 16 %, 31 %, 50 %, 69 %, 84 %, 93 %, max), one chart per tag
  * (docs/wire.md, "Distributions"). Rows: step, wall_time, p[9].
  */
-import type { AnyModel, Render } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { paletteColor, withAlpha } from "../../lib/colors";
 import { fmtStep, fmtTick, fmtValue } from "../../lib/format";
 import { nearestIndex } from "../../lib/nearest";
 import type { Theme } from "../../lib/theme";
-import { niceTicks } from "../histograms/geometry";
+import { niceTicks, tickStyle } from "../histograms/geometry";
 import { RecordPanelView, type ChartRenderer, type RecordModel } from "../histograms/record_panel";
 import type { HistSeries } from "../histograms/rows";
+import { definePanel, type PanelView } from "../../lib/panel";
+import histCss from "../histograms/histograms.css";
 
 export interface DistributionsModel extends RecordModel {
   basis_points: number[];
@@ -74,12 +76,7 @@ export class BandRenderer implements ChartRenderer {
     const f = bandFrame(s, stride);
     if (!f) return;
     const { x, y, W, H } = this.px(f, w, h);
-    ctx.font = `10px ${theme.fontFamily}`;
-    ctx.strokeStyle = theme.grid;
-    ctx.fillStyle = theme.muted;
-    ctx.lineWidth = 1;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
+    tickStyle(ctx, theme, "right", "middle");
     for (const t of niceTicks(f.lo, f.hi, Math.max(2, Math.floor(H / 40)))) {
       const yy = Math.round(y(t)) + 0.5;
       ctx.beginPath();
@@ -160,14 +157,13 @@ export class BandRenderer implements ChartRenderer {
   }
 }
 
-const render: Render<DistributionsModel> = ({ model, el }) => {
-  const m = model as AnyModel<DistributionsModel>;
+function mount(m: AnyModel<DistributionsModel>, el: HTMLElement): PanelView {
   const renderer = new BandRenderer(
     () => Number(m.get("stride")),
     () => m.get("basis_points") ?? [0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000],
   );
   const view = new RecordPanelView<DistributionsModel>(m, el, "nbviz-distributions", "nbviz-dist-chart", renderer, 190, () => undefined);
-  return () => view.destroy();
-};
+  return view;
+}
 
-export default { render };
+export default definePanel<DistributionsModel>({ name: "hist", css: [histCss], view: mount });

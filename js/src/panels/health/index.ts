@@ -4,12 +4,15 @@
  * affected layers and as a list (docs/wire.md, "Health").
  * Buffer: steps[S], then per statistic a row-major [layers, S] float64 matrix.
  */
-import type { AnyModel, Render } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { fmtStep, fmtValue } from "../../lib/format";
 import { onThemeChange, type Theme } from "../../lib/theme";
-import type { BufferLike } from "../../lib/wire";
-import { applyTheme, el, frameScheduler, injectStyle, sizeCanvas, Tooltip } from "../../lib/dom";
+import { Float64Reader, type BufferLike } from "../../lib/buffer";
+import { el, frameScheduler, releaseView, sizeCanvas, Tooltip } from "../../lib/dom";
+import { applyTheme } from "../histograms/style";
 import { extent, magma, normalise } from "../histograms/geometry";
+import { definePanel, type PanelView } from "../../lib/panel";
+import histCss from "../histograms/histograms.css";
 
 export interface Finding {
   step: number;
@@ -51,14 +54,14 @@ export interface HeatData {
 export function decodeHeat(buf: BufferLike | null | undefined, layers: number, steps: number, statistics: number): HeatData | null {
   const need = (steps + layers * steps * statistics) * 8;
   if (buf == null) return need === 0 ? { steps: new Float64Array(0), matrices: [] } : null;
-  const bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : ArrayBuffer.isView(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : null;
-  if (bytes === null) return null;
-  if (bytes.byteLength < need) return null;
-  const copy = new Uint8Array(need);
-  copy.set(bytes.subarray(0, need));
-  const dv = new DataView(copy.buffer);
-  const all = new Float64Array(need / 8);
-  for (let i = 0; i < all.length; i++) all[i] = dv.getFloat64(i * 8, true);
+  let reader: Float64Reader;
+  try {
+    reader = new Float64Reader(buf, true);
+  } catch {
+    return null; // not a buffer
+  }
+  if (reader.byteLength < need) return null;
+  const all = reader.take(need / 8);
   const out: Float64Array[] = [];
   for (let k = 0; k < statistics; k++) out.push(all.subarray(steps + k * layers * steps, steps + (k + 1) * layers * steps));
   return { steps: all.subarray(0, steps), matrices: out };
@@ -101,7 +104,6 @@ class HealthView {
   private readonly resize: ResizeObserver | null;
 
   constructor(private readonly model: AnyModel<HealthModel>, host: HTMLElement) {
-    injectStyle();
     this.root = el("div", "nbviz-hpanel nbviz-health");
     host.appendChild(this.root);
     this.theme = applyTheme(this.root);
@@ -313,17 +315,13 @@ class HealthView {
   }
 
   destroy(): void {
-    this.frame.cancel();
-    for (const off of this.offs) off();
-    this.resize?.disconnect();
-    this.tooltip.remove();
-    this.root.remove();
+    releaseView({ frame: this.frame, offs: this.offs, resize: this.resize, tooltip: this.tooltip, root: this.root });
   }
 }
 
-const render: Render<HealthModel> = ({ model, el: host }) => {
-  const view = new HealthView(model as AnyModel<HealthModel>, host);
-  return () => view.destroy();
-};
+function mount(model: AnyModel<HealthModel>, host: HTMLElement): PanelView {
+  const view = new HealthView(model, host);
+  return view;
+}
 
-export default { render };
+export default definePanel<HealthModel>({ name: "hist", css: [histCss], view: mount });

@@ -2,6 +2,7 @@
  * Pure geometry of the histogram charts (no DOM): nice axis ticks, ridgeline
  * layout and hit-testing, colour maps. Tested in js/tests/hist_geometry.test.ts.
  */
+import type { Theme } from "../../lib/theme";
 
 /** About `count` round tick values covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -138,3 +139,14 @@ export function extent(values: ArrayLike<number>, positiveOnly: boolean): [numbe
   }
   return lo <= hi ? [lo, hi] : null;
 }
+
+/** Set the canvas up for axis ticks and labels: 10px text in the theme's muted colour, grid strokes. */
+export function tickStyle(ctx: CanvasRenderingContext2D, theme: Theme, align: CanvasTextAlign, baseline: CanvasTextBaseline): void {
+  ctx.font = `10px ${theme.fontFamily}`;
+  ctx.fillStyle = theme.muted;
+  ctx.strokeStyle = theme.grid;
+  ctx.lineWidth = 1;
+  ctx.textAlign = align;
+  ctx.textBaseline = baseline;
+}
+

@@ -3,13 +3,15 @@
  * newest in front) or overlaid histograms, one chart per tag (docs/wire.md,
  * "Histograms"). Rows: step, wall_time, low, high, count[bins].
  */
-import type { AnyModel, Render } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { fmtCount, fmtStep, fmtTick, fmtValue } from "../../lib/format";
 import type { Theme } from "../../lib/theme";
 import { segmented } from "../../lib/dom";
-import { ageColor, baseline, binAt, niceTicks, ridgeAt, ridgeLayout, xOf, type RidgeLayout } from "./geometry";
+import { ageColor, baseline, binAt, niceTicks, ridgeAt, ridgeLayout, tickStyle, xOf, type RidgeLayout } from "./geometry";
 import { RecordPanelView, type ChartRenderer, type RecordModel } from "./record_panel";
 import { sampleIndices, type HistSeries } from "./rows";
+import { definePanel, type PanelView } from "../../lib/panel";
+import histCss from "./histograms.css";
 
 export interface HistogramsModel extends RecordModel {
   bins: number;
@@ -65,12 +67,7 @@ export class RidgeRenderer implements ChartRenderer {
     const { layout: L, rows, lo, hi, bins } = f;
     const hot = hover ? this.hit(f, s, hover.x, hover.y) : null;
     // x axis
-    ctx.font = `10px ${theme.fontFamily}`;
-    ctx.fillStyle = theme.muted;
-    ctx.strokeStyle = theme.grid;
-    ctx.lineWidth = 1;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
+    tickStyle(ctx, theme, "center", "top");
     for (const t of niceTicks(lo, hi, Math.max(2, Math.floor(L.width / 70)))) {
       const x = xOf(L, lo, hi, t);
       ctx.beginPath();
@@ -157,8 +154,7 @@ export class RidgeRenderer implements ChartRenderer {
   }
 }
 
-const render: Render<HistogramsModel> = ({ model, el }) => {
-  const m = model as AnyModel<HistogramsModel>;
+function mount(m: AnyModel<HistogramsModel>, el: HTMLElement): PanelView {
   const renderer = new RidgeRenderer(
     () => Number(m.get("stride")),
     () => (m.get("mode") === "overlay" ? "overlay" : "offset"),
@@ -185,7 +181,7 @@ const render: Render<HistogramsModel> = ({ model, el }) => {
     });
     toolbar.appendChild(toggle.root);
   });
-  return () => view.destroy();
-};
+  return view;
+}
 
-export default { render };
+export default definePanel<HistogramsModel>({ name: "hist", css: [histCss], view: mount });

@@ -6,8 +6,9 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import { onThemeChange, type Theme } from "../../lib/theme";
-import type { BufferLike } from "../../lib/wire";
-import { applyTheme, el, frameScheduler, injectStyle, segmented, sizeCanvas, Tooltip } from "../../lib/dom";
+import { SeqStream, type SeqData } from "../../lib/stream";
+import { el, frameScheduler, releaseView, segmented, sizeCanvas, Tooltip } from "../../lib/dom";
+import { applyTheme } from "./style";
 import { RowData, tagMatcher, type HistSeries, type HistSeriesInfo } from "./rows";
 
 export interface RecordModel {
@@ -39,6 +40,13 @@ export const SOURCE_LABELS: readonly { value: string; label: string }[] = [
   { value: "all", label: "all" },
 ];
 
+/** What a snapshot or an append changed: relayout unless only known series grew. */
+interface RowUpdate {
+  snapshot: boolean;
+  infos: readonly HistSeriesInfo[];
+  fresh?: boolean;
+}
+
 interface Card {
   root: HTMLDivElement;
   canvas: HTMLCanvasElement;
@@ -60,6 +68,7 @@ export class RecordPanelView<M extends RecordModel> {
   private readonly frame: ReturnType<typeof frameScheduler>;
   private readonly offs: (() => void)[] = [];
   private readonly resize: ResizeObserver | null;
+  private readonly stream: SeqStream<RecordModel, HistSeriesInfo, RowUpdate>;
   private dirty = new Set<number>();
   private allDirty = true;
 
@@ -72,7 +81,6 @@ export class RecordPanelView<M extends RecordModel> {
     private readonly chartHeight: number,
     extraTools: (toolbar: HTMLDivElement, redraw: () => void) => void,
   ) {
-    injectStyle();
     this.root = el("div", `nbviz-hpanel ${rootClass}`);
     host.appendChild(this.root);
     this.theme = applyTheme(this.root);
@@ -103,12 +111,8 @@ export class RecordPanelView<M extends RecordModel> {
     this.tooltip = new Tooltip(this.root);
     this.frame = frameScheduler(() => this.draw());
 
-    this.onSnapshot = this.onSnapshot.bind(this);
-    this.onCustom = this.onCustom.bind(this);
-    const snap = () => this.onSnapshot();
-    model.on("change:snapshot_seq", snap);
-    model.on("change:snapshot", snap);
-    model.on("msg:custom", this.onCustom);
+    this.stream = new SeqStream<RecordModel, HistSeriesInfo, RowUpdate>(
+      model as unknown as AnyModel<RecordModel>, "histogram", "series", this.rowStream());
     const relayout = () => {
       this.sourceToggle.set(this.m("show_source"), this.sources());
       if (this.filter.value !== this.m("tag_filter")) this.filter.value = this.m("tag_filter");
@@ -121,9 +125,8 @@ export class RecordPanelView<M extends RecordModel> {
     model.on("change:title", retitle);
     retitle();
     this.offs.push(
-      () => model.off("change:snapshot_seq", snap),
-      () => model.off("change:snapshot", snap),
-      () => model.off("msg:custom", this.onCustom),
+      this.stream.subscribe((u) => this.onRows(u)),
+      () => this.stream.dispose(),
       () => model.off("change:show_source", relayout),
       () => model.off("change:tag_filter", relayout),
       () => model.off("change:hidden_runs", relayout),
@@ -135,7 +138,7 @@ export class RecordPanelView<M extends RecordModel> {
     );
     this.resize = typeof ResizeObserver !== "undefined" ? new ResizeObserver(() => this.redrawAll()) : null;
     this.resize?.observe(this.root);
-    this.onSnapshot();
+    this.stream.start();
   }
 
   private m<K extends keyof RecordModel>(key: K): RecordModel[K] {
@@ -148,33 +151,31 @@ export class RecordPanelView<M extends RecordModel> {
     this.frame.request();
   }
 
-  private onSnapshot(): void {
-    const seq = Number(this.m("snapshot_seq") ?? 0);
-    try {
-      if (this.data.applySnapshot(seq, Number(this.m("stride")), this.m("series") ?? [], this.m("snapshot") as BufferLike | null)) {
-        this.relayout();
-      }
-    } catch (e) {
-      console.debug("nbviz: histogram snapshot not applied yet:", (e as Error).message);
-    }
+  /** The rows as the snapshot/append stream (lib/stream.ts) sees them. */
+  private rowStream(): SeqData<HistSeriesInfo, RowUpdate> {
+    const data = this.data;
+    const stride = () => Number(this.m("stride"));
+    return {
+      get seq() {
+        return data.seq;
+      },
+      applySnapshot: (seq, infos, buf) => (data.applySnapshot(seq, stride(), infos, buf) ? { snapshot: true, infos } : null),
+      applyAppend: (seq, infos, buf) => {
+        const known = new Set(data.order);
+        if (!data.applyAppend(seq, infos, buf)) return null;
+        return { snapshot: false, infos, fresh: infos.some((s) => !known.has(s.id)) };
+      },
+    };
   }
 
-  private onCustom(msg: unknown, buffers?: DataView[]): void {
-    if (!msg || typeof msg !== "object") return;
-    const m = msg as { type?: string; seq?: number; series?: HistSeriesInfo[] };
-    if (m.type !== "append" || typeof m.seq !== "number" || !Array.isArray(m.series)) return;
-    try {
-      const known = new Set(this.data.order);
-      if (!this.data.applyAppend(m.seq, m.series, buffers?.[0] ?? null)) return;
-      if (m.series.some((s) => !known.has(s.id))) this.relayout();
-      else {
-        for (const s of m.series) this.dirty.add(s.id);
-        this.frame.request();
-        this.updateCounts();
-      }
-    } catch (e) {
-      console.warn("nbviz: histogram append not applied:", (e as Error).message);
+  private onRows(u: RowUpdate): void {
+    if (u.snapshot || u.fresh) {
+      this.relayout();
+      return;
     }
+    for (const s of u.infos) this.dirty.add(s.id);
+    this.frame.request();
+    this.updateCounts();
   }
 
   private sources(): Set<string> {
@@ -279,10 +280,6 @@ export class RecordPanelView<M extends RecordModel> {
   }
 
   destroy(): void {
-    this.frame.cancel();
-    for (const off of this.offs) off();
-    this.resize?.disconnect();
-    this.tooltip.remove();
-    this.root.remove();
+    releaseView({ frame: this.frame, offs: this.offs, resize: this.resize, tooltip: this.tooltip, root: this.root });
   }
 }

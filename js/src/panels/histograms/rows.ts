@@ -4,7 +4,8 @@
  * little-endian float64 values, no padding. Snapshots replace everything,
  * appends add rows; both only apply when their seq is greater than the held one.
  */
-import type { BufferLike } from "../../lib/wire";
+import { Float64Reader, type BufferLike } from "../../lib/buffer";
+import { inOrder } from "../../lib/series_store";
 
 export interface HistSeriesInfo {
   id: number;
@@ -25,14 +26,6 @@ export interface HistSeries {
   length: number;
 }
 
-const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function view(buf: BufferLike): { buffer: ArrayBuffer; offset: number; length: number } {
-  if (buf instanceof ArrayBuffer) return { buffer: buf, offset: 0, length: buf.byteLength };
-  if (ArrayBuffer.isView(buf)) return { buffer: buf.buffer as ArrayBuffer, offset: buf.byteOffset, length: buf.byteLength };
-  throw new TypeError("expected a DataView, ArrayBuffer or typed array");
-}
-
 /** Decode `series` rows from `buf` (copies). Throws when the buffer is too short. */
 export function decodeRows(
   buf: BufferLike | null | undefined,
@@ -46,24 +39,9 @@ export function decodeRows(
     if (need === 0) return series.map(() => new Float64Array(0));
     throw new Error(`missing buffer (need ${need} bytes)`);
   }
-  const { buffer, offset, length } = view(buf);
-  if (length < need) throw new Error(`buffer too short: ${length} bytes, rows need ${need}`);
-  const out: Float64Array[] = [];
-  let at = 0;
-  const dv = LITTLE && offset % 8 === 0 ? null : new DataView(buffer, offset, length);
-  for (const s of series) {
-    const n = Math.max(0, s.count | 0) * stride;
-    let col: Float64Array;
-    if (dv === null) {
-      col = new Float64Array(buffer.slice(offset + at, offset + at + n * 8));
-    } else {
-      col = new Float64Array(n);
-      for (let i = 0; i < n; i++) col[i] = dv.getFloat64(at + i * 8, true);
-    }
-    at += n * 8;
-    out.push(col);
-  }
-  return out;
+  const reader = new Float64Reader(buf, true);
+  if (reader.byteLength < need) throw new Error(`buffer too short: ${reader.byteLength} bytes, rows need ${need}`);
+  return series.map((s) => reader.take(Math.max(0, s.count | 0) * stride));
 }
 
 export class RowData {
@@ -113,12 +91,7 @@ export class RowData {
   }
 
   list(): HistSeries[] {
-    const out: HistSeries[] = [];
-    for (const id of this.order) {
-      const s = this.series.get(id);
-      if (s) out.push(s);
-    }
-    return out;
+    return inOrder(this.order, this.series);
   }
 
   totalRows(): number {

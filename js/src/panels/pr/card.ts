@@ -19,6 +19,7 @@ import {
   tprAt,
   type View,
 } from "./metrics";
+import { el } from "../../lib/dom";
 
 export const OVERLAY_MAX = 12;
 export const PLAY_INTERVAL_MS = 700;
@@ -31,13 +32,6 @@ export interface CardParams {
   hiddenSeries: Set<string>;
   /** toggle a series (class) or a run from the legend */
   toggle: (s: SeriesData) => void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function fmtCountish(v: number): string {

@@ -5,7 +5,7 @@
  * (T = num_thresholds): TP[T], FP[T], TN[T], FN[T], precision[T], recall[T],
  * little-endian, no padding. Threshold i is i / (T - 1).
  */
-import type { BufferLike } from "../../lib/wire";
+import { Float64Reader, type BufferLike } from "../../lib/buffer";
 import { compareNatural } from "../../lib/tags";
 
 export type CurveKind = "binary" | "class" | "micro" | "macro";
@@ -43,21 +43,11 @@ export interface Curve {
   recall: Float64Array;
 }
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Bytes the buffer must hold for these curves. */
 export function curvesByteLength(infos: readonly CurveInfo[]): number {
   let n = 0;
   for (const c of infos) n += 6 * Math.max(0, c.num_thresholds | 0);
   return n * 8;
-}
-
-function asView(buf: BufferLike): { buffer: ArrayBuffer; byteOffset: number; byteLength: number } {
-  if (buf instanceof ArrayBuffer) return { buffer: buf, byteOffset: 0, byteLength: buf.byteLength };
-  if (ArrayBuffer.isView(buf)) {
-    return { buffer: buf.buffer as ArrayBuffer, byteOffset: buf.byteOffset, byteLength: buf.byteLength };
-  }
-  throw new TypeError("expected a DataView, ArrayBuffer or typed array");
 }
 
 /**
@@ -74,21 +64,9 @@ export function decodeCurves(buf: BufferLike | null | undefined, infos: readonly
     if (need === 0) return [];
     throw new Error(`missing buffer (need ${need} bytes)`);
   }
-  const { buffer, byteOffset, byteLength } = asView(buf);
-  if (byteLength < need) throw new Error(`buffer too short: ${byteLength} bytes, curves need ${need}`);
-  const aligned = LITTLE_ENDIAN_HOST && byteOffset % 8 === 0;
-  const dv = aligned ? null : new DataView(buffer, byteOffset, byteLength);
-  let off = 0;
-  const row = (n: number): Float64Array => {
-    let out: Float64Array;
-    if (dv === null) out = new Float64Array(buffer, byteOffset + off, n);
-    else {
-      out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(off + i * 8, true);
-    }
-    off += n * 8;
-    return out;
-  };
+  const reader = new Float64Reader(buf);
+  if (reader.byteLength < need) throw new Error(`buffer too short: ${reader.byteLength} bytes, curves need ${need}`);
+  const row = (n: number): Float64Array => reader.take(n);
   return infos.map((info) => {
     const t = info.num_thresholds | 0;
     return { info: { ...info }, tp: row(t), fp: row(t), tn: row(t), fn: row(t), precision: row(t), recall: row(t) };

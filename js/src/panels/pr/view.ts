@@ -13,15 +13,9 @@ import type { ThemeBox } from "./chart";
 import type { SeriesData, TagData } from "./data";
 import type { View } from "./metrics";
 import type { PrModel, PrState } from "./model";
+import { el, setThemeVars } from "../../lib/dom";
 
 const TRAITS = ["view", "overlay_steps", "tag_filter", "hidden_runs", "hidden_series", "title"] as const;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export class PrView {
   readonly root: HTMLDivElement;
@@ -49,7 +43,7 @@ export class PrView {
   constructor(model: AnyModel<PrModel>, host: HTMLElement, state: PrState) {
     this.model = model;
     this.state = state;
-    this.root = el("div", "nbviz-pr");
+    this.root = el("div", "nbviz-root nbviz-pr");
     host.appendChild(this.root);
     this.theme = { current: readTheme(host) };
     this.titleEl = el("div", "nbviz-pr-title");
@@ -209,17 +203,7 @@ export class PrView {
   }
 
   private applyThemeVars(): void {
-    const t = this.theme.current;
-    const s = this.root.style;
-    s.setProperty("--nbviz-bg", t.background);
-    s.setProperty("--nbviz-surface", t.surface);
-    s.setProperty("--nbviz-fg", t.foreground);
-    s.setProperty("--nbviz-muted", t.muted);
-    s.setProperty("--nbviz-faint", t.faint);
-    s.setProperty("--nbviz-border", t.border);
-    s.setProperty("--nbviz-grid", t.grid);
-    s.setProperty("--nbviz-font", t.fontFamily);
-    this.root.classList.toggle("nbviz-dark", t.dark);
+    setThemeVars(this.root, this.theme.current);
   }
 
   private schedule(): void {

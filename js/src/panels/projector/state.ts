@@ -5,6 +5,7 @@
  * `cancel`) are sent from here; they are answered when the kernel is idle.
  */
 import type { AnyModel } from "@anywidget/types";
+import { ModelStream, stateRegistry } from "../../lib/stream";
 import type { BufferLike } from "../../lib/wire";
 import {
   decodeParts,
@@ -57,9 +58,7 @@ export interface NeighbourReply {
   distances: Float32Array;
 }
 
-type Listener = () => void;
-
-export class ProjectorState {
+export class ProjectorState extends ModelStream<ProjectorModel, true> {
   readonly data = new Map<number, DatasetData>();
   readonly positions = new Map<number, Map<string, Positions>>();
   progress: ProgressInfo | null = null;
@@ -67,39 +66,10 @@ export class ProjectorState {
   notice = "";
   readonly neighbourReplies = new Map<number, NeighbourReply>();
   private readonly sent = new Set<string>();
-  private readonly listeners = new Set<Listener>();
   private nextRequest = 1;
-  decodeErrors = 0;
 
-  constructor(private readonly model: AnyModel<ProjectorModel>) {
-    this.onSnapshot = this.onSnapshot.bind(this);
-    this.onCustom = this.onCustom.bind(this);
-    model.on("change:snapshot", this.onSnapshot);
-    model.on("change:snapshot_info", this.onSnapshot);
-    model.on("msg:custom", this.onCustom);
-    this.onSnapshot();
-  }
-
-  dispose(): void {
-    this.model.off("change:snapshot", this.onSnapshot);
-    this.model.off("change:snapshot_info", this.onSnapshot);
-    this.model.off("msg:custom", this.onCustom);
-    this.listeners.clear();
-  }
-
-  subscribe(cb: Listener): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
-  }
-
-  private emit(): void {
-    for (const cb of [...this.listeners]) {
-      try {
-        cb();
-      } catch (e) {
-        console.error("nbviz: projector listener failed", e);
-      }
-    }
+  constructor(model: AnyModel<ProjectorModel>) {
+    super(model, "projector", ["snapshot", "snapshot_info"]);
   }
 
   datasets(): DatasetInfo[] {
@@ -122,70 +92,55 @@ export class ProjectorState {
     if (withData) this.sent.delete(`data:${id}`);
   }
 
-  private onSnapshot(): void {
+  protected readSnapshot(): true | null {
     const info = this.model.get("snapshot_info") ?? {};
     const buf = this.model.get("snapshot") as BufferLike | null;
-    if (typeof info.dataset !== "number" || !Array.isArray(info.parts) || !buf) return;
-    try {
-      this.store(info.dataset, Number(info.n ?? 0), info.parts, buf, true);
-    } catch (e) {
-      // snapshot and snapshot_info may arrive as separate changes: wait for the pair
-      this.decodeErrors++;
-      console.debug("nbviz: projector snapshot not applied yet:", (e as Error).message);
-      return;
-    }
-    this.emit();
+    if (typeof info.dataset !== "number" || !Array.isArray(info.parts) || !buf) return null;
+    this.store(info.dataset, Number(info.n ?? 0), info.parts, buf, true);
+    return true;
   }
 
-  private onCustom(msg: unknown, buffers?: DataView[]): void {
-    if (!msg || typeof msg !== "object") return;
-    const m = msg as Record<string, unknown>;
+  protected readMessage(m: Record<string, unknown>, buffers: DataView[] | undefined): true | null {
     const type = m.type;
-    try {
-      if ((type === "data" || type === "positions") && typeof m.dataset === "number" && buffers?.[0]) {
-        this.store(m.dataset, Number(m.n ?? 0), (m.parts ?? []) as PartHeader[], buffers[0], type === "data");
-        if (type === "positions" && this.progress?.dataset === m.dataset) this.progress = null;
-        this.notice = "";
-      } else if (type === "progress") {
-        this.progress = {
-          dataset: Number(m.dataset),
-          method: String(m.method ?? ""),
-          dims: Number(m.dims ?? 2),
-          stage: String(m.stage ?? ""),
-          fraction: typeof m.fraction === "number" ? m.fraction : null,
-          elapsed: Number(m.elapsed ?? 0),
-        };
-      } else if (type === "neighbors" && buffers && buffers.length >= 2) {
-        const k = Number(m.k ?? 0);
-        const ib = buffers[0]!;
-        const db = buffers[1]!;
-        const indices = new Int32Array(k);
-        const distances = new Float32Array(k);
-        for (let i = 0; i < k; i++) {
-          indices[i] = ib.getInt32(i * 4, true);
-          distances[i] = db.getFloat32(i * 4, true);
-        }
-        this.neighbourReplies.set(Number(m.request), {
-          dataset: Number(m.dataset),
-          index: Number(m.index),
-          metric: (m.metric as Metric) ?? "cosine",
-          indices,
-          distances,
-        });
-      } else if (type === "error" || type === "cancelled") {
-        this.progress = null;
-        this.notice = type === "error" ? `kernel: ${String(m.message ?? "error")}` : "reduction cancelled";
-        // allow asking again
-        for (const key of [...this.sent]) if (key.startsWith("pos:")) this.sent.delete(key);
-      } else {
-        return;
+    if ((type === "data" || type === "positions") && typeof m.dataset === "number" && buffers?.[0]) {
+      this.store(m.dataset, Number(m.n ?? 0), (m.parts ?? []) as PartHeader[], buffers[0], type === "data");
+      if (type === "positions" && this.progress?.dataset === m.dataset) this.progress = null;
+      this.notice = "";
+    } else if (type === "progress") {
+      this.progress = {
+        dataset: Number(m.dataset),
+        method: String(m.method ?? ""),
+        dims: Number(m.dims ?? 2),
+        stage: String(m.stage ?? ""),
+        fraction: typeof m.fraction === "number" ? m.fraction : null,
+        elapsed: Number(m.elapsed ?? 0),
+      };
+    } else if (type === "neighbors" && buffers && buffers.length >= 2) {
+      const k = Number(m.k ?? 0);
+      const ib = buffers[0]!;
+      const db = buffers[1]!;
+      const indices = new Int32Array(k);
+      const distances = new Float32Array(k);
+      for (let i = 0; i < k; i++) {
+        indices[i] = ib.getInt32(i * 4, true);
+        distances[i] = db.getFloat32(i * 4, true);
       }
-    } catch (e) {
-      this.decodeErrors++;
-      console.warn("nbviz: projector message not applied:", (e as Error).message);
-      return;
+      this.neighbourReplies.set(Number(m.request), {
+        dataset: Number(m.dataset),
+        index: Number(m.index),
+        metric: (m.metric as Metric) ?? "cosine",
+        indices,
+        distances,
+      });
+    } else if (type === "error" || type === "cancelled") {
+      this.progress = null;
+      this.notice = type === "error" ? `kernel: ${String(m.message ?? "error")}` : "reduction cancelled";
+      // allow asking again
+      for (const key of [...this.sent]) if (key.startsWith("pos:")) this.sent.delete(key);
+    } else {
+      return null;
     }
-    this.emit();
+    return true;
   }
 
   getPositions(id: number, p: Projection): Positions | undefined {
@@ -216,7 +171,7 @@ export class ProjectorState {
     this.model.send({ type: "cancel" });
     for (const key of [...this.sent]) if (key.startsWith("pos:")) this.sent.delete(key);
     this.progress = null;
-    this.emit();
+    this.emit(true);
   }
 
   /** Ask the kernel for neighbours (large embeddings whose vectors stay in the kernel). */
@@ -227,15 +182,4 @@ export class ProjectorState {
   }
 }
 
-const states = new WeakMap<object, ProjectorState>();
-
-export function getState(model: AnyModel<ProjectorModel>): ProjectorState {
-  let s = states.get(model);
-  if (!s) states.set(model, (s = new ProjectorState(model)));
-  return s;
-}
-
-export function disposeState(model: AnyModel<ProjectorModel>): void {
-  states.get(model)?.dispose();
-  states.delete(model);
-}
+export const projectorStates = stateRegistry((model: AnyModel<ProjectorModel>) => new ProjectorState(model));

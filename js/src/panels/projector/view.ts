@@ -36,6 +36,7 @@ import { PointRenderer } from "./renderer";
 import { searchColumn } from "./search";
 import type { ProjectorModel, ProjectorState } from "./state";
 import { columnText, formatValue, type Column, type DatasetData, type DatasetInfo, type Method, type Metric, type Positions, type Projection } from "./wire";
+import { el } from "../../lib/dom";
 
 const METHOD_LABEL: Record<Method, string> = { pca: "PCA", tsne: "t-SNE", umap: "UMAP" };
 const ANIMATION_MS = 700;
@@ -58,13 +59,6 @@ const PARAM_FIELDS: Record<Method, { name: string; label: string; kind: "number"
     { name: "sample", label: "fit on", kind: "sample" },
   ],
 };
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function rgb(css: string, fallback: [number, number, number]): [number, number, number] {
   const c = parseColor(css);

@@ -4,7 +4,7 @@
  * Every per-point array is one part of a binary buffer, described by a header
  * `{role, offset, length, dtype, …}` (offsets 8-byte aligned, little-endian).
  */
-import type { BufferLike } from "../../lib/wire";
+import { bytesOf, type BufferLike, type ByteView } from "../../lib/buffer";
 
 export type Method = "pca" | "tsne" | "umap";
 export type Metric = "cosine" | "euclidean";
@@ -103,15 +103,9 @@ export function projectionKey(p: Projection): string {
   return `${p.method}:${p.dims}:${stableStringify(p.params ?? {})}`;
 }
 
-function bytesOf(buf: BufferLike): { buffer: ArrayBufferLike; byteOffset: number; byteLength: number } {
-  if (ArrayBuffer.isView(buf)) return { buffer: buf.buffer, byteOffset: buf.byteOffset, byteLength: buf.byteLength };
-  const ab = buf as ArrayBufferLike;
-  return { buffer: ab, byteOffset: 0, byteLength: ab.byteLength };
-}
-
 function typed<T>(
   ctor: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T; BYTES_PER_ELEMENT: number },
-  src: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number },
+  src: ByteView,
   part: PartHeader,
 ): T {
   const size = ctor.BYTES_PER_ELEMENT;

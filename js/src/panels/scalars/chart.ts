@@ -12,6 +12,7 @@ import type { EmaSmoother } from "../../lib/smoothing";
 import type { SeriesStore } from "../../lib/series_store";
 import type { Theme } from "../../lib/theme";
 import type { XAxis } from "./model_state";
+import { el } from "../../lib/dom";
 
 export const PLOT_HEIGHT = 230;
 /** decimate a series when it has more than this many points per pixel column */
@@ -45,13 +46,6 @@ interface RelColumn {
 
 export interface ThemeBox {
   current: Theme;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 export class ChartView {

@@ -11,6 +11,7 @@ import { onThemeChange, readTheme } from "../../lib/theme";
 import type { ApplyResult } from "../../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
+import { el, setThemeVars } from "../../lib/dom";
 
 /**
  * Per-frame budget for redrawing charts: stop after this much script time, or
@@ -24,13 +25,6 @@ const FRAME_BUDGET_MS = 10;
 const FRAME_PIXEL_BUDGET = 350_000;
 
 const TRAITS = ["smoothing", "x_axis", "log_y", "tag_filter", "hidden_runs", "title", "max_points"] as const;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 interface GroupView {
   name: string;
@@ -80,7 +74,7 @@ export class ScalarsView {
   constructor(model: AnyModel<ScalarsModel>, host: HTMLElement, state: ModelState) {
     this.model = model;
     this.state = state;
-    this.root = el("div", "nbviz-scalars");
+    this.root = el("div", "nbviz-root nbviz-scalars");
     this.root.dataset.points = "0";
     host.appendChild(this.root);
     this.theme = { current: readTheme(host) };
@@ -316,17 +310,7 @@ export class ScalarsView {
   }
 
   private applyThemeVars(): void {
-    const t = this.theme.current;
-    const s = this.root.style;
-    s.setProperty("--nbviz-bg", t.background);
-    s.setProperty("--nbviz-surface", t.surface);
-    s.setProperty("--nbviz-fg", t.foreground);
-    s.setProperty("--nbviz-muted", t.muted);
-    s.setProperty("--nbviz-faint", t.faint);
-    s.setProperty("--nbviz-border", t.border);
-    s.setProperty("--nbviz-grid", t.grid);
-    s.setProperty("--nbviz-font", t.fontFamily);
-    this.root.classList.toggle("nbviz-dark", t.dark);
+    setThemeVars(this.root, this.theme.current);
   }
 
   // ---------------------------------------------------------------- render

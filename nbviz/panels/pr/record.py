@@ -50,7 +50,7 @@ from nbviz.panels.pr.compute import (
 from nbviz.store.kinds import PR_CURVE
 
 if TYPE_CHECKING:
-    from nbviz.record.run import Run
+    from nbviz._recorder import Recorder
 
 __all__ = ["KIND", "MAX_CLASS_RECORDS", "PRRecord", "log_pr", "pr_records"]
 
@@ -299,7 +299,7 @@ def pr_records(
 
 
 def log_pr(
-    run: Run,
+    run: Recorder,
     tag: str,
     labels: Any,
     predictions: Any,

@@ -20,7 +20,7 @@ from nbviz.reduce import as_matrix, drop_nonfinite
 from nbviz.store.kinds import EMBEDDING, SPRITE
 
 if TYPE_CHECKING:
-    from nbviz.record.run import Run
+    from nbviz._recorder import Recorder
 
 __all__ = ["MAX_THUMBNAIL", "log_embedding", "metadata_columns", "thumbnails"]
 
@@ -126,7 +126,7 @@ def thumbnails(images: Any, count: int, *, where: str) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.rint(_shrink(values)), 0, 255).astype(np.uint8))
 
 
-def log_embedding(run: Run, tag: str, features: Any, metadata: Any = None, images: Any = None,
+def log_embedding(run: Recorder, tag: str, features: Any, metadata: Any = None, images: Any = None,
                   step: Any = None) -> None:
     """Record ``features`` ``[N, D]`` with per-point ``metadata`` and label ``images``.
 

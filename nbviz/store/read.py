@@ -283,6 +283,7 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFram
 
 def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
     from nbviz.sources import LogdirSource
+    from nbviz.store.hparams_sessions import attach_experiments, metric_value
 
     source = LogdirSource(path, kinds=frozenset({"hparams"}), tfevents=False)
     try:
@@ -291,7 +292,7 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
         source.close()
     for name, run in event_runs.items():
         records, _ = run.tensors_since(0, frozenset({"hparams"}))
-        pairs.extend((name, record) for record in records)
+        pairs.extend(attach_experiments([(name, record) for record in records], event_runs))
     pairs.sort(key=lambda item: item[0])
     hparam_names: list[str] = []
     metric_names: list[str] = []
@@ -319,7 +320,7 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
             if name in names and names.index(name) < values.size:
                 value = float(values[names.index(name)])
             if math.isnan(value):
-                value = last_values.get((run, name), math.nan)
+                value = metric_value(last_values, run, name)
             column = name if name not in hparam_names else f"{name} (metric)"
             row[column] = value
         rows.append(row)
@@ -337,7 +338,8 @@ def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[s
     wanted = set(runs)
     out: dict[tuple[str, str], float] = {}
     for run, columns in _scalar_batches(path, event_runs):
-        if run not in wanted or not len(columns):
+        if not len(columns) or not (run in wanted or any(  # a metric group's subruns too
+                run.startswith(name + "/") for name in wanted)):
             continue
         # last value per tag, vectorised: the last occurrence of each tag index
         reversed_index = columns.tag_index[::-1]

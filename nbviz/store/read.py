@@ -49,7 +49,8 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
       arrays plus ``height, width, channels``;
     - ``"audio"``: ``audio`` (float32 in [-1, 1]), ``sample_rate``;
     - ``"graphs"``: ``graph`` (dict), ``format``;
-    - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, …;
+    - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, ``sprite`` (the
+      label images as uint8 ``[N, h, w, 3]`` pixels, or None), …;
     - ``"meshes"``, ``"tensors"``, ``"stats"``: the array plus its extra fields;
     - ``"hparams"``: one row per run: ``run, step, wall_time``, one column per
       hyperparameter, then one per metric (``df.attrs["hparams"]`` /
@@ -67,6 +68,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     """
     from nbviz.sources import LogdirSource
+    from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
 
@@ -107,16 +109,20 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
         frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})))
     else:
         record_kind = _RECORD_KINDS[kind]
-        source = LogdirSource(path, kinds=frozenset({record_kind}), tfevents=False)
+        # embeddings come with their label images (sprite records), as pixels
+        kinds = frozenset({record_kind, "sprite"} if kind == "embeddings" else {record_kind})
+        source = LogdirSource(path, kinds=kinds, tfevents=False)
         try:
             batches = source.poll()
         finally:
             source.close()
         pairs: list[tuple[str, Any]] = [(b.run, r) for b in batches for r in b.records]
-        for name, run in read_events(frozenset({record_kind})).items():
-            records, _ = run.tensors_since(0, frozenset({record_kind}))
+        for name, run in read_events(kinds).items():
+            records, _ = run.tensors_since(0, kinds)
             _, records = apply_purges(run, ScalarColumns.empty(), records)
             pairs.extend((name, record) for record in records)
+        if kind == "embeddings":
+            pairs = attach_sprites(pairs)
         frame = _records_frame(record_kind, pairs)
     frame.attrs["problems"] = problems
     if problems:
@@ -214,7 +220,7 @@ def _kind_columns(record_kind: str) -> list[str]:
         "video": ["video", "height", "width", "channels"],
         "audio": ["audio", "sample_rate"],
         "graph": ["graph", "format"],
-        "embedding": ["embedding", "metadata"],
+        "embedding": ["embedding", "metadata", "sprite"],
         "mesh": ["mesh", "component"],
         "tensor": ["tensor"],
         "stats": ["stats"],

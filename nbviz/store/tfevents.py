@@ -708,6 +708,25 @@ class EventRun:
                 self._read_projector()
             return (self._scalars.count, len(self._tensors)) != before
 
+    def feed(self, events: Iterable[bytes], source: str = "<memory>") -> bool:
+        """Decode serialized ``Event`` messages given in memory (not read from a file), as
+        if they were the next records of the run; ``source`` names them in problems.
+        Returns True if anything new was decoded. Used by ``SummaryWriter.file_writer``'s
+        ``add_event`` / ``add_summary``.
+
+        >>> run = EventRun(Path("runs/exp1"), wanted=frozenset({"scalar"}))  # doctest: +SKIP
+        >>> run.feed([event.SerializeToString()])                           # doctest: +SKIP
+        """
+        payloads = [bytes(event) for event in events]
+        if not payloads:
+            return False
+        lengths = np.array([len(p) for p in payloads], dtype=np.int64)
+        starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)[:-1]])
+        with self.lock:
+            before = (self._scalars.count, len(self._tensors))
+            self._parse(b"".join(payloads), starts, lengths, _FileState(Path(source)))
+            return (self._scalars.count, len(self._tensors)) != before
+
     # -- reading files -----------------------------------------------------------------------
 
     def _report(self, path: str, offset: int | None, reason: str, *, key: str | None = None

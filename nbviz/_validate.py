@@ -111,7 +111,7 @@ def check_run_name(name: Any) -> str:
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(
             f"init(): 'name' {name!r} has a '.', '..' or empty path part, which would "
-            "leave the logdir or alias another run; use a relative name such as "
+            "leave the logdir or alias another run; use a relative run name such as "
             "'exp1/lr=0.1'."
         )
     if os.path.splitdrive(stripped)[0]:  # Windows: 'C:exp' would leave the logdir

@@ -19,6 +19,8 @@ read as rows, giving the strings torch gives for the equivalent list of rows.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,8 +56,73 @@ def _str_cells(values: Any) -> list[str] | None:
         return None
     keys = raw.view(np.dtype((np.void, raw.shape[1]))).reshape(-1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    texts = np.array([str(flat[int(i)]) for i in first], dtype=object)
-    return list(texts[inverse.reshape(-1)])
+    texts: list[str] | None = None
+    if _is_tensor(values) and len(first) > _CHECKED:
+        texts = _tensor_strs(flat, host, first)
+    if texts is None:
+        texts = [str(flat[int(i)]) for i in first]
+    return list(np.array(texts, dtype=object)[inverse.reshape(-1)])
+
+
+_CHECKED = 64  # distinct values formatted by str() itself before the fast path is trusted
+
+
+def _tensor_strs(flat: Any, host: Any, first: np.ndarray) -> list[str] | None:
+    """``str(flat[i])`` for each ``i`` in ``first``, without formatting one tensor per value:
+    torch's repr of a 0-d CPU tensor (``tensor(33.)``, ``tensor(1.5000)``,
+    ``tensor(1.0000e-05)``, ``tensor(3, dtype=torch.int32)`` …) written with Python's
+    number formatting. Trusted only when it equals ``str()`` on a spread of the values
+    (so changed print options, devices or dtypes fall back to ``str()``); else None."""
+    import torch
+
+    kind = _torch_kinds().get(host.dtype)
+    if flat.device.type != "cpu" or kind is None:
+        return None
+    numbers = (host.float() if host.dtype == torch.bfloat16 else host).numpy()[first].tolist()
+    default = (torch.get_default_dtype(), torch.int64, torch.bool)
+    suffix = "" if host.dtype in default else f", dtype={host.dtype}"
+    formatted = [_format_number(value, kind) for value in numbers]
+    texts = [f"tensor({text}{suffix})" for text, _ in formatted]
+    # check against str() itself: a spread of the values plus the first and last few of
+    # every formatting branch taken (so each rule used is seen to agree with torch)
+    branches = np.array([branch for _, branch in formatted])
+    checks = set(np.linspace(0, len(first) - 1, _CHECKED).astype(np.int64).tolist())
+    for branch in np.unique(branches).tolist():
+        where = np.flatnonzero(branches == branch)
+        checks.update(where[:4].tolist() + where[-4:].tolist())
+    if any(texts[i] != str(flat[int(first[i])]) for i in sorted(checks)):
+        return None
+    return texts
+
+
+def _format_number(value: Any, kind: str) -> tuple[str, int]:
+    """One value as torch's ``_Formatter`` prints a 0-d tensor (default print options), and
+    which formatting rule gave it."""
+    if kind != "float":
+        return str(value), 0
+    if value != value or value in (math.inf, -math.inf):
+        return str(value), 1  # nan, inf, -inf
+    if value == 0:
+        return ("-0." if math.copysign(1.0, value) < 0 else "0."), 2
+    magnitude = abs(value)
+    if value == math.ceil(value):
+        return (f"{value:.4e}", 3) if magnitude > 1e8 else (f"{value:.0f}.", 4)
+    if magnitude > 1e8 or magnitude < 1e-4:
+        return f"{value:.4e}", 5
+    return f"{value:.4f}", 6
+
+
+@functools.cache
+def _torch_kinds() -> dict[Any, str]:
+    """torch dtype -> "float" / "int" / "bool" (torch imported on first use, for tensors)."""
+    import torch
+
+    floats = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+    kinds: dict[Any, str] = {dtype: "float" for dtype in floats}
+    kinds.update({dtype: "int" for dtype in (torch.uint8, torch.int8, torch.int16,
+                                             torch.int32, torch.int64)})
+    kinds[torch.bool] = "bool"
+    return kinds
 
 
 def _labels(metadata: Any) -> list[str]:

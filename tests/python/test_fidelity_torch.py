@@ -232,3 +232,32 @@ def test_label_images_read_back_as_the_pixels_of_torchs_sprite(tmp_path: Path,
     tb_row = read(tmp_path / "tb", "embeddings").set_index("tag").loc["digits"]
     assert tb_row.sprite_info == {"image_path": "00003/digits/sprite.png",
                                   "single_image_dim": [6, 5]}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int32",
+                                   "int64", "uint8", "bool"])
+def test_many_distinct_tensor_labels_are_formatted_as_str_does(dtype: str) -> None:
+    from nbviz.record.embedding_meta import embedding_metadata
+
+    generator = torch.Generator().manual_seed(0)
+    base = torch.randn(400, generator=generator, dtype=torch.float64)
+    magnitudes = 10.0 ** torch.randint(-7, 10, (400,), generator=generator)
+    values = torch.cat([base * magnitudes, base.round() * 1000, torch.tensor(
+        [0.0, -0.0, float("nan"), float("inf"), -float("inf"), 1e8, 1e8 + 1, 1e-4, 2.5])])
+    tensor = values.to(getattr(torch, dtype)) if dtype != "bool" else values > 0
+    expected = [str(item) for item in tensor]  # what torch's make_tsv writes, line by line
+    assert embedding_metadata(tensor, None, len(tensor), "add_embedding()") == {
+        "metadata": expected}
+
+
+def test_changed_print_options_still_match_torch() -> None:
+    from nbviz.record.embedding_meta import embedding_metadata
+
+    tensor = torch.linspace(0, 1, 500)
+    try:
+        torch.set_printoptions(precision=2)
+        expected = [str(item) for item in tensor]
+        assert embedding_metadata(tensor, None, 500, "w")["metadata"] == expected
+    finally:
+        torch.set_printoptions(profile="default")
+    assert expected[1] == "tensor(0.00)"

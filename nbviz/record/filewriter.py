@@ -106,10 +106,7 @@ class FileWriter:
         self._run = run
         self._log_dir = str(log_dir)
         self._lock = threading.Lock()
-        self._decoder: Any = None
-        self._scalar_cursor = 0
-        self._tensor_cursor = 0
-        self._problem_cursor = 0
+        self._decoder: Any = None  # EventRun fed with this writer's events, made on first use
 
     @property
     def run(self) -> Run:
@@ -178,10 +175,10 @@ class FileWriter:
                 self._decoder = EventRun(Path(self._run.dir))
             decoder = self._decoder
             decoder.feed([event], source=f"{self._log_dir} (add_summary)")
-            columns, self._scalar_cursor = decoder.scalars_since(self._scalar_cursor)
-            records, self._tensor_cursor = decoder.tensors_since(self._tensor_cursor)
-            problems = decoder.problems[self._problem_cursor:]
-            self._problem_cursor = len(decoder.problems)
+            columns, _ = decoder.scalars_since(0)
+            records, _ = decoder.tensors_since(0)
+            problems = list(decoder.problems)
+            decoder.discard_decoded()  # recorded into the run below: hold nothing twice
         for tag_index, step, wall, value in zip(columns.tag_index.tolist(), columns.step.tolist(),
                                                 columns.wall_time.tolist(),
                                                 columns.value.tolist(), strict=True):

@@ -727,6 +727,19 @@ class EventRun:
             self._parse(b"".join(payloads), starts, lengths, _FileState(Path(source)))
             return (self._scalars.count, len(self._tensors)) != before
 
+    def discard_decoded(self) -> None:
+        """Forget the scalar rows, tensor records and problems decoded so far (cursors start
+        again at 0), keeping what later events need: each tag's plugin metadata and the
+        hparams experiment. For a caller that moves records elsewhere as they are fed.
+
+        >>> run.feed(events); move(run.tensors_since(0)[0]); run.discard_decoded()  # doctest: +SKIP
+        """
+        with self.lock:
+            self._scalars = _Scalars()
+            self._tensors = []
+            self.problems = []
+            self.purges = []
+
     # -- reading files -----------------------------------------------------------------------
 
     def _report(self, path: str, offset: int | None, reason: str, *, key: str | None = None

@@ -261,3 +261,17 @@ def test_changed_print_options_still_match_torch() -> None:
     finally:
         torch.set_printoptions(profile="default")
     assert expected[1] == "tensor(0.00)"
+
+
+def test_file_writer_holds_no_decoded_records(tmp_path: Path) -> None:
+    writer = SummaryWriter(tmp_path / "exp")
+    file_writer = writer.file_writer
+    image = summary.image("img", np.zeros((3, 8, 8)), dataformats="CHW")
+    for step in range(20):
+        file_writer.add_summary(image, global_step=step)
+        file_writer.add_summary(summary.scalar("loss", 1.0 / (step + 1)), global_step=step)
+    decoder = file_writer._decoder
+    assert decoder.tensors_since(0)[0] == [] and decoder.scalar_count == 0
+    writer.close()
+    assert len(read(tmp_path, "images")) == 20
+    assert read(tmp_path).value.tolist() == [np.float32(1.0 / (s + 1)) for s in range(20)]

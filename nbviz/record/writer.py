@@ -38,6 +38,12 @@ TensorBoard would show, value for value:
 - ``add_hparams``: like torch, a child run ``<log_dir>/<run_name>`` holding an
   ``hparams`` record and the metric values as scalars.
 
+What user code reads off torch's writer is there too: ``log_dir``, ``get_logdir()``,
+``file_writer`` / ``all_writers`` (None after ``close()``, back with the next ``add_*``),
+``_get_file_writer()``; ``file_writer.add_summary(summary)`` records what a protobuf built by
+``torch.utils.tensorboard.summary`` holds (:mod:`nbviz.record.filewriter`).
+``add_embedding`` metadata is stored as the strings torch writes to ``metadata.tsv``.
+
 Accepted and documented, without effect: ``max_queue`` and ``filename_suffix`` (there
 are no event files); ``flush_secs`` only ever shortens nbviz's one-second commit
 interval. ``purge_step`` deletes the run's stored rows with ``step >= purge_step``

@@ -296,9 +296,9 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
         pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
     finally:
         source.close()
-    for name, run in event_runs.items():
-        records, _ = run.tensors_since(0, frozenset({"hparams"}))
-        pairs.extend(attach_experiments([(name, record) for record in records], event_runs))
+    event_pairs = [(name, record) for name, run in event_runs.items()
+                   for record in run.tensors_since(0, frozenset({"hparams"}))[0]]
+    pairs.extend(attach_experiments(event_pairs, event_runs))  # TF's parent hparams_config
     pairs.sort(key=lambda item: item[0])
     hparam_names: list[str] = []
     metric_names: list[str] = []

@@ -275,3 +275,28 @@ def test_file_writer_holds_no_decoded_records(tmp_path: Path) -> None:
     writer.close()
     assert len(read(tmp_path, "images")) == 20
     assert read(tmp_path).value.tolist() == [np.float32(1.0 / (s + 1)) for s in range(20)]
+
+
+# -- 6 (with torch's protobufs): sessions listing their hparams in any order --------------------
+
+
+def test_hparams_columns_follow_the_parent_config_whatever_each_session_lists(
+        tmp_path: Path) -> None:
+    from torch.utils.tensorboard.writer import FileWriter
+
+    experiment, _, _ = summary.hparams({"a": 1.0, "b": "x", "c": 2.0}, {"m": 0.0})
+    parent = FileWriter(str(tmp_path))  # the config alone in the parent, as TF's tutorial
+    parent.add_summary(experiment)
+    parent.close()
+    for index, order in enumerate((("c", "a", "b"), ("b", "c", "a"), ("a", "b", "c"))):
+        values = {"a": float(index), "b": "y", "c": 3.0}
+        _, start, end = summary.hparams({key: values[key] for key in order}, {"m": 0.0})
+        writer = TorchWriter(str(tmp_path / f"s{index}"))
+        writer.file_writer.add_summary(start)
+        writer.file_writer.add_summary(end)
+        writer.add_scalar("m", 0.5 + index, 1)
+        writer.close()
+    frame = read(tmp_path, "hparams")
+    assert frame.columns.tolist() == ["run", "step", "wall_time", "a", "b", "c", "m"]
+    assert frame[["run", "a", "b", "c", "m"]].values.tolist() == [
+        ["s0", 0.0, "y", 3.0, 0.5], ["s1", 1.0, "y", 3.0, 1.5], ["s2", 2.0, "y", 3.0, 2.5]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import re
 from typing import Any
 
 __all__ = ["MAX_STEP", "check_run_name", "check_step", "check_tag", "describe"]
@@ -96,18 +98,34 @@ def check_tag(tag: Any, *, where: str, argument: str | None = None) -> str:
 
 
 def check_run_name(name: Any) -> str:
-    """Validate a run name: a relative path without '..' (nested runs use '/')."""
+    """Validate a run name: a relative path inside the logdir (nested runs use '/').
+
+    What the OS accepts in a directory name is accepted, as ``torch.utils.tensorboard``
+    does: on POSIX a backslash is an ordinary character (``'C:\\Downloads\\exp'`` from a
+    notebook written on Windows names one directory), on Windows it separates parts like
+    '/'. Refused, with the reason: '.', '..' or empty parts (they would leave or alias the
+    logdir), a drive (Windows) and control characters (NUL cannot be in a file name).
+
+    >>> check_run_name("exp1/lr=0.1"), check_run_name("C:\\Downloads\\exp") == "C:\\Downloads\\exp"
+    ('exp1/lr=0.1', True)
+    """
     if not isinstance(name, str):
         raise TypeError(f"init(): 'name' must be a string, got {describe(name)}.")
-    stripped = name.strip().strip("/")
+    separators = "/\\" if "\\" in (os.sep, os.altsep) else "/"
+    stripped = name.strip().strip(separators)
     if not stripped:
         raise ValueError("init(): 'name' is empty; pass a run name such as 'lr=0.1'.")
-    parts = stripped.split("/")
-    if any(part in ("", ".", "..") for part in parts) or "\\" in stripped:
-        raise ValueError(
-            f"init(): 'name' {name!r} must be a relative run name without '.', '..' "
-            "or empty path parts; use e.g. 'exp1/lr=0.1'."
-        )
     if any(ord(ch) < 32 for ch in stripped):
-        raise ValueError(f"init(): 'name' {name!r} contains control characters.")
-    return stripped
+        raise ValueError(f"init(): 'name' {name!r} contains control characters, which "
+                         "cannot be part of a directory name; remove them.")
+    parts = re.split("[" + re.escape(separators) + "]", stripped)
+    if any(part in ("", ".", "..") for part in parts):
+        raise ValueError(
+            f"init(): 'name' {name!r} has a '.', '..' or empty path part, which would "
+            "leave the logdir or alias another run; use a relative run name such as "
+            "'exp1/lr=0.1'."
+        )
+    if os.path.splitdrive(stripped)[0]:  # Windows: 'C:exp' would leave the logdir
+        raise ValueError(f"init(): 'name' {name!r} starts with a drive; the run name is a "
+                         "directory inside the logdir, e.g. 'exp1/lr=0.1'.")
+    return "/".join(parts)

@@ -38,6 +38,12 @@ TensorBoard would show, value for value:
 - ``add_hparams``: like torch, a child run ``<log_dir>/<run_name>`` holding an
   ``hparams`` record and the metric values as scalars.
 
+What user code reads off torch's writer is there too: ``log_dir``, ``get_logdir()``,
+``file_writer`` / ``all_writers`` (None after ``close()``, back with the next ``add_*``),
+``_get_file_writer()``; ``file_writer.add_summary(summary)`` records what a protobuf built by
+``torch.utils.tensorboard.summary`` holds (:mod:`nbviz.record.filewriter`).
+``add_embedding`` metadata is stored as the strings torch writes to ``metadata.tsv``.
+
 Accepted and documented, without effect: ``max_queue`` and ``filename_suffix`` (there
 are no event files); ``flush_secs`` only ever shortens nbviz's one-second commit
 interval. ``purge_step`` deletes the run's stored rows with ``step >= purge_step``
@@ -66,6 +72,8 @@ import numpy as np
 from nbviz._arrays import is_tensor as _is_tensor
 from nbviz._arrays import to_numpy
 from nbviz._validate import check_step, check_tag, describe
+from nbviz.record.embedding_meta import embedding_metadata
+from nbviz.record.filewriter import FileWriter
 from nbviz.record.run import Run, live_run_for
 from nbviz.store.sqlite import DB_FILENAME
 
@@ -430,6 +438,9 @@ class SummaryWriter:
         self._runs: dict[str, Run] = {}  # run dir realpath -> Run (main + add_scalars children)
         self._owned: set[str] = set()
         self._run: Run | None = None
+        # torch's all_writers: logdir string -> FileWriter (main run + add_scalars children);
+        # None once closed, like torch.
+        self._writers: dict[str, FileWriter] | None = None
         self.default_bins = self._default_bins()
         self._open()
 
@@ -454,10 +465,11 @@ class SummaryWriter:
                 if self.purge_step is not None:
                     _purge(self._dir, self.purge_step)
                     self.purge_step = None
-                self._run = self._child(self._dir)
+                self._run = self._child(self._dir, str(self.log_dir))
             return self._run
 
-    def _child(self, run_dir: Path) -> Run:
+    def _child(self, run_dir: Path, name: str) -> Run:
+        """The run of ``run_dir``, opened when needed; ``name`` is its ``all_writers`` key."""
         key = os.path.realpath(run_dir)
         run = self._runs.get(key)
         if run is None or run.finished:
@@ -465,6 +477,11 @@ class SummaryWriter:
             self._runs[key] = run
             if owned:
                 self._owned.add(key)
+        if self._writers is None:
+            self._writers = {}
+        writer = self._writers.get(name)
+        if writer is None or writer.run is not run:
+            self._writers[name] = FileWriter(run, name)
         return run
 
     @property
@@ -475,6 +492,41 @@ class SummaryWriter:
     def get_logdir(self) -> Any:
         """Return the directory where this writer's data is written (``log_dir``)."""
         return self.log_dir
+
+    @property
+    def file_writer(self) -> FileWriter | None:
+        """torch's ``file_writer``: the writer of the main run (``get_logdir()``,
+        ``add_summary`` …), or None after ``close()`` until the next ``add_*`` call.
+
+        >>> writer.file_writer.get_logdir()  # doctest: +SKIP
+        'runs/exp1'
+        """
+        with self._lock:
+            if self._run is None or self._run.finished or self._writers is None:
+                return None
+            return self._writers.get(str(self.log_dir))
+
+    @property
+    def all_writers(self) -> dict[str, FileWriter] | None:
+        """torch's ``all_writers``: logdir -> writer, for the main run and each
+        ``add_scalars`` child run (``<log_dir>/<main_tag>_<key>``); None after ``close()``.
+
+        >>> sorted(writer.all_writers)  # doctest: +SKIP
+        ['runs/exp1', 'runs/exp1/loss_train', 'runs/exp1/loss_val']
+        """
+        with self._lock:
+            if self._run is None or self._run.finished or self._writers is None:
+                return None
+            return dict(self._writers)
+
+    def _get_file_writer(self) -> FileWriter:
+        """torch's (private, but used by PyTorch Lightning) accessor: the main run's
+        writer, reopened after ``close()``."""
+        self._open()
+        writer = self.file_writer
+        if writer is None:  # pragma: no cover - _open() just registered it
+            raise RuntimeError("SummaryWriter: the run could not be opened.")
+        return writer
 
     # -- scalars ---------------------------------------------------------------------------
 
@@ -528,7 +580,8 @@ class SummaryWriter:
         base = self._dir
         self._open()
         for key, number in values.items():
-            child = self._child(base / (main_tag.replace("/", "_") + "_" + key))
+            name = main_tag.replace("/", "_") + "_" + key
+            child = self._child(base / name, str(self.log_dir) + "/" + name)
             child.log({main_tag: number}, step=step, wall_time=wall)
 
     def add_tensor(self, tag: str, tensor: Any, global_step: Any = None,
@@ -814,30 +867,7 @@ class SummaryWriter:
         count = matrix.shape[0]
         extra: dict[str, Any] = {}
         if metadata is not None:
-            if _is_tensor(metadata):
-                metadata = _to_numpy(metadata, where=where, argument="metadata")
-            if isinstance(metadata, (str, bytes)) or not hasattr(metadata, "__len__"):
-                raise TypeError(f"{where}: 'metadata' must be a list of labels (one per point), "
-                                f"got {describe(metadata)}.")
-            if len(metadata) != count:
-                raise ValueError(f"{where}: 'metadata' has {len(metadata)} entries but 'mat' "
-                                 f"has {count} rows; pass one label per point.")
-            if metadata_header:
-                header = [str(h) for h in metadata_header]
-                try:
-                    table = np.array(metadata, dtype=object).reshape(count, -1)
-                except ValueError:
-                    table = np.empty((count, 0), dtype=object)
-                if table.shape != (count, len(header)):
-                    raise ValueError(f"{where}: every 'metadata' row must have "
-                                     f"{len(header)} values to match 'metadata_header'.")
-                columns = table.astype(str).T.tolist()  # str() of every cell, in C
-                extra["metadata_header"] = header
-                extra["metadata"] = dict(zip(header, columns, strict=True))
-            else:
-                labels = np.empty(count, dtype=object)
-                labels[:] = list(metadata) if not isinstance(metadata, np.ndarray) else metadata
-                extra["metadata"] = labels.astype(str).tolist()
+            extra.update(embedding_metadata(metadata, metadata_header, count, where))
         step = _step(global_step, where)
         run = self._open()
         run.log_tensor("embedding", tag, np.ascontiguousarray(matrix, dtype=np.float32), step,
@@ -852,7 +882,8 @@ class SummaryWriter:
                                  f"{images.shape[1]}.")
             if images.shape[1] == 1:
                 images = np.concatenate([images, images, images], 1)
-            thumbs = np.clip(images.transpose(0, 2, 3, 1).astype(np.float32) * 255, 0, 255)
+            # float64 like torch's make_sprite, so the pixels equal its sprite.png's
+            thumbs = np.clip(images.transpose(0, 2, 3, 1).astype(np.float64) * 255, 0, 255)
             run.log_tensor("sprite", tag, np.ascontiguousarray(thumbs.astype(np.uint8)), step,
                            {})
 
@@ -1103,6 +1134,7 @@ class SummaryWriter:
             self._runs.clear()
             self._owned.clear()
             self._run = None
+            self._writers = None
         for key, run in runs:
             if run.finished:
                 continue

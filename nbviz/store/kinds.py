@@ -53,4 +53,5 @@ TB_PLUGIN_KINDS: Final[dict[str, str]] = {
     "histograms": HISTOGRAM, "pr_curves": PR_CURVE, "text": TEXT, "images": IMAGE,
     "audio": AUDIO, "mesh": MESH, "custom_scalars": "meta", "hparams": HPARAMS,
     "tensor": TENSOR, "": TENSOR,
+    "graph_keras_model": GRAPH, "graph_run_metadata_graph": GRAPH,
 }

@@ -47,7 +47,8 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
       arrays plus ``height, width, channels``;
     - ``"audio"``: ``audio`` (float32 in [-1, 1]), ``sample_rate``;
     - ``"graphs"``: ``graph`` (dict), ``format``;
-    - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, …;
+    - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, ``sprite`` (the
+      label images as uint8 ``[N, h, w, 3]`` pixels, or None), …;
     - ``"meshes"``, ``"tensors"``, ``"stats"``: the array plus its extra fields;
     - ``"hparams"``: one row per run: ``run, step, wall_time``, one column per
       hyperparameter, then one per metric (``df.attrs["hparams"]`` /
@@ -65,6 +66,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     """
     from nbviz.sources import LogdirSource
+    from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
 
@@ -105,16 +107,20 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
         frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})))
     else:
         record_kind = _RECORD_KINDS[kind]
-        source = LogdirSource(path, kinds=frozenset({record_kind}), tfevents=False)
+        # embeddings come with their label images (sprite records), as pixels
+        kinds = frozenset({record_kind, "sprite"} if kind == "embeddings" else {record_kind})
+        source = LogdirSource(path, kinds=kinds, tfevents=False)
         try:
             batches = source.poll()
         finally:
             source.close()
         pairs: list[tuple[str, Any]] = [(b.run, r) for b in batches for r in b.records]
-        for name, run in read_events(frozenset({record_kind})).items():
-            records, _ = run.tensors_since(0, frozenset({record_kind}))
+        for name, run in read_events(kinds).items():
+            records, _ = run.tensors_since(0, kinds)
             _, records = apply_purges(run, ScalarColumns.empty(), records)
             pairs.extend((name, record) for record in records)
+        if kind == "embeddings":
+            pairs = attach_sprites(pairs)
         frame = _records_frame(record_kind, pairs)
     frame.attrs["problems"] = problems
     if problems:
@@ -212,7 +218,7 @@ def _kind_columns(record_kind: str) -> list[str]:
         "video": ["video", "height", "width", "channels"],
         "audio": ["audio", "sample_rate"],
         "graph": ["graph", "format"],
-        "embedding": ["embedding", "metadata"],
+        "embedding": ["embedding", "metadata", "sprite"],
         "mesh": ["mesh", "component"],
         "tensor": ["tensor"],
         "stats": ["stats"],
@@ -286,7 +292,12 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFram
 
 
 def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    pairs = _all_records(path, event_runs, "hparams")
+    from nbviz.store.hparams_sessions import attach_experiments, metric_value
+
+    pairs = _all_records(path, {}, "hparams")  # nbviz stores
+    event_pairs = [(name, record) for name, run in event_runs.items()
+                   for record in run.tensors_since(0, frozenset({"hparams"}))[0]]
+    pairs.extend(attach_experiments(event_pairs, event_runs))  # TF's parent hparams_config
     pairs.sort(key=lambda item: item[0])
     hparam_names: list[str] = []
     metric_names: list[str] = []
@@ -314,7 +325,7 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
             if name in names and names.index(name) < values.size:
                 value = float(values[names.index(name)])
             if math.isnan(value):
-                value = last_values.get((run, name), math.nan)
+                value = metric_value(last_values, run, name)
             column = name if name not in hparam_names else f"{name} (metric)"
             row[column] = value
         rows.append(row)
@@ -332,7 +343,8 @@ def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[s
     wanted = set(runs)
     out: dict[tuple[str, str], float] = {}
     for run, columns in _scalar_batches(path, event_runs):
-        if run not in wanted or not len(columns):
+        if not len(columns) or not (run in wanted or any(  # a metric group's subruns too
+                run.startswith(name + "/") for name in wanted)):
             continue
         # last value per tag, vectorised: the last occurrence of each tag index
         reversed_index = columns.tag_index[::-1]

@@ -20,6 +20,8 @@ TensorBoard data                        nbviz
 ``hparams`` plugin                      ``hparams`` (hparams dict, metric names)
 ``mesh`` plugin                         ``mesh`` float32 ``[B, N, 3]`` per component
 ``graph_def``                           ``graph`` (JSON of the GraphDef's nodes)
+``graph_keras_model`` (Keras callback)  ``graph`` (the model's layers, ``format`` "keras")
+``graph_run_metadata_graph``            ``graph`` (``trace_export``: the function graphs)
 ``custom_scalars`` layout               ``custom_scalars`` (the layout as UTF-8 JSON)
 ``projector_config.pbtxt`` + TSV        ``embedding`` float32 ``[N, D]`` + metadata;
                                         sprite images → ``sprite`` uint8 ``[N, h, w, 3]``
@@ -60,6 +62,7 @@ import numpy as np
 
 from nbviz.store import tfevents_proto as proto
 from nbviz.store.discover import run_name
+from nbviz.store.keras_graph import keras_model_graph
 from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
 from nbviz.store.sqlite import ScalarColumns, TensorRecord
 
@@ -367,6 +370,34 @@ def decode_graph_def(data: bytes) -> dict[str, Any]:
     return {"nodes": nodes}
 
 
+def decode_run_metadata_graph(data: bytes) -> dict[str, Any]:
+    """The graph of a ``RunMetadata`` (``tf.summary.trace_export``, plugin
+    ``graph_run_metadata_graph``): the ``pre_optimization_graph`` of each function graph,
+    merged like TensorBoard's graph plugin (node names prefixed ``graph_<i>/`` when there
+    are several), in :func:`decode_graph_def`'s form.
+
+    >>> decode_run_metadata_graph(b"")
+    {'nodes': []}
+    """
+    msg = proto.parse_fields(data, 0, len(data))
+    graphs = []
+    for function_span in proto.get_spans(msg, 4):  # RunMetadata.function_graphs
+        function = proto.parse_fields(data, *function_span)
+        graph_span = proto.get_span(function, 2)  # FunctionGraphs.pre_optimization_graph
+        if graph_span is not None:
+            graphs.append(decode_graph_def(data[graph_span[0] : graph_span[1]]))
+    if len(graphs) == 1:
+        return graphs[0]
+    nodes = []
+    for index, graph in enumerate(graphs):
+        prefix = f"graph_{index + 1}/"
+        for node in graph["nodes"]:
+            inputs = [("^" + prefix + i[1:]) if i.startswith("^") else prefix + i
+                      for i in node["inputs"]]
+            nodes.append({**node, "name": prefix + node["name"], "inputs": inputs})
+    return {"nodes": nodes}
+
+
 def decode_image(encoded: bytes) -> tuple[str, np.ndarray, dict[str, Any]]:
     """Decode PNG/JPEG/GIF bytes with Pillow: ("image", uint8 [H, W, C]) or, for an
     animated GIF (torch's ``add_video``), ("video", uint8 [T, H, W, C]) with ``fps``.
@@ -422,12 +453,15 @@ def decode_wav(encoded: bytes) -> tuple[np.ndarray, float]:
             frames = reader.readframes(reader.getnframes())
     except (wave.Error, EOFError) as error:
         raise proto.DecodeError(f"undecodable WAV audio: {error}") from None
+    # Scaled by 2**(bits - 1), as tf.audio.decode_wav (and soundfile, scipy) read PCM:
+    # TensorFlow's encode_wav writes round(x * 32768) clipped, so 0.5 reads back as 0.5.
     if width == 1:
-        samples = (np.frombuffer(frames, dtype=np.uint8).astype(np.float32) - 128.0) / 127.0
+        samples = (np.frombuffer(frames, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     elif width == 2:
-        samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32767.0
+        samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
     elif width == 4:
-        samples = np.frombuffer(frames, dtype="<i4").astype(np.float32) / 2147483647.0
+        samples = (np.frombuffer(frames, dtype="<i4").astype(np.float64)
+                   / 2147483648.0).astype(np.float32)
     else:
         raise proto.DecodeError(f"WAV sample width {width} bytes is not supported")
     if channels > 1:
@@ -673,6 +707,38 @@ class EventRun:
                 self._read_projector()
             return (self._scalars.count, len(self._tensors)) != before
 
+    def feed(self, events: Iterable[bytes], source: str = "<memory>") -> bool:
+        """Decode serialized ``Event`` messages given in memory (not read from a file), as
+        if they were the next records of the run; ``source`` names them in problems.
+        Returns True if anything new was decoded. Used by ``SummaryWriter.file_writer``'s
+        ``add_event`` / ``add_summary``.
+
+        >>> run = EventRun(Path("runs/exp1"), wanted=frozenset({"scalar"}))  # doctest: +SKIP
+        >>> run.feed([event.SerializeToString()])                           # doctest: +SKIP
+        """
+        payloads = [bytes(event) for event in events]
+        if not payloads:
+            return False
+        lengths = np.array([len(p) for p in payloads], dtype=np.int64)
+        starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)[:-1]])
+        with self.lock:
+            before = (self._scalars.count, len(self._tensors))
+            self._parse(b"".join(payloads), starts, lengths, _FileState(Path(source)))
+            return (self._scalars.count, len(self._tensors)) != before
+
+    def discard_decoded(self) -> None:
+        """Forget the scalar rows, tensor records and problems decoded so far (cursors start
+        again at 0), keeping what later events need: each tag's plugin metadata and the
+        hparams experiment. For a caller that moves records elsewhere as they are fed.
+
+        >>> run.feed(events); move(run.tensors_since(0)[0]); run.discard_decoded()  # doctest: +SKIP
+        """
+        with self.lock:
+            self._scalars = _Scalars()
+            self._tensors = []
+            self.problems = []
+            self.purges = []
+
     # -- reading files -----------------------------------------------------------------------
 
     def _report(self, path: str, offset: int | None, reason: str, *, key: str | None = None
@@ -876,7 +942,7 @@ class EventRun:
             plugin, content = self._plugins.get(tag, ("", b""))
             self._parse_tensor(data, tensor, tag, plugin, content, step, wall, index, rows, state)
             return
-        if 3 in value:
+        if 3 in value and "histogram" in self.wanted:
             self._report(str(state.path), None, f"{tag!r}: old-style histogram summaries are not "
                          "read; skipped", key=f"oldhist:{tag}")
 
@@ -893,8 +959,17 @@ class EventRun:
             return
         kind = TB_PLUGIN_KINDS.get(plugin)
         if kind is None:
-            self._report(str(state.path), None, f"{tag!r}: data of the TensorBoard plugin "
-                         f"{plugin!r} is not read by nbviz; skipped", key=f"plugin:{plugin}:{tag}")
+            # Reported only where the data would have shown: profiling run metadata with
+            # the graphs, anything else with the plain tensors.
+            shown_as = "graph" if plugin.startswith("graph_") else "tensor"
+            if shown_as in self.wanted:
+                self._report(str(state.path), None, f"{tag!r}: data of the TensorBoard plugin "
+                             f"{plugin!r} is not read by nbviz; skipped",
+                             key=f"plugin:{plugin}:{tag}")
+            return
+        if kind == "graph":
+            if "graph" in self.wanted:
+                self._graph_plugin(data, span, tag, plugin, step, wall)
             return
         if kind == "hparams":
             return
@@ -975,6 +1050,30 @@ class EventRun:
             else:
                 stored = array if array.dtype != np.float16 else array.astype(np.float32)
                 self._add_tensor("tensor", tag, step, wall, np.ascontiguousarray(stored), {})
+
+    def _graph_plugin(self, data: bytes, span: tuple[int, int], tag: str, plugin: str,
+                      step: int, wall: float) -> None:
+        """A graph summary: Keras' model config JSON or a ``trace_export`` RunMetadata."""
+        strings = decode_tensor(data, span)
+        if not isinstance(strings, list) or not strings:
+            raise proto.DecodeError(f"graph summary {tag!r} is not a string tensor")
+        graph: dict[str, Any]
+        if plugin == "graph_keras_model":
+            try:
+                config = json.loads(strings[0].decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as error:
+                raise proto.DecodeError(f"Keras model {tag!r} is not JSON: {error}") from None
+            try:
+                graph = keras_model_graph(config)
+            except (TypeError, ValueError) as error:
+                raise proto.DecodeError(f"Keras model {tag!r}: {error}") from None
+            graph_format = "keras"
+        else:
+            graph = decode_run_metadata_graph(strings[0])
+            graph_format = "tensorboard.RunMetadata"
+        self._add_tensor("graph", tag, step, wall,
+                         np.frombuffer(json.dumps(graph).encode("utf-8"), np.uint8).copy(),
+                         {"format": graph_format})
 
     def _hparams(self, content: bytes, tag: str, step: int, wall: float) -> None:
         try:

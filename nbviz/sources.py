@@ -116,6 +116,10 @@ class RunTail:
         """The run's stored metadata (name, config, created …)."""
         return self._reader.meta()
 
+    def problems(self) -> list[Problem]:
+        """What could not be read from this run's store (corrupt, unreadable …), and why."""
+        return self._reader.problems()
+
     def poll(self) -> list[RunScalars]:
         live = live_run_for(self.run_dir)
         parts: list[ScalarColumns] = []
@@ -176,6 +180,10 @@ class TensorTail:
                 self._cursor = stored[-1].seq + 1
             records.extend(stored)
         return [RunTensors(self.name, records)] if records else []
+
+    def problems(self) -> list[Problem]:
+        """What could not be read from this run's store (corrupt, unreadable …), and why."""
+        return self._reader.problems()
 
     def close(self) -> None:
         self._reader.close()
@@ -275,8 +283,10 @@ class LogdirSource:
         return dict(sorted(runs.items()))
 
     def problems(self) -> list[Problem]:
-        """What was skipped while reading TensorBoard runs, and why."""
-        return [problem for tail in self._event_tails.values() for problem in tail.problems()]
+        """What was skipped while reading runs (nbviz stores and TensorBoard), and why."""
+        found = [problem for tail in self._tails.values() for problem in tail.problems()]
+        return found + [problem for tail in self._event_tails.values()
+                        for problem in tail.problems()]
 
     def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
         if self.kinds is None:

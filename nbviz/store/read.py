@@ -59,14 +59,14 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
 
     Values logged by a run of this process that are not yet flushed are included.
     Nothing in the logdir makes this raise: a corrupt event record, an unknown field or
-    plugin, a non-UTF-8 tag are skipped or repaired, listed in ``df.attrs["problems"]``
-    and summarised in one warning.
+    plugin, a non-UTF-8 tag, a corrupt or unreadable ``nbviz.sqlite`` are skipped,
+    salvaged or repaired, listed in ``df.attrs["problems"]`` (path and cause) and
+    summarised in one warning; every other run is read as usual.
 
     >>> df = nbviz.read("runs", kind="scalars")  # doctest: +SKIP
     >>> df.pivot_table(index="step", columns=["run", "tag"], values="value")  # doctest: +SKIP
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     """
-    from nbviz.sources import LogdirSource
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
 
@@ -100,18 +100,15 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
         return runs
 
     if kind == "scalars":
-        frame = _scalars_frame(path, read_events(frozenset({"scalar"})))
+        frame = _scalars_frame(path, read_events(frozenset({"scalar"})), problems)
     elif kind == "custom_scalars":
-        frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})))
+        frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})),
+                                      problems)
     elif kind == "hparams":
-        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})))
+        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})), problems)
     else:
         record_kind = _RECORD_KINDS[kind]
-        source = LogdirSource(path, kinds=frozenset({record_kind}), tfevents=False)
-        try:
-            batches = source.poll()
-        finally:
-            source.close()
+        batches = _poll_stores(path, frozenset({record_kind}), problems)
         pairs: list[tuple[str, Any]] = [(b.run, r) for b in batches for r in b.records]
         for name, run in read_events(frozenset({record_kind})).items():
             records, _ = run.tensors_since(0, frozenset({record_kind}))
@@ -136,15 +133,27 @@ def _empty_scalars() -> pd.DataFrame:
     )
 
 
-def _scalar_batches(path: Path, event_runs: dict[str, Any]) -> list[tuple[str, Any]]:
+def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) -> list[Any]:
+    """Everything in the nbviz stores under ``path`` (scalars when ``kinds`` is None); what
+    cannot be read (a corrupt or unreadable store) goes to ``problems``, never raises."""
     from nbviz.sources import LogdirSource
-    from nbviz.store.tfevents import apply_purges
 
-    source = LogdirSource(path, tfevents=False)
+    source = LogdirSource(path, kinds=kinds, tfevents=False)
     try:
-        batches = [(batch.run, batch.columns) for batch in source.poll()]
+        batches = source.poll()
+        for problem in source.problems():
+            if str(problem) not in problems:
+                problems.append(str(problem))
     finally:
         source.close()
+    return batches
+
+
+def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str]
+                    ) -> list[tuple[str, Any]]:
+    from nbviz.store.tfevents import apply_purges
+
+    batches = [(batch.run, batch.columns) for batch in _poll_stores(path, None, problems)]
     for name, run in event_runs.items():
         columns, _ = run.scalars_since(0)
         columns, _ = apply_purges(run, columns, [])
@@ -154,8 +163,9 @@ def _scalar_batches(path: Path, event_runs: dict[str, Any]) -> list[tuple[str, A
     return batches
 
 
-def _scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    batches = _scalar_batches(path, event_runs)
+def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                   ) -> pd.DataFrame:
+    batches = _scalar_batches(path, event_runs, problems)
     if not batches:
         return _empty_scalars()
     run_names = list(dict.fromkeys(run for run, _ in batches))
@@ -258,20 +268,24 @@ def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any]
     return out
 
 
-def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    from nbviz.sources import LogdirSource
-
-    source = LogdirSource(path, kinds=frozenset({"custom_scalars"}), tfevents=False)
-    try:
-        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
-    finally:
-        source.close()
+def _custom_scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                          ) -> pd.DataFrame:
+    pairs = [(batch.run, record)
+             for batch in _poll_stores(path, frozenset({"custom_scalars"}), problems)
+             for record in batch.records]
     for name, run in event_runs.items():
         records, _ = run.tensors_since(0, frozenset({"custom_scalars"}))
         pairs.extend((name, record) for record in records)
     latest: dict[str, Any] = {}
     for run, record in pairs:  # a later layout replaces an earlier one, as in TensorBoard
-        latest[run] = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
+        try:
+            layout = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
+        except ValueError as error:
+            problems.append(f"run {run!r}: custom-scalars layout {record.tag!r} at step "
+                            f"{record.step} is not valid JSON ({error}); skipped")
+            continue
+        if isinstance(layout, dict):
+            latest[run] = layout
     rows = [
         {"run": run, "category": category, "chart": title, "type": spec[0], "tags": list(spec[1])}
         for run, layout in sorted(latest.items())
@@ -281,14 +295,11 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["run", "category", "chart", "type", "tags"])
 
 
-def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    from nbviz.sources import LogdirSource
-
-    source = LogdirSource(path, kinds=frozenset({"hparams"}), tfevents=False)
-    try:
-        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
-    finally:
-        source.close()
+def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                   ) -> pd.DataFrame:
+    pairs = [(batch.run, record)
+             for batch in _poll_stores(path, frozenset({"hparams"}), problems)
+             for record in batch.records]
     for name, run in event_runs.items():
         records, _ = run.tensors_since(0, frozenset({"hparams"}))
         pairs.extend((name, record) for record in records)
@@ -304,7 +315,7 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
                 metric_names.append(name)
     # Metric values: the record's, else the run's last logged value of that tag.
     need = {run for run, record in pairs if np.isnan(np.asarray(record.array, float)).any()}
-    last_values = _last_scalar_values(path, event_runs, need) if need else {}
+    last_values = _last_scalar_values(path, event_runs, need, problems) if need else {}
     rows = []
     for run, record in pairs:
         row: dict[str, Any] = {"run": run, "step": int(record.step),
@@ -332,11 +343,11 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str]
-                        ) -> dict[tuple[str, str], float]:
+def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str],
+                        problems: list[str]) -> dict[tuple[str, str], float]:
     wanted = set(runs)
     out: dict[tuple[str, str], float] = {}
-    for run, columns in _scalar_batches(path, event_runs):
+    for run, columns in _scalar_batches(path, event_runs, problems):
         if run not in wanted or not len(columns):
             continue
         # last value per tag, vectorised: the last occurrence of each tag index

@@ -346,13 +346,17 @@ class StoreReader:
                 ready = connection.execute(
                     "SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone()
             except sqlite3.Error as query_error:
-                connection.close()
                 if _schema_missing(query_error):
+                    connection.close()
                     return None  # a writer has not yet created the schema: empty for now
                 error = query_error
-                if not _read_only_error(query_error):
-                    break  # corrupt: an immutable open reads no better
-                continue
+                if _read_only_error(query_error) or _not_a_database(query_error):
+                    connection.close()
+                    continue
+                # Corrupt, yet a database: keep it open and salvage what each table holds.
+                self._problem(f"cannot read the store's meta table: {sqlite_cause(error)}")
+                self._connection = connection
+                return connection
             if ready is None:
                 connection.close()
                 return None
@@ -475,12 +479,16 @@ class StoreReader:
         if any(int(tag_id) not in self._tags for tag_id in unique_ids):
             self._tag_names(connection)
         known = np.isin(tag_ids, np.fromiter(self._tags, np.int64, len(self._tags)))
-        keep = valid & known
-        dropped = int(len(rows) - keep.sum())
+        unnamed = np.unique(tag_ids[valid & ~known])
+        if unnamed.size:  # the rows are fine, only their tag's name is lost: keep them
+            self._problem(f"{int((valid & ~known).sum())} scalar row(s) of {unnamed.size} "
+                          "tag(s) whose name cannot be read are shown as '(unknown tag #id)'")
+            self._tags.update({int(i): f"(unknown tag #{int(i)})" for i in unnamed})
+        dropped = int(len(rows) - valid.sum())
         if dropped:
-            self._problem(f"{dropped} scalar row(s) without a readable tag, step or seq "
+            self._problem(f"{dropped} scalar row(s) without a readable seq, tag id or step "
                           "were left out")
-            table, tag_ids = table[keep], tag_ids[keep]
+            table, tag_ids = table[valid], tag_ids[valid]
             if not len(table):
                 return ScalarColumns.empty()
         unique_ids, tag_index = np.unique(tag_ids, return_inverse=True)
@@ -545,6 +553,10 @@ class StoreReader:
 
 def _schema_missing(error: sqlite3.Error) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "no such table" in str(error)
+
+
+def _not_a_database(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == 26 or "not a database" in str(error)
 
 
 def _read_only_error(error: sqlite3.Error) -> bool:

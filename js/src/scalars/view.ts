@@ -11,6 +11,7 @@ import { onThemeChange, readTheme } from "../lib/theme";
 import type { ApplyResult } from "../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
+import { hoverText, shortText } from "../lib/text";
 
 /**
  * Per-frame budget for redrawing charts: stop after this much script time, or
@@ -562,8 +563,8 @@ export class ScalarsView {
         b.type = "button";
         b.dataset.run = r.run;
         const sw = el("span", "nbviz-swatch");
-        b.append(sw, el("span", "nbviz-run-name", r.run));
-        b.title = r.run;
+        b.append(sw, el("span", "nbviz-run-name", shortText(r.run)));
+        b.title = hoverText(r.run);
       }
       existing.delete(r.run);
       (b.firstChild as HTMLElement).style.background = paletteColor(r.color);

@@ -631,3 +631,42 @@ def test_a_30k_character_tag_draws_as_fast_as_a_short_one_without_warnings(
         assert not [str(w.message) for w in caught if "Glyph" in str(w.message)]
     finally:
         panel.close()
+
+
+SUMMARY_WRITER_CHILD = """
+import sys
+from nbviz import SummaryWriter
+writer = SummaryWriter(sys.argv[1])
+for step in range(int(sys.argv[2])):
+    writer.add_scalar("loss", float(step), step)
+writer.flush()
+print("WROTE", flush=True)
+sys.stdin.readline()
+writer.close()
+"""
+
+
+def test_summary_writers_of_two_processes_on_one_log_dir_keep_all_rows(
+    tmp_path: Path, logdir: Path,
+) -> None:
+    """torch lets two processes write one log_dir: neither may crash or lose rows."""
+    script = tmp_path / "sw.py"
+    script.write_text(textwrap.dedent(SUMMARY_WRITER_CHILD), encoding="utf-8")
+    first = subprocess.Popen([sys.executable, str(script), str(logdir / "exp"), "300"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and first.stdin is not None
+        assert first.stdout.readline().strip() == "WROTE"
+        second = subprocess.run([sys.executable, str(script), str(logdir / "exp"), "200"],
+                                input="\n", capture_output=True, text=True, timeout=120,
+                                check=False)
+        assert second.returncode == 0, second.stderr
+        assert "another writer" in second.stderr and "'exp-1'" in second.stderr
+        first.stdin.write("\n")
+        first.stdin.flush()
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    frame = read_quietly(logdir)
+    assert frame.groupby("run").size().to_dict() == {"exp": 300, "exp-1": 200}

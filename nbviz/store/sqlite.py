@@ -536,6 +536,11 @@ class StoreReader:
         self._note_bad_text()
         return records
 
+    def kinds(self) -> set[str]:
+        """Record kinds of the store's tags ("scalar" for scalar tags)."""
+        return {str(kind) for (kind,) in self._select("SELECT DISTINCT kind FROM tags", [],
+                                                      "tags table", by_seq=False)}
+
     def max_seq(self, table: str = "tensors") -> int:
         """Largest stored seq of ``table`` (-1 when empty)."""
         if table not in ("scalars", "tensors"):

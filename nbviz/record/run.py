@@ -615,6 +615,11 @@ def init(
     ``"new"`` (default) picks a free name ``name-1``, ``name-2`` …; ``"append"``
     continues it; ``"overwrite"`` deletes its data first.
 
+    A run has one writer at a time: while another process (or another ``init()`` in
+    this one) writes ``<logdir>/<name>``, ``"append"`` and ``"overwrite"`` raise
+    ``nbviz.store.errors.WriterConflictError`` and ``"new"`` picks the next free name.
+    A logdir that cannot be written raises ``StoreWriteError`` naming the path and why.
+
     >>> run = nbviz.init("lr=0.1", logdir="runs", config={"lr": 0.1})  # doctest: +SKIP
     """
     global _CURRENT

@@ -190,6 +190,8 @@ def test_long_and_spoofing_names(nb, tmp_path):
     assert text.startswith("xxx") and text.endswith("…") and len(text) <= 120, len(text)
     hover = title.get_attribute("title") or ""
     assert hover.startswith("x" * 1000) and len(hover) == 4000
+    group = p.locator(".nbviz-group-name").filter(has_text="xxxx").first.inner_text()
+    assert group.endswith("…") and len(group) <= 120, len(group)
     name = p.locator(".nbviz-legend-item .nbviz-run-name").first.inner_text()
     assert name == "report⟨U+202E⟩gnp.exe", name
     assert "\u202e" not in p.inner_text()

@@ -532,7 +532,8 @@ export class ScalarsView {
     header.type = "button";
     header.setAttribute("aria-expanded", "true");
     const caret = el("span", "nbviz-caret", "▾");
-    const label = el("span", "nbviz-group-name", name === "" ? "(root)" : name);
+    const label = el("span", "nbviz-group-name", name === "" ? "(root)" : shortText(name, 60));
+    if (name !== "") label.title = hoverText(name);
     const count = el("span", "nbviz-group-count");
     header.append(caret, label, count);
     const grid = el("div", "nbviz-grid");

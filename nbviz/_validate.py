@@ -7,9 +7,59 @@ import os
 import re
 from typing import Any
 
-__all__ = ["MAX_STEP", "check_run_name", "check_step", "check_tag", "describe"]
+__all__ = [
+    "MAX_STEP", "check_run_name", "check_step", "check_tag", "describe", "short_text",
+    "visible_text",
+]
 
 MAX_STEP = 2**53  # steps are float64 on the wire and in the reader: exact up to here
+MAX_NAME_PART_BYTES = 255  # a file name (one path component) on common filesystems
+MAX_RUN_NAME_BYTES = 1024
+
+# Characters that reorder or hide text (bidi overrides/isolates/marks, zero-width): shown
+# as visible ⟨U+XXXX⟩ marks wherever nbviz displays a user's name, so a run or tag name
+# cannot display as something it is not.
+_INVISIBLE = frozenset(
+    [0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F),
+     *range(0x2066, 0x206A)]
+)
+
+
+def short_text(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters with "…" (for error messages and labels).
+
+    >>> short_text("abcdef", 4)
+    'abc…'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def visible_text(text: str, limit: int | None = None) -> str:
+    """``text`` for display: bidi controls, zero-width and control characters (and lone
+    surrogates) shown as ``⟨U+XXXX⟩``, cut to ``limit`` characters when given.
+
+    >>> visible_text("abc\u202edef")
+    'abc⟨U+202E⟩def'
+    """
+    if limit is not None:
+        text = short_text(text, limit)
+    if text.isprintable() and not any(ord(ch) in _INVISIBLE for ch in text):
+        return text
+    return "".join(
+        f"⟨U+{ord(ch):04X}⟩" if (ord(ch) in _INVISIBLE or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0
+                                 or 0xD800 <= ord(ch) < 0xE000) else ch
+        for ch in text
+    )
+
+
+def _unicode_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as UTF-8 (a lone surrogate), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return (f"contains a lone surrogate U+{ord(text[error.start]):04X} at position "
+                f"{error.start}, which is not valid Unicode")
+    return None
 
 
 def describe(value: Any, limit: int = 60) -> str:
@@ -89,11 +139,16 @@ def check_tag(tag: Any, *, where: str, argument: str | None = None) -> str:
         raise ValueError(
             f"{where}: {subject} is empty; give each value a name such as 'loss'."
         )
-    if any(ord(ch) < 32 for ch in tag):
+    if any(ord(ch) < 32 or ord(ch) == 0x7F for ch in tag):
         raise ValueError(
-            f"{where}: {subject} {tag!r} contains control characters; remove them."
-            if argument else f"{where}: {subject} contains control characters; remove them."
+            f"{where}: {subject} {short_text(tag)!r} contains control characters; remove them."
+            if argument else
+            f"{where}: metric name {short_text(tag)!r} contains control characters; remove them."
         )
+    problem = _unicode_problem(tag)
+    if problem is not None:
+        raise ValueError(f"{where}: metric name {short_text(tag)!r} {problem}; fix the string "
+                         "(e.g. decode bytes with errors='replace').")
     return tag
 
 
@@ -115,17 +170,30 @@ def check_run_name(name: Any) -> str:
     stripped = name.strip().strip(separators)
     if not stripped:
         raise ValueError("init(): 'name' is empty; pass a run name such as 'lr=0.1'.")
-    if any(ord(ch) < 32 for ch in stripped):
-        raise ValueError(f"init(): 'name' {name!r} contains control characters, which "
+    shown = short_text(name)
+    if any(ord(ch) < 32 or ord(ch) == 0x7F for ch in stripped):
+        raise ValueError(f"init(): 'name' {shown!r} contains control characters, which "
                          "cannot be part of a directory name; remove them.")
+    problem = _unicode_problem(stripped)
+    if problem is not None:
+        raise ValueError(f"init(): 'name' {shown!r} {problem}.")
     parts = re.split("[" + re.escape(separators) + "]", stripped)
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(
-            f"init(): 'name' {name!r} has a '.', '..' or empty path part, which would "
+            f"init(): 'name' {shown!r} has a '.', '..' or empty path part, which would "
             "leave the logdir or alias another run; use a relative run name such as "
             "'exp1/lr=0.1'."
         )
     if os.path.splitdrive(stripped)[0]:  # Windows: 'C:exp' would leave the logdir
-        raise ValueError(f"init(): 'name' {name!r} starts with a drive; the run name is a "
+        raise ValueError(f"init(): 'name' {shown!r} starts with a drive; the run name is a "
                          "directory inside the logdir, e.g. 'exp1/lr=0.1'.")
+    longest = max(len(part.encode("utf-8")) for part in parts)
+    total = len(stripped.encode("utf-8"))
+    if longest > MAX_NAME_PART_BYTES or total > MAX_RUN_NAME_BYTES:
+        raise ValueError(
+            f"init(): 'name' {shown!r} is too long ({len(stripped)} characters): each "
+            f"path part becomes a directory name and must be at most "
+            f"{MAX_NAME_PART_BYTES} bytes in UTF-8 (the whole name {MAX_RUN_NAME_BYTES}); "
+            "put long descriptions in config= instead."
+        )
     return "/".join(parts)

@@ -120,6 +120,10 @@ class _StoreTail:
         self._last_store_poll = now
         return True
 
+    def problems(self) -> list[Problem]:
+        """What could not be read from this run's store (corrupt, unreadable …), and why."""
+        return self._reader.problems()
+
     def close(self) -> None:
         self._reader.close()
 
@@ -275,8 +279,10 @@ class LogdirSource:
         return dict(sorted(runs.items()))
 
     def problems(self) -> list[Problem]:
-        """What was skipped while reading TensorBoard runs, and why."""
-        return [problem for tail in self._event_tails.values() for problem in tail.problems()]
+        """What was skipped while reading runs (nbviz stores and TensorBoard), and why."""
+        found = [problem for tail in self._tails.values() for problem in tail.problems()]
+        return found + [problem for tail in self._event_tails.values()
+                        for problem in tail.problems()]
 
     def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
         if self.kinds is None:

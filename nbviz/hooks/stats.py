@@ -485,8 +485,9 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64) -> tuple[np.ndarray, 
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
     acc = torch.float32 if flat.device.type == "mps" else torch.float64
     low, high = torch.aminmax(flat)
-    # NaN/±Inf make min or max non-finite: then (rarely) bucket on the host below.
-    valid = torch.isfinite(low) & torch.isfinite(high)
+    # NaN/±Inf make min or max non-finite, and a range wider than the dtype holds
+    # ([-1e308, 1e308]) makes max - min overflow: then (rarely) bucket on the host below.
+    valid = torch.isfinite(high - low)
     safe_low = torch.where(valid, low, torch.zeros_like(low))
     safe_high = torch.where(valid, high, torch.ones_like(high))
     counts, _ = _bucket_counts(flat, safe_low, safe_high, bins)
@@ -502,7 +503,7 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64) -> tuple[np.ndarray, 
     if ok:
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)
         return np.stack([edges, np.concatenate([[0.0], host[5:]])]), extra
-    # NaN/Inf present: bucket the finite values on the host (rare, already broken).
+    # NaN/Inf present or an overflowing range: bucket the finite values on the host (rare).
     from nbviz.panels.histograms.compute import uniform_histogram
 
     array, host_extra = uniform_histogram(flat.cpu().numpy(), bins)

@@ -16,7 +16,6 @@ logged.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import json
 import os
@@ -31,14 +30,27 @@ from typing import Any, Literal
 
 import numpy as np
 
-from nbviz._validate import check_run_name, check_step, check_tag, describe
+from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
+from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.values import DeferredTensor, coerce_scalar, materialize
+from nbviz.store.errors import (
+    StoreWriteError,
+    WriterConflictError,
+    is_content_error,
+    sqlite_cause,
+)
+from nbviz.store.lock import WriterLock
 from nbviz.store.sqlite import DB_FILENAME, StoreWriter, TensorRecord
 
 __all__ = ["Run", "current_run", "finish", "init", "live_run_dirs", "live_run_for", "log"]
 
 PendingRow = tuple[str, int, float, "float | DeferredTensor"]
 IfExists = Literal["new", "append", "overwrite"]
+
+# While the store cannot be written (disk full …) logged data waits in memory, up to these
+# bounds; past them the oldest is dropped with a warning.
+MAX_PENDING_ROWS = 5_000_000
+MAX_PENDING_TENSOR_BYTES = 1 << 30
 
 _LIVE_RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()
 _CURRENT: Run | None = None
@@ -117,28 +129,23 @@ class Run:
             raise ValueError(f"init(): 'flush_secs' must be in (0, 3600], got {flush_secs!r}.")
         config_json = _json_config(config)
         self.logdir = Path(logdir)
-        run_dir = self.logdir / name
-        if (run_dir / DB_FILENAME).exists():
-            if if_exists == "new":
-                name = self._free_name(name)
-                run_dir = self.logdir / name
-            elif if_exists == "overwrite":
-                if live_run_for(run_dir) is not None:
-                    raise RuntimeError(
-                        f"init(): run {name!r} is still being written in this process; "
-                        "finish() it before overwriting."
-                    )
+        name, run_dir, self._writer_lock = self._claim(name, if_exists)
+        try:
+            if if_exists == "overwrite":
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     (run_dir / (DB_FILENAME + suffix)).unlink(missing_ok=True)
+            self._store = StoreWriter(run_dir)
+            created = time.time()
+            self._store.set_meta("name", name)
+            self._store.set_meta("config", config_json)
+            self._store.set_meta("created", created)
+        except BaseException:
+            self._writer_lock.release()
+            raise
         self.name = name
         self.dir = run_dir
         self.config = config_json
         self.flush_secs = float(flush_secs)
-        self._store = StoreWriter(run_dir)
-        created = time.time()
-        self._store.set_meta("name", name)
-        self._store.set_meta("config", config_json)
-        self._store.set_meta("created", created)
         self._lock = threading.Lock()
         self._materialize_lock = threading.Lock()
         self._commit_lock = threading.Lock()
@@ -148,21 +155,51 @@ class Run:
         self._tensor_pending: list[TensorRecord] = []
         self._tensor_base_seq = self._store.next_seq("tensors")
         self._next_step = self._store.next_step()  # 0, or after the last stored step (append)
+        self._valid_tags: set[str] = set()
         self._finished = False
         self._flush_error: BaseException | None = None
+        self._commit_secs = 0.0  # duration of recent commits (decaying maximum)
         self._wake = threading.Event()
-        self._flusher = threading.Thread(
-            target=self._flush_loop, name=f"nbviz-flusher[{name}]", daemon=True
-        )
+        self._flusher = self._start_flusher()
         _LIVE_RUNS[os.path.realpath(run_dir)] = self
         _ALL_RUNS.add(self)
-        self._flusher.start()
 
-    def _free_name(self, name: str) -> str:
-        index = 1
-        while (self.logdir / f"{name}-{index}" / DB_FILENAME).exists():
-            index += 1
-        return f"{name}-{index}"
+    def _start_flusher(self) -> threading.Thread:
+        flusher = threading.Thread(
+            target=self._flush_loop, name=f"nbviz-flusher[{self.name}]", daemon=True
+        )
+        flusher.start()
+        return flusher
+
+    def _claim(self, name: str, if_exists: str) -> tuple[str, Path, WriterLock]:
+        """(name, directory, writer lock) of the run to write: one writer per directory."""
+        shown = short_text(name)
+        for attempt in range(1000):
+            candidate = name if attempt == 0 else f"{name}-{attempt}"
+            run_dir = self.logdir / candidate
+            if if_exists == "new" and (run_dir / DB_FILENAME).exists():
+                continue
+            try:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                lock = WriterLock.try_acquire(run_dir)
+            except OSError as error:
+                raise StoreWriteError(
+                    run_dir, sqlite_cause(error),
+                    f"init() could not create run {shown!r}; pass a writable logdir=",
+                ) from None
+            if lock is not None:
+                return candidate, run_dir, lock
+            if if_exists == "new":
+                continue  # another process just took this name: use the next one
+            holder = WriterLock.holder(run_dir)
+            raise WriterConflictError(
+                f"init(): run {short_text(candidate)!r} in {str(self.logdir)!r} is being "
+                f"written by another writer (process {holder or 'unknown'}); nbviz allows "
+                "one writer per run. Use another run name, if_exists='new', or finish() the "
+                "other writer first."
+            )
+        raise WriterConflictError(f"init(): no free run name like {shown!r} in "
+                                  f"{str(self.logdir)!r} after 1000 tries.")
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -185,17 +222,34 @@ class Run:
                 f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
                 "use e.g. run.log({'loss': 0.5}, step=3)."
             )
-        step_value = self._next_step if step is None else check_step(step, where="log()")
+        if step is None:
+            step_value = self._next_step
+            if step_value > MAX_STEP:
+                raise ValueError(
+                    f"log(): the automatic 'step' would be {step_value}, past 2**53 (steps "
+                    "travel as float64, exact only up to 2**53); pass step= explicitly."
+                )
+        else:
+            step_value = check_step(step, where="log()")
         wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log()")
         rows: list[PendingRow] = []
+        valid_tags = self._valid_tags
         for tag, value in data.items():
-            if type(tag) is not str or not tag.strip():
+            if tag not in valid_tags:
                 check_tag(tag, where="log()")
+                if len(valid_tags) < 100_000:
+                    valid_tags.add(tag)
             kind = type(value)
-            number = (
-                float(value) if kind is float or kind is int
-                else coerce_scalar(tag, value, where="log()")
-            )
+            try:
+                number = (
+                    float(value) if kind is float or kind is int
+                    else coerce_scalar(tag, value, where="log()")
+                )
+            except OverflowError:
+                raise ValueError(
+                    f"log(): value for {short_text(tag)!r} is {describe(value)}, too large "
+                    "for a float64 (max ~1.8e308); log a float (e.g. float('inf')) or rescale."
+                ) from None
             rows.append((tag, step_value, wall, number))
         with self._lock:
             self._pending.extend(rows)
@@ -211,14 +265,21 @@ class Run:
         self, kind: str, tag: str, array: np.ndarray, step: int,
         extra: Mapping[str, Any] | None = None, *, wall_time: float | None = None,
     ) -> None:
-        """Record a non-scalar ``array`` of ``kind`` (histogram, pr_curve …) — for nbviz's own
-        recorders (``log_pr``, ``watch`` …), which validate their input first."""
+        """Record a non-scalar ``array`` of ``kind`` (histogram, pr_curve …; docs/store.md).
+
+        Checked here, so that a flush never fails on content: ``tag`` valid Unicode
+        without control characters, ``step`` in 0..2**53, ``array`` numeric or bool,
+        ``extra`` a dict of JSON values. Raises naming the argument otherwise.
+
+        >>> text = np.frombuffer(b"hi", np.uint8)
+        >>> run.log_tensor("text", "notes", text, step=0)  # doctest: +SKIP
+        """
         if self._finished:
             raise RuntimeError(f"run {self.name!r} is finished; start a new one with init().")
-        check_tag(tag, where=f"log ({kind})")
+        kind, tag, array, step, extra_dict = check_tensor_record(kind, tag, array, step, extra)
         wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log_tensor()")
-        record = TensorRecord(kind=kind, tag=tag, step=int(step), wall_time=wall,
-                              array=np.ascontiguousarray(array), extra=dict(extra or {}))
+        record = TensorRecord(kind=kind, tag=tag, step=step, wall_time=wall, array=array,
+                              extra=extra_dict)
         with self._lock:
             self._tensor_pending.append(record)
 
@@ -343,7 +404,8 @@ class Run:
             tensors = list(self._tensor_pending)
             tensor_seq = self._tensor_base_seq
         if tensors:
-            self._store.write_tensors(tensor_seq, tensors)
+            self._write_isolating(self._store.write_tensors, tensor_seq, tensors,
+                                  tensor_record_problem, "record")
             with self._lock:
                 del self._tensor_pending[: len(tensors)]
                 self._tensor_base_seq = tensor_seq + len(tensors)
@@ -354,35 +416,125 @@ class Run:
             first_seq = self._base_seq
         if not rows:
             return
-        self._store.write_scalars(first_seq, rows)  # type: ignore[arg-type]
+        self._write_isolating(self._store.write_scalars, first_seq, rows, scalar_row_problem,
+                              "value")
         with self._lock:
             del self._pending[:count]
             self._base_seq = first_seq + count
 
+    def _write_isolating(self, write: Any, first_seq: int, items: list[Any],
+                         problem_of: Any, noun: str) -> None:
+        """``write(first_seq, items)``; if the store refuses the batch for its content,
+        store every item that has no problem (keeping its seq) and report the others."""
+        try:
+            write(first_seq, items)
+            return
+        except Exception as error:
+            if not is_content_error(error):
+                raise
+            cause = error
+        problems = [problem_of(item) for item in items]
+        good = [i for i, problem in enumerate(problems) if problem is None]
+        if len(good) == len(items):  # nothing to isolate: the cause is elsewhere
+            raise cause
+        write(first_seq, [items[i] for i in good], seqs=[first_seq + i for i in good])
+        bad = [problem for problem in problems if problem is not None]
+        warnings.warn(
+            f"nbviz: run {self.name!r}: {len(bad)} {noun}(s) could not be stored in "
+            f"{self.dir / DB_FILENAME} and were dropped ({bad[0]}); the other "
+            f"{len(good)} were stored.",
+            RuntimeWarning, stacklevel=1,
+        )
+
+    def _bound_pending(self) -> None:
+        """While the store cannot be written, keep at most MAX_PENDING_* in memory: drop the
+        oldest beyond that, with a warning naming the file, the cause and the amount."""
+        with self._commit_lock, self._materialize_lock, self._lock:
+            rows = len(self._pending) - MAX_PENDING_ROWS
+            if rows > 0:
+                del self._pending[:rows]
+                self._base_seq += rows
+                self._materialized_seq = max(self._materialized_seq, self._base_seq)
+            sizes = [record.array.nbytes for record in self._tensor_pending]
+            records = 0
+            total = sum(sizes)
+            while total > MAX_PENDING_TENSOR_BYTES and records < len(sizes) - 1:
+                total -= sizes[records]
+                records += 1
+            if records:
+                del self._tensor_pending[:records]
+                self._tensor_base_seq += records
+        if rows > 0 or records:
+            warnings.warn(
+                f"nbviz: run {self.name!r}: {self.dir / DB_FILENAME} still cannot be written "
+                f"({self._flush_error}); dropped the oldest {max(rows, 0)} value(s) and "
+                f"{records} record(s) kept in memory (limits: {MAX_PENDING_ROWS} values, "
+                f"{MAX_PENDING_TENSOR_BYTES >> 20} MiB of records).",
+                RuntimeWarning, stacklevel=1,
+            )
+
+    def _pending_count(self) -> int:
+        with self._lock:
+            return len(self._pending) + len(self._tensor_pending)
+
     def _flush_loop(self) -> None:
+        # A value logged just after a snapshot is durable when the *next* commit ends, so
+        # snapshots come every flush_secs minus the time a commit takes (with margin): at
+        # most ~flush_secs of data is ever at risk, however slow the disk or busy the CPU.
+        last_snapshot = time.monotonic()
         while not self._finished:
-            self._wake.wait(self.flush_secs)
+            margin = min(2.0 * self._commit_secs + 0.05, 0.5 * self.flush_secs)
+            delay = last_snapshot + self.flush_secs - margin - time.monotonic()
+            if delay > 0:
+                self._wake.wait(delay)
             self._wake.clear()
             if self._finished:
                 break
+            last_snapshot = time.monotonic()
             try:
                 self._commit()
-            except Exception as error:  # pragma: no cover - disk full, permissions …
-                if self._flush_error is None:
-                    warnings.warn(
-                        f"nbviz: could not write run {self.name!r} to {self.dir}: {error}; "
-                        "values stay in memory and are retried.",
-                        RuntimeWarning,
-                        stacklevel=1,
-                    )
-                self._flush_error = error
+            except Exception as error:
+                self._report_flush_error(error)
+                self._bound_pending()
+            else:
+                if self._flush_error is not None:
+                    warnings.warn(f"nbviz: run {self.name!r}: {self.dir / DB_FILENAME} is "
+                                  "written again; nothing was lost.", RuntimeWarning,
+                                  stacklevel=1)
+                self._flush_error = None
+            took = time.monotonic() - last_snapshot
+            self._commit_secs = max(took, 0.8 * self._commit_secs)
+
+    def _report_flush_error(self, error: BaseException) -> None:
+        if self._flush_error is None:
+            warnings.warn(
+                f"{error}; {self._pending_count()} logged item(s) of run {self.name!r} stay "
+                f"in memory and are retried every {self.flush_secs:g} s.",
+                RuntimeWarning, stacklevel=1,
+            )
+        self._flush_error = error
 
     def flush(self) -> None:
-        """Commit everything logged so far to the store (blocks until written)."""
+        """Commit everything logged so far to the store (blocks until written).
+
+        Raises :class:`~nbviz.store.errors.StoreWriteError` (naming the file and the
+        cause, e.g. a full disk) when the store cannot be written; nothing is lost then:
+        the values stay in memory and are retried.
+
+        >>> run.flush()  # doctest: +SKIP
+        """
         self._commit()
 
     def finish(self) -> None:
-        """Flush and close the run. Idempotent."""
+        """Flush and close the run. Idempotent.
+
+        If the store cannot be written (disk full …) this raises a
+        :class:`~nbviz.store.errors.StoreWriteError` and the run stays open with its
+        data in memory, retried in the background: free space and call ``finish()``
+        again.
+
+        >>> run.finish()  # doctest: +SKIP
+        """
         if self._finished:
             return
         self._finished = True
@@ -392,13 +544,28 @@ class Run:
         try:
             self._commit()
             self._store.set_meta("finished", time.time())
-        finally:
-            self._store.close()
-            _LIVE_RUNS.pop(os.path.realpath(self.dir), None)
-            _ALL_RUNS.discard(self)
-            global _CURRENT
-            if _CURRENT is self:
-                _CURRENT = None
+        except Exception as error:
+            self._finished = False  # keep the data and the store; retry in the background
+            self._flush_error = error
+            self._flusher = self._start_flusher()
+            if isinstance(error, StoreWriteError):
+                raise StoreWriteError(
+                    error.path, error.cause,
+                    f"{self._pending_count()} logged item(s) of run {self.name!r} are kept in "
+                    "memory and retried; free space (or fix the cause) and call finish() "
+                    "again",
+                ) from error
+            raise
+        self._close()
+
+    def _close(self) -> None:
+        self._store.close()
+        self._writer_lock.release()
+        _LIVE_RUNS.pop(os.path.realpath(self.dir), None)
+        _ALL_RUNS.discard(self)
+        global _CURRENT
+        if _CURRENT is self:
+            _CURRENT = None
 
     @property
     def finished(self) -> bool:
@@ -427,8 +594,11 @@ _ALL_RUNS: set[Run] = set()
 @atexit.register
 def _finish_all() -> None:
     for run in list(_ALL_RUNS):
-        with contextlib.suppress(Exception):
+        try:
             run.finish()
+        except Exception as error:  # the interpreter is exiting: say what is lost
+            warnings.warn(f"nbviz: run {run.name!r} could not be saved at exit: {error}",
+                          RuntimeWarning, stacklevel=1)
 
 
 def init(
@@ -444,6 +614,11 @@ def init(
     ``if_exists`` says what happens when ``<logdir>/<name>`` already holds a run:
     ``"new"`` (default) picks a free name ``name-1``, ``name-2`` …; ``"append"``
     continues it; ``"overwrite"`` deletes its data first.
+
+    A run has one writer at a time: while another process (or another ``init()`` in
+    this one) writes ``<logdir>/<name>``, ``"append"`` and ``"overwrite"`` raise
+    ``nbviz.store.errors.WriterConflictError`` and ``"new"`` picks the next free name.
+    A logdir that cannot be written raises ``StoreWriteError`` naming the path and why.
 
     >>> run = nbviz.init("lr=0.1", logdir="runs", config={"lr": 0.1})  # doctest: +SKIP
     """

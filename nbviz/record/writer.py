@@ -61,6 +61,7 @@ import socket
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -75,6 +76,7 @@ from nbviz._validate import check_step, check_tag, describe
 from nbviz.record.embedding_meta import embedding_metadata
 from nbviz.record.filewriter import FileWriter
 from nbviz.record.run import Run, live_run_for
+from nbviz.store.errors import WriterConflictError
 from nbviz.store.sqlite import DB_FILENAME
 
 __all__ = ["SummaryWriter"]
@@ -99,16 +101,23 @@ def _acquire_run(run_dir: Path, flush_secs: float) -> tuple[Run, bool]:
         live = live_run_for(run_dir)
         if live is not None:  # a Run of nbviz.init() writes there: log into it, do not own it
             return live, False
-        run = Run(run_dir.name, run_dir.parent, if_exists="append", flush_secs=flush_secs)
+        try:
+            run = Run(run_dir.name, run_dir.parent, if_exists="append", flush_secs=flush_secs)
+        except WriterConflictError as error:  # another process writes there: never lose
+            # its rows or stop this script (torch allows it); record into a sibling run.
+            run = Run(run_dir.name, run_dir.parent, if_exists="new", flush_secs=flush_secs)
+            warnings.warn(f"SummaryWriter: {error} This writer records into run "
+                          f"{run.name!r} ({run.dir}) instead.", RuntimeWarning, stacklevel=3)
         _SHARED[key] = (run, 1)
         return run, True
 
 
 def _release_run(run: Run) -> None:
-    key = os.path.realpath(run.dir)
     with _SHARED_LOCK:
+        # The key is the directory asked for (the run may write a sibling, see above).
+        key = next((k for k, (shared, _) in _SHARED.items() if shared is run), "")
         entry = _SHARED.get(key)
-        if entry is None or entry[0] is not run:
+        if entry is None:
             return
         count = entry[1] - 1
         if count > 0:

@@ -58,14 +58,14 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
 
     Values logged by a run of this process that are not yet flushed are included.
     Nothing in the logdir makes this raise: a corrupt event record, an unknown field or
-    plugin, a non-UTF-8 tag are skipped or repaired, listed in ``df.attrs["problems"]``
-    and summarised in one warning.
+    plugin, a non-UTF-8 tag, a corrupt or unreadable ``nbviz.sqlite`` are skipped,
+    salvaged or repaired, listed in ``df.attrs["problems"]`` (path and cause) and
+    summarised in one warning; every other run is read as usual.
 
     >>> df = nbviz.read("runs", kind="scalars")  # doctest: +SKIP
     >>> df.pivot_table(index="step", columns=["run", "tag"], values="value")  # doctest: +SKIP
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     """
-    from nbviz.sources import LogdirSource
     from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
@@ -100,20 +100,17 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
         return runs
 
     if kind == "scalars":
-        frame = _scalars_frame(path, read_events(frozenset({"scalar"})))
+        frame = _scalars_frame(path, read_events(frozenset({"scalar"})), problems)
     elif kind == "custom_scalars":
-        frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})))
+        frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})),
+                                      problems)
     elif kind == "hparams":
-        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})))
+        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})), problems)
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels
         kinds = frozenset({record_kind, "sprite"} if kind == "embeddings" else {record_kind})
-        source = LogdirSource(path, kinds=kinds, tfevents=False)
-        try:
-            batches = source.poll()
-        finally:
-            source.close()
+        batches = _poll_stores(path, kinds, problems)
         pairs: list[tuple[str, Any]] = [(b.run, r) for b in batches for r in b.records]
         for name, run in read_events(kinds).items():
             records, _ = run.tensors_since(0, kinds)
@@ -140,15 +137,27 @@ def _empty_scalars() -> pd.DataFrame:
     )
 
 
-def _scalar_batches(path: Path, event_runs: dict[str, Any]) -> list[tuple[str, Any]]:
+def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) -> list[Any]:
+    """Everything in the nbviz stores under ``path`` (scalars when ``kinds`` is None); what
+    cannot be read (a corrupt or unreadable store) goes to ``problems``, never raises."""
     from nbviz.sources import LogdirSource
-    from nbviz.store.tfevents import apply_purges
 
-    source = LogdirSource(path, tfevents=False)
+    source = LogdirSource(path, kinds=kinds, tfevents=False)
     try:
-        batches = [(batch.run, batch.columns) for batch in source.poll()]
+        batches = source.poll()
+        for problem in source.problems():
+            if str(problem) not in problems:
+                problems.append(str(problem))
     finally:
         source.close()
+    return batches
+
+
+def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str]
+                    ) -> list[tuple[str, Any]]:
+    from nbviz.store.tfevents import apply_purges
+
+    batches = [(batch.run, batch.columns) for batch in _poll_stores(path, None, problems)]
     for name, run in event_runs.items():
         columns, _ = run.scalars_since(0)
         columns, _ = apply_purges(run, columns, [])
@@ -158,8 +167,9 @@ def _scalar_batches(path: Path, event_runs: dict[str, Any]) -> list[tuple[str, A
     return batches
 
 
-def _scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    batches = _scalar_batches(path, event_runs)
+def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                   ) -> pd.DataFrame:
+    batches = _scalar_batches(path, event_runs, problems)
     if not batches:
         return _empty_scalars()
     run_names = list(dict.fromkeys(run for run, _ in batches))
@@ -262,26 +272,31 @@ def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any]
     return out
 
 
-def _all_records(path: Path, event_runs: dict[str, Any], kind: str) -> list[tuple[str, Any]]:
+def _all_records(path: Path, event_runs: dict[str, Any], kind: str, problems: list[str]
+                 ) -> list[tuple[str, Any]]:
     """(run, record) for every ``kind`` record: nbviz stores, then TensorBoard runs."""
-    from nbviz.sources import LogdirSource
-
-    source = LogdirSource(path, kinds=frozenset({kind}), tfevents=False)
-    try:
-        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
-    finally:
-        source.close()
+    pairs = [(batch.run, record)
+             for batch in _poll_stores(path, frozenset({kind}), problems)
+             for record in batch.records]
     for name, run in event_runs.items():
         records, _ = run.tensors_since(0, frozenset({kind}))
         pairs.extend((name, record) for record in records)
     return pairs
 
 
-def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    pairs = _all_records(path, event_runs, "custom_scalars")
+def _custom_scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                          ) -> pd.DataFrame:
+    pairs = _all_records(path, event_runs, "custom_scalars", problems)
     latest: dict[str, Any] = {}
     for run, record in pairs:  # a later layout replaces an earlier one, as in TensorBoard
-        latest[run] = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
+        try:
+            layout = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
+        except ValueError as error:
+            problems.append(f"run {run!r}: custom-scalars layout {record.tag!r} at step "
+                            f"{record.step} is not valid JSON ({error}); skipped")
+            continue
+        if isinstance(layout, dict):
+            latest[run] = layout
     rows = [
         {"run": run, "category": category, "chart": title, "type": spec[0], "tags": list(spec[1])}
         for run, layout in sorted(latest.items())
@@ -291,10 +306,11 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["run", "category", "chart", "type", "tags"])
 
 
-def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
+                   ) -> pd.DataFrame:
     from nbviz.store.hparams_sessions import attach_experiments, metric_value
 
-    pairs = _all_records(path, {}, "hparams")  # nbviz stores
+    pairs = _all_records(path, {}, "hparams", problems)  # nbviz stores
     event_pairs = [(name, record) for name, run in event_runs.items()
                    for record in run.tensors_since(0, frozenset({"hparams"}))[0]]
     pairs.extend(attach_experiments(event_pairs, event_runs))  # TF's parent hparams_config
@@ -310,7 +326,7 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
                 metric_names.append(name)
     # Metric values: the record's, else the run's last logged value of that tag.
     need = {run for run, record in pairs if np.isnan(np.asarray(record.array, float)).any()}
-    last_values = _last_scalar_values(path, event_runs, need) if need else {}
+    last_values = _last_scalar_values(path, event_runs, need, problems) if need else {}
     rows = []
     for run, record in pairs:
         row: dict[str, Any] = {"run": run, "step": int(record.step),
@@ -338,11 +354,11 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str]
-                        ) -> dict[tuple[str, str], float]:
+def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str],
+                        problems: list[str]) -> dict[tuple[str, str], float]:
     wanted = set(runs)
     out: dict[tuple[str, str], float] = {}
-    for run, columns in _scalar_batches(path, event_runs):
+    for run, columns in _scalar_batches(path, event_runs, problems):
         if not len(columns) or not (run in wanted or any(  # a metric group's subruns too
                 run.startswith(name + "/") for name in wanted)):
             continue

@@ -271,8 +271,9 @@ def _header_ok(buf: np.ndarray, headers: np.ndarray) -> np.ndarray:
     return np.asarray(crc == stored)
 
 
-def _resync(buf: np.ndarray, begin: int, end: int) -> int | None:
-    """First offset >= begin where a valid record header starts (None: none complete yet)."""
+def _resync(buf: np.ndarray, begin: int, end: int, *, complete: bool = False) -> int | None:
+    """First offset >= begin where a valid record header starts (None: none complete yet);
+    ``complete``: only a whole record with a valid data CRC counts."""
     window = 1 << 16
     position = begin
     while position + HEADER_BYTES <= end:
@@ -283,7 +284,7 @@ def _resync(buf: np.ndarray, begin: int, end: int) -> int | None:
             candidate = int(candidates[index])
             length = int(buf[candidate : candidate + 8].copy().view("<u8")[0])
             if candidate + HEADER_BYTES + length + FOOTER_BYTES > end:
-                if length <= MAX_RECORD_BYTES:
+                if length <= MAX_RECORD_BYTES and not complete:
                     return candidate  # plausible record still being written
                 continue
             data_crc = _mask_many(crc32c_many(buf, np.array([candidate + HEADER_BYTES]),
@@ -347,15 +348,22 @@ def frame_records(data: bytes, offset: int = 0, *, final: bool = False) -> Frami
         position = stop
         if position >= end:
             break
-        # Not enough bytes for the record at `position`: wait for it, unless its header is bad.
-        if end - position >= HEADER_BYTES and (
-            not _header_ok(buf, np.array([position], dtype=np.int64))[0]
-            or _U64.unpack_from(data, position)[0] > MAX_RECORD_BYTES
-        ):
-            resume = _resync(buf, position + 1, end)
+        # Not enough bytes for the record at `position`: wait for it, unless its header is
+        # bad, or whole records follow it (a writer appends in order, so its length lies).
+        if end - position < HEADER_BYTES:
+            break
+        claimed = _U64.unpack_from(data, position)[0]
+        header_bad = (not _header_ok(buf, np.array([position], dtype=np.int64))[0]
+                      or claimed > MAX_RECORD_BYTES)
+        later = None if header_bad else _resync(buf, position + HEADER_BYTES, end,
+                                                complete=True)
+        if header_bad or later is not None:
+            resume = later if later is not None else _resync(buf, position + 1, end)
             skipped_to = end if resume is None else resume
-            problems.append((position, f"corrupt record header (length CRC mismatch); "
-                                       f"skipped {skipped_to - position} byte(s)"))
+            reason = ("corrupt record header (length CRC mismatch)" if header_bad else
+                      f"record header claims {claimed} byte(s), more than the file holds, "
+                      "yet whole records follow it (corrupt length)")
+            problems.append((position, f"{reason}; skipped {skipped_to - position} byte(s)"))
             position = skipped_to
             if resume is None:
                 break

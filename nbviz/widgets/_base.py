@@ -93,7 +93,8 @@ class LivePanel(anywidget.AnyWidget):
         data: dict[str, Any] = dict(bundle[0]) if bundle is not None else {}
         with self._lock:
             version = self._data_version
-        data["image/png"] = _display.png_base64(self._render_png())
+        with _display.quiet_glyph_warnings():
+            data["image/png"] = _display.png_base64(self._render_png())
         data["text/plain"] = self.summary()
         self._picture_version = version
         return data

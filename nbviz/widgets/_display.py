@@ -11,11 +11,15 @@ the final state, not the empty chart it was displayed as.
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
+import warnings
 import weakref
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-__all__ = ["PicturePanel", "install_post_run_cell_hook", "refresh_pictures"]
+__all__ = ["PicturePanel", "install_post_run_cell_hook", "quiet_glyph_warnings",
+           "refresh_pictures"]
 
 
 class PicturePanel(Protocol):
@@ -33,6 +37,17 @@ _hook_installed = False
 def png_base64(png: bytes) -> str:
     """Base64 text for a PNG, as Jupyter MIME bundles carry it."""
     return base64.b64encode(png).decode("ascii")
+
+
+@contextlib.contextmanager
+def quiet_glyph_warnings() -> Iterator[None]:
+    """Drawing a picture: matplotlib's "Glyph … missing from font" warnings (a tag in a
+    script the font lacks) must not land in the user's cell output; the glyph is drawn
+    as a box, and the live panel shows the name in the browser's fonts."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"(?s).*[Gg]lyph .* missing from")
+        warnings.filterwarnings("ignore", message=r"(?s).*does not support .* natively")
+        yield
 
 
 def show(panel: Any) -> None:

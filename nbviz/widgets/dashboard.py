@@ -19,7 +19,6 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,7 +33,7 @@ from nbviz._validate import describe
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import find_runs, run_name
-from nbviz.store.sqlite import DB_FILENAME
+from nbviz.store.sqlite import StoreReader
 from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
@@ -73,22 +72,13 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
 
 
 def _store_kinds(run_dir: Path) -> set[str]:
-    """Record kinds in an nbviz store ("scalar" included when it has scalar rows)."""
-    path = run_dir / DB_FILENAME
-    if not path.exists():
-        return set()
-    try:  # a plain connection, like StoreReader: a read-only open of a WAL database fails
-        # when its -shm file does not exist (the writer closed). Only SELECTs are issued.
-        connection = sqlite3.connect(path, timeout=5.0)
-    except sqlite3.Error:
-        return set()
+    """Record kinds in an nbviz store ("scalar" included when it has scalar tags); read
+    read-only (immutable in a read-only directory), never raising on a damaged store."""
+    reader = StoreReader(run_dir)
     try:
-        rows = connection.execute("SELECT DISTINCT kind FROM tags").fetchall()
-    except sqlite3.Error:
-        return set()
+        return reader.kinds()
     finally:
-        connection.close()
-    return {str(kind) for (kind,) in rows}
+        reader.close()
 
 
 @dataclass

@@ -154,3 +154,50 @@ def test_dark_theme(nb):
     assert dark["lighter"] >= want
     c.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))
+
+
+LONG_NAMES_CELL = '''\
+import nbviz
+run = nbviz.init("report\\u202egnp.exe", logdir="runs/long", if_exists="overwrite")
+for step in range(20):
+    run.log({"x" * 30000: float(step), "short": float(step % 7)}, step=step)
+run.finish()
+nbviz.Scalars("runs/long")
+'''
+
+
+def test_long_and_spoofing_names(nb, tmp_path):
+    """A 30k-character tag is cut in the page (whole on hover); a bidi override in a
+    run name is shown as a visible mark, never applied."""
+    import json
+
+    notebook = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "long-names",
+                   "metadata": {}, "outputs": [], "source": LONG_NAMES_CELL}],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)",
+                                    "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    source = tmp_path / "long_names.ipynb"
+    source.write_text(json.dumps(notebook), encoding="utf-8")
+    nb.run_until(".nbviz-scalars", path=nb.copy(source))
+    page = nb.page
+    p = panel(page)
+    assert wait_points(page, p, 40) == 40
+    title = p.locator(".nbviz-chart-title").filter(has_text="xxxx").first
+    title.wait_for(state="visible", timeout=10_000)
+    text = title.inner_text()
+    assert text.startswith("xxx") and text.endswith("…") and len(text) <= 120, len(text)
+    hover = title.get_attribute("title") or ""
+    assert hover.startswith("x" * 1000) and len(hover) == 4000
+    group = p.locator(".nbviz-group-name").filter(has_text="xxxx").first.inner_text()
+    assert group.endswith("…") and len(group) <= 120, len(group)
+    name = p.locator(".nbviz-legend-item .nbviz-run-name").first.inner_text()
+    assert name == "report⟨U+202E⟩gnp.exe", name
+    assert "\u202e" not in p.inner_text()
+    assert nb.stderr_outputs() == []
+    title.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{nb.name}.light.png"))
+    nb.dark_theme()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))

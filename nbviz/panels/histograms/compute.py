@@ -232,15 +232,23 @@ def uniform_histogram(
     nan = int(np.isnan(array).sum()) if finite.size != array.size else 0
     inf = int(array.size - finite.size - nan)
     if finite.size:
-        counts, edges = np.histogram(finite, bins=int(bins))
         low, high = float(finite.min()), float(finite.max())
+        with np.errstate(over="ignore"):
+            fits = np.isfinite(finite.dtype.type(high) - finite.dtype.type(low))
+        if fits:
+            counts, edges = np.histogram(finite, bins=int(bins))
+        else:  # max - min overflows (e.g. [-1e308, 1e308]): bin halves, double the edges
+            counts, edges = np.histogram(finite.astype(np.float64) / 2, bins=int(bins))
+            edges = edges * 2
     else:
         counts, edges = np.zeros(int(bins), np.int64), np.linspace(0.0, 1.0, int(bins) + 1)
         low = high = float("nan")
     as64 = finite.astype(np.float64)
+    with np.errstate(over="ignore"):  # huge values: sum_squares is +inf, as it should be
+        total, squares = float(as64.sum()), float(as64.dot(as64))
     extra = {
         "min": low, "max": high, "num": float(array.size),
-        "sum": float(as64.sum()), "sum_squares": float(as64.dot(as64)),
+        "sum": total, "sum_squares": squares,
         "nan": float(nan), "inf": float(inf),
     }
     limits = np.asarray(edges, np.float64)

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nbviz._validate import visible_text
 from nbviz.widgets._palette import color_for
 from nbviz.widgets._picture import chart_grid, empty_chart, png_bytes
 
 __all__ = ["SeriesView", "debiased_ema", "render_png"]
 
 MAX_CHARTS = 12
+TITLE_CHARS = 60  # longer tags and run names are cut with "…" (the live panel shows them whole)
+LEGEND_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,14 @@ def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int 
     if not shown:
         empty_chart(axes[0], "No scalars yet", color="#666")
     for axis, tag in zip(axes, shown, strict=False):
-        axis.set_title(tag, fontsize=10, loc="left")
+        axis.set_title(visible_text(tag, TITLE_CHARS), fontsize=10, loc="left")
         axis.grid(True, alpha=0.25)
         axis.tick_params(labelsize=8)
         for view in (v for v in series if v.tag == tag):
             color = color_for(view.color)
             axis.plot(view.step, view.value, color=color, alpha=0.25, linewidth=1)
             axis.plot(view.step, debiased_ema(view.value, smoothing), color=color,
-                      linewidth=1.5, label=view.run)
+                      linewidth=1.5, label=visible_text(view.run, LEGEND_CHARS))
             bad = ~np.isfinite(view.value)
             if bad.any():
                 axis.plot(view.step[bad], np.ones(int(bad.sum())), "x", color="#d62728",

@@ -13,6 +13,7 @@ import type { SeriesStore } from "../../lib/series_store";
 import type { Theme } from "../../lib/theme";
 import type { XAxis } from "./model_state";
 import { el } from "../../lib/dom";
+import { hoverText, shortText } from "../../lib/text";
 
 export const PLOT_HEIGHT = 230;
 /** decimate a series when it has more than this many points per pixel column */
@@ -94,8 +95,8 @@ export class ChartView {
     this.el = el("div", "nbviz-chart");
     this.el.dataset.tag = tag;
     this.el.dataset.points = "0";
-    const title = el("div", "nbviz-chart-title", tag);
-    title.title = tag;
+    const title = el("div", "nbviz-chart-title", shortText(tag));
+    title.title = hoverText(tag);
     this.plotEl = el("div", "nbviz-plot");
     this.emptyEl = el("div", "nbviz-chart-empty", "All runs hidden");
     this.emptyEl.hidden = true;
@@ -614,7 +615,7 @@ export class ChartView {
       const wall = s.store.rawWall[i]!;
       tr.append(
         sw,
-        el("td", "nbviz-tt-run", s.run),
+        el("td", "nbviz-tt-run", shortText(s.run, 60)),
         el("td", "nbviz-tt-num", fmtValue(p.weight > 0 ? sm : raw)),
         el("td", "nbviz-tt-num", fmtValue(raw)),
         el("td", "nbviz-tt-num", fmtStep(s.store.rawStep[i]!)),

@@ -12,6 +12,7 @@ import type { ApplyResult } from "../../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
 import { el, setThemeVars } from "../../lib/dom";
+import { hoverText, shortText } from "../../lib/text";
 
 /**
  * Per-frame budget for redrawing charts: stop after this much script time, or
@@ -515,7 +516,8 @@ export class ScalarsView {
     header.type = "button";
     header.setAttribute("aria-expanded", "true");
     const caret = el("span", "nbviz-caret", "▾");
-    const label = el("span", "nbviz-group-name", name === "" ? "(root)" : name);
+    const label = el("span", "nbviz-group-name", name === "" ? "(root)" : shortText(name, 60));
+    if (name !== "") label.title = hoverText(name);
     const count = el("span", "nbviz-group-count");
     header.append(caret, label, count);
     const grid = el("div", "nbviz-grid");
@@ -546,8 +548,8 @@ export class ScalarsView {
         b.type = "button";
         b.dataset.run = r.run;
         const sw = el("span", "nbviz-swatch");
-        b.append(sw, el("span", "nbviz-run-name", r.run));
-        b.title = r.run;
+        b.append(sw, el("span", "nbviz-run-name", shortText(r.run)));
+        b.title = hoverText(r.run);
       }
       existing.delete(r.run);
       (b.firstChild as HTMLElement).style.background = paletteColor(r.color);

@@ -219,13 +219,14 @@ class _SampleIndex:
 _SAMPLES = _SampleIndex()
 
 
-def _check_sample(sample: Any, where: str) -> int | None:
+def check_sample(sample: Any, where: str, argument: str = "sample") -> int | None:
+    """Validate a histogram sample size: None (exact) or an int >= 1024."""
     if sample is None:
         return None
     if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1024:
         raise ValueError(
-            f"{where}: 'sample' must be None (exact) or an int >= 1024 (values drawn for the "
-            f"histogram's shape), got {sample!r}; e.g. sample=65536.")
+            f"{where}: '{argument}' must be None (exact) or an int >= 1024 (values drawn for "
+            f"the histogram's shape), got {sample!r}; e.g. {argument}=65536.")
     return sample
 
 
@@ -347,7 +348,7 @@ class Batch:
         self.merge = merge
         self.group = group
         self.histograms = bool(histograms)
-        self.sample = _check_sample(sample, "Batch()")
+        self.sample = check_sample(sample, "Batch()")
         self._done: list[tuple[_Done, list[torch.Tensor]]] = []
 
     def add(self, entry: Entry) -> None:
@@ -606,7 +607,7 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
         raise TypeError(f"tensor_histogram(): 'values' must be a torch.Tensor, got {type(values)}.")
     if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 10_000:
         raise ValueError(f"tensor_histogram(): 'bins' must be an int in 1..10000, got {bins!r}.")
-    sample = _check_sample(sample, "tensor_histogram()")
+    sample = check_sample(sample, "tensor_histogram()")
     flat = _as_float(values)
     if flat.numel() == 0:
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")

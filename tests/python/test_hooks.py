@@ -111,7 +111,7 @@ def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> Non
             captured["weights/fc1.weight"] = model.fc1.weight.detach().numpy().copy()
             captured["grads/fc2.weight"] = model.fc2.weight.grad.numpy().copy()
 
-    handle = nbviz.watch(model, optimizer, every=4, bins=32)
+    handle = nbviz.watch(model, optimizer, every=4, bins=32, histogram_every=4)
     train(model, optimizer, 6, before_step=keep)
     handle.remove()
     by_key = {(r.tag, r.step): r for r in records(run, "histogram")}
@@ -307,7 +307,7 @@ def test_a_failing_hook_warns_once_names_the_layer_and_disables_itself(
         original(self, entries)
 
     monkeypatch.setattr(Batch, "add_many", flaky)
-    handle = nbviz.watch(model, optimizer, every=1)
+    handle = nbviz.watch(model, optimizer, every=1, histogram_every=1)
     reference = Net()
     reference.load_state_dict(model.state_dict())
     ref_opt = torch.optim.SGD(reference.parameters(), lr=0.05)
@@ -383,7 +383,7 @@ def test_import_nbviz_does_not_import_torch() -> None:
 
 def test_activations_only_without_optimizer_end_with_the_forward(run: nbviz.Run) -> None:
     model = Net()
-    handle = nbviz.watch(model, every=3, what=("activations",))
+    handle = nbviz.watch(model, every=3, what=("activations",), histogram_every=3)
     with torch.no_grad():
         model.train()
         for _ in range(7):

@@ -588,7 +588,8 @@ def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
             nonzero = torch.sign(flat, out=work).abs_().sum(dtype=total_dtype)
             near_count = (torch.abs(flat, out=work).neg_().add_(eps).sign_().clamp_(min=0)
                           .sum(dtype=total_dtype) if i in near else torch.zeros_like(nonzero))
-            out[i] = (flat.sum(), norm * norm, nonzero, near_count)
+            wide = norm.to(_ACC[flat.device.type == "mps"])  # no float32 overflow of ‖x‖²
+            out[i] = (flat.sum(), wide * wide, nonzero, near_count)
     return out  # type: ignore[return-value]
 
 

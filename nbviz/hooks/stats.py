@@ -12,7 +12,9 @@ Histogram semantics equal ``numpy.histogram(values, bins=B)``: B equal bins over
 each value in the bin whose edges bracket it, the last bin closed), computed
 in the tensor's own floating dtype (float16/bfloat16 are upcast to float32).
 A tensor holding NaN/Inf gets no histogram (its counts are zero); its NaN/Inf
-count is reported instead.
+count is reported instead. The bucketing runs in cache-sized chunks; optionally
+(``sample=N``) only N values at fixed random positions are bucketed and the
+counts scaled, while min/max/sums/NaN-Inf counts stay exact.
 
 Mergeable quantities per tensor (what an all-reduce can combine):
 ``min``/``max`` (MIN/MAX), bucket counts, ``num``, ``nonfinite``, ``sum``,

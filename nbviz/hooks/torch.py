@@ -9,9 +9,12 @@ How it stays cheap:
   forward pre-hook and the optimizer's step hooks) that compare a counter and
   return. Activation forward hooks are attached only for the forward pass of a
   sampled step and removed right after it.
-* On a sampled step every statistic and histogram is computed on the tensors'
-  device (:mod:`nbviz.hooks.stats`), stacked, and moved to the CPU in one
-  transfer at the end of the step. No tensor outlives its step: nothing grows.
+* On a sampled step every statistic is computed on the tensors' device
+  (:mod:`nbviz.hooks.stats`: a few fused reductions for all tensors together),
+  stacked, and moved to the CPU in one transfer at the end of the step. No tensor
+  outlives its step: nothing grows. Histograms (a pass over every value, the
+  costly part) are only taken every ``histogram_every``-th step, so statistics
+  can be recorded every step (``every=1``).
 * Gradients are read in the optimizer's step pre-hook, i.e. after gradient
   clipping and AMP unscaling (``GradScaler.step`` unscales before it calls
   ``optimizer.step``). Without an optimizer they are read after ``backward``

@@ -9,9 +9,12 @@ How it stays cheap:
   forward pre-hook and the optimizer's step hooks) that compare a counter and
   return. Activation forward hooks are attached only for the forward pass of a
   sampled step and removed right after it.
-* On a sampled step every statistic and histogram is computed on the tensors'
-  device (:mod:`nbviz.hooks.stats`), stacked, and moved to the CPU in one
-  transfer at the end of the step. No tensor outlives its step: nothing grows.
+* On a sampled step every statistic is computed on the tensors' device
+  (:mod:`nbviz.hooks.stats`: a few fused reductions for all tensors together),
+  stacked, and moved to the CPU in one transfer at the end of the step. No tensor
+  outlives its step: nothing grows. Histograms (a pass over every value, the
+  costly part) are only taken every ``histogram_every``-th step, so statistics
+  can be recorded every step (``every=1``).
 * Gradients are read in the optimizer's step pre-hook, i.e. after gradient
   clipping and AMP unscaling (``GradScaler.step`` unscales before it calls
   ``optimizer.step``). Without an optimizer they are read after ``backward``
@@ -42,7 +45,7 @@ from torch import nn
 
 from nbviz._validate import describe
 from nbviz.hooks import distributed
-from nbviz.hooks.stats import Batch, Entry, release_workspace
+from nbviz.hooks.stats import Batch, Entry, check_sample, release_workspace
 from nbviz.panels.health.rules import Finding, HealthMonitor, Thresholds
 
 __all__ = ["SOURCES", "WatchHandle", "watch"]
@@ -85,8 +88,12 @@ class WatchHandle:
                  every: int, sources: frozenset[str], layers: list[tuple[str, nn.Module]],
                  params: list[tuple[str, str, nn.Parameter]], run: Any, bins: int,
                  merge: frozenset[str], recording: bool, thresholds: Thresholds,
-                 near_zero: float, group: Any) -> None:
+                 near_zero: float, group: Any, histogram_every: int | None = None,
+                 histogram_sample: int | None = None) -> None:
         self.every = every
+        self.histogram_every = (default_histogram_every(every) if histogram_every is None
+                                else histogram_every)
+        self.histogram_sample = histogram_sample
         self.sources = sources
         self.run = run
         self.bins = bins
@@ -147,7 +154,8 @@ class WatchHandle:
 
     def __repr__(self) -> str:
         state = "active" if self.active else "removed"
-        return (f"WatchHandle(every={self.every}, sources={sorted(self.sources)}, "
+        return (f"WatchHandle(every={self.every}, histogram_every={self.histogram_every}, "
+                f"sources={sorted(self.sources)}, "
                 f"layers={len(self._layers)}, params={len(self._params)}, step={self.step}, "
                 f"{state})")
 
@@ -193,8 +201,10 @@ class WatchHandle:
         """Ranks that do not record still compute the merged sources (collectives)."""
         return source in self.sources and (self.recording or source in self.merge)
 
-    def _new_batch(self) -> Batch:
-        return Batch(self.bins, near_zero=self.near_zero, merge=self.merge, group=self.group)
+    def _new_batch(self, step: int) -> Batch:
+        """The batch of sampled step ``step``: histograms only on histogram steps."""
+        return Batch(self.bins, near_zero=self.near_zero, merge=self.merge, group=self.group,
+                     histograms=step % self.histogram_every == 0, sample=self.histogram_sample)
 
     def _add(self, batch: Batch, entries: Sequence[Entry], layer_of_failure: str = "") -> None:
         """Summarise entries now (on device); a failing entry disables its layer."""
@@ -223,7 +233,7 @@ class WatchHandle:
                 if not self._sampled(step):
                     self.step += 1
                     return
-                self._start_step()  # a previous step whose backward never came is dropped
+                self._start_step(step)  # a previous step whose backward never came is dropped
                 self._pending_step = step
                 # Without a gradient to wait for (activations only), the step ends
                 # with this forward.
@@ -235,14 +245,14 @@ class WatchHandle:
             if not self._sampled(step) or self._activation_step == step:
                 return
             self._activation_step = step
-            self._start_step()
+            self._start_step(step)
             self._attach_activation_hooks(module)
         except Exception as error:
             self._fail_all("forward", error)
 
-    def _start_step(self) -> None:
+    def _start_step(self, step: int) -> None:
         self._clear_step_hooks()
-        self._batch = self._new_batch()
+        self._batch = self._new_batch(step)
 
     def _clear_step_hooks(self) -> None:
         for handle in self._step_handles:
@@ -326,7 +336,7 @@ class WatchHandle:
         try:
             batch = self._batch if self._activation_step == self.step and self._batch else None
             if batch is None:
-                batch = self._new_batch()
+                batch = self._new_batch(self.step)
             self._batch = batch
             self._summarise_params(batch, None)
             if self._wanted("updates"):
@@ -413,8 +423,11 @@ def _has_own_params(module: nn.Module) -> bool:
     return any(True for _ in module.parameters(recurse=False))
 
 
-def _select_layers(model: nn.Module, layers: Any) -> list[tuple[str, nn.Module]]:
-    """Modules to watch: leaf modules that have parameters or are activations."""
+def _select_layers(model: nn.Module, layers: Any, argument: str = "layers"
+                   ) -> list[tuple[str, nn.Module]]:
+    """Modules to watch: leaf modules that have parameters or are activations, or those
+    ``layers`` (a regex on module names or a list of names; ``argument`` names it in errors)
+    selects."""
     named = list(model.named_modules())
     candidates = [
         (name, module) for name, module in named
@@ -433,29 +446,51 @@ def _select_layers(model: nn.Module, layers: Any) -> list[tuple[str, nn.Module]]
             pattern = re.compile(layers)
         except re.error as error:
             raise ValueError(
-                f"watch(): 'layers' {layers!r} is not a valid regex: {error}.") from None
+                f"watch(): '{argument}' {layers!r} is not a valid regex: {error}.") from None
         chosen = [(n, m) for n, m in named if pattern.search(n)]
         if not chosen:
             raise ValueError(
-                f"watch(): 'layers' regex {layers!r} matches no module; module names are "
+                f"watch(): '{argument}' regex {layers!r} matches no module; module names are "
                 f"{all_names[:12]}{' …' if len(all_names) > 12 else ''}.")
         return chosen
     if isinstance(layers, Iterable):
         wanted = list(layers)
         if not wanted or not all(isinstance(n, str) for n in wanted):
             raise TypeError(
-                f"watch(): 'layers' must be None, a regex string or a list of module names, got "
-                f"{describe(layers)}.")
+                f"watch(): '{argument}' must be None, a regex string or a list of module names, "
+                f"got {describe(layers)}.")
         modules = dict(named)
         missing = [n for n in wanted if n not in modules]
         if missing:
             raise ValueError(
-                f"watch(): 'layers' names {missing} are not modules of the model; module names "
+                f"watch(): '{argument}' names {missing} are not modules of the model; module names "
                 f"are {all_names[:12]}{' …' if len(all_names) > 12 else ''}.")
         return [(n, modules[n]) for n in wanted]
     raise TypeError(
-        f"watch(): 'layers' must be None, a regex string or a list of module names, got "
+        f"watch(): '{argument}' must be None, a regex string or a list of module names, got "
         f"{describe(layers)}.")
+
+
+def default_histogram_every(every: int) -> int:
+    """Histograms by default: on the smallest multiple of ``every`` that is >= 10 (every
+    sampled step from every=10 on; every=1 → statistics each step, histograms each 10th).
+
+    >>> default_histogram_every(1), default_histogram_every(4), default_histogram_every(100)
+    (10, 12, 100)
+    """
+    return every * -(-10 // every)
+
+
+def _check_histogram_every(histogram_every: Any, every: int) -> int | None:
+    if histogram_every is None:
+        return None
+    if (isinstance(histogram_every, bool) or not isinstance(histogram_every, (int, np.integer))
+            or histogram_every < 1 or histogram_every % every):
+        raise ValueError(
+            f"watch(): 'histogram_every' must be None or a positive multiple of every={every} "
+            f"(histograms are taken on statistics steps), got {describe(histogram_every)}; e.g. "
+            f"histogram_every={default_histogram_every(every)}.")
+    return int(histogram_every)
 
 
 def _check_every(every: Any) -> int:
@@ -475,14 +510,24 @@ def watch(
     layers: str | Sequence[str] | None = None,
     run: Any = None,
     bins: int = 64,
+    histogram_every: int | None = None,
+    histogram_sample: int | None = None,
+    activations: str | Sequence[str] | None = None,
     merge: bool | Sequence[str] | None = None,
     ranks: Sequence[int] = (0,),
     health: Any = None,
     near_zero: float = 1e-6,
     group: Any = None,
 ) -> WatchHandle:
-    """Record weight/gradient/activation/update histograms and statistics of ``model``
-    every ``every`` steps into ``run`` (the current run by default), and diagnose its health.
+    """Record per-layer statistics of ``model``'s weights, gradients, activations and
+    updates every ``every`` steps, their histograms on a sparser schedule, into ``run``
+    (the current run by default), and diagnose its health.
+
+    Statistics (mean, std, min, max, L2 norm, zero / near-zero / NaN-Inf fractions,
+    dead-unit and saturation fractions, update ratio ‖Δw‖/‖w‖) are a few scalars per
+    tensor, computed on the device for all tensors together and copied to the host
+    once per step: cheap enough for ``every=1``. Histograms cost more (a pass over
+    every value), so they are taken every ``histogram_every`` steps.
 
     * ``optimizer``: read gradients at its step (after clipping/unscaling) and
       count steps by it; without it, steps are training-mode forward calls and
@@ -492,6 +537,16 @@ def watch(
     * ``layers``: None (every leaf module with parameters or an activation), a
       regex on module names, or a list of module names.
     * ``bins``: equal-width bins per histogram (over the tensor's min..max).
+    * ``histogram_every``: histograms every N-th step, a multiple of ``every``
+      (default: the smallest multiple of ``every`` that is >= 10, i.e. ``every`` itself
+      from every=10 on). Other sampled steps record statistics only.
+    * ``histogram_sample``: None (exact: equal to ``np.histogram``) or N >= 1024: a
+      tensor larger than N gets the counts of N values at fixed random positions,
+      scaled to its size (min, max, sums and NaN/Inf counts stay exact).
+    * ``activations``: None (the outputs of the watched layers: every leaf module with
+      parameters or an activation, or the ``layers`` you selected), or a regex / list
+      of module names: record only those modules' outputs (activations cost the most:
+      they are the largest tensors).
     * ``merge``: sources all-reduced across ``torch.distributed`` ranks before
       recording (None: activations; True: all; False: none). ``ranks``: ranks
       that record (default rank 0 only).
@@ -499,6 +554,8 @@ def watch(
       :class:`~nbviz.panels.health.rules.Thresholds`).
 
     >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
+    >>> handle = nbviz.watch(model, optimizer, every=1, histogram_every=100,
+    ...                      activations=r"relu")          # doctest: +SKIP
     >>> ...train...                                        # doctest: +SKIP
     >>> run.health()                                       # doctest: +SKIP
     >>> handle.remove()                                    # doctest: +SKIP
@@ -520,6 +577,8 @@ def watch(
                 "this model, e.g. torch.optim.SGD(model.parameters(), lr=0.1), or pass "
                 "optimizer=None.")
     every = _check_every(every)
+    histogram_every = _check_histogram_every(histogram_every, every)
+    histogram_sample = check_sample(histogram_sample, "watch()", "histogram_sample")
     if what is None:  # everything this setup can measure
         what = SOURCES if optimizer is not None else tuple(s for s in SOURCES if s != "updates")
     if isinstance(what, str):
@@ -592,7 +651,10 @@ def watch(
             raise ValueError(f"watch(): run {run.name!r} is finished; start a new one with init().")
     activation_layers = [(n, m) for n, m in chosen if not list(m.children())] \
         if layers is None else chosen
+    if activations is not None:
+        activation_layers = _select_layers(model, activations, "activations")
     return WatchHandle(
         model, optimizer, every=every, sources=sources, layers=activation_layers, params=params,
         run=run if recording else None, bins=bins, merge=merge_set, recording=recording,
-        thresholds=thresholds, near_zero=float(near_zero), group=group)
+        thresholds=thresholds, near_zero=float(near_zero), group=group,
+        histogram_every=histogram_every, histogram_sample=histogram_sample)

@@ -302,13 +302,16 @@ class Run:
                num_thresholds=num_thresholds, weights=weights)
 
     def log_histogram(self, tag: str, values: Any, step: int | None = None,
-                      bins: Any = 64) -> None:
+                      bins: Any = 64, *, sample: int | None = None) -> None:
         """Record a histogram of ``values`` (tensor on any device, numpy array, list).
 
         ``bins`` an int: that many equal bins over the values' range, computed on the
         tensor's device (only the counts travel). ``"tensorflow"``, a numpy rule name
         or explicit edges: exactly what ``torch.utils.tensorboard``'s ``add_histogram``
         stores. Shown by ``nbviz.Histograms`` / ``nbviz.Distributions``.
+        ``sample=N`` (int bins, tensors): bucket only N values at fixed random positions
+        of a larger tensor (min, max, sums, NaN/Inf counts stay exact; see
+        ``nbviz.hooks.stats.tensor_histogram``).
 
         >>> run.log_histogram("weights/fc1", model.fc1.weight, step=10)  # doctest: +SKIP
         """
@@ -317,13 +320,21 @@ class Run:
         where = "log_histogram()"
         check_tag(tag, where=where)
         step_value = self.resolve_step(step, where=where)
+        if sample is not None and (isinstance(bins, bool) or not isinstance(bins, int)):
+            raise ValueError(
+                f"{where}: 'sample' needs int bins (nbviz's equal-width histogram), got "
+                f"bins={bins!r}; TensorBoard's buckets are always computed exactly.")
         if isinstance(bins, int) and not isinstance(bins, bool):
             if not 1 <= bins <= 10_000:
                 raise ValueError(f"{where}: 'bins' must be in 1..10000, got {bins}.")
             if hasattr(values, "detach") and hasattr(values, "device"):
                 from nbviz.hooks.stats import tensor_histogram
 
-                array, extra = tensor_histogram(values, bins)
+                array, extra = tensor_histogram(values, bins, sample=sample)
+            elif sample is not None:
+                raise ValueError(
+                    f"{where}: 'sample' applies to torch tensors, got {type(values).__name__}; "
+                    "pass torch.from_numpy(values), or drop 'sample' (numpy values are exact).")
             else:
                 array, extra = uniform_histogram(values, bins)
         else:

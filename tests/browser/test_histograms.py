@@ -39,7 +39,7 @@ def mlp(bias=None):
     return model
 def train(run, model, steps, lr=0.1, pause=0.0):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    handle = nbviz.watch(model, opt, every=2, run=run)
+    handle = nbviz.watch(model, opt, every=2, histogram_every=2, run=run)
     g = torch.Generator().manual_seed(0)
     for step in range(steps):
         i = torch.randint(0, len(X), (64,), generator=g)

@@ -160,3 +160,89 @@ def test_thresholds_are_validated_and_overridable(logdir: Path) -> None:
     run.log({"loss": 5.0}, step=1)
     assert run.health().empty
     assert list(run.health({"loss_divergence": 2.0}).rule) == ["loss_divergence"]
+
+
+# -- the diagnostics notebook's four trainings: findings pinned ---------------------------
+
+# (step, layer, rule, source, param) of every finding `watch` made on the four trainings of
+# notebooks/diagnostics.ipynb (scripts/make_diagnostics_notebook.py: 150 steps, every=5),
+# recorded on main (ac5411c) before issue 16 changed how the statistics are computed
+# (fused reductions, chunked histograms, histograms on their own schedule).
+FINDINGS_BEFORE_ISSUE_16: dict[str, list[tuple[int, str, str, str, str]]] = {
+    "lr=20": [
+        (5, "fc2", "exploding_gradients", "grads", "bias"),
+        (10, "fc1", "nonfinite", "activations", ""),
+        (10, "fc1", "nonfinite", "weights", "bias"),
+        (15, "act2", "dead_units", "activations", ""),
+        (20, "act1", "dead_units", "activations", ""),
+    ],
+}
+# Since issue 16 sums of squares accumulate in float64: at step 5 of lr=20 the gradients
+# of fc1, fc2.weight and out.weight (‖g‖ ~ 1e19+) no longer overflow float32 to an
+# infinite norm, which the exploding rule skipped, so they are flagged at the same step.
+NOTEBOOK_FINDINGS: dict[str, list[tuple[int, str, str, str, str]]] = {
+    "healthy": [],
+    "lr=20": sorted(
+        FINDINGS_BEFORE_ISSUE_16["lr=20"]
+        + [(5, "fc1", "exploding_gradients", "grads", "bias"),
+           (5, "fc1", "exploding_gradients", "grads", "weight"),
+           (5, "fc2", "exploding_gradients", "grads", "weight"),
+           (5, "out", "exploding_gradients", "grads", "weight")]),
+    "deep sigmoid": sorted(
+        [(10, f"fc{i}", "vanishing_gradients", "grads", "weight") for i in range(1, 8)]
+        + [(10, f"fc{i}", "update_ratio", "updates", "weight") for i in range(1, 7)]
+        + [(145, "fc8", "vanishing_gradients", "grads", "weight")]),
+    "dead relu": sorted(
+        [(10, f"act{i}", "dead_units", "activations", "") for i in (1, 2)]
+        + [(10, layer, rule, source, "weight") for layer in ("fc1", "fc2", "out")
+           for rule, source in (("update_ratio", "updates"), ("vanishing_gradients", "grads"))]),
+}
+
+
+def notebook_mlp(depth: int = 2, width: int = 64, activation: type | None = None,
+                 bias: float | None = None) -> Any:
+    """The notebook's `mlp`: fc1…fcN with act1…actN, then `out`."""
+    from collections import OrderedDict
+
+    activation = activation or nn.ReLU
+    layers: list[tuple[str, Any]] = []
+    size = 64
+    for i in range(1, depth + 1):
+        linear = nn.Linear(size, width)
+        if bias is not None:
+            nn.init.constant_(linear.bias, bias)
+        layers += [(f"fc{i}", linear), (f"act{i}", activation())]
+        size = width
+    layers.append(("out", nn.Linear(size, 10)))
+    return nn.Sequential(OrderedDict(layers))
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOK_FINDINGS))
+def test_diagnostics_notebook_findings_fire_at_the_recorded_steps(logdir: Path, name: str) -> None:
+    torch.set_num_threads(1)
+    x, y = digits()
+    torch.manual_seed(0)
+    model = {"healthy": lambda: notebook_mlp(), "lr=20": lambda: notebook_mlp(),
+             "deep sigmoid": lambda: notebook_mlp(depth=10, activation=nn.Sigmoid),
+             "dead relu": lambda: notebook_mlp(bias=-3.0)}[name]()
+    lr = 20.0 if name == "lr=20" else 0.1
+    torch.manual_seed(0)
+    run = nbviz.init(name, logdir=logdir)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    handle = nbviz.watch(model, optimizer, every=5)
+    generator = torch.Generator().manual_seed(0)
+    for step in range(150):
+        batch = torch.randint(0, len(x), (64,), generator=generator)
+        loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        run.log({"loss": loss.detach()}, step=step)
+    handle.remove()
+    found = sorted((f.step, f.layer, f.rule, f.source, f.param) for f in handle.findings)
+    assert found == NOTEBOOK_FINDINGS[name]
+    before = FINDINGS_BEFORE_ISSUE_16.get(name, NOTEBOOK_FINDINGS[name])
+    assert set(before) <= set(found)
+    first_step = {rule: min(f[0] for f in found if f[2] == rule) for _, _, rule, _, _ in found}
+    assert first_step == {rule: min(f[0] for f in before if f[2] == rule)
+                          for _, _, rule, _, _ in before}  # every rule fires at the same step

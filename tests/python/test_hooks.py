@@ -111,7 +111,7 @@ def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> Non
             captured["weights/fc1.weight"] = model.fc1.weight.detach().numpy().copy()
             captured["grads/fc2.weight"] = model.fc2.weight.grad.numpy().copy()
 
-    handle = nbviz.watch(model, optimizer, every=4, bins=32)
+    handle = nbviz.watch(model, optimizer, every=4, bins=32, histogram_every=4)
     train(model, optimizer, 6, before_step=keep)
     handle.remove()
     by_key = {(r.tag, r.step): r for r in records(run, "histogram")}
@@ -307,7 +307,7 @@ def test_a_failing_hook_warns_once_names_the_layer_and_disables_itself(
         original(self, entries)
 
     monkeypatch.setattr(Batch, "add_many", flaky)
-    handle = nbviz.watch(model, optimizer, every=1)
+    handle = nbviz.watch(model, optimizer, every=1, histogram_every=1)
     reference = Net()
     reference.load_state_dict(model.state_dict())
     ref_opt = torch.optim.SGD(reference.parameters(), lr=0.05)
@@ -383,7 +383,7 @@ def test_import_nbviz_does_not_import_torch() -> None:
 
 def test_activations_only_without_optimizer_end_with_the_forward(run: nbviz.Run) -> None:
     model = Net()
-    handle = nbviz.watch(model, every=3, what=("activations",))
+    handle = nbviz.watch(model, every=3, what=("activations",), histogram_every=3)
     with torch.no_grad():
         model.train()
         for _ in range(7):
@@ -417,3 +417,82 @@ def test_gradients_are_read_after_amp_unscaling(run: nbviz.Run) -> None:
                 for r in records(run, "stats")}
     expected = float(reference.fc1.weight.grad.norm())
     assert recorded["grads/fc1.weight"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_statistics_every_step_histograms_on_their_schedule(run: nbviz.Run) -> None:
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=1)  # default histogram_every: 10
+    assert handle.histogram_every == 10
+    train(model, optimizer, 12)
+    handle.remove()
+    stats_steps = {r.step for r in records(run, "stats") if r.tag == "grads/fc1.weight"}
+    hist_steps = {r.step for r in records(run, "histogram") if r.tag == "grads/fc1.weight"}
+    assert stats_steps == set(range(12)) and hist_steps == {0, 10}
+    act_steps = {r.step for r in records(run, "stats") if r.tag == "activations/act1"}
+    assert act_steps == set(range(12))
+    with pytest.raises(ValueError, match=r"'histogram_every' must be None or a positive multiple "
+                                         r"of every=3.*got int 4"):
+        nbviz.watch(model, optimizer, every=3, histogram_every=4)
+    with pytest.raises(ValueError, match=r"'histogram_sample' must be None \(exact\) or an int"):
+        nbviz.watch(model, optimizer, histogram_sample=10)
+
+
+def test_activations_only_for_the_layers_asked_for(run: nbviz.Run) -> None:
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=1, activations=r"^act")
+    train(model, optimizer, 2)
+    handle.remove()
+    tags = {r.tag for r in records(run, "stats")}
+    assert {t for t in tags if t.startswith("activations/")} == {"activations/act1",
+                                                                   "activations/act2"}
+    assert "weights/fc1.weight" in tags and "grads/out.weight" in tags  # params unaffected
+    with pytest.raises(ValueError, match=r"'activations' names \['relu9'\] are not modules"):
+        nbviz.watch(model, optimizer, activations=["relu9"])
+
+
+def test_sampled_histogram_keeps_exact_extremes_and_estimates_the_shape() -> None:
+    generator = torch.Generator().manual_seed(3)
+    values = torch.randn(1_000_000, generator=generator)
+    exact, exact_extra = tensor_histogram(values, 64)
+    sampled, extra = tensor_histogram(values, 64, sample=65_536)
+    np.testing.assert_array_equal(sampled[0], exact[0])  # same edges: exact min/max
+    assert extra["min"] == exact_extra["min"] and extra["max"] == exact_extra["max"]
+    assert extra["sum"] == exact_extra["sum"] and extra["sample"] == 65_536
+    assert sampled[1].sum() == pytest.approx(values.numel())
+    p, q = exact[1] / exact[1].sum(), sampled[1] / sampled[1].sum()
+    assert 0 < 0.5 * np.abs(p - q).sum() < 0.03  # total-variation distance (measured ~0.01)
+    again, _ = tensor_histogram(values, 64, sample=65_536)
+    np.testing.assert_array_equal(again, sampled)  # fixed positions: reproducible
+    small, small_extra = tensor_histogram(values[:5000], 64, sample=65_536)
+    np.testing.assert_array_equal(small[1, 1:], np.histogram(values[:5000].numpy(), 64)[0])
+    assert "sample" not in small_extra  # not larger than the sample: exact
+    broken = values.clone()
+    broken[7] = float("nan")
+    _, nan_extra = tensor_histogram(broken, 64, sample=65_536)
+    assert nan_extra["nonfinite"] == 1  # NaN/Inf counts stay exact
+
+
+def test_large_tensors_are_bucketed_in_chunks_exactly() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal(stats_module._CHUNK * 2 + 123).astype(np.float32)
+    values[::97] = np.round(values[::97] * 8) / 8  # many values on bin edges
+    counts, edges = device_histogram(torch.from_numpy(values), 64)
+    expected, expected_edges = np.histogram(values, 64)
+    np.testing.assert_array_equal(counts.numpy(), expected)
+    np.testing.assert_array_equal(edges.numpy(), expected_edges)
+
+
+def test_a_statistics_only_batch_has_no_histogram_but_the_same_statistics() -> None:
+    tensor = torch.randn(300, 7)
+    with_hist = Batch(bins=16)
+    with_hist.add(Entry("weights", "fc", "weight", tensor))
+    stats_only = Batch(bins=16, histograms=False)
+    stats_only.add(Entry("weights", "fc", "weight", tensor))
+    (full,), (lean,) = with_hist.finish(), stats_only.finish()
+    assert full.histogram is not None and lean.histogram is None
+    assert full.stats == lean.stats
+    assert lean.stats["norm"] == pytest.approx(float(tensor.double().norm()), rel=1e-6)
+    assert lean.stats["zero_frac"] == 0.0 and lean.stats["nonfinite"] == 0.0

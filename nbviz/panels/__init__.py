@@ -1,0 +1,1 @@
+"""One folder per panel kind (see docs/panels.md once the panel kit lands)."""

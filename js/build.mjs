@@ -1,6 +1,7 @@
 // Build the anywidget ESM bundles: one self-contained file per panel
 // (CSS inlined as text), plus the dev harness.
 import * as esbuild from "esbuild";
+import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,12 @@ const watch = process.argv.includes("--watch");
 const staticDir = resolve(here, "../nbviz/static");
 const devDir = resolve(here, "dev");
 
-const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector"];
+const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector", "hparams"];
+// A panel in the per-panel layout (src/panels/<kind>/index.ts) wins over src/<kind>.ts.
+const entry = (p) => {
+  const folder = resolve(here, `src/panels/${p}/index.ts`);
+  return existsSync(folder) ? folder : resolve(here, `src/${p}.ts`);
+};
 
 const copyToDev = {
   name: "copy-to-dev",
@@ -35,7 +41,7 @@ const common = {
 
 const widgetOpts = {
   ...common,
-  entryPoints: Object.fromEntries(panels.map((p) => [p, resolve(here, `src/${p}.ts`)])),
+  entryPoints: Object.fromEntries(panels.map((p) => [p, entry(p)])),
   outdir: staticDir,
   minify: !process.env.NBVIZ_NO_MINIFY,
   plugins: [copyToDev],

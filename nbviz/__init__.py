@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Dashboard",
     "Distributions",
+    "HParams",
     "Health",
     "Histograms",
     "PRCurves",
@@ -29,6 +30,7 @@ __all__ = [
     "__version__",
     "current_run",
     "finish",
+    "hparam_importance",
     "init",
     "load_ipython_extension",
     "log",
@@ -39,6 +41,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from nbviz.hooks.torch import watch
+    from nbviz.panels.hparams.importance import hparam_importance
+    from nbviz.panels.hparams.widget import HParams
     from nbviz.record.writer import SummaryWriter
     from nbviz.widgets.dashboard import Dashboard
     from nbviz.widgets.histograms import Distributions, Health, Histograms
@@ -61,6 +65,14 @@ def __getattr__(name: str) -> Any:
         from nbviz.widgets.projector import Projector
 
         return Projector
+    if name == "HParams":
+        from nbviz.panels.hparams.widget import HParams
+
+        return HParams
+    if name == "hparam_importance":
+        from nbviz.panels.hparams.importance import hparam_importance
+
+        return hparam_importance
     if name == "watch":  # imports torch: only when asked for
         from nbviz.hooks.torch import watch
 

@@ -77,6 +77,7 @@ PANELS: list[PanelSpec] = [
     PanelSpec("pr_curves", "PR curves", frozenset({"pr_curve"}), "PRCurves", 30),
     PanelSpec("projector", "Projector", frozenset({"embedding"}), "Projector", 40),
     PanelSpec("health", "Health", frozenset({"stats"}), "Health", 50),
+    PanelSpec("hparams", "HParams", frozenset({"hparams", "config"}), "HParams", 60),
 ]
 
 
@@ -110,7 +111,8 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
 
 
 def _store_kinds(run_dir: Path) -> set[str]:
-    """Record kinds in an nbviz store ("scalar" included when it has scalar rows)."""
+    """Record kinds in an nbviz store ("scalar" included when it has scalar rows, "config"
+    when the run has a non-empty ``config=``)."""
     path = run_dir / DB_FILENAME
     if not path.exists():
         return set()
@@ -121,11 +123,16 @@ def _store_kinds(run_dir: Path) -> set[str]:
         return set()
     try:
         rows = connection.execute("SELECT DISTINCT kind FROM tags").fetchall()
+        # "config": the run was started with hyperparameters (the HParams tab)
+        config = connection.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
     except sqlite3.Error:
         return set()
     finally:
         connection.close()
-    return {str(kind) for (kind,) in rows}
+    kinds = {str(kind) for (kind,) in rows}
+    if config is not None and config[0] not in ("{}", "null"):
+        kinds.add("config")
+    return kinds
 
 
 @dataclass

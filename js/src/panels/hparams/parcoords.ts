@@ -100,6 +100,7 @@ export class Parcoords {
       c.style.height = `${this.height}px`;
     }
     this.root.style.height = `${this.height}px`;
+    this.renderTitles();
     this.drawAll();
   }
 
@@ -361,14 +362,14 @@ export class Parcoords {
       }
       if (drag.moved) {
         this.events.brush(name, this.scales[drag.axis]!.bounds(drag.u0, this.yUnit(y)), true);
+        return;
       } else if (this.brushes[name]) {
         this.events.brush(name, null, true); // a click on a brushed axis clears its brush
-      } else {
-        const hit = this.pick(x, y);
-        if (hit !== null) this.events.click(hit, e.shiftKey || e.metaKey || e.ctrlKey);
+        return;
       }
-      return;
     }
+    const hit = this.pick(x, y); // a click on a line (or on an unbrushed axis, on a line)
+    if (hit !== null) this.events.click(hit, e.shiftKey || e.metaKey || e.ctrlKey);
   }
 
   /** The run whose line passes nearest (x, y) among the brushed-in runs, within a few px. */

@@ -73,7 +73,7 @@ export class Scale {
     const a = Math.min(u0, u1);
     const b = Math.max(u0, u1);
     if (this.kind === "categorical") {
-      return [Math.ceil(this.value(a) - 1e-9), Math.floor(this.value(b) + 1e-9)];
+      return [Math.ceil(this.value(a) - 1e-9) || 0, Math.floor(this.value(b) + 1e-9) || 0];
     }
     return [this.value(a), this.value(b)];
   }

@@ -7,6 +7,7 @@ import type { Table } from "./model";
 import { Scale } from "./scales";
 
 const PAD = { left: 48, right: 12, top: 12, bottom: 34 };
+const BEST_LABEL = "runs ringed";
 
 export class Scatter {
   readonly canvas: HTMLCanvasElement;
@@ -83,8 +84,9 @@ export class Scatter {
     const sy = new Scale(table.columns[yi]!);
     const w = this.width - PAD.left - PAD.right;
     const h = this.height - PAD.top - PAD.bottom;
-    const px = (u: number) => PAD.left + u * w;
-    const py = (u: number) => PAD.top + (1 - u) * h;
+    // 5 % inset, so the extreme (often the best) points and their rings stay inside
+    const px = (u: number) => PAD.left + (0.05 + 0.9 * u) * w;
+    const py = (u: number) => PAD.top + (0.95 - 0.9 * u) * h;
     ctx.strokeStyle = style.axis;
     ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, w, h);
     ctx.fillStyle = style.muted;
@@ -93,7 +95,7 @@ export class Scatter {
     ctx.textBaseline = "middle";
     for (const t of sy.ticks(5)) if (t.u >= 0 && t.u <= 1) ctx.fillText(t.label.slice(0, 7), 4, py(t.u));
     ctx.fillStyle = style.fg;
-    ctx.fillText(`${metric} (${goal}) vs ${xName}`, PAD.left, this.height - 8);
+    ctx.fillText(`${metric} vs ${xName} — best ${BEST_LABEL} by ${goal === "max" ? "highest" : "lowest"}`, PAD.left, this.height - 8);
     const xs = table.values[xi]!;
     const ys = table.values[yi]!;
     const buckets = colorBuckets(ys, ys.length, goal);

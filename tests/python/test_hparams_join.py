@@ -160,7 +160,8 @@ def test_importance_equals_sklearn_feature_importances_with_the_seed() -> None:
     codes = {"adam": 0.0, "rmsprop": 1.0, "sgd": 2.0}
     x = np.column_stack([lr, [codes[o] for o in opt], bn.astype(float), width])
     keep = ~np.isnan(acc)
-    expected = RandomForestRegressor(n_estimators=200, random_state=0).fit(
+    expected = RandomForestRegressor(n_estimators=50, max_depth=10, max_features=0.5,
+                                     random_state=0).fit(
         x[keep], acc[keep]).feature_importances_
     assert result.loc[["lr", "opt", "bn", "width"], "importance"].to_numpy() == pytest.approx(
         expected, abs=1e-12)

@@ -6,7 +6,13 @@
  */
 import { BUCKETS, BUCKET_COLORS } from "./colormap";
 import type { Table } from "./model";
+import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
+
+/** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D. */
+export const RASTER_LINES = 600;
+/** Lines drawn per frame while a brush is being dragged (all of them when it rests). */
+export const DRAG_LINES = 1500;
 
 export interface ParcoordsStyle {
   fg: string;
@@ -63,6 +69,11 @@ export class Parcoords {
   private style: ParcoordsStyle;
   private drag: { axis: number; u0: number; moved: boolean } | null = null;
   private frame = 0;
+  private font = "";
+  private geometry: [Float32Array, Float32Array[]] | null = null;
+  /** runs by colour bucket (missing first, best last): the drawing order of raster layers */
+  private order: Uint32Array = new Uint32Array(0);
+  private sampleRank: Uint32Array = new Uint32Array(0);
   /** milliseconds of the last `front` redraw (benchmarks read it) */
   lastFrameMs = 0;
 
@@ -112,6 +123,24 @@ export class Parcoords {
     this.units = this.axes.map((a, k) => this.scales[k]!.units(table.values[table.index.get(a)!]!));
     this.buckets = buckets;
     this.visible = visible;
+    const idx = Array.from({ length: table.runs.length }, (_, i) => i);
+    idx.sort((a, b) => buckets[a]! - buckets[b]!);
+    this.order = Uint32Array.from(idx);
+    // a fixed random rank per run (xorshift, seed 1): the drag-time sample
+    const n = table.runs.length;
+    const perm = Array.from({ length: n }, (_, i) => i);
+    let state = 1;
+    for (let i = n - 1; i > 0; i--) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const j = (state >>> 0) % (i + 1);
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    this.sampleRank = new Uint32Array(n);
+    perm.forEach((run, rank) => {
+      this.sampleRank[run] = rank;
+    });
     this.renderTitles();
     this.drawAll();
   }
@@ -182,7 +211,37 @@ export class Parcoords {
     }
   }
 
+  /** Pixel coordinates of the axes and of every run on every axis (device pixels). */
+  private pixelGeometry(): [Float32Array, Float32Array[]] {
+    const xs = new Float32Array(this.axes.map((_, k) => this.axisX(k) * this.dpr));
+    const ys = this.units.map((col) => {
+      const out = new Float32Array(col.length);
+      for (let i = 0; i < col.length; i++) out[i] = this.unitY(col[i]!) * this.dpr;
+      return out;
+    });
+    return [xs, ys];
+  }
+
+  private raster(canvas: HTMLCanvasElement, order: ArrayLike<number>, color: (i: number) => number): void {
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    const w = canvas.width;
+    const h = canvas.height;
+    const image = ctx.createImageData(w, h);
+    const [xs, ys] = this.geometry ?? (this.geometry = this.pixelGeometry());
+    rasterPolylines(new Uint32Array(image.data.buffer), w, h, xs, ys, order, color);
+    ctx.putImageData(image, 0, 0);
+  }
+
   private drawBack(): void {
+    this.geometry = null;
+    const n0 = this.table?.runs.length ?? 0;
+    if (n0 > RASTER_LINES && this.table && this.axes.length > 0) {
+      const faint = rgbaWord(this.style.dark ? "rgb(200,200,200)" : "rgb(90,90,90)", 40);
+      const fainter = rgbaWord(this.style.dark ? "rgb(200,200,200)" : "rgb(90,90,90)", 14);
+      this.raster(this.back, this.order, (i) => (this.visible[i] === 1 ? faint : fainter));
+      return;
+    }
     const ctx = this.ctx(this.back);
     if (!ctx || !this.table || this.axes.length === 0) return;
     const n = this.table.runs.length;
@@ -199,7 +258,24 @@ export class Parcoords {
     const t0 = performance.now();
     const ctx = this.ctx(this.front);
     if (!ctx || !this.table || this.axes.length === 0) return;
-    const count = this.mask.reduce((a, b) => a + b, 0);
+    let count = 0;
+    for (let i = 0; i < this.mask.length; i++) count += this.mask[i]!;
+    if (count > RASTER_LINES) {
+      const words = BUCKET_COLORS.map((c) => rgbaWord(c, 235));
+      const missing = rgbaWord(this.style.faint, 200);
+      // While a brush moves, a fixed pseudo-random sample of DRAG_LINES selected runs is
+      // drawn (the same runs every frame, so the picture does not flicker); all of them
+      // once the drag ends.
+      const every = this.drag && count > DRAG_LINES ? count / DRAG_LINES : 1;
+      this.root.dataset.drawn = String(every > 1 ? DRAG_LINES : count);
+      this.raster(this.front, this.order, (i) => {
+        if (this.mask[i] !== 1 || (every > 1 && this.sampleRank[i]! * every >= this.sampleRank.length)) return 0;
+        const b = this.buckets[i]!;
+        return b < 0 ? missing : words[b]!;
+      });
+      this.lastFrameMs = performance.now() - t0;
+      return;
+    }
     ctx.lineWidth = count > 2000 ? 1 : 1.4;
     ctx.globalAlpha = count > 2000 ? 0.35 : count > 300 ? 0.6 : 0.9;
     ctx.strokeStyle = this.style.faint;
@@ -218,7 +294,8 @@ export class Parcoords {
     const ctx = this.ctx(this.over);
     if (!ctx || !this.table) return;
     const s = this.style;
-    ctx.font = `10px ${getComputedStyle(this.root).fontFamily || "sans-serif"}`;
+    this.font ||= `10px ${getComputedStyle(this.root).fontFamily || "sans-serif"}`;
+    ctx.font = this.font;
     ctx.textBaseline = "middle";
     for (let k = 0; k < this.axes.length; k++) {
       const x = this.axisX(k);

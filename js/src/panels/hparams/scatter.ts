@@ -63,10 +63,12 @@ export class Scatter {
   ): void {
     this.width = Math.max(220, Math.floor(width));
     const dpr = typeof devicePixelRatio === "number" ? Math.min(2, devicePixelRatio || 1) : 1;
-    this.canvas.width = Math.round(this.width * dpr);
-    this.canvas.height = Math.round(this.height * dpr);
-    this.canvas.style.width = `${this.width}px`;
-    this.canvas.style.height = `${this.height}px`;
+    if (this.canvas.width !== Math.round(this.width * dpr)) {
+      this.canvas.width = Math.round(this.width * dpr);
+      this.canvas.height = Math.round(this.height * dpr);
+      this.canvas.style.width = `${this.width}px`;
+      this.canvas.style.height = `${this.height}px`;
+    }
     const ctx = this.canvas.getContext("2d");
     this.points = [];
     if (!ctx) return;

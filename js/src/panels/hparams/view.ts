@@ -15,6 +15,7 @@ import { Scatter } from "./scatter";
 import { formatCell, RunsTable } from "./table";
 
 const BEST = 5;
+const LOWER_MS = 250;
 const TRAITS = [
   "table_seq", "metric", "goal", "hidden_runs", "hidden_axes", "axis_order", "brushes",
   "scatter_x", "table_columns", "importance", "importance_message", "status", "title",
@@ -62,6 +63,7 @@ export class HParamsView {
   private visible: Uint8Array = new Uint8Array(0);
   private filter = "";
   private seq = -1;
+  private lastLower = 0;
   /** decoding errors (diagnostics) */
   errors = 0;
 
@@ -256,15 +258,18 @@ export class HParamsView {
     this.refreshSelection();
   }
 
-  private refreshSelection(): void {
+  private refreshSelection(lower = true): void {
     const table = this.table;
     if (!table) return;
     this.mask = brushMask(table, this.brushes, new Set(this.model.get("hidden_runs") ?? []));
     this.parcoords.setSelection(this.brushes, this.mask, this.marked());
-    const shown = this.mask.reduce((a, b) => a + b, 0);
+    let shown = 0;
+    for (let i = 0; i < this.mask.length; i++) shown += this.mask[i]!;
     this.countEl.textContent = `${shown} of ${table.runs.length} runs`;
     this.root.dataset.selected = String(shown);
     this.root.dataset.runs = String(table.runs.length);
+    if (!lower) return;
+    this.lastLower = performance.now();
     this.renderLower();
     this.renderTable();
   }
@@ -286,7 +291,11 @@ export class HParamsView {
     if (range) next[name] = range;
     else delete next[name];
     this.brushes = next;
-    this.refreshSelection();
+    // While dragging only the lines follow every frame; the scatter and the table catch
+    // up at most every LOWER_MS and when the drag ends.
+    const now = performance.now();
+    const lower = final || now - this.lastLower > LOWER_MS;
+    this.refreshSelection(lower);
     if (final) {
       this.model.set("brushes", next);
       this.model.save_changes();

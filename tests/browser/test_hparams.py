@@ -208,6 +208,36 @@ def test_hparams_notebook7_lines_and_brush(nb) -> None:
     expected = sorted(n for n, c in configs.items() if lo <= c["lr"] <= hi)
     assert expected and _selected(page, panel) == expected
     assert panel.locator(".nbviz-hp-imp-row[data-hparam]").count() == 3
+    # Reorder: drag the "loss" title onto the first axis; hide "width" with its ×.
+    def axes() -> list[str]:
+        return [str(a) for a in panel.locator(".nbviz-hp-title").evaluate_all(
+            "els => els.map(e => e.dataset.axis)")]
+
+    label = panel.locator('.nbviz-hp-title[data-axis="loss"] .nbviz-hp-title-label')
+    box = label.bounding_box()
+    first = panel.locator(".nbviz-hp-title").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + (first["x"] - box["x"]) * step / 10,
+                        box["y"] + box["height"] / 2)
+    page.mouse.up()
+    page.wait_for_function("(el) => el.querySelector('.nbviz-hp-title').dataset.axis === 'loss'",
+                           arg=panel.element_handle(), timeout=5_000)
+    assert axes()[0] == "loss" and len(axes()) == 5
+    panel.locator('.nbviz-hp-title[data-axis="width"] .nbviz-hp-title-hide').click()
+    page.wait_for_function(
+        "(el) => !el.querySelector('.nbviz-hp-title[data-axis=\"width\"]')",
+        arg=panel.element_handle(), timeout=5_000)
+    assert "width" not in axes() and len(axes()) == 4
+    # … and back from the axes menu
+    panel.locator(".nbviz-hp-menu > summary").first.click()
+    panel.locator('.nbviz-hp-menu-list input[data-axis="width"]').check()
+    page.wait_for_function(
+        "(el) => !!el.querySelector('.nbviz-hp-title[data-axis=\"width\"]')",
+        arg=panel.element_handle(), timeout=5_000)
+    assert axes()[0] == "loss" and len(axes()) == 5
+    panel.locator(".nbviz-hp-menu > summary").first.click()
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "hparams.nb7.png"))
     assert nb.stderr_outputs() == []

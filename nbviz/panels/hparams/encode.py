@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -68,9 +67,8 @@ def encode_table(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]
                 dtype=np.float64, na_value=np.nan)
             info.update(kind="categorical", categories=["False", "True"])
         elif kind == "categorical":
-            text = series.map(lambda v: None if v is None or (isinstance(v, float)
-                                                              and math.isnan(v)) else str(v))
-            categories = sorted(set(text.dropna()), key=_natural)
+            text = series.astype("string")  # missing (None / NaN) stays missing
+            categories = sorted(text.dropna().unique().tolist(), key=_natural)
             values = pd.Categorical(text, categories=categories).codes.astype(np.float64)
             values[values < 0] = np.nan
             info.update(kind="categorical", categories=categories)

@@ -69,6 +69,12 @@ def _check_frame(frame: Any, metric: Any, hparams: Any, where: str) -> list[str]
                              f"columns: {', '.join(map(repr, frame.columns[:12]))}.")
         if name == metric:
             raise ValueError(f"{where}: {name!r} is both the metric and an hparam.")
+        if pd.api.types.is_numeric_dtype(frame[name].dtype) or str(frame[name].dtype) in (
+                "boolean", "string", "category"):
+            continue
+        if pd.api.types.infer_dtype(frame[name], skipna=True) in (
+                "string", "floating", "integer", "mixed-integer-float", "boolean", "empty"):
+            continue  # the element-wise look below only for columns of unknown objects
         bad = frame[name].map(lambda v: isinstance(v, (list, dict, tuple, set, np.ndarray)))
         if bool(bad.any()):
             row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -96,9 +102,8 @@ def design_matrix(frame: pd.DataFrame, hparams: Sequence[str]) -> np.ndarray:
             columns.append(series.astype("boolean").astype("Float64")
                            .to_numpy(dtype=np.float64, na_value=np.nan))
         else:
-            text = series.map(lambda v: None if v is None or (isinstance(v, float)
-                                                              and math.isnan(v)) else str(v))
-            categories = sorted(set(text.dropna()))
+            text = series.astype("string")  # missing (None / NaN) stays missing
+            categories = sorted(text.dropna().unique().tolist())
             codes = pd.Categorical(text, categories=categories).codes.astype(np.float64)
             codes[codes < 0] = np.nan
             columns.append(codes)

@@ -267,9 +267,8 @@ class HParams(LivePanel):
                 continue
             lo, hi = float(bounds[0]), float(bounds[1])
             if info["kind"] == "categorical":
-                codes = pd.Categorical(frame[axis].map(
-                    lambda v: None if v is None or v is pd.NA else str(v)),
-                    categories=info["categories"]).codes.astype(np.float64)
+                codes = pd.Categorical(frame[axis].astype("string"),
+                                       categories=info["categories"]).codes.astype(np.float64)
                 values = np.where(codes < 0, np.nan, codes)
             else:
                 values = frame[axis].to_numpy(dtype=np.float64, na_value=np.nan)

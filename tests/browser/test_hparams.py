@@ -186,7 +186,7 @@ def test_hparams_lab_brush_dashboard_selection_live_dark(nb) -> None:
                            arg=panel.element_handle(), timeout=10_000)
     page.wait_for_timeout(600)
     assert effective_background(panel)["lum"] < 0.3
-    axes = canvas_stats(panel.locator(".nbviz-hp-over"))
+    axes = canvas_stats(panel.locator(".nbviz-hp-axes"))
     assert axes["lighter"] > 100  # light axis text and ticks on the dark background
     page.screenshot(path=str(SHOTS / "hparams.lab.dark.png"))
     assert nb.stderr_outputs() == []

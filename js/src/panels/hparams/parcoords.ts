@@ -50,6 +50,7 @@ export class Parcoords {
   readonly root: HTMLDivElement;
   private readonly back: HTMLCanvasElement;
   private readonly front: HTMLCanvasElement;
+  private readonly axesLayer: HTMLCanvasElement;
   private readonly over: HTMLCanvasElement;
   private readonly titles: HTMLDivElement;
   private readonly events: ParcoordsEvents;
@@ -83,9 +84,10 @@ export class Parcoords {
     this.root = el("div", "nbviz-hp-pc");
     this.back = el("canvas", "nbviz-hp-layer");
     this.front = el("canvas", "nbviz-hp-layer");
+    this.axesLayer = el("canvas", "nbviz-hp-layer nbviz-hp-axes");
     this.over = el("canvas", "nbviz-hp-layer nbviz-hp-over");
     this.titles = el("div", "nbviz-hp-titles");
-    this.root.append(this.back, this.front, this.over, this.titles);
+    this.root.append(this.back, this.front, this.axesLayer, this.over, this.titles);
     parent.appendChild(this.root);
     this.over.addEventListener("pointerdown", (e) => this.onDown(e));
     this.over.addEventListener("pointermove", (e) => this.onMove(e));
@@ -104,7 +106,7 @@ export class Parcoords {
     this.width = Math.max(200, Math.floor(width));
     this.height = Math.max(160, Math.floor(height));
     this.dpr = typeof devicePixelRatio === "number" ? Math.min(2, devicePixelRatio || 1) : 1;
-    for (const c of [this.back, this.front, this.over]) {
+    for (const c of [this.back, this.front, this.axesLayer, this.over]) {
       c.width = Math.round(this.width * this.dpr);
       c.height = Math.round(this.height * this.dpr);
       c.style.width = `${this.width}px`;
@@ -185,6 +187,7 @@ export class Parcoords {
   private drawAll(): void {
     this.drawBack();
     this.drawFront();
+    this.drawAxes();
     this.drawOver();
   }
 
@@ -290,8 +293,9 @@ export class Parcoords {
     this.lastFrameMs = performance.now() - t0;
   }
 
-  private drawOver(): void {
-    const ctx = this.ctx(this.over);
+  /** Axes, ticks and labels: a layer of their own, redrawn only when the layout changes. */
+  private drawAxes(): void {
+    const ctx = this.ctx(this.axesLayer);
     if (!ctx || !this.table) return;
     const s = this.style;
     this.font ||= `10px ${getComputedStyle(this.root).fontFamily || "sans-serif"}`;
@@ -318,6 +322,17 @@ export class Parcoords {
       });
       ctx.fillStyle = s.faint;
       ctx.fillText("∅", x - 3, this.unitY(NaN));
+    }
+  }
+
+  /** Brushes and highlighted lines (every brush frame). */
+  private drawOver(): void {
+    const ctx = this.ctx(this.over);
+    if (!ctx || !this.table) return;
+    const s = this.style;
+    for (let k = 0; k < this.axes.length; k++) {
+      const x = this.axisX(k);
+      const scale = this.scales[k]!;
       const brush = this.brushes[this.axes[k]!];
       if (brush) {
         const u0 = scale.kind === "categorical" ? scale.unit(brush[0]) - 0.5 / Math.max(1, scale.categories.length) : scale.unit(brush[0]);

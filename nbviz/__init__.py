@@ -21,13 +21,15 @@ __version__ = "0.1.0"
 # Panel classes (Scalars, Histograms …) come from the registry, nbviz/panels/__init__.py.
 _PANEL_CLASSES = panel_classes()
 _LAZY = {"watch": "nbviz.hooks.torch", "SummaryWriter": "nbviz.record.writer",
-         "Dashboard": "nbviz.widgets.dashboard", **_PANEL_CLASSES}
+         "Dashboard": "nbviz.widgets.dashboard",
+         "hparam_importance": "nbviz.panels.hparams.importance", **_PANEL_CLASSES}
 
 __all__ = [
     "Run",
     "__version__",
     "current_run",
     "finish",
+    "hparam_importance",
     "init",
     "load_ipython_extension",
     "log",
@@ -41,6 +43,8 @@ if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks 
     from nbviz.panels.health.widget import Health as Health
     from nbviz.panels.histograms.widget import Distributions as Distributions
     from nbviz.panels.histograms.widget import Histograms as Histograms
+    from nbviz.panels.hparams.importance import hparam_importance as hparam_importance
+    from nbviz.panels.hparams.widget import HParams as HParams
     from nbviz.panels.pr.widget import PRCurves as PRCurves
     from nbviz.panels.projector.widget import Projector as Projector
     from nbviz.panels.scalars.widget import Scalars as Scalars

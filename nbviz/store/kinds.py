@@ -11,9 +11,28 @@ from __future__ import annotations
 from typing import Final, Literal, get_args
 
 __all__ = [
-    "AUDIO", "CUSTOM_SCALARS", "EMBEDDING", "FINDING", "GRAPH", "HISTOGRAM", "HPARAMS",
-    "IMAGE", "KINDS", "MESH", "PR_CURVE", "READ_KINDS", "SCALAR", "SPRITE", "STATS",
-    "TB_KINDS", "TB_PLUGIN_KINDS", "TENSOR", "TEXT", "VIDEO", "Kind",
+    "AUDIO",
+    "CUSTOM_SCALARS",
+    "EMBEDDING",
+    "FINDING",
+    "GRAPH",
+    "HISTOGRAM",
+    "HPARAMS",
+    "IMAGE",
+    "KINDS",
+    "MESH",
+    "PR_CURVE",
+    "READ_KINDS",
+    "RUN_CONFIG",
+    "SCALAR",
+    "SPRITE",
+    "STATS",
+    "TB_KINDS",
+    "TB_PLUGIN_KINDS",
+    "TENSOR",
+    "TEXT",
+    "VIDEO",
+    "Kind",
 ]
 
 Kind = Literal["scalar", "histogram", "pr_curve", "stats", "finding", "text", "image", "audio",
@@ -37,6 +56,9 @@ VIDEO: Final = "video"
 MESH: Final = "mesh"
 TENSOR: Final = "tensor"
 CUSTOM_SCALARS: Final = "custom_scalars"
+# Not a record kind: a run started with a non-empty config= (what the Dashboard's HParams
+# tab needs besides hparams records).
+RUN_CONFIG: Final = "config"
 
 # Kinds a TensorBoard logdir can hold (stats and findings are nbviz's own).
 TB_KINDS: Final[frozenset[str]] = KINDS - {STATS, FINDING}

@@ -50,9 +50,11 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
     - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, ``sprite`` (the
       label images as uint8 ``[N, h, w, 3]`` pixels, or None), …;
     - ``"meshes"``, ``"tensors"``, ``"stats"``: the array plus its extra fields;
-    - ``"hparams"``: one row per run: ``run, step, wall_time``, one column per
-      hyperparameter, then one per metric (``df.attrs["hparams"]`` /
-      ``df.attrs["metrics"]`` name them);
+    - ``"hparams"``: one row per run: ``run, hparams_from, step, wall_time``, one column
+      per hyperparameter (``config=`` flattened with dots, ``add_hparams`` records —
+      joined to the writer's run, ``hparams_from`` names the record's own run), then per
+      metric tag its final value, ``(min)``, ``(max)`` and ``(last-5 mean)``
+      (``df.attrs["hparams"]`` / ``df.attrs["metrics"]`` name them);
     - ``"custom_scalars"``: ``run, category, chart, type, tags`` (the layouts of
       ``add_custom_scalars``).
 
@@ -104,8 +106,12 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
     elif kind == "custom_scalars":
         frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})),
                                       problems)
-    elif kind == "hparams":
-        frame = _hparams_frame(path, read_events(frozenset({"hparams", "scalar"})), problems)
+    elif kind == "hparams":  # the join lives in nbviz/panels/hparams (one row per run)
+        from nbviz.panels.hparams.collect import read_hparams_table
+
+        hparams_events = read_events(frozenset({"hparams", "scalar"}))
+        frame = read_hparams_table(path, _hparams_frame(path, hparams_events, problems),
+                                   _scalar_batches(path, hparams_events, problems))
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels

@@ -110,6 +110,7 @@ def _slice4_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 _SLICE4 = _slice4_tables()
 _LONG_CHUNK = 1024  # records longer than _SINGLE_MAX are cut into chunks of this size
 _SINGLE_MAX = 4096
+_SMALL_TOTAL = 16 * 1024  # bytes: below this crc32c_many checks record by record
 _INIT_SHIFT: np.ndarray | None = None  # _INIT_SHIFT[f] = 0xFFFFFFFF fed through f zero bytes
 
 
@@ -163,6 +164,14 @@ def _raw_crcs(padded: np.ndarray, pad: int, starts: np.ndarray, lengths: np.ndar
     return out
 
 
+def _crc32c_loop(data: bytes) -> int:
+    crc = 0xFFFFFFFF
+    table = _TABLE_LIST
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
 def crc32c_many(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """CRC-32C of ``buf[starts[i] : starts[i] + lengths[i]]`` for every i, vectorised.
 
@@ -181,6 +190,12 @@ def crc32c_many(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
         return np.zeros(0, dtype=np.uint32)
     if np.any(lengths < 0) or np.any(starts < 0) or np.any(starts + lengths > buf.shape[0]):
         raise ValueError("crc32c_many(): a record lies outside the buffer")
+    if int(lengths.sum()) <= _SMALL_TOTAL:  # few bytes (a small event file): numpy's
+        # per-call overhead would dominate; a byte loop is ~10x faster here
+        data = np.asarray(buf, dtype=np.uint8)
+        return np.array([_crc32c_loop(data[s:s + n].tobytes())
+                         for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)],
+                        dtype=np.uint32)
     if int(lengths.max()) <= _SINGLE_MAX:  # common case: one chunk per record
         pad = int(_width(np.array([int(lengths.max())]))[0])
         padded = np.concatenate([np.zeros(pad, dtype=np.uint8), np.asarray(buf, dtype=np.uint8)])

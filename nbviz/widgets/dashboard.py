@@ -33,6 +33,7 @@ from nbviz._validate import describe
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import find_runs, run_name
+from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
 from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
 from nbviz.widgets import _display, _ticker
@@ -72,11 +73,15 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
 
 
 def _store_kinds(run_dir: Path) -> set[str]:
-    """Record kinds in an nbviz store ("scalar" included when it has scalar tags); read
-    read-only (immutable in a read-only directory), never raising on a damaged store."""
+    """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
+    when the run was started with a non-empty ``config=``: the HParams tab); read read-only
+    (immutable in a read-only directory), never raising on a damaged store."""
     reader = StoreReader(run_dir)
     try:
-        return reader.kinds()
+        kinds = reader.kinds()
+        if reader.meta().get("config"):
+            kinds.add(RUN_CONFIG)
+        return kinds
     finally:
         reader.close()
 

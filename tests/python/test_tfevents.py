@@ -343,8 +343,9 @@ def test_media_hparams_graph_and_projector(tmp_path: Path) -> None:
     # torch writes int16(x * 32767), read back as PCM / 32768: off by at most 2 / 32768
     np.testing.assert_allclose(audio.audio, sound, atol=2 / 32768 + 1e-6)
     hparams = nbviz.read(tmp_path, kind="hparams")
-    assert hparams[["run", "lr", "opt", "hp/acc"]].values.tolist() == [
-        ["m/hp", 0.1, "adam", float(np.float32(0.75))]]
+    # add_hparams' sub-run "m/hp" is joined to the writer's run "m" (the HParams join)
+    assert hparams[["run", "hparams_from", "lr", "opt", "hp/acc"]].values.tolist() == [
+        ["m", "m/hp", 0.1, "adam", float(np.float32(0.75))]]
     graph = nbviz.read(tmp_path, kind="graphs").iloc[0]
     assert graph.format == "tensorboard.GraphDef"
     assert any("Linear" in node["name"] or "linear" in node["op"] for node in graph.graph["nodes"])

@@ -1,0 +1,342 @@
+"""HParams at scale: 10,000 runs × 30 axes — importance, the table on the wire, first render
+and brush-drag frame time in headless Chromium, against TensorBoard's hparams plugin
+loading the same sweep in the same run.
+
+What is measured (median of ``--repeats``):
+
+* kernel: ``encode_table`` (the binary snapshot) and ``hparam_importance`` (random forest +
+  correlation; goal ≤ 1 s) on 10,000 runs × 25 hparams;
+* browser (headless Debian Chromium, the real ``nbviz/static/hparams.js`` bundle driven by an
+  in-page model): first render (decode + scales + every line drawn) and the frame time of
+  a brush drag on a parallel-coordinates axis, one pointer move per animation frame (goal
+  ≤ 50 ms per frame, i.e. ≥ 20 fps under software rendering);
+* the anchor: the same sweep written by ``torch.utils.tensorboard`` (one run directory per
+  trial, ``add_hparams``), then (a) TensorBoard 2.x serving it — seconds from process start
+  until its hparams plugin's ``session_groups`` endpoint returns every trial — and (b)
+  ``nbviz.read(logdir, kind="hparams")`` + ``HParams(logdir)`` on the same directory.
+
+    python benchmarks/hparams_scale.py            # 10,000 runs (writing the anchor ~1 min)
+    python benchmarks/hparams_scale.py --quick    # 1,000 runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from _common import CHROMIUM, CHROMIUM_ARGS, REPO, fmt_secs, serve, summary
+
+from nbviz.panels.hparams.encode import encode_table
+from nbviz.panels.hparams.importance import hparam_importance
+
+HPARAMS = 25
+METRICS = 5
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>hparams bench</title>
+<style>body{margin:0;padding:8px;font-family:sans-serif} #app{width:1200px}</style></head>
+<body><div id="app"></div><script type="module">
+import widget from "./hparams.js";
+class FakeModel {
+  constructor(state) { this.state = {...state}; this.handlers = new Map(); }
+  get(k) { return this.state[k]; }
+  set(k, v) { this.state[k] = v; this.emit(`change:${k}`); }
+  setMany(o) { Object.assign(this.state, o); for (const k of Object.keys(o)) this.emit(`change:${k}`); }
+  on(e, cb) { if (!this.handlers.has(e)) this.handlers.set(e, new Set()); this.handlers.get(e).add(cb); }
+  off(e, cb) { this.handlers.get(e)?.delete(cb); }
+  emit(e, ...a) { for (const cb of [...(this.handlers.get(e) ?? [])]) cb(...a); }
+  save_changes() {}
+  send() {}
+}
+const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+window.bench = {
+  async run(meta) {
+    const buf = await (await fetch(meta.url)).arrayBuffer();
+    const model = new FakeModel({columns: [], runs: [], table: null, table_seq: 0,
+      metric: meta.metric, goal: "max", hidden_runs: [], hidden_axes: [], axis_order: [],
+      brushes: {}, scatter_x: meta.columns[0].name, table_columns: [], importance: meta.importance,
+      importance_message: "", status: "", title: ""});
+    const el = document.getElementById("app");
+    el.replaceChildren();
+    widget.render({model, el});
+    const root = el.querySelector(".nbviz-hparams");
+    await frame();
+    const t0 = performance.now();
+    model.setMany({columns: meta.columns, runs: meta.runs, table: new DataView(buf), table_seq: 1});
+    const pc = root.nbvizHparams.parcoords;
+    const front = root.querySelectorAll(".nbviz-hp-pc canvas")[1];
+    front.getContext("2d").getImageData(0, 0, 1, 1);  // wait for the raster
+    const t1 = performance.now();
+    await frame();
+    const firstPaint = performance.now() - t0;
+    const over = root.querySelector(".nbviz-hp-over");
+    const rect = over.getBoundingClientRect();
+    const axis = pc.axisNames().indexOf(meta.brush_axis);
+    const x = rect.left + pc.axisX(axis);
+    const yTop = rect.top + pc.unitY(0.9), yBottom = rect.top + pc.unitY(0.1);
+    const ev = (type, y, buttons) => over.dispatchEvent(new PointerEvent(type,
+      {clientX: x, clientY: y, buttons, button: 0, bubbles: true, pointerId: 1}));
+    ev("pointerdown", yTop, 1);
+    const frames = [], draws = [], selected = [];
+    let last = performance.now();
+    for (let i = 1; i <= meta.frames; i++) {
+      ev("pointermove", yTop + (yBottom - yTop) * (0.1 + 0.9 * i / meta.frames), 1);
+      await frame();
+      front.getContext("2d").getImageData(0, 0, 1, 1);
+      const now = performance.now();
+      frames.push(now - last);
+      draws.push(pc.lastFrameMs);
+      selected.push(+root.dataset.selected);
+      last = now;
+    }
+    ev("pointerup", yBottom, 0);
+    return {first_render_ms: t1 - t0, first_paint_ms: firstPaint, frames, draws, selected,
+            runs: +root.dataset.runs};
+  },
+};
+window.benchReady = true;
+</script></body></html>
+"""  # noqa: E501
+
+
+def sweep_frame(runs: int, seed: int = 0) -> pd.DataFrame:
+    """A synthetic sweep: 25 hparams (log-uniform, numeric, categorical, bool) + 5 metrics."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {"run": [f"trial{i:05d}" for i in range(runs)]}
+    kinds: dict[str, str] = {}
+    for j in range(HPARAMS):
+        name = f"h{j:02d}"
+        if j % 5 == 0:
+            data[name] = 10 ** rng.uniform(-5, -1, runs)
+        elif j % 5 == 1:
+            data[name] = rng.choice(["adam", "sgd", "rmsprop", "adamw"], runs).astype(object)
+        elif j % 5 == 2:
+            data[name] = pd.array(rng.random(runs) < 0.5, dtype="boolean")
+        else:
+            data[name] = rng.choice([16.0, 32.0, 64.0, 128.0, 256.0], runs) + j
+        kinds[name] = ("categorical" if j % 5 == 1 else "bool" if j % 5 == 2 else "numeric")
+    signal = -np.abs(np.log10(data["h00"]) + 3) + 0.3 * (data["h01"] == "adam")
+    for k in range(METRICS):
+        data[f"m{k}"] = signal * (k + 1) + rng.normal(0, 0.2, runs)
+    frame = pd.DataFrame(data)
+    frame.attrs.update(hparams=[f"h{j:02d}" for j in range(HPARAMS)], hparam_kinds=kinds,
+                       metrics=[f"m{k}" for k in range(METRICS)], metric_summaries=[])
+    return frame
+
+
+def bench_kernel(frame: pd.DataFrame, repeats: int) -> dict[str, Any]:
+    from nbviz.panels.hparams.importance import sklearn_missing_message
+
+    sklearn_missing_message()  # import scikit-learn outside the timing
+    encode, importance = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        infos, data = encode_table(frame)
+        encode.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = hparam_importance(frame, "m0")
+        importance.append(time.perf_counter() - t)
+    return {"encode_s": statistics.median(encode), "importance_s": statistics.median(importance),
+            "wire_bytes": int(data.nbytes), "axes": len(infos),
+            "top_hparams": result["hparam"].head(3).tolist()}
+
+
+def bench_browser(frame: pd.DataFrame, repeats: int, frames: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    bundle = REPO / "nbviz" / "static" / "hparams.js"
+    if not bundle.exists():
+        raise SystemExit(f"{bundle} is missing: run `cd js && npm run build` first")
+    infos, data = encode_table(frame)
+    result = hparam_importance(frame, "m0")
+    importance = [{"hparam": r.hparam, "importance": float(r.importance),
+                   "correlation": float(r.correlation), "correlation_kind": r.correlation_kind}
+                  for r in result.itertuples(index=False)]
+    runs_out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        shutil.copy(bundle, directory / "hparams.js")
+        (directory / "index.html").write_text(PAGE)
+        (directory / "table.bin").write_bytes(data.tobytes())
+        meta = {"url": "table.bin", "columns": infos, "runs": frame["run"].tolist(),
+                "metric": "m0", "importance": importance, "brush_axis": "h03", "frames": frames}
+        with serve(directory) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
+            try:
+                for repeat in range(repeats):
+                    page = browser.new_page(viewport={"width": 1240, "height": 900})
+                    page.goto(f"{url}/index.html")
+                    page.wait_for_function("() => window.benchReady === true")
+                    out = page.evaluate("(m) => window.bench.run(m)", meta)
+                    if repeat == 0:
+                        (REPO / "screenshots").mkdir(exist_ok=True)
+                        page.screenshot(path=str(REPO / "screenshots" / "hparams_bench.png"))
+                    page.close()
+                    runs_out.append(out)
+            finally:
+                browser.close()
+    assert all(r["runs"] == len(frame) for r in runs_out), "not every run reached the page"
+    all_frames = [f for r in runs_out for f in r["frames"]]
+    all_draws = [d for r in runs_out for d in r["draws"]]
+    return {
+        "first_render_ms": statistics.median(r["first_render_ms"] for r in runs_out),
+        "first_paint_ms": statistics.median(r["first_paint_ms"] for r in runs_out),
+        "frame_ms_median": statistics.median(all_frames),
+        "frame_ms_p90": sorted(all_frames)[int(len(all_frames) * 0.9)],
+        "draw_ms_median": statistics.median(all_draws),
+        "selected_range": [min(runs_out[0]["selected"]), max(runs_out[0]["selected"])],
+    }
+
+
+def write_torch_sweep(frame: pd.DataFrame, logdir: Path) -> float:
+    from torch.utils.tensorboard import SummaryWriter
+
+    hparams = frame.attrs["hparams"]
+    metrics = frame.attrs["metrics"]
+    records = frame[["run", *hparams, *metrics]].to_dict("records")
+    t = time.perf_counter()
+    for row in records:
+        writer = SummaryWriter(str(logdir / row["run"]))
+        writer.add_hparams({h: (bool(row[h]) if isinstance(row[h], (bool, np.bool_))
+                                else row[h]) for h in hparams},
+                           {m: float(row[m]) for m in metrics}, run_name=".")
+        writer.close()
+    return time.perf_counter() - t
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_tensorboard(logdir: Path, runs: int, timeout: float) -> dict[str, Any]:
+    port = _free_port()
+    body = json.dumps({"experimentName": "", "allowedStatuses": [
+        "STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [], "startIndex": 0, "sliceSize": runs + 10}).encode()
+    exe = Path(sys.executable).with_name("tensorboard")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(exe), "--logdir", str(logdir), "--port", str(port),
+                             "--host", "127.0.0.1", "--reload_interval", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen, last_request = 0, 0.0
+    try:
+        while time.perf_counter() - t0 < timeout:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/data/plugin/hparams/session_groups", data=body,
+                    headers={"Content-Type": "application/json"})
+                t = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    reply = json.loads(response.read())
+                last_request = time.perf_counter() - t
+                seen = int(reply.get("totalSize", len(reply.get("sessionGroups", []))))
+                if seen >= runs:
+                    return {"load_s": time.perf_counter() - t0, "sessions": seen,
+                            "last_request_s": last_request}
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return {"load_s": float("nan"), "sessions": seen, "timed_out_after_s": timeout}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def bench_nbviz_read(logdir: Path, runs: int) -> dict[str, Any]:
+    import warnings
+
+    import nbviz
+    from nbviz.panels.hparams.widget import HParams
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        df = nbviz.read(logdir, kind="hparams")
+        read_s = time.perf_counter() - t
+        t = time.perf_counter()
+        panel = HParams(logdir, metric="m0")
+        panel_s = time.perf_counter() - t
+        rows = len(panel.runs)
+        panel.close()
+    return {"read_s": read_s, "panel_s": panel_s, "rows": len(df), "panel_rows": rows,
+            "complete": len(df) == runs == rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 runs instead of 10,000")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--frames", type=int, default=40, help="brush-drag frames per repeat")
+    parser.add_argument("--no-anchor", action="store_true", help="skip TensorBoard")
+    parser.add_argument("--tb-timeout", type=float, default=900.0)
+    parser.add_argument("--anchor-runs", type=int, default=0,
+                        help="trials in the TensorBoard comparison (default: all runs)")
+    parser.add_argument("--json", type=Path, help="write all figures to this file")
+    args = parser.parse_args()
+    runs = 1_000 if args.quick else 10_000
+    frame = sweep_frame(runs)
+    print(f"HParams at scale: {runs:,} runs × {HPARAMS + METRICS} axes "
+          f"({HPARAMS} hparams, {METRICS} metrics), median of {args.repeats}")
+    kernel = bench_kernel(frame, args.repeats)
+    print(f"  kernel: table encode {fmt_secs(kernel['encode_s'])} "
+          f"({kernel['wire_bytes'] / 1e6:.1f} MB binary), importance "
+          f"{fmt_secs(kernel['importance_s'])} (goal ≤ 1 s; top: "
+          f"{', '.join(kernel['top_hparams'])})")
+    browser = bench_browser(frame, args.repeats, args.frames)
+    print(f"  browser: first render {browser['first_render_ms']:.0f} ms (to first paint "
+          f"{browser['first_paint_ms']:.0f} ms); brush drag {browser['frame_ms_median']:.1f} ms "
+          f"per frame median / {browser['frame_ms_p90']:.1f} ms p90 "
+          f"({1000 / browser['frame_ms_median']:.0f} fps; goal ≤ 50 ms), line redraw "
+          f"{browser['draw_ms_median']:.1f} ms; selected runs while dragging "
+          f"{browser['selected_range'][0]}–{browser['selected_range'][1]}")
+    record: dict[str, Any] = {"runs": runs, "kernel": kernel, "browser": browser}
+    fields: dict[str, Any] = {
+        "runs": runs, "importance_s": kernel["importance_s"],
+        "first_render_ms": browser["first_render_ms"],
+        "brush_frame_ms": browser["frame_ms_median"],
+    }
+    if not args.no_anchor:
+        anchor_runs = args.anchor_runs or runs
+        anchor = sweep_frame(anchor_runs)
+        with tempfile.TemporaryDirectory() as tmp:
+            logdir = Path(tmp) / "sweep"
+            write_s = write_torch_sweep(anchor, logdir)
+            print(f"  anchor sweep written by torch.utils.tensorboard: {anchor_runs:,} run dirs "
+                  f"in {write_s:.0f} s")
+            tb = bench_tensorboard(logdir, anchor_runs, args.tb_timeout)
+            ours = bench_nbviz_read(logdir, anchor_runs)
+        ratio = tb["load_s"] / ours["panel_s"]
+        print(f"  TensorBoard {__import__('tensorboard').__version__} hparams plugin: "
+              f"{tb['load_s']:.1f} s from start until session_groups lists all "
+              f"{tb['sessions']:,} trials")
+        print(f"  nbviz on the same logdir: read(kind='hparams') {ours['read_s']:.1f} s, "
+              f"HParams(logdir) {ours['panel_s']:.1f} s ({ours['rows']:,} rows); TensorBoard "
+              f"time / HParams time = {ratio:.2f} (> 1: nbviz is faster)")
+        record.update(tensorboard=tb, nbviz_read=ours)
+        fields.update(anchor_runs=anchor_runs, tensorboard_load_s=tb["load_s"],
+                      nbviz_read_s=ours["read_s"], nbviz_panel_s=ours["panel_s"],
+                      tensorboard_over_nbviz=ratio)
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=1, default=float))
+    summary("hparams_scale", **fields)
+
+
+if __name__ == "__main__":
+    main()

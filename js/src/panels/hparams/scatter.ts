@@ -1,0 +1,136 @@
+/**
+ * The metric against one hparam (canvas): one point per run, brushed-out runs faint,
+ * the best runs (by the goal) ringed and numbered; hover shows the run.
+ */
+import { colorBuckets, BUCKET_COLORS } from "./colormap";
+import type { Table } from "./model";
+import { Scale } from "./scales";
+
+const PAD = { left: 48, right: 12, top: 12, bottom: 34 };
+const BEST_LABEL = "runs ringed";
+
+export class Scatter {
+  readonly canvas: HTMLCanvasElement;
+  private width = 360;
+  private readonly height = 240;
+  private points: { i: number; x: number; y: number }[] = [];
+  private readonly onHover: (run: number | null, clientX: number, clientY: number) => void;
+  private readonly onClick: (run: number, additive: boolean) => void;
+
+  constructor(parent: HTMLElement, onHover: (run: number | null, x: number, y: number) => void, onClick: (run: number, additive: boolean) => void) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "nbviz-hp-scatter";
+    parent.appendChild(this.canvas);
+    this.onHover = onHover;
+    this.onClick = onClick;
+    this.canvas.addEventListener("pointermove", (e) => {
+      const hit = this.hit(e);
+      this.onHover(hit, e.clientX, e.clientY);
+    });
+    this.canvas.addEventListener("pointerleave", () => this.onHover(null, 0, 0));
+    this.canvas.addEventListener("click", (e) => {
+      const hit = this.hit(e);
+      if (hit !== null) this.onClick(hit, e.shiftKey || e.metaKey || e.ctrlKey);
+    });
+  }
+
+  private hit(e: MouseEvent): number | null {
+    const r = this.canvas.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    const y = e.clientY - r.top;
+    let best: number | null = null;
+    let bestD = 36;
+    for (const p of this.points) {
+      const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = p.i;
+      }
+    }
+    return best;
+  }
+
+  draw(
+    table: Table,
+    xName: string,
+    metric: string,
+    goal: "max" | "min",
+    visible: Uint8Array,
+    mask: Uint8Array,
+    best: number[],
+    style: { fg: string; muted: string; faint: string; axis: string },
+    width: number,
+  ): void {
+    this.width = Math.max(220, Math.floor(width));
+    const dpr = typeof devicePixelRatio === "number" ? Math.min(2, devicePixelRatio || 1) : 1;
+    if (this.canvas.width !== Math.round(this.width * dpr)) {
+      this.canvas.width = Math.round(this.width * dpr);
+      this.canvas.height = Math.round(this.height * dpr);
+      this.canvas.style.width = `${this.width}px`;
+      this.canvas.style.height = `${this.height}px`;
+    }
+    const ctx = this.canvas.getContext("2d");
+    this.points = [];
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.width, this.height);
+    ctx.font = `10px ${getComputedStyle(this.canvas).fontFamily || "sans-serif"}`;
+    const xi = table.index.get(xName);
+    const yi = table.index.get(metric);
+    if (xi === undefined || yi === undefined) {
+      ctx.fillStyle = style.muted;
+      ctx.fillText(yi === undefined ? "choose a metric to plot" : "choose an hparam", PAD.left, this.height / 2);
+      return;
+    }
+    const sx = new Scale(table.columns[xi]!);
+    const sy = new Scale(table.columns[yi]!);
+    const w = this.width - PAD.left - PAD.right;
+    const h = this.height - PAD.top - PAD.bottom;
+    // 5 % inset, so the extreme (often the best) points and their rings stay inside
+    const px = (u: number) => PAD.left + (0.05 + 0.9 * u) * w;
+    const py = (u: number) => PAD.top + (0.95 - 0.9 * u) * h;
+    ctx.strokeStyle = style.axis;
+    ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, w, h);
+    ctx.fillStyle = style.muted;
+    ctx.textBaseline = "top";
+    for (const t of sx.ticks(5)) if (t.u >= 0 && t.u <= 1) ctx.fillText(t.label.slice(0, 10), px(t.u) - 8, PAD.top + h + 4);
+    ctx.textBaseline = "middle";
+    for (const t of sy.ticks(5)) if (t.u >= 0 && t.u <= 1) ctx.fillText(t.label.slice(0, 7), 4, py(t.u));
+    ctx.fillStyle = style.fg;
+    ctx.fillText(`${metric} vs ${xName} — best ${BEST_LABEL} by ${goal === "max" ? "highest" : "lowest"}`, PAD.left, this.height - 8);
+    const xs = table.values[xi]!;
+    const ys = table.values[yi]!;
+    const buckets = colorBuckets(ys, ys.length, goal);
+    const jitter = sx.kind === "categorical" ? 0.25 / Math.max(1, sx.categories.length) : 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < ys.length; i++) {
+        if (visible[i] !== 1 || (pass === 0) === (mask[i] === 1)) continue;
+        const ux = sx.unit(xs[i]!);
+        const uy = sy.unit(ys[i]!);
+        if (Number.isNaN(ux) || Number.isNaN(uy)) continue;
+        const offset = jitter ? (((i * 2654435761) % 1000) / 1000 - 0.5) * 2 * jitter : 0;
+        const x = px(ux + offset);
+        const y = py(uy);
+        ctx.fillStyle = pass === 0 ? style.faint : BUCKET_COLORS[Math.max(0, buckets[i]!)]!;
+        ctx.globalAlpha = pass === 0 ? 0.35 : 0.9;
+        ctx.beginPath();
+        ctx.arc(x, y, 3, 0, Math.PI * 2);
+        ctx.fill();
+        if (pass === 1) this.points.push({ i, x, y });
+      }
+    }
+    ctx.globalAlpha = 1;
+    best.forEach((i, rank) => {
+      const p = this.points.find((q) => q.i === i);
+      if (!p) return;
+      ctx.strokeStyle = "#ff4081";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, 6.5, 0, Math.PI * 2);
+      ctx.stroke();
+      ctx.fillStyle = style.fg;
+      ctx.fillText(String(rank + 1), p.x + 8, p.y - 6);
+    });
+    ctx.lineWidth = 1;
+  }
+}

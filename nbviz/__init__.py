@@ -22,6 +22,7 @@ __all__ = [
     "Health",
     "Histograms",
     "PRCurves",
+    "Profile",
     "Projector",
     "Run",
     "Scalars",
@@ -32,13 +33,18 @@ __all__ = [
     "init",
     "load_ipython_extension",
     "log",
+    "profile",
     "read",
+    "timed",
     "unload_ipython_extension",
     "watch",
 ]
 
 if TYPE_CHECKING:
     from nbviz.hooks.torch import watch
+    from nbviz.panels.profile.capture import profile
+    from nbviz.panels.profile.timer import timed
+    from nbviz.panels.profile.widget import Profile
     from nbviz.record.writer import SummaryWriter
     from nbviz.widgets.dashboard import Dashboard
     from nbviz.widgets.histograms import Distributions, Health, Histograms
@@ -61,6 +67,18 @@ def __getattr__(name: str) -> Any:
         from nbviz.widgets.projector import Projector
 
         return Projector
+    if name == "timed":
+        from nbviz.panels.profile.timer import timed
+
+        return timed
+    if name == "profile":  # imports torch: only when asked for
+        from nbviz.panels.profile.capture import profile
+
+        return profile
+    if name == "Profile":
+        from nbviz.panels.profile.widget import Profile
+
+        return Profile
     if name == "watch":  # imports torch: only when asked for
         from nbviz.hooks.torch import watch
 

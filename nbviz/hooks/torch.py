@@ -85,7 +85,7 @@ class WatchHandle:
                  every: int, sources: frozenset[str], layers: list[tuple[str, nn.Module]],
                  params: list[tuple[str, str, nn.Parameter]], run: Any, bins: int,
                  merge: frozenset[str], recording: bool, thresholds: Thresholds,
-                 near_zero: float, group: Any) -> None:
+                 near_zero: float, group: Any, timer: bool = True) -> None:
         self.every = every
         self.sources = sources
         self.run = run
@@ -123,6 +123,12 @@ class WatchHandle:
         if optimizer is not None:
             self._handles.append(optimizer.register_step_pre_hook(self._on_step_pre))
             self._handles.append(optimizer.register_step_post_hook(self._on_step_post))
+        self.timer: Any = None  # the Profile panel's always-on step timer (own hooks, own thread)
+        if recording and timer:
+            from nbviz.panels.profile.timer import StepTimer
+
+            self.timer = StepTimer(model, optimizer, run, thresholds=thresholds,
+                                   on_finding=self.findings.append)
 
     # -- public --------------------------------------------------------------------------------
 
@@ -136,6 +142,8 @@ class WatchHandle:
         if self._removed:
             return
         self._removed = True
+        if self.timer is not None:
+            self.timer.remove()
         if self._grad_handle is not None:
             self._grad_handle.remove()
             self._grad_handle = None
@@ -484,6 +492,7 @@ def watch(
     health: Any = None,
     near_zero: float = 1e-6,
     group: Any = None,
+    timer: bool = True,
 ) -> WatchHandle:
     """Record weight/gradient/activation/update histograms and statistics of ``model``
     every ``every`` steps into ``run`` (the current run by default), and diagnose its health.
@@ -500,6 +509,7 @@ def watch(
       recording (None: activations; True: all; False: none). ``ranks``: ranks
       that record (default rank 0 only).
     * ``health``: thresholds for the rules (a dict or :class:`~nbviz.hooks.health.Thresholds`).
+    * ``timer``: time every step's phases for ``nbviz.Profile`` (cheap; default on).
 
     >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
     >>> ...train...                                        # doctest: +SKIP
@@ -563,6 +573,8 @@ def watch(
         raise TypeError(f"watch(): 'ranks' must be a list of ints, got {describe(ranks)}.") \
             from None
     thresholds = Thresholds.coerce(health)
+    if not isinstance(timer, bool):
+        raise TypeError(f"watch(): 'timer' must be True or False, got {describe(timer)}.")
     chosen = _select_layers(model, layers)
     module_names = {id(m): n for n, m in model.named_modules()}
     params: list[tuple[str, str, nn.Parameter]] = []
@@ -598,4 +610,4 @@ def watch(
     return WatchHandle(
         model, optimizer, every=every, sources=sources, layers=activation_layers, params=params,
         run=run if recording else None, bins=bins, merge=merge_set, recording=recording,
-        thresholds=thresholds, near_zero=float(near_zero), group=group)
+        thresholds=thresholds, near_zero=float(near_zero), group=group, timer=timer)

@@ -10,7 +10,9 @@ const watch = process.argv.includes("--watch");
 const staticDir = resolve(here, "../nbviz/static");
 const devDir = resolve(here, "dev");
 
-const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector"];
+const panels = ["scalars", "pr", "histograms", "distributions", "health", "dashboard", "projector", "profile"];
+// Panels already in the per-kind layout (js/src/panels/<kind>/index.ts, issue 10).
+const folderPanels = new Set(["profile"]);
 
 const copyToDev = {
   name: "copy-to-dev",
@@ -35,7 +37,9 @@ const common = {
 
 const widgetOpts = {
   ...common,
-  entryPoints: Object.fromEntries(panels.map((p) => [p, resolve(here, `src/${p}.ts`)])),
+  entryPoints: Object.fromEntries(
+    panels.map((p) => [p, resolve(here, folderPanels.has(p) ? `src/panels/${p}/index.ts` : `src/${p}.ts`)]),
+  ),
   outdir: staticDir,
   minify: !process.env.NBVIZ_NO_MINIFY,
   plugins: [copyToDev],

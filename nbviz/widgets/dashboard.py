@@ -77,6 +77,7 @@ PANELS: list[PanelSpec] = [
     PanelSpec("pr_curves", "PR curves", frozenset({"pr_curve"}), "PRCurves", 30),
     PanelSpec("projector", "Projector", frozenset({"embedding"}), "Projector", 40),
     PanelSpec("health", "Health", frozenset({"stats"}), "Health", 50),
+    PanelSpec("profile", "Profile", frozenset({"profile"}), "Profile", 60),
 ]
 
 

@@ -40,6 +40,16 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 }
 
+/** uPlot wants null for gaps: a NaN would poison its scale ranges. */
+function gaps(column: Float64Array | undefined, count: number): (number | null)[] {
+  const out = new Array<number | null>(count);
+  for (let i = 0; i < count; i++) {
+    const v = column ? column[i] : undefined;
+    out[i] = v !== undefined && Number.isFinite(v) ? v : null;
+  }
+  return out;
+}
+
 function fmt(v: number | undefined, digits = 3): string {
   return v === undefined || !Number.isFinite(v) ? "–" : Number(v.toPrecision(digits)).toString();
 }
@@ -148,6 +158,19 @@ export class ProfileView {
       }),
     );
     this.root.classList.toggle("nbviz-dark", this.theme.dark);
+    if (typeof ResizeObserver !== "undefined") {
+      let lastWidth = 0;
+      const ro = new ResizeObserver(() => {
+        const width = this.width(this.root);
+        if (Math.abs(width - lastWidth) < 4) return;
+        lastWidth = width;
+        this.stackPlot?.setSize({ width: this.width(this.stackEl), height: 220 });
+        this.systemPlot?.setSize({ width: this.width(this.systemEl), height: 150 });
+        this.timeline.schedule();
+      });
+      ro.observe(this.root);
+      this.cleanups.push(() => ro.disconnect());
+    }
     this.update();
     this.showCapture();
   }
@@ -253,7 +276,7 @@ export class ProfileView {
     const phases = cols.slice(1, 6);
     const stacked = count ? stack(phases) : PHASES.map(() => new Float64Array(0));
     // Draw the totals first so each lower band paints over the one above it.
-    const data: uPlot.AlignedData = [step, ...stacked.slice().reverse(), cols[7] ?? new Float64Array(0)] as unknown as uPlot.AlignedData;
+    const data: uPlot.AlignedData = [step, ...stacked.slice().reverse(), gaps(cols[7], count)] as unknown as uPlot.AlignedData;
     if (!this.stackPlot) {
       const series: uPlot.Series[] = [{}];
       for (let i = PHASES.length - 1; i >= 0; i--) {
@@ -295,7 +318,7 @@ export class ProfileView {
     const wall = cols[1] ?? new Float64Array(0);
     const rel = new Float64Array(count);
     for (let i = 0; i < count; i++) rel[i] = wall[i]! - wall[0]!;
-    const data = [rel, cols[2] ?? new Float64Array(0), cols[3] ?? new Float64Array(0), cols[4] ?? new Float64Array(count).fill(NaN)] as unknown as uPlot.AlignedData;
+    const data = [rel, gaps(cols[2], count), gaps(cols[3], count), gaps(cols[4], count)] as unknown as uPlot.AlignedData;
     if (!this.systemPlot) {
       this.systemPlot = new uPlot(
         {

@@ -311,3 +311,18 @@ def test_host_bound_rule() -> None:
     assert found is not None and found.rule == "host_bound"
     assert found.value == pytest.approx(0.8)
     assert rules.host_bound(4, busy_us=0.0, span_us=1000.0, thresholds=Thresholds()) is None
+
+
+def test_a_pause_between_cells_is_not_a_step(logdir: Path) -> None:
+    run = nbviz.init("pause", logdir=logdir)
+    model = small_cnn()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    timer = StepTimer(model, optimizer, run, meter_interval=None)
+    train(model, optimizer, nbviz.timed(fast_loader(16 * 12, 16)))  # typical step known
+    typical = np.median(np.asarray(timer._history)[:, 5])
+    time.sleep(max(1.2, 25 * typical))  # the user reads the output, runs the next cell
+    train(model, optimizer, fast_loader(16 * 3, 16))  # without timed(): gap = data wait
+    timer.remove()
+    steps = _scalars(run, "profile/")["profile/step_ms"]
+    assert len(steps) == 15
+    assert steps[12] < 10 * typical * 1e3  # the pause is not in step 12

@@ -14,6 +14,11 @@ Attached by ``nbviz.watch`` (one per watched model). Per step it measures, with
 * **other** — the rest of the step (loss computation, logging, user code), so
   the five phases add up to the step time exactly.
 
+A pause between steps (the next notebook cell, an evaluation loop) is not a step:
+when the gap before a step's first batch or forward call is far longer than a
+typical step (``PAUSE_STEPS`` × the median, at least ``PAUSE_FLOOR`` s), the step
+starts at that first event instead.
+
 A step ends when ``optimizer.step()`` returns (without an optimizer: when the
 backward pass ends). Each step is recorded as ordinary scalars —
 ``profile/<phase>_ms``, ``profile/step_ms``, ``profile/samples_per_s`` — at
@@ -44,6 +49,9 @@ WARMUP = 2  # first steps excluded from the rules (allocator, autotuning, first 
 WINDOW = 20  # steps the data-bound rule looks at
 HISTORY = 64  # steps kept for the step-jump rule
 RULE_EVERY = 5  # rules run every this many steps
+PAUSE_FLOOR = 1.0  # s: a gap before a step longer than this and than PAUSE_STEPS typical
+PAUSE_STEPS = 20  # steps is a pause (the next cell, an evaluation …), not a step's data wait
+PAUSE_UNKNOWN = 5.0  # s: the same before a typical step time is known
 
 _TIMERS: list[weakref.ref[StepTimer]] = []
 
@@ -99,6 +107,7 @@ class StepTimer:
         self._reported: set[str] = set()
         self._listeners: list[Callable[[int], None]] = []
         self._history: deque[tuple[float, ...]] = deque(maxlen=HISTORY)
+        self._pause = PAUSE_UNKNOWN  # seconds of gap that count as a pause, not data wait
         self._reset_phases(None)
         self._handles: list[Any] = [
             model.register_forward_pre_hook(self._on_forward_pre, prepend=True),
@@ -166,7 +175,8 @@ class StepTimer:
         """A timed loader spent ``seconds`` (from ``started``) producing the next batch."""
         if not self._active:
             return
-        if self._start is None:
+        if self._start is None or (not self._timed and self._first_forward is None
+                                   and started - self._start > self._pause):
             self._start = started
         self._data += seconds
         self._timed = True
@@ -188,8 +198,9 @@ class StepTimer:
             if not self._has_optimizer and self._forwards and self._backward_t0 is None \
                     and not self._backward:
                 self._end_step(now)  # forward-only training loop: a step per forward
-            if self._start is None:
-                self._start = now
+            if self._start is None or (not self._timed and self._first_forward is None
+                                       and now - self._start > self._pause):
+                self._start = now  # first step, or after a pause: no data wait measured
             if self._first_forward is None:
                 self._first_forward = now
                 self._samples = _batch_size(args)
@@ -287,6 +298,7 @@ class StepTimer:
         if kept < rules.MIN_WINDOW:
             return
         history = np.asarray(self._history, np.float64)[-kept:]
+        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * float(np.median(history[:, 5])))
         window = history[-WINDOW:]
         found = [
             rules.data_bound(step, window[:, 0], window[:, 5], self.thresholds, self.loader,

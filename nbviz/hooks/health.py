@@ -33,7 +33,7 @@ rule                        severity  fires when
                                       step (median over recent steps; nbviz.panels.profile.rules)
 ``memory_growth``           warning   memory rose > ``memory_growth_mb`` (64 MB) over the last 10
                                       meter samples, rising in ≥ 80 % of them (a leak)
-``step_time_jump``          warning   the last 3 steps all took > ``step_jump`` (2×) the median
+``step_time_jump``          warning   the last 5 steps all took > ``step_jump`` (2×) the median
                                       step time before them
 ``host_bound``              warning   in a profiler capture the GPU idles > ``host_idle_share``
                                       (30 %) of the captured steps

@@ -33,7 +33,7 @@ rule                        severity  fires when
                                       step (median over recent steps; nbviz.panels.profile.rules)
 ``memory_growth``           warning   memory rose > ``memory_growth_mb`` (64 MB) over the last 10
                                       meter samples, rising in ≥ 80 % of them (a leak)
-``step_time_jump``          warning   the last 5 steps all took > ``step_jump`` (2×) the median
+``step_time_jump``          warning   the last 10 steps all took > ``step_jump`` (3×) the median
                                       step time before them
 ``host_bound``              warning   in a profiler capture the GPU idles > ``host_idle_share``
                                       (30 %) of the captured steps
@@ -90,7 +90,7 @@ class Thresholds:
     patience: int = 3
     data_bound_share: float = 0.3
     memory_growth_mb: float = 64.0
-    step_jump: float = 2.0
+    step_jump: float = 3.0
     host_idle_share: float = 0.3
 
     def __post_init__(self) -> None:

@@ -199,16 +199,16 @@ def test_step_time_jump_names_the_phase(logdir: Path) -> None:
     model = SleepForward(forward=0.0, backward=0.0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     handle = nbviz.watch(model, optimizer, every=1000)
-    loader = fast_loader(16 * 30, 16)
+    loader = fast_loader(16 * 36, 16)
     for index, (x, y) in enumerate(loader):
-        model.forward_sleep = 0.0 if index < 20 else 0.06
+        model.forward_sleep = 0.0 if index < 20 else 0.4
         optimizer.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
     handle.remove()
     jumps = [f for f in handle.findings if f.rule == "step_time_jump"]
     assert len(jumps) == 1
-    assert jumps[0].layer == "forward" and 20 <= jumps[0].step <= 26
+    assert jumps[0].layer == "forward" and 20 <= jumps[0].step <= 26, jumps
     assert "health" not in jumps[0].tag or jumps[0].tag.startswith("health/step_time_jump")
 
 

@@ -89,7 +89,7 @@ def data_bound(step: int, data: np.ndarray, total: np.ndarray, thresholds: Thres
 
 
 def step_jump(step: int, total: np.ndarray, phases: Mapping[str, np.ndarray],
-              thresholds: Thresholds, recent: int = 5) -> Finding | None:
+              thresholds: Thresholds, recent: int = 10) -> Finding | None:
     """The last ``recent`` step times all exceed ``step_jump`` × the median of the steps
     before them (at least ``2 * MIN_WINDOW`` of those); names the phase that grew most."""
     total = np.asarray(total, np.float64)

@@ -22,7 +22,9 @@ __version__ = "0.1.0"
 _PANEL_CLASSES = panel_classes()
 _LAZY = {"watch": "nbviz.hooks.torch", "SummaryWriter": "nbviz.record.writer",
          "Dashboard": "nbviz.widgets.dashboard",
-         "hparam_importance": "nbviz.panels.hparams.importance", **_PANEL_CLASSES}
+         "hparam_importance": "nbviz.panels.hparams.importance",
+         "timed": "nbviz.panels.profile.timer", "profile": "nbviz.panels.profile.capture",
+         **_PANEL_CLASSES}
 
 __all__ = [
     "Run",
@@ -33,7 +35,9 @@ __all__ = [
     "init",
     "load_ipython_extension",
     "log",
+    "profile",
     "read",
+    "timed",
     "unload_ipython_extension",
 ]
 __all__ += sorted(_LAZY)
@@ -46,6 +50,9 @@ if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks 
     from nbviz.panels.hparams.importance import hparam_importance as hparam_importance
     from nbviz.panels.hparams.widget import HParams as HParams
     from nbviz.panels.pr.widget import PRCurves as PRCurves
+    from nbviz.panels.profile.capture import profile as profile
+    from nbviz.panels.profile.timer import timed as timed
+    from nbviz.panels.profile.widget import Profile as Profile
     from nbviz.panels.projector.widget import Projector as Projector
     from nbviz.panels.scalars.widget import Scalars as Scalars
     from nbviz.record.writer import SummaryWriter as SummaryWriter

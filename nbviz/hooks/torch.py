@@ -89,7 +89,7 @@ class WatchHandle:
                  params: list[tuple[str, str, nn.Parameter]], run: Any, bins: int,
                  merge: frozenset[str], recording: bool, thresholds: Thresholds,
                  near_zero: float, group: Any, histogram_every: int | None = None,
-                 histogram_sample: int | None = None) -> None:
+                 histogram_sample: int | None = None, timer: bool = True) -> None:
         self.every = every
         self.histogram_every = (default_histogram_every(every) if histogram_every is None
                                 else histogram_every)
@@ -130,6 +130,12 @@ class WatchHandle:
         if optimizer is not None:
             self._handles.append(optimizer.register_step_pre_hook(self._on_step_pre))
             self._handles.append(optimizer.register_step_post_hook(self._on_step_post))
+        self.timer: Any = None  # the Profile panel's always-on step timer (own hooks, own thread)
+        if recording and timer:
+            from nbviz.panels.profile.timer import StepTimer
+
+            self.timer = StepTimer(model, optimizer, run, thresholds=thresholds,
+                                   on_finding=self.findings.append)
 
     # -- public --------------------------------------------------------------------------------
 
@@ -143,6 +149,8 @@ class WatchHandle:
         if self._removed:
             return
         self._removed = True
+        if self.timer is not None:
+            self.timer.remove()
         self._unhook()
         release_workspace()  # the histogram scratch buffers
 
@@ -518,6 +526,7 @@ def watch(
     health: Any = None,
     near_zero: float = 1e-6,
     group: Any = None,
+    timer: bool = True,
 ) -> WatchHandle:
     """Record per-layer statistics of ``model``'s weights, gradients, activations and
     updates every ``every`` steps, their histograms on a sparser schedule, into ``run``
@@ -552,6 +561,7 @@ def watch(
       that record (default rank 0 only).
     * ``health``: thresholds for the rules (a dict or
       :class:`~nbviz.panels.health.rules.Thresholds`).
+    * ``timer``: time every step's phases for ``nbviz.Profile`` (cheap; default on).
 
     >>> handle = nbviz.watch(model, optimizer, every=50)   # doctest: +SKIP
     >>> handle = nbviz.watch(model, optimizer, every=1, histogram_every=100,
@@ -619,6 +629,8 @@ def watch(
         raise TypeError(f"watch(): 'ranks' must be a list of ints, got {describe(ranks)}.") \
             from None
     thresholds = Thresholds.coerce(health)
+    if not isinstance(timer, bool):
+        raise TypeError(f"watch(): 'timer' must be True or False, got {describe(timer)}.")
     chosen = _select_layers(model, layers)
     module_names = {id(m): n for n, m in model.named_modules()}
     params: list[tuple[str, str, nn.Parameter]] = []
@@ -657,4 +669,4 @@ def watch(
         model, optimizer, every=every, sources=sources, layers=activation_layers, params=params,
         run=run if recording else None, bins=bins, merge=merge_set, recording=recording,
         thresholds=thresholds, near_zero=float(near_zero), group=group,
-        histogram_every=histogram_every, histogram_sample=histogram_sample)
+        histogram_every=histogram_every, histogram_sample=histogram_sample, timer=timer)

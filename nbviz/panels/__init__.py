@@ -27,7 +27,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nbviz.store.kinds import EMBEDDING, HISTOGRAM, HPARAMS, PR_CURVE, RUN_CONFIG, SCALAR, STATS
+from nbviz.store.kinds import (
+    EMBEDDING,
+    HISTOGRAM,
+    HPARAMS,
+    PR_CURVE,
+    PROFILE,
+    RUN_CONFIG,
+    SCALAR,
+    STATS,
+)
 
 __all__ = ["PANELS", "SHARED_BUNDLES", "PanelSpec", "bundles", "panel_classes", "spec_for"]
 
@@ -90,6 +99,7 @@ PANELS: list[PanelSpec] = [
     _row("projector", "Projector", {EMBEDDING}, "Projector", 40, "projector"),
     _row("health", "Health", {STATS}, "Health", 50, "health"),
     _row("hparams", "HParams", {HPARAMS, RUN_CONFIG}, "HParams", 60, "hparams"),
+    _row("profile", "Profile", {PROFILE}, "Profile", 70, "profile"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

@@ -255,6 +255,15 @@ class Run:
             self._pending.extend(rows)
             self._next_step = step_value + 1
 
+    def _log_floats(self, data: Mapping[str, float], step: int, wall_time: float) -> None:
+        """Append already-validated floats at ``step`` without moving the auto-increment step
+        (nbviz's own meters: the step timer and the system meter)."""
+        if self._finished:
+            return
+        rows: list[PendingRow] = [(tag, step, wall_time, value) for tag, value in data.items()]
+        with self._lock:
+            self._pending.extend(rows)
+
     def resolve_step(self, step: Any, *, where: str) -> int:
         """``step`` validated, or the current step (last ``log()`` step) when None."""
         if step is None:

@@ -21,6 +21,7 @@ __all__ = [
     "IMAGE",
     "KINDS",
     "MESH",
+    "PROFILE",
     "PR_CURVE",
     "READ_KINDS",
     "RUN_CONFIG",
@@ -37,7 +38,7 @@ __all__ = [
 
 Kind = Literal["scalar", "histogram", "pr_curve", "stats", "finding", "text", "image", "audio",
                "embedding", "sprite", "graph", "hparams", "video", "mesh", "tensor",
-               "custom_scalars"]
+               "custom_scalars", "profile"]
 KINDS: Final[frozenset[str]] = frozenset(get_args(Kind))
 
 SCALAR: Final = "scalar"
@@ -56,12 +57,13 @@ VIDEO: Final = "video"
 MESH: Final = "mesh"
 TENSOR: Final = "tensor"
 CUSTOM_SCALARS: Final = "custom_scalars"
+PROFILE: Final = "profile"  # step-timer marker and torch.profiler captures (nbviz's own)
 # Not a record kind: a run started with a non-empty config= (what the Dashboard's HParams
 # tab needs besides hparams records).
 RUN_CONFIG: Final = "config"
 
-# Kinds a TensorBoard logdir can hold (stats and findings are nbviz's own).
-TB_KINDS: Final[frozenset[str]] = KINDS - {STATS, FINDING}
+# Kinds a TensorBoard logdir can hold (stats, findings and profiles are nbviz's own).
+TB_KINDS: Final[frozenset[str]] = KINDS - {STATS, FINDING, PROFILE}
 
 # nbviz.read(kind=...) -> stored record kind; "scalars" and "custom_scalars" are special.
 READ_KINDS: Final[dict[str, str]] = {

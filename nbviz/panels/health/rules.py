@@ -29,6 +29,14 @@ rule                        severity  fires when
                                       (1e-6), ``update_ratio_high`` (0.1)] (healthy ≈ 1e-3), for
                                       ``patience`` sampled steps
 ``loss_divergence``         error     a loss rose above ``loss_divergence`` (100×) its minimum
+``data_bound``              warning   waiting for data takes > ``data_bound_share`` (30 %) of the
+                                      step (median over recent steps; nbviz.panels.profile.rules)
+``memory_growth``           warning   memory rose > ``memory_growth_mb`` (64 MB) over the last 10
+                                      meter samples, rising in ≥ 80 % of them (a leak)
+``step_time_jump``          warning   the last 10 steps all took > ``step_jump`` (3×) the median
+                                      step time before them
+``host_bound``              warning   in a profiler capture the GPU idles > ``host_idle_share``
+                                      (30 %) of the captured steps
 ==========================  ========  ==============================================================
 """
 
@@ -80,6 +88,10 @@ class Thresholds:
     update_ratio_high: float = 1e-1
     loss_divergence: float = 1e2
     patience: int = 3
+    data_bound_share: float = 0.3
+    memory_growth_mb: float = 64.0
+    step_jump: float = 3.0
+    host_idle_share: float = 0.3
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -94,9 +106,11 @@ class Thresholds:
             raise ValueError(
                 f"Thresholds(): 'patience' must be a positive int, got {describe(self.patience)}."
             )
-        if self.dead_frac > 1 or self.saturated_frac > 1:
+        if max(self.dead_frac, self.saturated_frac, self.data_bound_share,
+               self.host_idle_share) > 1:
             raise ValueError(
-                "Thresholds(): 'dead_frac' and 'saturated_frac' are fractions in (0, 1].")
+                "Thresholds(): 'dead_frac', 'saturated_frac', 'data_bound_share' and "
+                "'host_idle_share' are fractions in (0, 1].")
         if self.update_ratio_low >= self.update_ratio_high:
             raise ValueError(
                 "Thresholds(): 'update_ratio_low' must be below 'update_ratio_high', got "

@@ -1,0 +1,394 @@
+"""The always-on step timer: where each training step's time goes.
+
+Attached by ``nbviz.watch`` (one per watched model). Per step it measures, with
+``time.perf_counter``:
+
+* **data** — time inside ``next()`` of a loader wrapped by :func:`nbviz.timed`
+  (exact); without one, the time from the end of the previous step to the first
+  forward call of this step (data loading plus whatever else runs there, e.g.
+  ``zero_grad``: an upper bound);
+* **forward** — the model's training-mode forward calls (root pre/post hooks);
+* **backward** — from the gradient reaching the model's output (a hook on the
+  output tensor) to the end of the autograd pass (an engine callback);
+* **optimizer** — ``optimizer.step()`` (step pre/post hooks);
+* **other** — the rest of the step (loss computation, logging, user code), so
+  the five phases add up to the step time exactly.
+
+A pause between steps (the next notebook cell, an evaluation loop) is not a step:
+when the gap before a step's first batch or forward call is far longer than a
+typical step (``PAUSE_STEPS`` × the median, at least ``PAUSE_FLOOR`` s), the step
+starts at that first event instead.
+
+A step ends when ``optimizer.step()`` returns (without an optimizer: when the
+backward pass ends). Each step is recorded as ordinary scalars —
+``profile/<phase>_ms``, ``profile/step_ms``, ``profile/samples_per_s`` — at
+the step number ``watch`` uses, for every step. The cost is a handful of
+``perf_counter`` calls and one list append per step; the rules run every
+``RULE_EVERY`` steps on a bounded window.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from nbviz._validate import describe
+from nbviz.panels.health.rules import Finding, Thresholds
+from nbviz.panels.profile import rules
+
+__all__ = ["PHASES", "StepTimer", "TimedLoader", "timed", "timer_for"]
+
+PHASES = ("data", "forward", "backward", "optimizer", "other")
+WARMUP = 2  # first steps excluded from the rules (allocator, autotuning, first batch)
+WINDOW = 20  # steps the data-bound rule looks at
+HISTORY = 64  # steps kept for the step-jump rule
+RULE_EVERY = 5  # rules run every this many steps
+PAUSE_FLOOR = 1.0  # s: a gap before a step longer than this and than PAUSE_STEPS typical
+PAUSE_STEPS = 20  # steps is a pause (the next cell, an evaluation …), not a step's data wait
+PAUSE_UNKNOWN = 5.0  # s: the same before a typical step time is known
+
+_TIMERS: list[weakref.ref[StepTimer]] = []
+
+
+def _live_timers() -> list[StepTimer]:
+    alive = [t for t in (ref() for ref in _TIMERS) if t is not None and t.active]
+    _TIMERS[:] = [weakref.ref(t) for t in alive]
+    return alive
+
+
+def timer_for(run: Any) -> StepTimer | None:
+    """The active step timer recording into ``run`` (the last attached), if any."""
+    found = [t for t in _live_timers() if t.run is run]
+    return found[-1] if found else None
+
+
+def _batch_size(args: Any) -> int:
+    first = args[0] if isinstance(args, (tuple, list)) and args else args
+    shape = getattr(first, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    if isinstance(first, (tuple, list)) and first:
+        return _batch_size(first)
+    if isinstance(first, dict) and first:
+        return _batch_size(next(iter(first.values())))
+    return 0
+
+
+class StepTimer:
+    """Time the phases of each training step of ``model`` and record them into ``run``.
+
+    Created by ``nbviz.watch`` (``watch(..., timer=False)`` turns it off).
+
+    >>> handle = nbviz.watch(model, optimizer)        # doctest: +SKIP
+    >>> handle.timer.last                             # doctest: +SKIP
+    {'data': 0.0021, 'forward': 0.0068, ...}
+    """
+
+    def __init__(self, model: Any, optimizer: Any, run: Any, *,
+                 thresholds: Thresholds | None = None,
+                 on_finding: Callable[[Finding], None] | None = None,
+                 meter_interval: float | None = 1.0) -> None:
+        self.run = run
+        self.thresholds = thresholds or Thresholds()
+        self.step = 0  # the step being timed (= watch's step numbering)
+        self.findings: list[Finding] = []
+        self.last: dict[str, float] = {}
+        self.loader: Any = None  # the DataLoader behind the last timed() batch, if any
+        self._on_finding = on_finding
+        self._has_optimizer = optimizer is not None
+        self._warned = False
+        self._active = True
+        self._reported: set[str] = set()
+        self._listeners: list[Callable[[int], None]] = []
+        self._history: deque[tuple[float, ...]] = deque(maxlen=HISTORY)
+        self._pause = PAUSE_UNKNOWN  # seconds of gap that count as a pause, not data wait
+        self._reset_phases(None)
+        self._handles: list[Any] = [
+            model.register_forward_pre_hook(self._on_forward_pre, prepend=True),
+            model.register_forward_hook(self._on_forward_post),
+        ]
+        if optimizer is not None:
+            self._handles.append(optimizer.register_step_pre_hook(self._on_step_pre))
+            self._handles.append(optimizer.register_step_post_hook(self._on_step_post))
+        self.meter: Any = None
+        if meter_interval is not None:
+            from nbviz.panels.profile.meter import SystemMeter
+
+            self.meter = SystemMeter(run, self, interval=meter_interval,
+                                     thresholds=self.thresholds, on_finding=self._report)
+            self.meter.start()
+        _TIMERS.append(weakref.ref(self))
+        # A small record of kind "profile" marks the run as timed (the Dashboard's Profile tab).
+        run.log_tensor("profile", "profile/timer", np.zeros(0), 0,
+                       {"part": "timer", "optimizer": optimizer is not None})
+
+    # -- public --------------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """True until :meth:`remove` (or an internal failure) stopped the timer."""
+        return self._active
+
+    def remove(self) -> None:
+        """Detach the hooks and stop the meter thread. Idempotent."""
+        self._active = False
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        if self.meter is not None:
+            self.meter.stop()
+
+    def add_listener(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``callback(step)`` at the end of every step; returns a function that detaches
+        it (used by ``nbviz.profile`` to step its ``torch.profiler`` schedule)."""
+        self._listeners.append(callback)
+
+        def detach() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return detach
+
+    # -- phases --------------------------------------------------------------------------------
+
+    def _reset_phases(self, start: float | None) -> None:
+        self._start = start  # end of the previous step (None before the first event)
+        self._data = 0.0
+        self._timed = False  # a timed() loader delivered a batch during this step
+        self._first_forward: float | None = None
+        self._forward = 0.0
+        self._forward_t0 = 0.0
+        self._backward = 0.0
+        self._backward_t0: float | None = None
+        self._optimizer = 0.0
+        self._optimizer_t0 = 0.0
+        self._samples = 0
+        self._forwards = 0
+
+    def data_wait(self, started: float, seconds: float, loader: Any) -> None:
+        """A timed loader spent ``seconds`` (from ``started``) producing the next batch."""
+        if not self._active:
+            return
+        if self._start is None or (not self._timed and self._first_forward is None
+                                   and started - self._start > self._pause):
+            self._start = started
+        self._data += seconds
+        self._timed = True
+        self.loader = loader
+
+    def _fail(self, error: BaseException) -> None:
+        self.remove()
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"nbviz: the step timer raised {type(error).__name__}: {error}. It is disabled; "
+                "training continues unchanged.", RuntimeWarning, stacklevel=3)
+
+    def _on_forward_pre(self, module: Any, args: Any) -> None:
+        if not (self._active and module.training):
+            return
+        now = time.perf_counter()
+        try:
+            if not self._has_optimizer and self._forwards and self._backward_t0 is None \
+                    and not self._backward:
+                self._end_step(now)  # forward-only training loop: a step per forward
+            if self._start is None or (not self._timed and self._first_forward is None
+                                       and now - self._start > self._pause):
+                self._start = now  # first step, or after a pause: no data wait measured
+            if self._first_forward is None:
+                self._first_forward = now
+                self._samples = _batch_size(args)
+            self._forward_t0 = now
+        except Exception as error:
+            self._fail(error)
+
+    def _on_forward_post(self, module: Any, args: Any, output: Any) -> None:
+        if not (self._active and module.training) or self._first_forward is None:
+            return
+        now = time.perf_counter()
+        self._forward += now - self._forward_t0
+        self._forwards += 1
+        try:
+            tensor = output
+            if isinstance(output, (tuple, list)) and output:
+                tensor = output[0]
+            elif isinstance(output, dict) and output:
+                tensor = next(iter(output.values()))
+            if getattr(tensor, "requires_grad", False) and getattr(tensor, "grad_fn", None):
+                tensor.register_hook(self._on_output_grad)
+        except Exception as error:
+            self._fail(error)
+
+    def _on_output_grad(self, grad: Any) -> None:
+        if not self._active:
+            return
+        try:
+            import torch
+
+            self._backward_t0 = time.perf_counter()
+            torch.autograd.Variable._execution_engine.queue_callback(self._on_backward_end)
+        except Exception as error:
+            self._fail(error)
+
+    def _on_backward_end(self) -> None:
+        if not self._active or self._backward_t0 is None:
+            return
+        now = time.perf_counter()
+        self._backward += now - self._backward_t0
+        self._backward_t0 = None
+        if not self._has_optimizer:
+            try:
+                self._end_step(now)
+            except Exception as error:
+                self._fail(error)
+
+    def _on_step_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self._active:
+            self._optimizer_t0 = time.perf_counter()
+
+    def _on_step_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if not self._active:
+            return
+        now = time.perf_counter()
+        self._optimizer += now - self._optimizer_t0
+        try:
+            self._end_step(now)
+        except Exception as error:
+            self._fail(error)
+
+    # -- end of step: record, rules ------------------------------------------------------------
+
+    def _end_step(self, now: float) -> None:
+        step = self.step
+        self.step += 1
+        start = self._start
+        if start is None:  # an optimizer step with no forward seen (e.g. LBFGS closure)
+            self._reset_phases(now)
+            return
+        total = now - start
+        first = self._first_forward if self._first_forward is not None else now
+        data = self._data if self._timed else max(first - start, 0.0)
+        other = max(total - data - self._forward - self._backward - self._optimizer, 0.0)
+        phases = (data, self._forward, self._backward, self._optimizer, other)
+        samples = self._samples
+        exact = self._timed
+        self._reset_phases(now)
+        self.last = dict(zip(PHASES, phases, strict=True), step=total)
+        values = {f"profile/{name}_ms": value * 1e3
+                  for name, value in zip(PHASES, phases, strict=True)}
+        values["profile/step_ms"] = total * 1e3
+        if samples and total > 0:
+            values["profile/samples_per_s"] = samples / total
+        self.run._log_floats(values, step, time.time())
+        self._history.append((*phases, total, 1.0 if exact else 0.0))
+        if step >= WARMUP and step % RULE_EVERY == 0:
+            self._apply_rules(step)
+        for listener in list(self._listeners):
+            listener(step)
+
+    def _apply_rules(self, step: int) -> None:
+        # Only steps after the warm-up count; the history holds the last HISTORY steps.
+        kept = min(len(self._history), step + 1 - WARMUP)
+        if kept < rules.MIN_WINDOW:
+            return
+        history = np.asarray(self._history, np.float64)[-kept:]
+        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * float(np.median(history[:, 5])))
+        window = history[-WINDOW:]
+        found = [
+            rules.data_bound(step, window[:, 0], window[:, 5], self.thresholds, self.loader,
+                             exact=bool(window[-1, 6])),
+            rules.step_jump(step, history[:, 5],
+                            {name: history[:, i] for i, name in enumerate(PHASES)},
+                            self.thresholds),
+        ]
+        for finding in found:
+            if finding is not None:
+                self._report(finding)
+
+    def _report(self, finding: Finding) -> None:
+        if finding.rule in self._reported:
+            return
+        self._reported.add(finding.rule)
+        self.findings.append(finding)
+        try:
+            self.run.log_tensor("finding", finding.tag, np.array([finding.value], np.float64),
+                                finding.step, finding.extra())
+        except RuntimeError:  # the run finished meanwhile
+            return
+        if self._on_finding is not None:
+            self._on_finding(finding)
+
+
+class TimedLoader:
+    """An iterable that times each ``next()`` of ``loader`` for the step timer.
+
+    Everything else (``len()``, ``.dataset``, ``.batch_size`` …) is the loader's own.
+    """
+
+    def __init__(self, loader: Iterable[Any], run: Any = None) -> None:
+        self.loader = loader
+        self.run = run
+
+    def __iter__(self) -> Iterator[Any]:
+        iterator = iter(self.loader)
+        clock = time.perf_counter
+        while True:
+            started = clock()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            seconds = clock() - started
+            for timer in _live_timers():
+                if self.run is None or timer.run is self.run:
+                    timer.data_wait(started, seconds, self.loader)
+            yield batch
+
+    def __len__(self) -> int:
+        return len(self.loader)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("loader", "run"):
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
+    def __repr__(self) -> str:
+        return f"nbviz.timed({self.loader!r})"
+
+
+def timed(loader: Any, run: Any = None) -> TimedLoader:
+    """Wrap a DataLoader (any re-iterable of batches) so the step timer measures the exact
+    time each step waits for its batch (``profile/data_ms``).
+
+    ``run``: only the timer recording into this run gets the times (default: every
+    active timer, i.e. the ``watch`` of the model you train).
+
+    >>> loader = nbviz.timed(torch.utils.data.DataLoader(dataset, batch_size=64))  # doctest: +SKIP
+    >>> for x, y in loader: ...                                                  # doctest: +SKIP
+    """
+    if isinstance(loader, TimedLoader):
+        return loader
+    if isinstance(loader, (str, bytes, dict)) or not hasattr(loader, "__iter__"):
+        raise TypeError(
+            f"timed(): 'loader' must be a DataLoader or another iterable of batches, got "
+            f"{describe(loader)}; e.g. nbviz.timed(DataLoader(dataset, batch_size=64)).")
+    if isinstance(loader, Iterator):
+        raise TypeError(
+            f"timed(): 'loader' is a one-shot iterator ({describe(loader)}); pass the DataLoader "
+            "itself (re-iterable each epoch), not iter(loader).")
+    if hasattr(loader, "shape") and hasattr(loader, "dtype"):
+        raise TypeError(
+            f"timed(): 'loader' must be a DataLoader, got an array/tensor ({describe(loader)}); "
+            "wrap it first, e.g. DataLoader(TensorDataset(x, y), batch_size=64).")
+    if run is not None:
+        from nbviz.record.run import Run
+
+        if not isinstance(run, Run):
+            raise TypeError(f"timed(): 'run' must be an nbviz Run or None, got {describe(run)}.")
+    return TimedLoader(loader, run)

@@ -309,6 +309,28 @@ class MultiSource:
         return [batch for source in self.sources for batch in source.poll()]
 
 
+def check_targets(target: Any, *, where: str, must_exist: bool = False) -> list[Any]:
+    """A panel's target (a logdir, a ``Run`` or a list of them) as a list, validated; errors
+    name the caller (``where``, e.g. ``"Dashboard()"``).
+
+    >>> check_targets([], where="Dashboard()")
+    Traceback (most recent call last):
+    ValueError: Dashboard(): expected a logdir, a Run or a list of them, got an empty list.
+    """
+    items = list(target) if isinstance(target, (list, tuple)) else [target]
+    if not items:
+        raise ValueError(f"{where}: expected a logdir, a Run or a list of them, got an empty "
+                         "list.")
+    for item in items:
+        if not isinstance(item, (str, os.PathLike, Run)):
+            raise TypeError(f"{where}: expected a logdir path, an nbviz Run or a list of "
+                            f"them, got {describe(item)}.")
+        if must_exist and not isinstance(item, Run) and not Path(item).exists():
+            raise FileNotFoundError(f"{where}: logdir {str(item)!r} does not exist; pass the "
+                                    "folder your runs are written to (e.g. 'runs').")
+    return items
+
+
 def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
     """Turn a logdir path, a ``Run``, a source, or a list of those into a source.
 

@@ -32,6 +32,7 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
+from nbviz.sources import check_targets
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
@@ -152,16 +153,6 @@ class _Catalog:
         return [str(p) for run in self._event_runs.values() for p in list(run.problems)]
 
 
-def _targets(target: Any) -> list[Any]:
-    items = list(target) if isinstance(target, (list, tuple)) else [target]
-    if not items:
-        raise ValueError("Dashboard(): expected a logdir, a Run or a list of them, got an "
-                         "empty list.")
-    for item in items:
-        if not isinstance(item, (str, os.PathLike, Run)):
-            raise TypeError(f"Dashboard(): expected a logdir path, an nbviz Run or a list of "
-                            f"them, got {describe(item)}.")
-    return items
 
 
 class Dashboard(anywidget.AnyWidget):
@@ -184,7 +175,7 @@ class Dashboard(anywidget.AnyWidget):
 
     def __init__(self, target: Any, *, title: str = "", rescan_interval: float = 2.0,
                  panels: Iterable[PanelSpec] | None = None) -> None:
-        self._targets = _targets(target)
+        self._targets = check_targets(target, where="Dashboard()")
         if not isinstance(title, str):
             raise TypeError(f"Dashboard(): 'title' must be a string, got {describe(title)}.")
         if isinstance(rescan_interval, bool) or not isinstance(rescan_interval, (int, float)) \

@@ -57,8 +57,11 @@ def test_hparams_sessions_get_metrics_and_order_from_the_parent_config() -> None
     frame = read(FIXTURES / "hparams", "hparams")
     assert frame.attrs["hparams"] == ["num_units", "dropout", "optimizer"]  # config order
     assert frame.attrs["metrics"] == ["accuracy"]
-    assert frame.columns.tolist() == ["run", "step", "wall_time", "num_units", "dropout",
-                                      "optimizer", "accuracy"]
+    # the HParams join (issue 13): the run's columns, the config in its order, the metric
+    # and its summaries
+    assert frame.columns.tolist() == [
+        "run", "hparams_from", "step", "wall_time", "num_units", "dropout", "optimizer",
+        "accuracy", "accuracy (min)", "accuracy (max)", "accuracy (last-5 mean)"]
     scalars = read(FIXTURES / "hparams", "scalars")
     logged = dict(zip(scalars.run, scalars.value, strict=True))
     assert frame.run.tolist() == [f"run-{i}" for i in range(8)]

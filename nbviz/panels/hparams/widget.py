@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from nbviz.panels.hparams.collect import SweepCollector
 from nbviz.panels.hparams.encode import encode_table
 from nbviz.panels.hparams.importance import hparam_importance
 from nbviz.record.run import Run, live_run_dirs
+from nbviz.sources import check_targets
 from nbviz.widgets._base import LivePanel
 
 __all__ = ["HParams"]
@@ -45,19 +45,6 @@ def default_goal(metric: str) -> str:
     return "min" if any(word in low for word in LOSS_WORDS) else "max"
 
 
-def _targets(source: Any) -> list[Any]:
-    items = list(source) if isinstance(source, (list, tuple)) else [source]
-    if not items:
-        raise ValueError("HParams(): expected a logdir, a Run or a list of them, got an empty "
-                         "list.")
-    for item in items:
-        if not isinstance(item, (str, os.PathLike, Run)):
-            raise TypeError(f"HParams(): expected a logdir path, an nbviz Run or a list of "
-                            f"them, got {describe(item)}.")
-        if not isinstance(item, Run) and not Path(item).exists():
-            raise FileNotFoundError(f"HParams(): logdir {str(item)!r} does not exist; pass the "
-                                    "folder your runs are written to (e.g. 'runs').")
-    return items
 
 
 def _writing_here(targets: list[Any]) -> bool:
@@ -106,7 +93,7 @@ class HParams(LivePanel):
 
     def __init__(self, source: Any, *, metric: str | None = None, goal: str | None = None,
                  last_n: int = 5, title: str = "") -> None:
-        targets = _targets(source)
+        targets = check_targets(source, where="HParams()", must_exist=True)
         if metric is not None and (not isinstance(metric, str) or not metric):
             raise TypeError(f"HParams(): 'metric' must be a metric name such as 'val/acc', "
                             f"got {describe(metric)}.")

@@ -86,6 +86,7 @@ PANELS: list[PanelSpec] = [
     _row("pr_curves", "PR curves", {"pr_curve"}, "PRCurves", 30, "pr"),
     _row("projector", "Projector", {"embedding"}, "Projector", 40, "projector"),
     _row("health", "Health", {"stats"}, "Health", 50, "health"),
+    _row("graph", "Graph", {"graph"}, "Graph", 60, "graph"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

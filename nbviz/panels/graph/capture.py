@@ -86,6 +86,9 @@ def _scope_of_stack(stack: Any) -> str:
 
 
 def _op_name(target: Any) -> str:
+    opname = getattr(target, "_opname", None)  # an aten OpOverload: "mean", not "mean.dim"
+    if isinstance(opname, str) and opname:
+        return opname
     name = getattr(target, "__name__", None) or str(target)
     for prefix in ("aten.", "torch.ops.aten."):
         if name.startswith(prefix):
@@ -466,6 +469,11 @@ def capture_graph(model: Any, inputs: Any, *, methods: Any = METHODS,
             graph, used, error, attempts, notes = _try_methods(model, chosen, args, kwargs)
     finally:
         model.train(was_training)
+    if graph is not None and error is not None and not any(
+            n["kind"] not in ("input", "output") for n in graph["nodes"]):
+        raise TypeError(f"{where}: the forward of {type(model).__name__} raised on "
+                        f"'{inputs_name}' before any operation ran ({error}); pass inputs "
+                        f"that {type(model).__name__}.forward accepts.")
     if graph is None:
         graph = {"nodes": [], "inputs": [], "outputs": []}
         used = "none"

@@ -20,7 +20,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-__all__ = ["view"]
+__all__ = ["collapsed", "view"]
 
 _ROOT = ""
 
@@ -254,3 +254,47 @@ def _jsonable(attrs: dict[str, Any]) -> dict[str, Any]:
             text = json.dumps(value, default=str)
             out[str(key)] = text if len(text) <= 200 else text[:197] + "…"
     return out
+
+
+def collapsed(drawable: dict[str, Any], open_groups: frozenset[int] = frozenset()
+              ) -> tuple[list[tuple[str, int]], list[tuple[int, int]]]:
+    """The visible items of ``view(...)`` with only ``open_groups`` expanded: items as
+    ``("node" | "group", index)`` and edges between item positions (deduplicated) — what
+    the page lays out, and what the static picture draws with no group open.
+
+    >>> items, edges = collapsed(view({"nodes": [{"name": "x", "op": "input", "inputs": []}]}))
+    >>> items, edges
+    ([('node', 0)], [])
+    """
+    groups = drawable["groups"]
+    nodes = drawable["nodes"]
+
+    def representative_group(group: int) -> int:
+        """The outermost closed group on the path from the top down to ``group`` (or -1)."""
+        chain = []
+        while group != -1:
+            chain.append(group)
+            group = groups[group]["parent"]
+        for candidate in reversed(chain):
+            if candidate not in open_groups:
+                return candidate
+        return -1
+
+    items: list[tuple[str, int]] = []
+    position: dict[tuple[str, int], int] = {}
+    node_item: list[int] = []
+    for index, node in enumerate(nodes):  # items in the order their first node ran
+        closed = representative_group(node["group"]) if node["group"] != -1 else -1
+        item = ("node", index) if closed == -1 else ("group", closed)
+        if item not in position:
+            position[item] = len(items)
+            items.append(item)
+        node_item.append(position[item])
+    seen: set[tuple[int, int]] = set()
+    edges: list[tuple[int, int]] = []
+    for source, target in drawable["edges"]:
+        pair = (node_item[source], node_item[target])
+        if pair[0] != pair[1] and pair not in seen:
+            seen.add(pair)
+            edges.append(pair)
+    return items, edges

@@ -159,7 +159,7 @@ def test_forward_raising_midway_keeps_the_part_that_ran() -> None:
 
 
 def test_bad_arguments_name_the_argument() -> None:
-    with pytest.raises(TypeError, match="'model' must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"'model' must be a torch\.nn\.Module"):
         capture_graph("resnet", torch.zeros(1))
     with pytest.raises(TypeError, match="'inputs' holds no tensor"):
         capture_graph(gm.SkipNet(), "pixels")

@@ -199,10 +199,11 @@ def _jit_scope(scope: str) -> str:
 def _from_jit(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     import torch
 
+    jit: Any = torch.jit  # untyped in torch's stubs
     if kwargs:
-        traced = torch.jit.trace(model, example_kwarg_inputs=kwargs, strict=False)
+        traced = jit.trace(model, example_kwarg_inputs=kwargs, strict=False)
     else:
-        traced = torch.jit.trace(model, args, strict=False)
+        traced = jit.trace(model, args, strict=False)
     graph = traced.graph
     torch._C._jit_pass_inline(graph)
     builder = _Builder()
@@ -211,7 +212,8 @@ def _from_jit(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict
     for index, value in enumerate(graph.inputs()):
         if index == 0:  # self
             continue
-        name = builder.add(value.debugName(), "input", [], "", _jit_value_info(value),
+        info = _jit_value_info(value)
+        name = builder.add(value.debugName(), "input", [], "", [info] if info else [],
                            kind="input")
         producers[value.debugName()] = [name]
         inputs.append(name)
@@ -455,8 +457,8 @@ def capture_graph(model: Any, inputs: Any, *, methods: Any = METHODS,
     """
     try:
         import torch
-    except ImportError as error:  # pragma: no cover - nbviz can run without torch
-        raise ImportError("capture_graph() needs torch (pip install torch)") from error
+    except ImportError as missing:  # pragma: no cover - nbviz can run without torch
+        raise ImportError("capture_graph() needs torch (pip install torch)") from missing
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{where}: 'model' must be a torch.nn.Module, got "
                         f"{describe(model)}; pass the model itself, e.g. capture_graph(net, x).")

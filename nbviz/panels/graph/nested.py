@@ -43,7 +43,10 @@ def flatten_tensors(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
         if isinstance(item, (str, bytes, int, float, bool)) or item is None:
             return
         seen.add(id(item))
-        join = (lambda key: f"{path}.{key}" if path else str(key))
+
+        def join(key: Any) -> str:
+            return f"{path}.{key}" if path else str(key)
+
         if isinstance(item, dict):
             for key, child in item.items():
                 visit(child, join(key), depth + 1)
@@ -101,7 +104,7 @@ def arguments(model: Any, inputs: Any, *, where: str, name: str = "inputs"
         args = tuple(inputs)
     elif isinstance(inputs, dict) and all(isinstance(k, str) for k in inputs):
         names, var_kw = _forward_parameters(model)
-        if inputs and (set(inputs) <= set(names) or var_kw and len(names) <= 1):
+        if inputs and (set(inputs) <= set(names) or (var_kw and len(names) <= 1)):
             args, kwargs = (), dict(inputs)
         else:
             args = (inputs,)

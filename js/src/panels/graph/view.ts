@@ -306,14 +306,16 @@ export class GraphPanelView implements PanelView {
       return g;
     });
     this.viewport.replaceChildren(groupsLayer, edgesLayer, itemsLayer);
-    // keep the expanded / collapsed item where the user clicked it
+    this.tooltip.hide();
+    this.selected = -1;
+    this.root.classList.remove("nbviz-graph-focus");
+    this.details.textContent = "";
+    this.details.appendChild(el("div", "nbviz-graph-hint", "click a group to expand it, a node to see its inputs and outputs"));
+    let reveal = -1;
     if (this.revealId) {
-      const pos = vis.items.findIndex((it) => it.id === this.revealId);
+      reveal = vis.items.findIndex((it) => it.id === this.revealId);
       this.revealId = null;
-      if (pos >= 0) {
-        this.centerOn(pos);
-        this.selectItem(pos);
-      }
+      if (reveal >= 0) this.centerOn(reveal);
     } else if (!this.fitted || !previous) {
       this.fit();
       this.fitted = true;
@@ -329,17 +331,15 @@ export class GraphPanelView implements PanelView {
       this.anchor = null;
     }
     this.applyTransform();
-    this.selected = -1;
     this.colour();
     this.markHits();
+    if (reveal >= 0) this.selectItem(reveal);
     this.rendered++;
     this.root.dataset.state = "ready";
     this.root.dataset.layoutSeq = String(this.rendered);
     this.root.dataset.items = String(vis.items.length);
     this.root.dataset.layoutMs = placed.millis.toFixed(1);
     this.root.dataset.renderMs = (performance.now() - t0).toFixed(1);
-    this.details.textContent = "";
-    this.details.appendChild(el("div", "nbviz-graph-hint", "click a group to expand it, a node to see its inputs and outputs"));
   }
 
   // -- pan / zoom ---------------------------------------------------------------------

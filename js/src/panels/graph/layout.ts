@@ -68,6 +68,14 @@ const GROUP_OPTIONS: Record<string, string> = {
   "elk.padding": "[top=26,left=10,bottom=10,right=10]",
 };
 
+/** Past this many visible boxes ELK trades some layout quality for speed. */
+export const LARGE = 400;
+const LARGE_OPTIONS: Record<string, string> = {
+  "elk.layered.thoroughness": "1",
+  "elk.layered.layering.strategy": "LONGEST_PATH",
+  "elk.layered.nodePlacement.strategy": "SIMPLE",
+};
+
 export const NODE_HEIGHT = 30;
 const CHAR_WIDTH = 6.6;
 
@@ -78,7 +86,8 @@ export function boxWidth(label: string, extra = 0): number {
 
 /** The ELK graph of the visible items (pure; exported for tests). */
 export function elkGraph(view: GraphView, vis: Visible): ElkNodeJson {
-  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: ROOT_OPTIONS };
+  const options = vis.items.length > LARGE ? { ...ROOT_OPTIONS, ...LARGE_OPTIONS } : ROOT_OPTIONS;
+  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: options };
   const containers = new Map<number, ElkNodeJson>();
   const containerOf = (g: number): ElkNodeJson => (g < 0 ? root : containers.get(g) ?? root);
   for (const g of vis.open) {

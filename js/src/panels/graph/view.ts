@@ -62,6 +62,8 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 
+const nextFrame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
 function pathOf(points: { x: number; y: number }[]): string {
   return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join("");
 }
@@ -236,7 +238,7 @@ export class GraphPanelView implements PanelView {
       .layout(this.view, vis)
       .then((placed) => {
         if (seq !== this.layoutSeq) return; // a newer layout was requested
-        this.render(vis, placed);
+        return this.render(vis, placed, seq);
       })
       .catch((err: unknown) => {
         if (seq !== this.layoutSeq) return;
@@ -245,10 +247,14 @@ export class GraphPanelView implements PanelView {
       });
   }
 
-  private render(vis: Visible, placed: Placed): void {
+  /** Items / edges appended per animation frame: no main-thread task grows with the graph. */
+  static CHUNK = 250;
+
+  private async render(vis: Visible, placed: Placed, seq: number): Promise<void> {
     const previous = this.placed;
     this.placed = placed;
-    const t0 = performance.now();
+    let work = 0;
+    let t = performance.now();
     const groupsLayer = svg("g", { class: "nbviz-graph-groups" });
     const edgesLayer = svg("g", { class: "nbviz-graph-edges" });
     const itemsLayer = svg("g", { class: "nbviz-graph-items" });
@@ -263,49 +269,9 @@ export class GraphPanelView implements PanelView {
       c.appendChild(header);
       groupsLayer.appendChild(c);
     }
-    this.edgeEls = vis.edges.map((e, k) => {
-      const pts = placed.edges[k];
-      const p = svg("path", {
-        d: pts ? pathOf(pts) : "",
-        class: "nbviz-graph-edge",
-        "marker-end": `url(#${this.markerId})`,
-        "data-src": vis.items[e.source]!.id,
-        "data-dst": vis.items[e.target]!.id,
-      });
-      if (e.count > 1) p.setAttribute("stroke-width", String(Math.min(4, 1 + Math.log2(e.count))));
-      edgesLayer.appendChild(p);
-      return p;
-    });
-    this.itemEls = vis.items.map((item, pos) => {
-      const box = placed.items[pos] ?? { x: 0, y: 0, width: 60, height: NODE_HEIGHT };
-      const label = itemLabel(this.view, item);
-      const g = svg("g", {
-        class: `nbviz-graph-item nbviz-graph-${item.kind}`,
-        transform: `translate(${box.x.toFixed(1)},${box.y.toFixed(1)})`,
-        "data-pos": pos,
-        "data-id": item.id,
-        "data-kind": item.kind,
-        "data-key": itemKey(this.view, item),
-      });
-      g.setAttribute("data-label", label);
-      g.appendChild(svg("rect", { width: box.width, height: box.height, rx: item.kind === "group" ? 6 : 4 }));
-      const text = svg("text", { x: 8, y: box.height / 2 + 4 });
-      text.textContent = item.kind === "group" ? `▸ ${label}` : label;
-      g.appendChild(text);
-      if (item.kind === "group") {
-        const group = this.view.groups[item.index]!;
-        if (group.repeat > 1) {
-          const badge = svg("text", { x: box.width - 6, y: 12, class: "nbviz-graph-badge", "text-anchor": "end" });
-          badge.textContent = `×${group.repeat}`;
-          g.appendChild(badge);
-        }
-      }
-      const flag = svg("text", { x: box.width - 6, y: box.height - 4, class: "nbviz-graph-flag", "text-anchor": "end" });
-      g.appendChild(flag);
-      itemsLayer.appendChild(g);
-      return g;
-    });
     this.viewport.replaceChildren(groupsLayer, edgesLayer, itemsLayer);
+    this.itemEls = [];
+    this.edgeEls = [];
     this.tooltip.hide();
     this.selected = -1;
     this.root.classList.remove("nbviz-graph-focus");
@@ -320,6 +286,7 @@ export class GraphPanelView implements PanelView {
       this.fit();
       this.fitted = true;
     } else if (this.anchor) {
+      // keep the expanded / collapsed group where the user clicked it
       const a = this.anchor;
       const pos = vis.items.findIndex((it) => it.id === a.id);
       let box = pos >= 0 ? placed.items[pos] : undefined;
@@ -331,6 +298,38 @@ export class GraphPanelView implements PanelView {
       this.anchor = null;
     }
     this.applyTransform();
+    const chunk = GraphPanelView.CHUNK;
+    for (let start = 0; start < vis.items.length || start < vis.edges.length; start += chunk) {
+      if (start > 0) {
+        work += performance.now() - t;
+        await nextFrame();
+        if (seq !== this.layoutSeq) return; // superseded while appending
+        t = performance.now();
+      }
+      const items = document.createDocumentFragment();
+      for (let pos = start; pos < Math.min(vis.items.length, start + chunk); pos++) {
+        const g = this.itemElement(vis, placed, pos);
+        this.itemEls[pos] = g;
+        items.appendChild(g);
+      }
+      itemsLayer.appendChild(items);
+      const edges = document.createDocumentFragment();
+      for (let k = start; k < Math.min(vis.edges.length, start + chunk); k++) {
+        const e = vis.edges[k]!;
+        const pts = placed.edges[k];
+        const p = svg("path", {
+          d: pts ? pathOf(pts) : "",
+          class: "nbviz-graph-edge",
+          "marker-end": `url(#${this.markerId})`,
+          "data-src": vis.items[e.source]!.id,
+          "data-dst": vis.items[e.target]!.id,
+        });
+        if (e.count > 1) p.setAttribute("stroke-width", String(Math.min(4, 1 + Math.log2(e.count))));
+        this.edgeEls[k] = p;
+        edges.appendChild(p);
+      }
+      edgesLayer.appendChild(edges);
+    }
     this.colour();
     this.markHits();
     if (reveal >= 0) this.selectItem(reveal);
@@ -339,7 +338,37 @@ export class GraphPanelView implements PanelView {
     this.root.dataset.layoutSeq = String(this.rendered);
     this.root.dataset.items = String(vis.items.length);
     this.root.dataset.layoutMs = placed.millis.toFixed(1);
-    this.root.dataset.renderMs = (performance.now() - t0).toFixed(1);
+    this.root.dataset.renderMs = (work + performance.now() - t).toFixed(1);
+  }
+
+  private itemElement(vis: Visible, placed: Placed, pos: number): SVGGElement {
+    const item = vis.items[pos]!;
+    const box = placed.items[pos] ?? { x: 0, y: 0, width: 60, height: NODE_HEIGHT };
+    const label = itemLabel(this.view, item);
+    const g = svg("g", {
+      class: `nbviz-graph-item nbviz-graph-${item.kind}`,
+      transform: `translate(${box.x.toFixed(1)},${box.y.toFixed(1)})`,
+      "data-pos": pos,
+      "data-id": item.id,
+      "data-kind": item.kind,
+      "data-key": itemKey(this.view, item),
+    });
+    g.setAttribute("data-label", label);
+    g.appendChild(svg("rect", { width: box.width, height: box.height, rx: item.kind === "group" ? 6 : 4 }));
+    const text = svg("text", { x: 8, y: box.height / 2 + 4 });
+    text.textContent = item.kind === "group" ? `▸ ${label}` : label;
+    g.appendChild(text);
+    if (item.kind === "group") {
+      const group = this.view.groups[item.index]!;
+      if (group.repeat > 1) {
+        const badge = svg("text", { x: box.width - 6, y: 12, class: "nbviz-graph-badge", "text-anchor": "end" });
+        badge.textContent = `×${group.repeat}`;
+        g.appendChild(badge);
+      }
+    }
+    const flag = svg("text", { x: box.width - 6, y: box.height - 4, class: "nbviz-graph-flag", "text-anchor": "end" });
+    g.appendChild(flag);
+    return g;
   }
 
   // -- pan / zoom ---------------------------------------------------------------------

@@ -122,7 +122,8 @@ function collect(node: ElkNodeJson, vis: Visible, out: Placed): void {
   }
 }
 
-let shared: { elk: ElkLike; url: string; users: number } | null = null;
+let shared: { elk: ElkLike; users: number } | null = null;
+let workerUrl: string | null = null; // the Blob of the 1.6 MB worker source is made once per page
 
 function elkConstructor(): new (opts: { workerFactory: () => Worker }) => ElkLike {
   const mod = elkApi as unknown as { default?: unknown };
@@ -138,9 +139,9 @@ export class Layouter {
 
   constructor() {
     if (!shared) {
-      const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
+      const url = (workerUrl ??= URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" })));
       const Elk = elkConstructor();
-      shared = { elk: new Elk({ workerFactory: () => new Worker(url) }), url, users: 0 };
+      shared = { elk: new Elk({ workerFactory: () => new Worker(url) }), users: 0 };
     }
     shared.users++;
     this.elk = shared.elk;
@@ -167,7 +168,6 @@ export class Layouter {
     shared.users--;
     if (shared.users <= 0) {
       shared.elk.terminateWorker();
-      URL.revokeObjectURL(shared.url);
       shared = null;
     }
   }

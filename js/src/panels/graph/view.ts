@@ -374,6 +374,8 @@ export class GraphPanelView implements PanelView {
   // -- pan / zoom ---------------------------------------------------------------------
 
   private applyTransform(): void {
+    // far out, labels and arrowheads are unreadable: skip painting them (level of detail)
+    this.root.classList.toggle("nbviz-graph-far", this.k < 0.35 && this.vis.items.length > 200);
     this.viewport.setAttribute("transform", `translate(${this.tx.toFixed(1)},${this.ty.toFixed(1)}) scale(${this.k.toFixed(4)})`);
   }
 

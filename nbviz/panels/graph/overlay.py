@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nbviz.store.kinds import FINDING, STATS
 from nbviz.store.sqlite import TensorRecord
 
 __all__ = ["OVERLAY_STATISTICS", "OverlayState"]
@@ -66,7 +67,7 @@ class OverlayState:
         changed = False
         for record in records:
             extra = record.extra
-            if record.kind == "finding":
+            if record.kind == FINDING:
                 layer = str(extra.get("layer", ""))
                 key = (layer, str(extra.get("rule", "")))
                 self.findings[key] = {"layer": layer, "rule": key[1], "step": int(record.step),
@@ -74,7 +75,7 @@ class OverlayState:
                                       "message": str(extra.get("message", ""))}
                 changed = True
                 continue
-            if record.kind != "stats":
+            if record.kind != STATS:
                 continue
             names = extra.get("names")
             if not isinstance(names, list) or len(names) != record.array.size:

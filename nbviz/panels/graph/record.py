@@ -18,9 +18,10 @@ import numpy as np
 
 from nbviz._validate import check_tag
 from nbviz.panels.graph.capture import FORMAT, METHODS, capture_graph
+from nbviz.store.kinds import GRAPH
 
 if TYPE_CHECKING:
-    from nbviz.record.run import Run
+    from nbviz._recorder import Recorder
 
 __all__ = ["graph_bytes", "log_graph"]
 
@@ -41,8 +42,8 @@ def warn_capture(graph: dict[str, Any], where: str) -> None:
                       RuntimeWarning, stacklevel=3)
 
 
-def log_graph(run: Run, model: Any, inputs: Any, *, tag: str = "graph", step: int | None = None,
-              methods: Any = METHODS) -> dict[str, Any] | None:
+def log_graph(run: Recorder, model: Any, inputs: Any, *, tag: str = "graph",
+              step: int | None = None, methods: Any = METHODS) -> dict[str, Any] | None:
     """Capture ``model``'s graph on ``inputs`` and record it in ``run`` — once per run and
     ``tag`` (later calls return None at once, so it is safe inside a training loop).
     Returns the captured graph.
@@ -51,6 +52,8 @@ def log_graph(run: Run, model: Any, inputs: Any, *, tag: str = "graph", step: in
     """
     where = "log_graph()"
     check_tag(tag, where=where)
+    if run.finished:
+        raise RuntimeError(f"{where}: run {run.name!r} is finished; start a new one with init().")
     done = _LOGGED.setdefault(run, set())
     if tag in done:
         return None
@@ -58,6 +61,6 @@ def log_graph(run: Run, model: Any, inputs: Any, *, tag: str = "graph", step: in
     graph = capture_graph(model, inputs, methods=methods, where=where)  # raises: bad arguments
     warn_capture(graph, where)
     extra = {"format": FORMAT, "method": graph["capture"]["method"]}
-    run.log_tensor("graph", tag, graph_bytes(graph), step_value, extra)
+    run.log_tensor(GRAPH, tag, graph_bytes(graph), step_value, extra)
     done.add(tag)
     return graph

@@ -22,13 +22,14 @@ from nbviz.panels.graph.hierarchy import view
 from nbviz.panels.graph.overlay import OVERLAY_STATISTICS, OverlayState
 from nbviz.panels.graph.picture import graph_png
 from nbviz.sources import RunTensors, Source, as_source
+from nbviz.store.kinds import FINDING, GRAPH, STATS
 from nbviz.store.sqlite import TensorRecord
 from nbviz.widgets._base import LivePanel
 
 __all__ = ["Graph"]
 
-_OVERLAY_KINDS = frozenset({"stats", "finding"})
-_SOURCE_KINDS = frozenset({"graph", "stats", "finding"})
+_OVERLAY_KINDS = frozenset({STATS, FINDING})
+_SOURCE_KINDS = frozenset({GRAPH, STATS, FINDING})
 
 
 def _is_module(value: Any) -> bool:
@@ -138,7 +139,7 @@ class Graph(LivePanel):
 
     def _ingest(self, batches: list[RunTensors]) -> None:
         for batch in batches:
-            graphs = [r for r in batch.records if r.kind == "graph"
+            graphs = [r for r in batch.records if r.kind == GRAPH
                       and (self._tag is None or r.tag == self._tag)]
             if graphs and (not self._overlay_state.run or batch.run == self._overlay_state.run):
                 graph = _decode_graph(graphs[-1])
@@ -181,7 +182,7 @@ class Graph(LivePanel):
             self.overlay_seq += 1
         self._overlay_dirty = False
         self._last_send = time.monotonic()
-        self.messages_sent += 1
+        self._message_sent()
 
     def _tick(self) -> None:
         with self._lock:

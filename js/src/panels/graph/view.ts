@@ -248,7 +248,7 @@ export class GraphPanelView implements PanelView {
   }
 
   /** Items / edges appended per animation frame: no main-thread task grows with the graph. */
-  static CHUNK = 250;
+  static CHUNK = 120;
 
   private async render(vis: Visible, placed: Placed, seq: number): Promise<void> {
     const previous = this.placed;

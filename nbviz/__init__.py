@@ -44,6 +44,7 @@ __all__ += sorted(_LAZY)
 
 if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks it against PANELS
     from nbviz.hooks.torch import watch as watch
+    from nbviz.panels.graph.widget import Graph as Graph
     from nbviz.panels.health.widget import Health as Health
     from nbviz.panels.histograms.widget import Distributions as Distributions
     from nbviz.panels.histograms.widget import Histograms as Histograms

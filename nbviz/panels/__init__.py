@@ -29,6 +29,7 @@ from typing import Any
 
 from nbviz.store.kinds import (
     EMBEDDING,
+    GRAPH,
     HISTOGRAM,
     HPARAMS,
     PR_CURVE,
@@ -98,8 +99,9 @@ PANELS: list[PanelSpec] = [
     _row("pr_curves", "PR curves", {PR_CURVE}, "PRCurves", 30, "pr"),
     _row("projector", "Projector", {EMBEDDING}, "Projector", 40, "projector"),
     _row("health", "Health", {STATS}, "Health", 50, "health"),
-    _row("hparams", "HParams", {HPARAMS, RUN_CONFIG}, "HParams", 60, "hparams"),
-    _row("profile", "Profile", {PROFILE}, "Profile", 70, "profile"),
+    _row("graph", "Graph", {GRAPH}, "Graph", 60, "graph"),
+    _row("hparams", "HParams", {HPARAMS, RUN_CONFIG}, "HParams", 70, "hparams"),
+    _row("profile", "Profile", {PROFILE}, "Profile", 80, "profile"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

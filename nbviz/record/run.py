@@ -365,6 +365,19 @@ class Run:
 
         log_embedding(self, tag, features, metadata, images, step)
 
+    def log_graph(self, model: Any, inputs: Any, *, tag: str = "graph",
+                  step: int | None = None) -> Any:
+        """Record the graph of ``model`` run on ``inputs`` (tensor, tuple, dict, dataclass)
+        once per run and tag, shown by ``nbviz.Graph(run)``. Capture falls back from
+        torch.export to torch.fx, torch.jit and a module-hook trace; a failure warns,
+        never raises. See :mod:`nbviz.panels.graph.record`.
+
+        >>> run.log_graph(model, images)  # doctest: +SKIP
+        """
+        from nbviz.panels.graph.record import log_graph
+
+        return log_graph(self, model, inputs, tag=tag, step=step)
+
     def health(self, thresholds: Any = None) -> Any:
         """Training-health findings of this run as a DataFrame with columns step, layer,
         rule, severity, message, value, threshold (see ``nbviz.panels.health.rules``).

@@ -814,7 +814,10 @@ class SummaryWriter:
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
         """Add the graph of a model: traced with ``torch.jit.trace`` when ``input_to_model``
-        is given (like torch), else the module tree (torch needs an input for that).
+        is given (like torch), else the module tree (torch needs an input for that). Where
+        torch's trace fails (dict / dataclass inputs, a forward that raises) nbviz captures
+        the graph with torch.export, torch.fx or a module-hook trace instead (format
+        ``nbviz.graph``, see ``nbviz.panels.graph.capture``) and warns.
 
         >>> writer.add_graph(model, torch.rand(1, 3, 32, 32))  # doctest: +SKIP
         """
@@ -826,10 +829,18 @@ class SummaryWriter:
         else:
             try:
                 graph = _jit_graph(model, input_to_model, bool(verbose), bool(use_strict_trace))
-            except RuntimeError as error:
-                raise RuntimeError(f"{where}: tracing the model with 'input_to_model' failed: "
-                                   f"{error}") from error
-            graph_format = "torch.jit"
+                graph_format = "torch.jit"
+            except Exception as error:  # torch would stop here; nbviz captures another way
+                from nbviz.panels.graph.capture import FORMAT, capture_graph
+                from nbviz.panels.graph.record import warn_capture
+
+                graph = capture_graph(model, input_to_model, where=where,
+                                      inputs_name="input_to_model",
+                                      methods=("torch.export", "torch.fx", "hooks"))
+                graph["capture"]["fallbacks"].insert(
+                    0, {"method": "torch.jit", "reason": f"{type(error).__name__}: {error}"[:400]})
+                warn_capture(graph, where)
+                graph_format = FORMAT
         data = np.frombuffer(json.dumps(graph).encode("utf-8"), dtype=np.uint8).copy()
         self._log_tensor("graph", "graph", data, None, None, {"format": graph_format}, where)
 

@@ -1,0 +1,14 @@
+/**
+ * nbviz Graph panel — a model's graph collapsed by module, laid out with elkjs in a
+ * Web Worker (only the open groups), with search, details, fan-in/fan-out and a live
+ * training-statistic overlay (docs/wire.md, "Graph").
+ */
+import { definePanel } from "../../lib/panel";
+import graphCss from "./graph.css";
+import { type GraphModel, GraphPanelView } from "./view";
+
+export default definePanel<GraphModel>({
+  name: "graph",
+  css: [graphCss],
+  view: (model, el) => new GraphPanelView(model, el),
+});

@@ -297,6 +297,7 @@ def test_hparams_columns_follow_the_parent_config_whatever_each_session_lists(
         writer.add_scalar("m", 0.5 + index, 1)
         writer.close()
     frame = read(tmp_path, "hparams")
-    assert frame.columns.tolist() == ["run", "step", "wall_time", "a", "b", "c", "m"]
+    assert frame.columns.tolist() == ["run", "hparams_from", "step", "wall_time", "a", "b", "c",
+                                      "m", "m (min)", "m (max)", "m (last-5 mean)"]
     assert frame[["run", "a", "b", "c", "m"]].values.tolist() == [
         ["s0", 0.0, "y", 3.0, 0.5], ["s1", 1.0, "y", 3.0, 1.5], ["s2", 2.0, "y", 3.0, 2.5]]

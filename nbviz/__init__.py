@@ -41,6 +41,10 @@ if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks 
     from nbviz.panels.health.widget import Health as Health
     from nbviz.panels.histograms.widget import Distributions as Distributions
     from nbviz.panels.histograms.widget import Histograms as Histograms
+    from nbviz.panels.media.widget import Audio as Audio
+    from nbviz.panels.media.widget import Images as Images
+    from nbviz.panels.media.widget import Table as Table
+    from nbviz.panels.media.widget import Text as Text
     from nbviz.panels.pr.widget import PRCurves as PRCurves
     from nbviz.panels.projector.widget import Projector as Projector
     from nbviz.panels.scalars.widget import Scalars as Scalars

@@ -86,6 +86,10 @@ PANELS: list[PanelSpec] = [
     _row("pr_curves", "PR curves", {"pr_curve"}, "PRCurves", 30, "pr"),
     _row("projector", "Projector", {"embedding"}, "Projector", 40, "projector"),
     _row("health", "Health", {"stats"}, "Health", 50, "health"),
+    _row("images", "Images", {"image", "video"}, "Images", 60, "media", "images"),
+    _row("audio", "Audio", {"audio"}, "Audio", 70, "media", "audio"),
+    _row("text", "Text", {"text"}, "Text", 80, "media", "text"),
+    _row("table", "Tables", {"table"}, "Table", 90, "media", "table"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

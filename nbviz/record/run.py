@@ -294,7 +294,7 @@ class Run:
         ``box_labels`` / ``box_scores``. Shown by ``nbviz.Images``.
         See :mod:`nbviz.panels.media.record`.
 
-        >>> run.log_image("seg", x, masks=logits.argmax(1), class_names=names, step=3)  # doctest: +SKIP
+        >>> run.log_image("seg", x, masks=pred, class_names=names, step=3)  # doctest: +SKIP
         """
         from nbviz.panels.media.record import log_image
 

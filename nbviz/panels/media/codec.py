@@ -15,6 +15,7 @@ read back) hold decoded pixels / samples; :func:`decoded` accepts both.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import wave
 from typing import Any
@@ -150,7 +151,7 @@ def encode_wav(samples: np.ndarray, sample_rate: float) -> tuple[bytes, dict[str
     ``add_audio`` writes them (``(x * 32767).astype("<i2")``, i.e. truncated).
 
     >>> data, extra = encode_wav(np.array([0.0, 1.0, -1.0], np.float32), 8000)
-    >>> decode_wav(data)[0].tolist(), extra["samples"]
+    >>> decode_wav(data)[0].tolist(), extra["length"]
     ([0.0, 1.0, -1.0], 3)
     """
     clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
@@ -159,10 +160,10 @@ def encode_wav(samples: np.ndarray, sample_rate: float) -> tuple[bytes, dict[str
     with wave.open(buffer, "wb") as writer:
         writer.setnchannels(1)
         writer.setsampwidth(2)
-        writer.setframerate(int(round(sample_rate)))
+        writer.setframerate(round(sample_rate))
         writer.writeframes(pcm.tobytes())
     return buffer.getvalue(), {"encoding": "wav", "sample_rate": float(sample_rate),
-                               "samples": int(pcm.size)}
+                               "length": int(pcm.size)}
 
 
 def decode_wav(data: bytes | np.ndarray) -> tuple[np.ndarray, float]:
@@ -202,17 +203,17 @@ def to_png_bytes(kind: str, array: np.ndarray, extra: dict[str, Any]) -> tuple[b
     """(bytes, MIME type) to send a media record to the page: the stored bytes when encoded,
     else a PNG of raw pixels (tfevents images) / a WAV of raw samples."""
     if is_encoded(extra):
-        data = split_mask(np.asarray(array, np.uint8), extra)[0]
-        return data.tobytes(), mime_type(extra["encoding"])
+        stored = split_mask(np.asarray(array, np.uint8), extra)[0]
+        return stored.tobytes(), mime_type(extra["encoding"])
     if kind == "audio":
         samples = np.asarray(array, np.float32)
         if samples.ndim == 2:
             samples = samples.mean(axis=1)
-        data, _ = encode_wav(samples, float(extra.get("sample_rate", 44100)))
-        return data, "audio/wav"
+        wav, _ = encode_wav(samples, float(extra.get("sample_rate", 44100)))
+        return wav, "audio/wav"
     if kind == "video":
-        data, _ = encode_video(np.asarray(array, np.uint8), float(extra.get("fps", 4.0)))
-        return data, "image/png"
+        apng, _ = encode_video(np.asarray(array, np.uint8), float(extra.get("fps", 4.0)))
+        return apng, "image/png"
     pixels = np.asarray(array, np.uint8)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
@@ -238,12 +239,12 @@ def table_frame(array: np.ndarray, extra: dict[str, Any], decode: bool = True) -
         if offsets is None:
             columns[name] = list(extra.get("data", {}).get(name, []))
             continue
-        cells = [data[start:stop] for start, stop in zip(offsets[:-1], offsets[1:], strict=True)]
+        cells = [data[start:stop] for start, stop in itertools.pairwise(offsets)]
         columns[name] = [decode_image(cell) if decode else cell.tobytes() for cell in cells]
     return pd.DataFrame(columns)
 
 
-_MEDIA_META = ("encoding", "mask_offset", "height", "width", "channels", "frames", "samples",
+_MEDIA_META = ("encoding", "mask_offset", "height", "width", "channels", "frames", "length",
                "image_offsets", "columns", "types", "data", "rows")
 
 

@@ -308,7 +308,8 @@ def _table_column(name: str, value: Any, where: str) -> tuple[str, list[Any] | n
     if array.dtype.kind in "US":
         return "text", [str(v) for v in array.reshape(-1).tolist()]
     if array.ndim >= 3:
-        batch = image_batch(array if array.ndim == 4 else array, where=where,
+        # a table's image column is always a batch: (N, H, W) is N greyscale images
+        batch = image_batch(array if array.ndim == 4 else array[:, None], where=where,
                             argument=f"columns[{name!r}]")
         return "image", batch
     if array.ndim != 1 or array.dtype.kind not in "biuf":

@@ -270,9 +270,14 @@ export class StepControl {
       const s = this.steps[Number(this.slider.value)];
       if (s !== undefined) this.set(s, true);
     });
-    this.box.addEventListener("change", () => {
+    const typed = () => {
       const v = Number(this.box.value);
-      if (Number.isFinite(v) && this.steps.length) this.set(stepAtOrBefore(this.steps, v) ?? v, true);
+      if (this.box.value !== "" && Number.isFinite(v) && this.steps.length) this.set(stepAtOrBefore(this.steps, v) ?? v, true);
+    };
+    this.box.addEventListener("change", typed);
+    this.box.addEventListener("keydown", (e) => {
+      e.stopPropagation(); // the notebook must not take Enter / digits as its shortcuts
+      if (e.key === "Enter") typed();
     });
     this.play.addEventListener("click", () => (this.timer ? this.stop() : this.start()));
   }

@@ -66,20 +66,31 @@ def check_step(step: Any, *, where: str) -> int:
     return value
 
 
-def check_tag(tag: Any, *, where: str) -> str:
-    """Validate a metric name: a non-empty string without control characters."""
+def check_tag(tag: Any, *, where: str, argument: str | None = None) -> str:
+    """Validate a metric name / tag: a non-empty string without control characters.
+
+    Messages name the argument (``argument="tag"``: SummaryWriter) or speak of metric
+    names (``log()``).
+
+    >>> check_tag("loss/train", where="log()")
+    'loss/train'
+    """
+    subject = f"'{argument}'" if argument else f"metric name {tag!r}"
     if not isinstance(tag, str):
+        if argument:
+            raise TypeError(f"{where}: '{argument}' must be a string, got {describe(tag)}.")
         raise TypeError(
             f"{where}: metric names must be strings, got {describe(tag)}; "
             "use e.g. {'loss/train': value}."
         )
     if not tag.strip():
         raise ValueError(
-            f"{where}: metric name {tag!r} is empty; give each value a name such as 'loss'."
+            f"{where}: {subject} is empty; give each value a name such as 'loss'."
         )
     if any(ord(ch) < 32 for ch in tag):
         raise ValueError(
-            f"{where}: metric name {tag!r} contains control characters; remove them."
+            f"{where}: {subject} {tag!r} contains control characters; remove them."
+            if argument else f"{where}: {subject} contains control characters; remove them."
         )
     return tag
 

@@ -349,12 +349,9 @@ def tsne(x: Any, dims: int = 2, *, perplexity: float = 30.0, metric: str = "eucl
                          f"{minimum} points, got {n}; lower 'perplexity' (to at most "
                          f"{max((n - 2) // 3, 1)}) or use PCA.")
     open_tsne = _optional("openTSNE", "openTSNE", "tsne", "t-SNE")
-    fit_rows = _sample_rows(n, sample, seed)
-    fit = matrix if fit_rows is None else matrix[fit_rows]
+    fit_rows, fit, start = _fit_set(matrix, sample, seed, init, dims, where)
     initialization: Any = "pca"
-    if init is not None:
-        start = _check_init(init, n, dims, where)
-        start = start if fit_rows is None else start[fit_rows]
+    if start is not None:
         # openTSNE expects a small initial spread (std 1e-4 of the first axis)
         spread = float(start[:, 0].std()) or 1.0
         initialization = np.ascontiguousarray(start * (1e-4 / spread), dtype=np.float64)
@@ -390,6 +387,18 @@ def tsne(x: Any, dims: int = 2, *, perplexity: float = 30.0, metric: str = "eucl
     return Reduction(np.ascontiguousarray(positions), "tsne", dims, params,
                      time.perf_counter() - started, fit.shape[0],
                      {"kl_divergence": float(getattr(embedding, "kl_divergence", float("nan")))})
+
+
+def _fit_set(matrix: np.ndarray, sample: int | None, seed: int, init: Any, dims: int,
+             where: str) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """The rows a reducer fits on (all, or a sample of ``sample``), those rows, and the
+    checked initial positions of those rows (None without ``init``)."""
+    fit_rows = _sample_rows(matrix.shape[0], sample, seed)
+    fit = matrix if fit_rows is None else matrix[fit_rows]
+    if init is None:
+        return fit_rows, fit, None
+    start = _check_init(init, matrix.shape[0], dims, where)
+    return fit_rows, fit, start if fit_rows is None else start[fit_rows]
 
 
 def _check_init(init: Any, n: int, dims: int, where: str) -> np.ndarray:
@@ -469,13 +478,10 @@ def umap(x: Any, dims: int = 2, *, n_neighbors: int = 15, min_dist: float = 0.1,
                          f"{max(n - 2, 2)}) or use PCA.")
     _report(progress, "loading umap-learn", None)
     umap_module = _optional("umap", "umap-learn", "umap", "UMAP")
-    fit_rows = _sample_rows(n, sample, seed)
-    fit = matrix if fit_rows is None else matrix[fit_rows]
+    fit_rows, fit, start = _fit_set(matrix, sample, seed, init, dims, where)
     initialization: Any = "spectral"
-    if init is not None:
-        start = _check_init(init, n, dims, where)
-        initialization = np.ascontiguousarray(start if fit_rows is None else start[fit_rows],
-                                              dtype=np.float64)
+    if start is not None:
+        initialization = np.ascontiguousarray(start, dtype=np.float64)
     estimator = umap_module.UMAP(
         n_components=dims, n_neighbors=int(n_neighbors), min_dist=float(min_dist),
         metric=metric, random_state=seed, init=initialization, verbose=False,

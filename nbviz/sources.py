@@ -98,10 +98,11 @@ def _concat(parts: list[ScalarColumns]) -> ScalarColumns:
     )
 
 
-class RunTail:
-    """Follow one run directory; each row is returned exactly once, in log order."""
+class _StoreTail:
+    """What following one run's store shares: its reader, the next seq to return, and
+    the store-poll throttle (rows of a live Run in this process need no store read)."""
 
-    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, run_dir: Path, name: str, poll_interval: float) -> None:
         self.run_dir = Path(run_dir)
         self.name = name
         self.poll_interval = poll_interval
@@ -111,6 +112,23 @@ class RunTail:
 
     def describe(self) -> str:
         return f"run {self.name!r}"
+
+    def _store_poll_due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_store_poll < self.poll_interval:
+            return False
+        self._last_store_poll = now
+        return True
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class RunTail(_StoreTail):
+    """Follow one run directory; each row is returned exactly once, in log order."""
+
+    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5) -> None:
+        super().__init__(run_dir, name, poll_interval)
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
@@ -126,10 +144,8 @@ class RunTail:
             parts.append(_columns_from_rows(rows))
             self._cursor = max(self._cursor, base) + len(rows)
         else:
-            now = time.monotonic()
-            if now - self._last_store_poll < self.poll_interval:
+            if not self._store_poll_due():
                 return []
-            self._last_store_poll = now
             columns = self._reader.scalars_between(self._cursor)
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
@@ -137,25 +153,14 @@ class RunTail:
         merged = _concat(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []
 
-    def close(self) -> None:
-        self._reader.close()
 
-
-class TensorTail:
+class TensorTail(_StoreTail):
     """Follow one run's tensor records of some kinds; each returned exactly once."""
 
     def __init__(self, run_dir: Path, name: str, kinds: frozenset[str], *,
                  poll_interval: float = 0.5) -> None:
-        self.run_dir = Path(run_dir)
-        self.name = name
+        super().__init__(run_dir, name, poll_interval)
         self.kinds = kinds
-        self.poll_interval = poll_interval
-        self._reader = StoreReader(self.run_dir)
-        self._cursor = 0
-        self._last_store_poll = -1e9
-
-    def describe(self) -> str:
-        return f"run {self.name!r}"
 
     def poll(self) -> list[RunTensors]:
         live = live_run_for(self.run_dir)
@@ -167,18 +172,13 @@ class TensorTail:
             records.extend(record for record in pending if record.kind in self.kinds)
             self._cursor = max(self._cursor, base) + len(pending)
         else:
-            now = time.monotonic()
-            if now - self._last_store_poll < self.poll_interval:
+            if not self._store_poll_due():
                 return []
-            self._last_store_poll = now
             stored = self._reader.tensors_between(self._cursor, None, self.kinds)
             if stored:
                 self._cursor = stored[-1].seq + 1
             records.extend(stored)
         return [RunTensors(self.name, records)] if records else []
-
-    def close(self) -> None:
-        self._reader.close()
 
 
 class EventTail:

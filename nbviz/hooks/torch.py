@@ -136,15 +136,7 @@ class WatchHandle:
         if self._removed:
             return
         self._removed = True
-        if self._grad_handle is not None:
-            self._grad_handle.remove()
-            self._grad_handle = None
-        for handle in self._handles + self._step_handles:
-            handle.remove()
-        self._handles.clear()
-        self._step_handles.clear()
-        self._batch = None
-        self._previous = []
+        self._unhook()
         release_workspace()  # the histogram scratch buffers
 
     def __enter__(self) -> WatchHandle:
@@ -173,8 +165,8 @@ class WatchHandle:
             f"nbviz.watch: the {where} hook on layer {layer or '<model>'!r} raised "
             f"{type(error).__name__}: {error}. It is disabled; training continues unchanged."))
 
-    def _fail_all(self, where: str, error: BaseException) -> None:
-        self._broken = True
+    def _unhook(self) -> None:
+        """Remove every hook and drop the pending batch."""
         if self._grad_handle is not None:
             self._grad_handle.remove()
             self._grad_handle = None
@@ -184,6 +176,10 @@ class WatchHandle:
         self._step_handles.clear()
         self._batch = None
         self._previous = []
+
+    def _fail_all(self, where: str, error: BaseException) -> None:
+        self._broken = True
+        self._unhook()
         self._warn("all", (
             f"nbviz.watch: the {where} hook raised {type(error).__name__}: {error}. Watching is "
             "disabled; training continues unchanged."))

@@ -27,6 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nbviz.store.kinds import (
+    AUDIO,
+    EMBEDDING,
+    HISTOGRAM,
+    IMAGE,
+    PR_CURVE,
+    SCALAR,
+    STATS,
+    TABLE,
+    TEXT,
+    VIDEO,
+)
+
 __all__ = ["PANELS", "SHARED_BUNDLES", "PanelSpec", "bundles", "panel_classes", "spec_for"]
 
 
@@ -77,19 +90,20 @@ def _row(name: str, label: str, kinds: set[str], factory: str, order: int, packa
     return PanelSpec(name, label, frozenset(kinds), factory, order, package, bundle or package)
 
 
-# name, tab label, record kinds, class, tab order, Python folder[, JS folder if different]
+# name, tab label, record kinds (nbviz/store/kinds.py), class, tab order, Python folder
+# [, JS folder if different]
 PANELS: list[PanelSpec] = [
-    _row("scalars", "Scalars", {"scalar"}, "Scalars", 0, "scalars"),
-    _row("histograms", "Histograms", {"histogram"}, "Histograms", 10, "histograms"),
-    _row("distributions", "Distributions", {"histogram"}, "Distributions", 20, "histograms",
+    _row("scalars", "Scalars", {SCALAR}, "Scalars", 0, "scalars"),
+    _row("histograms", "Histograms", {HISTOGRAM}, "Histograms", 10, "histograms"),
+    _row("distributions", "Distributions", {HISTOGRAM}, "Distributions", 20, "histograms",
          "distributions"),
-    _row("pr_curves", "PR curves", {"pr_curve"}, "PRCurves", 30, "pr"),
-    _row("projector", "Projector", {"embedding"}, "Projector", 40, "projector"),
-    _row("health", "Health", {"stats"}, "Health", 50, "health"),
-    _row("images", "Images", {"image", "video"}, "Images", 60, "media", "images"),
-    _row("audio", "Audio", {"audio"}, "Audio", 70, "media", "audio"),
-    _row("text", "Text", {"text"}, "Text", 80, "media", "text"),
-    _row("table", "Tables", {"table"}, "Table", 90, "media", "table"),
+    _row("pr_curves", "PR curves", {PR_CURVE}, "PRCurves", 30, "pr"),
+    _row("projector", "Projector", {EMBEDDING}, "Projector", 40, "projector"),
+    _row("health", "Health", {STATS}, "Health", 50, "health"),
+    _row("images", "Images", {IMAGE, VIDEO}, "Images", 60, "media", "images"),
+    _row("audio", "Audio", {AUDIO}, "Audio", 70, "media", "audio"),
+    _row("text", "Text", {TEXT}, "Text", 80, "media", "text"),
+    _row("table", "Tables", {TABLE}, "Table", 90, "media", "table"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

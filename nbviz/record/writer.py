@@ -64,7 +64,9 @@ from typing import Any
 
 import numpy as np
 
-from nbviz._validate import check_step, describe
+from nbviz._arrays import is_tensor as _is_tensor
+from nbviz._arrays import to_numpy
+from nbviz._validate import check_step, check_tag, describe
 from nbviz.record.run import Run, live_run_for
 from nbviz.store.sqlite import DB_FILENAME
 
@@ -112,37 +114,10 @@ def _release_run(run: Run) -> None:
 # -- conversions (torch imported lazily, only for tensors) ------------------------------------
 
 
-def _is_tensor(value: Any) -> bool:
-    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
-
-
 def _to_numpy(value: Any, *, where: str, argument: str) -> np.ndarray:
-    """``value`` (numpy array, torch tensor on any device, number, nested list) as numpy."""
-    if isinstance(value, np.ndarray):
-        return value
-    if _is_tensor(value):
-        tensor = value.detach()
-        if str(tensor.dtype) == "torch.bfloat16":
-            tensor = tensor.float()
-        return np.asarray(tensor.cpu().numpy())
-    if isinstance(value, (str, bytes)):
-        raise TypeError(
-            f"{where}: '{argument}' must be a tensor, a numpy array or numbers, got "
-            f"{describe(value)} (caffe2 blob names are not supported)."
-        )
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{where}: '{argument}' must be a tensor, a numpy array or numbers, got "
-            f"{describe(value)}: {error}"
-        ) from None
-    if array.dtype == object:
-        raise TypeError(
-            f"{where}: '{argument}' must be numeric (a tensor, an array or numbers), got "
-            f"{describe(value)}."
-        )
-    return array
+    """``value`` (numpy array, torch tensor on any device, number, nested list) as numpy;
+    complex values pass (``add_tensor`` reports them)."""
+    return to_numpy(value, where=where, argument=argument, kinds="biufc")
 
 
 def _step(global_step: Any, where: str) -> int:
@@ -205,12 +180,16 @@ def _scalar_number(value: Any, *, where: str, argument: str, keep_double: bool) 
     return number if keep_double else _float32(number)
 
 
+_VALID_TAGS: set[str] = set()  # tags that passed check_tag: add_scalar's hot path skips it
+
+
 def _check_tag(tag: Any, where: str, argument: str = "tag") -> str:
-    if not isinstance(tag, str):
-        raise TypeError(f"{where}: '{argument}' must be a string, got {describe(tag)}.")
-    if not tag.strip():
-        raise ValueError(f"{where}: '{argument}' is empty; give the data a name such as 'loss'.")
-    return tag
+    if type(tag) is str and tag in _VALID_TAGS:
+        return tag
+    check_tag(tag, where=where, argument=argument)
+    if len(_VALID_TAGS) < 100_000:
+        _VALID_TAGS.add(tag)
+    return str(tag)
 
 
 # -- images (torch.utils.tensorboard._utils, vectorised) -------------------------------------
@@ -523,8 +502,7 @@ class SummaryWriter:
         >>> writer.add_scalar("loss/train", 0.25, 10)  # doctest: +SKIP
         """
         where = "add_scalar()"
-        if type(tag) is not str:
-            _check_tag(tag, where)
+        _check_tag(tag, where)
         number = _scalar_number(scalar_value, where=where, argument="scalar_value",
                                 keep_double=bool(new_style and double_precision))
         step = 0 if global_step is None else (

@@ -14,16 +14,13 @@ import numpy as np
 import pandas as pd
 
 from nbviz._validate import describe
+from nbviz.store.kinds import READ_KINDS
 
 __all__ = ["KINDS", "read"]
 
-# read() kind -> stored record kind (docs/store.md); "scalars" and "custom_scalars" are special.
-_RECORD_KINDS = {
-    "histograms": "histogram", "pr_curves": "pr_curve", "text": "text", "hparams": "hparams",
-    "images": "image", "audio": "audio", "videos": "video", "graphs": "graph",
-    "embeddings": "embedding", "meshes": "mesh", "tensors": "tensor", "stats": "stats",
-    "tables": "table",
-}
+# read() kind -> stored record kind (nbviz/store/kinds.py); "scalars" and "custom_scalars"
+# are special.
+_RECORD_KINDS = READ_KINDS
 KINDS = ("scalars", *_RECORD_KINDS, "custom_scalars")
 
 # Name of the array column per record kind, and how the array is presented.
@@ -275,17 +272,23 @@ def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any],
     return out
 
 
-def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+def _all_records(path: Path, event_runs: dict[str, Any], kind: str) -> list[tuple[str, Any]]:
+    """(run, record) for every ``kind`` record: nbviz stores, then TensorBoard runs."""
     from nbviz.sources import LogdirSource
 
-    source = LogdirSource(path, kinds=frozenset({"custom_scalars"}), tfevents=False)
+    source = LogdirSource(path, kinds=frozenset({kind}), tfevents=False)
     try:
         pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
     finally:
         source.close()
     for name, run in event_runs.items():
-        records, _ = run.tensors_since(0, frozenset({"custom_scalars"}))
+        records, _ = run.tensors_since(0, frozenset({kind}))
         pairs.extend((name, record) for record in records)
+    return pairs
+
+
+def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
+    pairs = _all_records(path, event_runs, "custom_scalars")
     latest: dict[str, Any] = {}
     for run, record in pairs:  # a later layout replaces an earlier one, as in TensorBoard
         latest[run] = json.loads(np.asarray(record.array, np.uint8).tobytes().decode("utf-8"))
@@ -299,16 +302,7 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFram
 
 
 def _hparams_frame(path: Path, event_runs: dict[str, Any]) -> pd.DataFrame:
-    from nbviz.sources import LogdirSource
-
-    source = LogdirSource(path, kinds=frozenset({"hparams"}), tfevents=False)
-    try:
-        pairs = [(batch.run, record) for batch in source.poll() for record in batch.records]
-    finally:
-        source.close()
-    for name, run in event_runs.items():
-        records, _ = run.tensors_since(0, frozenset({"hparams"}))
-        pairs.extend((name, record) for record in records)
+    pairs = _all_records(path, event_runs, "hparams")
     pairs.sort(key=lambda item: item[0])
     hparam_names: list[str] = []
     metric_names: list[str] = []

@@ -60,15 +60,14 @@ import numpy as np
 
 from nbviz.store import tfevents_proto as proto
 from nbviz.store.discover import run_name
+from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
 from nbviz.store.sqlite import ScalarColumns, TensorRecord
 
 __all__ = [
     "ALL_KINDS", "EventRun", "Problem", "find_event_runs", "is_event_file", "shared_event_run",
 ]
 
-ALL_KINDS = frozenset({"scalar", "histogram", "pr_curve", "text", "image", "video", "audio",
-                       "graph", "hparams", "mesh", "tensor", "embedding", "sprite",
-                       "custom_scalars"})
+ALL_KINDS = TB_KINDS  # the record kinds a TensorBoard logdir can hold
 READ_BLOCK = 64 << 20  # bytes read per step from an event file
 TEXT_SUFFIX = "/text_summary"  # torch's add_text appends this to the tag
 
@@ -892,9 +891,7 @@ class EventRun:
                 rows.append((index, self._scalars.tag_id(tag), step, wall,
                              float(array.reshape(-1)[0])))
             return
-        kind = {"histograms": "histogram", "pr_curves": "pr_curve", "text": "text",
-                "images": "image", "audio": "audio", "mesh": "mesh", "custom_scalars": "meta",
-                "hparams": "hparams", "tensor": "tensor", "": "tensor"}.get(plugin)
+        kind = TB_PLUGIN_KINDS.get(plugin)
         if kind is None:
             self._report(str(state.path), None, f"{tag!r}: data of the TensorBoard plugin "
                          f"{plugin!r} is not read by nbviz; skipped", key=f"plugin:{plugin}:{tag}")

@@ -40,12 +40,14 @@ class LivePanel(anywidget.AnyWidget):
     _lock: threading.RLock
     _data_version: int = 0
     _picture_version: int = -1
+    _send_budget: _ticker.SendBudget
     messages_sent: int = 0
 
     def __init__(self, **traits: Any) -> None:
         self._lock = threading.RLock()
         self._data_version = 0
         self._picture_version = -1
+        self._send_budget = _ticker.SendBudget()
         self.messages_sent = 0
         # anywidget turns this attribute into the synced `_esm` trait.
         self._esm = bundle_path(self._bundle).read_text(encoding="utf-8")
@@ -75,6 +77,11 @@ class LivePanel(anywidget.AnyWidget):
 
     def _start_ticking(self) -> None:
         _ticker.register(self)
+
+    def _message_sent(self, now: float | None = None) -> None:
+        """Count one message to the page against the send budget (≤ 20 per second)."""
+        self._send_budget.spend(time.monotonic() if now is None else now)
+        self.messages_sent += 1
 
     def close(self) -> None:
         """Stop following the source and close the widget."""
@@ -125,7 +132,6 @@ class StreamingPanel(LivePanel):
     _snapshot_bytes: int
     _snapshot_stale: bool
     _needs_snapshot: bool
-    _send_budget: _ticker.SendBudget
     _last_data: float
 
     def __init__(self, **traits: Any) -> None:
@@ -134,7 +140,6 @@ class StreamingPanel(LivePanel):
         self._snapshot_bytes = 0
         self._snapshot_stale = False
         self._needs_snapshot = False
-        self._send_budget = _ticker.SendBudget()
         self._last_data = time.monotonic()
         super().__init__(**traits)
 
@@ -163,14 +168,12 @@ class StreamingPanel(LivePanel):
         self._appended_bytes = 0
         self._snapshot_stale = False
         self._needs_snapshot = False
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._message_sent()
 
     def _append_sent(self, size: int) -> None:
         self._appended_bytes += size
         self._snapshot_stale = True
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._message_sent()
 
     def _tick(self) -> None:
         """Poll the source and send at most one message (called by the ticker thread)."""

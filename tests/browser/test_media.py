@@ -140,7 +140,8 @@ def test_media_panels_lab(nb: Any, tmp_path: Path) -> None:
     root.locator("select.nbviz-images-mode").select_option("difference")
     large = viewer.locator("canvas.nbviz-images-large").first
     page.wait_for_function(
-        "(c) => { const d = c.getContext('2d').getImageData(c.width - 10, c.height - 10, 1, 1).data;"
+        "(c) => { const d = c.getContext('2d')"
+        ".getImageData(c.width - 10, c.height - 10, 1, 1).data;"
         " return d[0] === 40 && d[1] === 40 && d[2] === 40; }",  # |grey(3) - grey(2)| = 40
         arg=large.element_handle(), timeout=10_000)
     root.screenshot(path=str(SHOTS / "media_images_viewer.png"))

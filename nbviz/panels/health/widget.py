@@ -20,6 +20,7 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels.health.picture import health_png
 from nbviz.sources import RunTensors, Source, as_source
+from nbviz.store.kinds import FINDING, STATS
 from nbviz.store.sqlite import TensorRecord
 from nbviz.widgets._base import LivePanel
 
@@ -71,7 +72,7 @@ class Health(LivePanel):
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 2:
             raise ValueError(
                 f"Health(): 'max_steps' must be an int >= 2, got {describe(max_steps)}.")
-        self._source: Source = as_source(source, kinds=frozenset({"stats", "finding"}))
+        self._source: Source = as_source(source, kinds=frozenset({STATS, FINDING}))
         self._run = ""
         self._layer_order: list[str] = []
         self._layers: dict[str, _LayerStats] = {}
@@ -103,10 +104,10 @@ class Health(LivePanel):
             pending: dict[tuple[str, int], dict[str, list[tuple[str, dict[str, float]]]]] = {}
             findings: list[TensorRecord] = []
             for record in batch.records:
-                if record.kind == "finding":
+                if record.kind == FINDING:
                     findings.append(record)  # after the stats: layers keep model order
                     continue
-                if record.kind != "stats":
+                if record.kind != STATS:
                     continue
                 names = record.extra.get("names")
                 if not isinstance(names, list) or len(names) != record.array.size:
@@ -199,7 +200,7 @@ class Health(LivePanel):
             self.snapshot_seq = self._seq
         self._dirty = False
         self._last_send = time.monotonic()
-        self.messages_sent += 1
+        self._message_sent(self._last_send)
 
     HEALTH_INTERVAL = 0.25  # the heat map is a full snapshot: at most 4 per second
 

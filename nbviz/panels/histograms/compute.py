@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nbviz._arrays import to_numpy
 from nbviz._validate import describe
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "tb_default_bins",
     "tb_histogram",
     "tb_histogram_raw",
-    "to_numpy",
     "uniform_histogram",
 ]
 
@@ -70,45 +70,6 @@ def tb_default_bins() -> np.ndarray:
     return _TB_BINS
 
 
-def to_numpy(values: Any, *, where: str, argument: str = "values") -> np.ndarray:
-    """``values`` (numpy array, torch tensor on any device, list, number) as a numpy array.
-
-    Torch tensors are detected by duck typing (``detach``/``cpu``), so this
-    module never imports torch. bfloat16 goes through float32 (numpy has no bfloat16).
-
-    >>> to_numpy([1, 2], where="demo").tolist()
-    [1, 2]
-    """
-    if hasattr(values, "detach") and hasattr(values, "cpu"):
-        tensor = values.detach()
-        if str(getattr(tensor, "dtype", "")) == "torch.bfloat16":
-            tensor = tensor.float()
-        if getattr(getattr(tensor, "device", None), "type", "cpu") == "meta":
-            raise ValueError(f"{where}: '{argument}' is a meta tensor; it holds no data.")
-        return np.asarray(tensor.cpu().numpy())
-    if isinstance(values, np.ndarray):
-        array = values
-    elif isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(
-            f"{where}: '{argument}' must be numbers (a numpy array, torch tensor or list), "
-            f"got {describe(values)}."
-        )
-    else:
-        try:
-            array = np.asarray(values)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"{where}: '{argument}' must be numbers (a numpy array, torch tensor or list), "
-                f"got {describe(values)}: {error}"
-            ) from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{where}: '{argument}' must hold real numbers, got dtype {array.dtype} "
-            f"({describe(values)}); convert it with np.asarray(..., dtype=float)."
-        )
-    return array
-
-
 def histogram_record(limits: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Stack upper bucket limits and counts into the float64 ``[2, B]`` record array."""
     return np.ascontiguousarray(np.stack([np.asarray(limits, np.float64),
@@ -131,7 +92,7 @@ def tb_histogram(
     ([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]], 3.0)
     """
     where = "tb_histogram()"
-    array = to_numpy(values, where=where)
+    array = to_numpy(values, where=where, argument="values")
     if array.size == 0:
         raise ValueError(f"{where}: 'values' is empty; a histogram needs at least one value.")
     if max_bins is not None and (
@@ -261,7 +222,7 @@ def uniform_histogram(
     where = "uniform_histogram()"
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= 10_000:
         raise ValueError(f"{where}: 'bins' must be an int in 1..10000, got {describe(bins)}.")
-    array = to_numpy(values, where=where).reshape(-1)
+    array = to_numpy(values, where=where, argument="values").reshape(-1)
     if array.size == 0:
         raise ValueError(f"{where}: 'values' is empty; a histogram needs at least one value.")
     if array.dtype.kind == "f" and array.dtype.itemsize < 4:

@@ -28,6 +28,7 @@ from nbviz._validate import describe
 from nbviz.panels.histograms.compute import BASIS_POINTS, percentiles, rebin, record_edges
 from nbviz.panels.histograms.picture import distributions_png, histograms_png
 from nbviz.sources import RunTensors, Source, as_source
+from nbviz.store.kinds import HISTOGRAM
 from nbviz.store.sqlite import TensorRecord
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
@@ -100,7 +101,7 @@ class _RecordPanel(StreamingPanel):
                 f"{describe(show_source)}.")
         if not isinstance(tag_filter, str) or not isinstance(title, str):
             raise TypeError(f"{where}: 'tag_filter' and 'title' must be strings.")
-        self._source: Source = as_source(source, kinds=frozenset({"histogram"}))
+        self._source: Source = as_source(source, kinds=frozenset({HISTOGRAM}))
         self._series: dict[tuple[str, str], _Series] = {}
         self._run_colors: dict[str, int] = {}
         self._show_source_set = False
@@ -129,7 +130,7 @@ class _RecordPanel(StreamingPanel):
     def _ingest(self, batches: list[RunTensors]) -> None:
         for batch in batches:
             for record in batch.records:
-                if record.kind != "histogram":
+                if record.kind != HISTOGRAM:
                     continue
                 row = self._row(record)
                 if row is None:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from nbviz._arrays import to_numpy
+from nbviz._recorder import Recorder
 from nbviz._validate import check_tag, describe
 from nbviz.panels.media.codec import IMAGE_FORMATS, encode_image, encode_mask, encode_wav
-
-if TYPE_CHECKING:
-    from nbviz.record.run import Run
 
 __all__ = ["MAX_TABLE_ROWS", "as_array", "image_batch", "log_audio", "log_image", "log_table",
            "log_text", "to_uint8"]
@@ -32,26 +31,9 @@ MAX_TABLE_ROWS = 10_000
 _CHANNELS = (1, 3, 4)
 
 
-def as_array(value: Any, *, where: str, argument: str) -> np.ndarray:
+def as_array(value: Any, *, where: str, argument: str, kinds: str = "biuf") -> np.ndarray:
     """``value`` (numpy array, torch tensor on any device, nested list) as a numpy array."""
-    if isinstance(value, np.ndarray):
-        return value
-    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        tensor = value.detach()
-        if str(tensor.dtype) == "torch.bfloat16":
-            tensor = tensor.float()
-        return np.asarray(tensor.cpu().numpy())
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{where}: '{argument}' must be an array or tensor, got "
-                        f"{describe(value)}.")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{where}: '{argument}' must be an array or tensor, got "
-                        f"{describe(value)}: {error}") from None
-    if array.dtype == object:
-        raise TypeError(f"{where}: '{argument}' must be numeric, got {describe(value)}.")
-    return array
+    return to_numpy(value, where=where, argument=argument, kinds=kinds)
 
 
 def to_uint8(array: np.ndarray, *, where: str, argument: str) -> np.ndarray:
@@ -223,7 +205,7 @@ def image_payload(pixels: np.ndarray, image_format: str = "png", quality: int = 
     return np.frombuffer(data, dtype=np.uint8).copy(), extra
 
 
-def log_image(run: Run, tag: str, images: Any, masks: Any = None, class_names: Any = None,
+def log_image(run: Recorder, tag: str, images: Any, masks: Any = None, class_names: Any = None,
               boxes: Any = None, box_labels: Any = None, box_scores: Any = None,
               step: int | None = None, *, image_format: str = "png", quality: int = 90) -> None:
     """Record a batch of images (one record per image) with optional masks and boxes."""
@@ -252,7 +234,7 @@ def log_image(run: Run, tag: str, images: Any, masks: Any = None, class_names: A
         run.log_tensor("image", tag, array, step_value, extra)
 
 
-def log_audio(run: Run, tag: str, waveform: Any, sample_rate: Any = 16000,
+def log_audio(run: Recorder, tag: str, waveform: Any, sample_rate: Any = 16000,
               step: int | None = None) -> None:
     """Record clips ``[L]``, ``[1, L]`` or a batch ``[N, L]`` (floats in [-1, 1], louder values
     clipped; int16 PCM is scaled by 1/32767) as 16-bit WAV, one record per clip."""
@@ -283,7 +265,7 @@ def log_audio(run: Run, tag: str, waveform: Any, sample_rate: Any = 16000,
         run.log_tensor("audio", tag, np.frombuffer(data, np.uint8).copy(), step_value, extra)
 
 
-def log_text(run: Run, tag: str, text: Any, step: int | None = None) -> None:
+def log_text(run: Recorder, tag: str, text: Any, step: int | None = None) -> None:
     """Record Markdown ``text`` (a string, or a list of strings: one record each)."""
     where = "log_text()"
     check_tag(tag, where=where)
@@ -304,7 +286,7 @@ def _table_column(name: str, value: Any, where: str) -> tuple[str, list[Any] | n
     """(type, values): "image" (uint8 [N, H, W, C]), "number" (floats) or "text"."""
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return "text", [str(v) for v in value]
-    array = as_array(value, where=where, argument=f"columns[{name!r}]")
+    array = as_array(value, where=where, argument=f"columns[{name!r}]", kinds="biufUS")
     if array.dtype.kind in "US":
         return "text", [str(v) for v in array.reshape(-1).tolist()]
     if array.ndim >= 3:
@@ -319,7 +301,7 @@ def _table_column(name: str, value: Any, where: str) -> tuple[str, list[Any] | n
     return "number", [float(v) if math.isfinite(v) else None for v in values.tolist()]
 
 
-def log_table(run: Run, tag: str, columns: Any, step: int | None = None) -> None:
+def log_table(run: Recorder, tag: str, columns: Any, step: int | None = None) -> None:
     """Record a table: ``{"column": 1-D numbers / strings, or images [N, ...]}`` (N rows)."""
     where = "log_table()"
     check_tag(tag, where=where)

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from nbviz._arrays import to_numpy
 from nbviz._validate import describe
-from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
+from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities
 
 __all__ = [
     "EXACT_LIMIT",
@@ -91,7 +92,7 @@ def _labels_binary(array: np.ndarray, *, where: str, name: str = "labels") -> np
 
 
 def _scores(value: Any, *, where: str, name: str = "scores") -> np.ndarray:
-    array = to_numpy(value, where=where, name=name)
+    array = to_numpy(value, where=where, argument=name, widen_half=True)
     if array.size and not np.isfinite(array).all():
         bad = ~np.isfinite(array)
         raise ValueError(
@@ -105,7 +106,7 @@ def _weights(value: Any, size: int, *, where: str) -> np.ndarray | None:
     """Per-sample weights: None, or a finite non-negative float64 array of ``size`` values."""
     if value is None:
         return None
-    array = to_numpy(value, where=where, name="weights")
+    array = to_numpy(value, where=where, argument="weights", widen_half=True)
     if array.ndim == 0:
         array = np.full(size, float(array), dtype=np.float64)
     array = array.reshape(-1).astype(np.float64, copy=False)
@@ -123,8 +124,9 @@ def _weights(value: Any, size: int, *, where: str) -> np.ndarray | None:
     return array
 
 
-def _same_size(labels: np.ndarray, scores: np.ndarray, *, where: str,
-               scores_name: str = "predictions") -> None:
+def same_size(labels: np.ndarray, scores: np.ndarray, *, where: str,
+              scores_name: str = "predictions", doing: str = "compute") -> None:
+    """Raise unless ``labels`` and ``scores`` hold the same, non-zero number of values."""
     if labels.size != scores.size:
         raise ValueError(
             f"{where}: 'labels' and '{scores_name}' must have the same length, got "
@@ -132,7 +134,7 @@ def _same_size(labels: np.ndarray, scores: np.ndarray, *, where: str,
             f"(shape {scores.shape})."
         )
     if scores.size == 0:
-        raise ValueError(f"{where}: 'labels' and '{scores_name}' are empty; nothing to compute.")
+        raise ValueError(f"{where}: 'labels' and '{scores_name}' are empty; nothing to {doing}.")
 
 
 # ----------------------------------------------------------------- TensorBoard-identical
@@ -156,9 +158,9 @@ def tb_pr_curve(
     where = "tb_pr_curve()"
     count = min(check_num_thresholds(num_thresholds, where=where, maximum=1 << 31),
                 TB_MAX_THRESHOLDS)
-    label_array = to_numpy(labels, where=where, name="labels", like_torch=True)
-    prediction_array = to_numpy(predictions, where=where, name="predictions", like_torch=True)
-    _same_size(label_array, prediction_array, where=where)
+    label_array = to_numpy(labels, where=where, argument="labels", like_torch=True)
+    prediction_array = to_numpy(predictions, where=where, argument="predictions", like_torch=True)
+    same_size(label_array, prediction_array, where=where)
     check_probabilities(prediction_array, where=where, name="predictions")
     if label_array.dtype.kind == "f" and not np.isfinite(label_array).all():
         raise ValueError(f"{where}: 'labels' holds NaN/Inf values; labels must be 0 or 1.")
@@ -170,7 +172,7 @@ def tb_pr_curve(
     label_array = label_array.reshape(prediction_array.shape)
     weight: Any = 1.0
     if weights is not None:
-        weight_array = to_numpy(weights, where=where, name="weights", like_torch=True)
+        weight_array = to_numpy(weights, where=where, argument="weights", like_torch=True)
         if weight_array.ndim and weight_array.size != prediction_array.size:
             raise ValueError(
                 f"{where}: 'weights' has {weight_array.size} value(s) but there are "
@@ -217,7 +219,7 @@ def tb_pr_curve_raw(
               false_negative_counts, precision, recall)
     rows = []
     for name, value in zip(names, values, strict=True):
-        array = to_numpy(value, where=where, name=name)
+        array = to_numpy(value, where=where, argument=name, widen_half=True)
         if array.ndim != 1:
             raise ValueError(
                 f"{where}: '{name}' must be 1-D (one value per threshold), got shape "
@@ -246,6 +248,13 @@ def tb_pr_curve_raw(
 # ----------------------------------------------------------------------- fast binned path
 
 
+def _fine_thresholds(num_thresholds: int, scores: np.ndarray, where: str, name: str) -> int:
+    """Check a fine threshold count and that ``scores`` are probabilities."""
+    count = check_num_thresholds(num_thresholds, where=where, maximum=FINE_THRESHOLDS)
+    check_probabilities(scores, where=where, name=name)
+    return count
+
+
 def bucket_counts(
     positive: np.ndarray, predictions: np.ndarray, num_thresholds: int,
     weights: np.ndarray | None = None,
@@ -268,9 +277,7 @@ def bucket_counts(
             f"bucket_counts(): 'positive' has {positive.size} values, 'predictions' "
             f"{predictions.size}; they must match."
         )
-    count = check_num_thresholds(num_thresholds, where="bucket_counts()",
-                                 maximum=FINE_THRESHOLDS)
-    check_probabilities(predictions, where="bucket_counts()", name="predictions")
+    count = _fine_thresholds(num_thresholds, predictions, "bucket_counts()", "predictions")
     flat = predictions.reshape(-1)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
@@ -300,9 +307,8 @@ def class_bucket_counts(
             f"class_bucket_counts(): 'positive' {positive.shape} and 'probabilities' "
             f"{probabilities.shape} must both have shape (N, C)."
         )
-    count = check_num_thresholds(num_thresholds, where="class_bucket_counts()",
-                                 maximum=FINE_THRESHOLDS)
-    check_probabilities(probabilities, where="class_bucket_counts()", name="probabilities")
+    count = _fine_thresholds(num_thresholds, probabilities, "class_bucket_counts()",
+                             "probabilities")
     classes = positive.shape[1]
     values = probabilities if probabilities.dtype.kind == "f" else probabilities.astype(np.float64)
     index = (values * values.dtype.type(count - 1)).astype(np.intp)
@@ -459,9 +465,9 @@ def _exact_counts(
 def _exact_inputs(
     labels: Any, scores: Any, weights: Any, where: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    label_array = to_numpy(labels, where=where, name="labels")
+    label_array = to_numpy(labels, where=where, argument="labels", widen_half=True)
     score_array = _scores(scores, where=where)
-    _same_size(label_array, score_array, where=where, scores_name="scores")
+    same_size(label_array, score_array, where=where, scores_name="scores")
     positive = _labels_binary(label_array, where=where).reshape(-1)
     weight_array = _weights(weights, positive.size, where=where)
     if weight_array is not None and not weight_array.any():

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nbviz._arrays import to_numpy
 from nbviz._validate import check_tag, describe
-from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities, to_numpy
+from nbviz.panels.pr._arrays import check_num_thresholds, check_probabilities
 from nbviz.panels.pr.compute import (
     EXACT_LIMIT,
     FINE_THRESHOLDS,
@@ -44,14 +45,16 @@ from nbviz.panels.pr.compute import (
     curve_from_buckets,
     curve_metrics,
     macro_curve,
+    same_size,
 )
+from nbviz.store.kinds import PR_CURVE
 
 if TYPE_CHECKING:
-    from nbviz.record.run import Run
+    from nbviz._recorder import Recorder
 
 __all__ = ["KIND", "MAX_CLASS_RECORDS", "PRRecord", "log_pr", "pr_records"]
 
-KIND = "pr_curve"
+KIND = PR_CURVE
 MAX_CLASS_RECORDS = 64
 ROW_SUM_TOLERANCE = 1e-3
 
@@ -134,14 +137,7 @@ def _warn(message: str) -> None:
 def _binary_records(
     labels: np.ndarray, predictions: np.ndarray, count: int, weights: Any, where: str
 ) -> list[PRRecord]:
-    if labels.size != predictions.size:
-        raise ValueError(
-            f"{where}: 'labels' and 'predictions' must have the same length, got "
-            f"{labels.size} labels (shape {labels.shape}) and {predictions.size} predictions "
-            f"(shape {predictions.shape})."
-        )
-    if predictions.size == 0:
-        raise ValueError(f"{where}: 'labels' and 'predictions' are empty; nothing to record.")
+    same_size(labels, predictions, where=where, doing="record")
     check_probabilities(predictions, where=where, name="predictions")
     positive = _labels_binary(labels, where=where).reshape(-1)
     flat = predictions.reshape(-1)
@@ -284,8 +280,8 @@ def pr_records(
     """
     where = "log_pr()"
     count = check_num_thresholds(num_thresholds, where=where, maximum=MAX_THRESHOLDS)
-    label_array = to_numpy(labels, where=where, name="labels")
-    prediction_array = to_numpy(predictions, where=where, name="predictions")
+    label_array = to_numpy(labels, where=where, argument="labels", widen_half=True)
+    prediction_array = to_numpy(predictions, where=where, argument="predictions", widen_half=True)
     two_d = prediction_array.ndim == 2
     multiclass = two_d and prediction_array.shape[1] > 1 and (
         class_names is not None
@@ -303,7 +299,7 @@ def pr_records(
 
 
 def log_pr(
-    run: Run,
+    run: Recorder,
     tag: str,
     labels: Any,
     predictions: Any,

@@ -23,13 +23,14 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.sources import RunTensors, Source, as_source
+from nbviz.store.kinds import PR_CURVE
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import color_for, run_color
 from nbviz.widgets._picture import chart_grid, empty_chart, png_bytes
 
 __all__ = ["MAX_WIRE_THRESHOLDS", "PRCurves"]
 
-KIND = "pr_curve"
+KIND = PR_CURVE
 MAX_WIRE_THRESHOLDS = 4097  # columns per curve on the wire; wider records are subsampled
 MAX_PICTURE_CHARTS = 9
 METRIC_KEYS = ("ap", "auc", "best_f1", "best_f1_threshold")

@@ -14,25 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nbviz._arrays import numpy_if_tensor
 from nbviz._validate import check_tag, describe
 from nbviz.reduce import as_matrix, drop_nonfinite
+from nbviz.store.kinds import EMBEDDING, SPRITE
 
 if TYPE_CHECKING:
-    from nbviz.record.run import Run
+    from nbviz._recorder import Recorder
 
 __all__ = ["MAX_THUMBNAIL", "log_embedding", "metadata_columns", "thumbnails"]
 
 MAX_THUMBNAIL = 64  # pixels: larger label images are shrunk (block mean) to at most this side
 
 
-def _to_numpy(value: Any) -> Any:
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        return value.detach().cpu().numpy()
-    return value
-
-
 def _column_values(name: str, values: Any, count: int, where: str) -> list[Any]:
-    values = _to_numpy(values)
+    values = numpy_if_tensor(values)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"{where}: metadata column {name!r} must be a list or array with one "
                         f"value per point, got {describe(values)}.")
@@ -78,7 +74,7 @@ def metadata_columns(metadata: Any, count: int, *, where: str) -> dict[str, list
             columns[name] = _column_values(name, values, count, where)
         return columns
     if isinstance(metadata, (str, bytes)) or not isinstance(
-            _to_numpy(metadata), (Sequence, np.ndarray)):
+            numpy_if_tensor(metadata), (Sequence, np.ndarray)):
         raise TypeError(f"{where}: 'metadata' must be a dict of columns {{'label': [...]}}, a "
                         f"DataFrame or a list of labels, got {describe(metadata)}.")
     return {"label": _column_values("label", metadata, count, where)}
@@ -105,7 +101,7 @@ def thumbnails(images: Any, count: int, *, where: str) -> np.ndarray:
     >>> thumbnails(np.zeros((2, 8, 8)), 2, where="f()").shape
     (2, 8, 8, 3)
     """
-    array = np.asarray(_to_numpy(images))
+    array = np.asarray(numpy_if_tensor(images))
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                      or array.dtype == np.bool_):
         raise TypeError(f"{where}: 'images' must be a numeric array, got {describe(images)}.")
@@ -116,7 +112,7 @@ def thumbnails(images: Any, count: int, *, where: str) -> np.ndarray:
     if array.ndim != 4 or array.shape[3] not in (1, 3, 4):
         raise ValueError(f"{where}: 'images' must have shape [N, C, H, W] (C = 1 or 3), "
                          f"[N, H, W, C] (C = 1, 3 or 4) or [N, H, W], got shape "
-                         f"{np.shape(_to_numpy(images))}.")
+                         f"{np.shape(numpy_if_tensor(images))}.")
     if array.shape[0] != count:
         raise ValueError(f"{where}: 'images' holds {array.shape[0]} images but 'features' has "
                          f"{count} rows; pass one image per point.")
@@ -130,7 +126,7 @@ def thumbnails(images: Any, count: int, *, where: str) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.rint(_shrink(values)), 0, 255).astype(np.uint8))
 
 
-def log_embedding(run: Run, tag: str, features: Any, metadata: Any = None, images: Any = None,
+def log_embedding(run: Recorder, tag: str, features: Any, metadata: Any = None, images: Any = None,
                   step: Any = None) -> None:
     """Record ``features`` ``[N, D]`` with per-point ``metadata`` and label ``images``.
 
@@ -154,6 +150,6 @@ def log_embedding(run: Run, tag: str, features: Any, metadata: Any = None, image
         extra["metadata_header"] = list(columns)
     if kept is not None:
         extra["dropped_nonfinite"] = count - int(kept.size)
-    run.log_tensor("embedding", tag, matrix, step_value, extra)
+    run.log_tensor(EMBEDDING, tag, matrix, step_value, extra)
     if thumbs is not None:
-        run.log_tensor("sprite", tag, thumbs, step_value, {})
+        run.log_tensor(SPRITE, tag, thumbs, step_value, {})

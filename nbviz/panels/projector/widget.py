@@ -32,13 +32,13 @@ from nbviz._validate import describe
 from nbviz.panels.projector.data import Dataset, encode_columns, pack_parts
 from nbviz.panels.projector.record import metadata_columns, thumbnails
 from nbviz.sources import RunTensors, Source, as_source
-from nbviz.widgets import _ticker
+from nbviz.store.kinds import EMBEDDING, SPRITE
 from nbviz.widgets._base import LivePanel
 from nbviz.widgets._picture import empty_chart, png_bytes
 
 __all__ = ["Projector"]
 
-KINDS = frozenset({"embedding", "sprite"})
+KINDS = frozenset({EMBEDDING, SPRITE})
 PCA_PROJECTION: dict[str, Any] = {"method": "pca", "dims": 3, "params": {}}
 MAX_SNAPSHOT_IMAGE_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_IMAGE_BYTES = 64 * 1024 * 1024
@@ -167,7 +167,6 @@ class Projector(LivePanel):
         self._outbox: collections.deque[tuple[dict[str, Any], list[bytes]]] = collections.deque()
         self._progress: dict[str, Any] | None = None
         self._snapshot_dataset = -1
-        self._send_budget = _ticker.SendBudget()
         super().__init__(method=method, dims=int(dims), params=merged, color_by=color_by,
                          label_by=label_by, neighbors=neighbors, metric=metric,
                          max_vector_bytes=max_vector_bytes, title=title)
@@ -247,9 +246,9 @@ class Projector(LivePanel):
         batches: list[RunTensors] = self._source.poll()
         for batch in batches:
             for record in batch.records:
-                if record.kind == "sprite":
+                if record.kind == SPRITE:
                     self._attach_sprite(batch.run, record)
-                elif record.kind == "embedding":
+                elif record.kind == EMBEDDING:
                     dataset = self._from_record(batch.run, record)
                     if dataset is not None:
                         self._add(dataset)
@@ -520,8 +519,7 @@ class Projector(LivePanel):
             self.snapshot = buffer
             self.snapshot_info = {"dataset": dataset.id, "n": dataset.count, "parts": headers}
         self._snapshot_dataset = dataset.id
-        self._send_budget.spend(time.monotonic())
-        self.messages_sent += 1
+        self._message_sent()
 
     def _tick(self) -> None:
         """Poll the source, publish the latest step, flush finished work (ticker thread)."""
@@ -536,13 +534,11 @@ class Projector(LivePanel):
         progress, self._progress = self._progress, None
         if progress is not None and self._send_budget.ready(now):
             self.send(progress)
-            self._send_budget.spend(now)
-            self.messages_sent += 1
+            self._message_sent(now)
         while self._outbox and self._send_budget.ready(now):
             content, buffers = self._outbox.popleft()
             self.send(content, buffers)
-            self._send_budget.spend(now)
-            self.messages_sent += 1
+            self._message_sent(now)
 
     def sync(self) -> None:
         """Poll now, compute the latest step's PCA, and publish it as the snapshot."""

@@ -77,6 +77,8 @@ export class MediaState extends ModelStream<MediaModel, MediaChange> {
   readonly entries = new Map<number, MediaEntry>();
   /** tag -> run -> step -> entries sorted by sample */
   private readonly index = new Map<string, Map<string, Map<number, MediaEntry[]>>>();
+  /** sorted steps per "tag\0run" (and per tag: "tag\0"), rebuilt after new entries */
+  private readonly stepCache = new Map<string, number[]>();
   readonly blobs = new Map<number, MediaBlob>();
   private readonly asked = new Map<number, number>();
   private readonly bitmaps = new Map<string, Promise<ImageBitmap | null>>();
@@ -128,6 +130,7 @@ export class MediaState extends ModelStream<MediaModel, MediaChange> {
       steps.set(e.step, at);
       added = true;
     }
+    if (added) this.stepCache.clear();
     return added;
   }
 
@@ -144,11 +147,16 @@ export class MediaState extends ModelStream<MediaModel, MediaChange> {
 
   /** Sorted steps of a tag (over all runs, or one run). */
   steps(tag: string, run?: string): number[] {
+    const key = `${tag}\0${run ?? ""}`;
+    const cached = this.stepCache.get(key);
+    if (cached) return cached;
     const runs = this.index.get(tag);
     if (!runs) return [];
     const out: number[] = [];
     for (const [r, steps] of runs) if (run === undefined || r === run) out.push(...steps.keys());
-    return uniqueSorted(out);
+    const sorted = uniqueSorted(out);
+    this.stepCache.set(key, sorted);
+    return sorted;
   }
 
   /** Entries of (tag, run) at the step at or before `step`. */

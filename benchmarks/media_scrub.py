@@ -103,7 +103,7 @@ window.bench = {
 };
 window.benchReady = true;
 </script></body></html>
-"""
+"""  # noqa: E501
 
 
 def _images(steps: int) -> np.ndarray:
@@ -243,7 +243,7 @@ def main() -> None:
                 page.goto(f"{url}/index.html")
                 page.wait_for_function("() => window.benchReady === true")
                 page.evaluate("() => bench.setup()")
-                page.wait_for_function("() => root.dataset.drawnStep === String(%d)" % (steps - 1),
+                page.wait_for_function(f"() => root.dataset.drawnStep === '{steps - 1}'",
                                        timeout=60_000)
                 runs = []
                 chunk = min(200, steps - 1)

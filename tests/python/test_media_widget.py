@@ -135,3 +135,15 @@ def test_media_panel_arguments_are_validated(tmp_path: Path) -> None:
         nbviz.Images(tmp_path, max_samples=0)
     with pytest.raises(TypeError, match="'title'"):
         nbviz.Text(tmp_path, title=3)  # type: ignore[arg-type]
+
+
+def test_dashboard_shows_media_tabs(tmp_path: Path) -> None:
+    with nbviz.init("a", logdir=tmp_path) as run:
+        run.log({"loss": 1.0}, step=0)
+        run.log_image("x", np.zeros((2, 4, 4)), step=0)
+        run.log_audio("s", np.zeros(100), step=0)
+        run.log_text("t", "hi", step=0)
+        run.log_table("p", {"a": [1, 2]}, step=0)
+    dashboard = nbviz.Dashboard(tmp_path)
+    assert [t["name"] for t in dashboard.tabs] == ["scalars", "images", "audio", "text", "table"]
+    dashboard.close()

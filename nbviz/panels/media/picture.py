@@ -7,12 +7,40 @@ from typing import Any
 
 import numpy as np
 
-from nbviz.panels.media.codec import decoded, table_frame
+from nbviz.panels.media.codec import decode_image, decoded, split_mask, table_frame
 from nbviz.widgets._picture import chart_grid, empty_chart, png_bytes
 
 __all__ = ["media_png"]
 
 _MAX_CHARTS = 12
+
+
+def _overlay(axis: Any, array: np.ndarray, extra: dict[str, Any]) -> None:
+    """The record's mask (classes > 0 in the panel's colours, half opaque) and boxes."""
+    from matplotlib.patches import Rectangle
+
+    from nbviz.widgets._palette import PALETTE
+
+    mask_bytes = split_mask(np.asarray(array, np.uint8), extra)[1]
+    if mask_bytes is not None:
+        mask = decode_image(mask_bytes)[:, :, 0]
+        colours = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] + [128]
+                            for c in PALETTE], np.uint8)
+        rgba = colours[mask % len(PALETTE)]
+        rgba[mask == 0] = 0
+        axis.imshow(rgba)
+    labels = extra.get("box_labels") or extra.get("labels") or []
+    scores = extra.get("box_scores") or []
+    names = list(dict.fromkeys(labels))
+    for index, (x0, y0, x1, y1) in enumerate(extra.get("boxes") or []):
+        label = labels[index] if index < len(labels) else ""
+        colour = PALETTE[(names.index(label) + 1 if label else 1) % len(PALETTE)]
+        axis.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False,
+                                 edgecolor=colour, linewidth=1.5))
+        text = f"{label} {scores[index]:.2f}" if index < len(scores) else label
+        if text:
+            axis.text(x0 - 0.5, y0 - 0.5, text, color="black", fontsize=6, va="bottom",
+                      bbox={"facecolor": colour, "pad": 1, "linewidth": 0})
 
 
 def media_png(label: str, entries: list[dict[str, Any]],
@@ -36,6 +64,8 @@ def media_png(label: str, entries: list[dict[str, Any]],
                 pixels = pixels[0]
             axis.imshow(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels,
                         cmap="gray" if pixels.shape[2] == 1 else None, vmin=0, vmax=255)
+            if kind == "image":
+                _overlay(axis, array, extra)
             axis.set_axis_off()
         elif kind == "audio":
             samples = np.asarray(decoded(kind, array, extra), np.float32).reshape(-1)

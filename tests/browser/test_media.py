@@ -110,6 +110,7 @@ def test_media_panels_lab(nb: Any, tmp_path: Path) -> None:
     set_range(root.locator("input.nbviz-media-slider"), 0)
     _wait_step(page, canvas, 0)
     assert _pixel(canvas, 87, 105)[:3] == [GREY[0]] * 3
+    assert box.input_value() == "0"  # the box follows the slider
     # -- the mask: class 1 colour at opacity 0.5 over the top half
     masked = _pixel(canvas, 87, 20)[:3]
     expected = [round(GREY[0] * 0.5 + c * 0.5) for c in BLUE]

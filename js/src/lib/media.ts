@@ -47,6 +47,8 @@ interface BlobItem {
 }
 
 const RETRY_MS = 4000;
+/** decoded images kept (least recently used dropped and closed): ~40 MB of 64×64 RGBA… */
+const MAX_BITMAPS = 640;
 
 function bytesOf(view: DataView | ArrayBuffer | undefined): Uint8Array | null {
   if (!view) return null;
@@ -206,7 +208,11 @@ export class MediaState extends ModelStream<MediaModel, MediaChange> {
   bitmap(id: number, mask = false, slice?: [number, number]): Promise<ImageBitmap | null> {
     const key = `${id}:${mask ? "m" : "i"}:${slice ? slice.join("-") : ""}`;
     let p = this.bitmaps.get(key);
-    if (p) return p;
+    if (p) {
+      this.bitmaps.delete(key); // most recently used last
+      this.bitmaps.set(key, p);
+      return p;
+    }
     const blob = this.blobs.get(id);
     if (!blob) return Promise.resolve(null);
     let bytes = mask ? blob.mask : blob.bytes;
@@ -215,6 +221,12 @@ export class MediaState extends ModelStream<MediaModel, MediaChange> {
     const mime = mask || slice ? "image/png" : blob.mime;
     p = createImageBitmap(new Blob([bytes as BlobPart], { type: mime })).catch(() => null);
     this.bitmaps.set(key, p);
+    while (this.bitmaps.size > MAX_BITMAPS) {
+      const [oldest, evicted] = this.bitmaps.entries().next().value as [string, Promise<ImageBitmap | null>];
+      this.bitmaps.delete(oldest);
+      // closed only after a tick: a draw that already holds it finishes first
+      void evicted.then((b) => setTimeout(() => b?.close(), 1000));
+    }
     return p;
   }
 
@@ -254,6 +266,8 @@ export class StepControl {
   private timer: ReturnType<typeof setInterval> | null = null;
   /** true when the user moved away from the newest step (then live updates keep the step) */
   pinned = false;
+  /** the user is typing a step: the box is not overwritten */
+  private editing = false;
 
   constructor(private readonly onChange: (step: number) => void, withPlay = true) {
     this.root = document.createElement("span");
@@ -279,10 +293,16 @@ export class StepControl {
       if (s !== undefined) this.set(s, true);
     });
     const typed = () => {
+      this.editing = false;
       const v = Number(this.box.value);
       if (this.box.value !== "" && Number.isFinite(v) && this.steps.length) this.set(stepAtOrBefore(this.steps, v) ?? v, true);
     };
     this.box.addEventListener("change", typed);
+    this.box.addEventListener("input", () => (this.editing = true));
+    this.box.addEventListener("blur", () => {
+      this.editing = false;
+      this.sync();
+    });
     this.box.addEventListener("keydown", (e) => {
       e.stopPropagation(); // the notebook must not take Enter / digits as its shortcuts
       if (e.key === "Enter") typed();
@@ -309,7 +329,7 @@ export class StepControl {
   private sync(): void {
     const i = this.steps.indexOf(this.step);
     if (i >= 0) this.slider.value = String(i);
-    if (document.activeElement !== this.box) this.box.value = String(this.step);
+    if (!this.editing) this.box.value = String(this.step);
   }
 
   start(): void {

@@ -50,6 +50,10 @@ if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks 
     from nbviz.panels.histograms.widget import Histograms as Histograms
     from nbviz.panels.hparams.importance import hparam_importance as hparam_importance
     from nbviz.panels.hparams.widget import HParams as HParams
+    from nbviz.panels.media.widget import Audio as Audio
+    from nbviz.panels.media.widget import Images as Images
+    from nbviz.panels.media.widget import Table as Table
+    from nbviz.panels.media.widget import Text as Text
     from nbviz.panels.pr.widget import PRCurves as PRCurves
     from nbviz.panels.profile.capture import profile as profile
     from nbviz.panels.profile.timer import timed as timed

@@ -28,15 +28,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbviz.store.kinds import (
+    AUDIO,
     EMBEDDING,
     GRAPH,
     HISTOGRAM,
     HPARAMS,
+    IMAGE,
     PR_CURVE,
     PROFILE,
     RUN_CONFIG,
     SCALAR,
     STATS,
+    TABLE,
+    TEXT,
+    VIDEO,
 )
 
 __all__ = ["PANELS", "SHARED_BUNDLES", "PanelSpec", "bundles", "panel_classes", "spec_for"]
@@ -99,9 +104,13 @@ PANELS: list[PanelSpec] = [
     _row("pr_curves", "PR curves", {PR_CURVE}, "PRCurves", 30, "pr"),
     _row("projector", "Projector", {EMBEDDING}, "Projector", 40, "projector"),
     _row("health", "Health", {STATS}, "Health", 50, "health"),
-    _row("graph", "Graph", {GRAPH}, "Graph", 60, "graph"),
-    _row("hparams", "HParams", {HPARAMS, RUN_CONFIG}, "HParams", 70, "hparams"),
-    _row("profile", "Profile", {PROFILE}, "Profile", 80, "profile"),
+    _row("images", "Images", {IMAGE, VIDEO}, "Images", 60, "media", "images"),
+    _row("audio", "Audio", {AUDIO}, "Audio", 70, "media", "audio"),
+    _row("text", "Text", {TEXT}, "Text", 80, "media", "text"),
+    _row("table", "Tables", {TABLE}, "Table", 90, "media", "table"),
+    _row("graph", "Graph", {GRAPH}, "Graph", 100, "graph"),
+    _row("hparams", "HParams", {HPARAMS, RUN_CONFIG}, "HParams", 110, "hparams"),
+    _row("profile", "Profile", {PROFILE}, "Profile", 120, "profile"),
 ]
 
 # JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.

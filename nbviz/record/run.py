@@ -378,6 +378,51 @@ class Run:
 
         return log_graph(self, model, inputs, tag=tag, step=step)
 
+    def log_image(self, tag: str, images: Any, masks: Any = None, class_names: Any = None,
+                  boxes: Any = None, box_labels: Any = None, box_scores: Any = None,
+                  step: int | None = None, *, image_format: str = "png",
+                  quality: int = 90) -> None:
+        """Record images (N, C, H, W) / (N, H, W, C) / (H, W) …, uint8 or floats in [0, 1],
+        stored PNG-encoded (``image_format="jpeg"``/``"webp"`` on request), every step kept;
+        optional class-index ``masks`` with ``class_names`` and pixel ``boxes`` with
+        ``box_labels`` / ``box_scores``. Shown by ``nbviz.Images``.
+        See :mod:`nbviz.panels.media.record`.
+
+        >>> run.log_image("seg", x, masks=pred, class_names=names, step=3)  # doctest: +SKIP
+        """
+        from nbviz.panels.media.record import log_image
+
+        log_image(self, tag, images, masks, class_names, boxes, box_labels, box_scores, step,
+                  image_format=image_format, quality=quality)
+
+    def log_audio(self, tag: str, waveform: Any, sample_rate: Any = 16000,
+                  step: int | None = None) -> None:
+        """Record mono clips ``[L]`` / ``[N, L]`` in [-1, 1] as 16-bit WAV (``nbviz.Audio``).
+
+        >>> run.log_audio("speech", wave, sample_rate=16000, step=3)  # doctest: +SKIP
+        """
+        from nbviz.panels.media.record import log_audio
+
+        log_audio(self, tag, waveform, sample_rate, step)
+
+    def log_text(self, tag: str, text: Any, step: int | None = None) -> None:
+        """Record Markdown text (shown safely by ``nbviz.Text``).
+
+        >>> run.log_text("sample", "**pred:** cat", step=3)  # doctest: +SKIP
+        """
+        from nbviz.panels.media.record import log_text
+
+        log_text(self, tag, text, step)
+
+    def log_table(self, tag: str, columns: Any, step: int | None = None) -> None:
+        """Record a table ``{"column": numbers | strings | images}`` (``nbviz.Table``).
+
+        >>> run.log_table("val", {"image": x, "true": y, "pred": p}, step=3)  # doctest: +SKIP
+        """
+        from nbviz.panels.media.record import log_table
+
+        log_table(self, tag, columns, step)
+
     def health(self, thresholds: Any = None) -> Any:
         """Training-health findings of this run as a DataFrame with columns step, layer,
         rule, severity, message, value, threshold (see ``nbviz.panels.health.rules``).

@@ -27,10 +27,11 @@ TensorBoard would show, value for value:
 - ``add_pr_curve`` / ``add_pr_curve_raw``: ``pr_curve`` records (float32 values, at most
   127 thresholds, like torch).
 - ``add_image`` / ``add_images`` / ``add_image_with_boxes`` / ``add_figure``: ``image``
-  records (uint8 ``[H, W, C]``; batches tiled into a grid like torch; boxes drawn like
-  torch, their coordinates also kept in the record's extra).
-- ``add_video``: ``video`` records (uint8 ``[T, H, W, C]`` + ``fps``; no moviepy needed).
-- ``add_audio``: ``audio`` records (float32 in [-1, 1] + ``sample_rate``).
+  records, PNG-encoded (torch's uint8 ``[H, W, C]`` pixels exactly; batches tiled into a
+  grid like torch; boxes drawn like torch, their coordinates also kept in the record's extra).
+- ``add_video``: ``video`` records (an animated PNG of torch's uint8 frames + ``fps``;
+  plays in the browser, no moviepy needed).
+- ``add_audio``: ``audio`` records (the 16-bit PCM WAV torch writes + ``sample_rate``).
 - ``add_text``: ``text``; ``add_tensor``: ``tensor``; ``add_mesh``: ``mesh`` (one record
   per component); ``add_graph`` / ``add_onnx_graph``: ``graph`` (JSON of the traced graph);
   ``add_embedding``: ``embedding`` (+ ``sprite`` for label images);
@@ -275,6 +276,14 @@ def _image_array(img_tensor: Any, dataformats: Any, where: str) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{where}: 'img_tensor' is empty (shape {array.shape}).")
     return _to_uint8(_to_hwc(array, dataformats, where))
+
+
+def _encoded(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """uint8 ``[H, W, C]`` → (PNG bytes as uint8, the record's encoding extra)."""
+    from nbviz.panels.media.codec import encode_image
+
+    data, extra = encode_image(image)
+    return np.frombuffer(data, dtype=np.uint8).copy(), extra
 
 
 def _figure_to_chw(figure: Any, close: bool, where: str) -> np.ndarray:
@@ -673,7 +682,8 @@ class SummaryWriter:
         where = "add_image()"
         _check_tag(tag, where)
         image = _image_array(img_tensor, dataformats, where)
-        self._log_tensor("image", tag, image, global_step, walltime, {}, where)
+        array, encoding = _encoded(image)
+        self._log_tensor("image", tag, array, global_step, walltime, encoding, where)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: Any = None,
                    walltime: float | None = None, dataformats: str = "NCHW") -> None:
@@ -684,7 +694,8 @@ class SummaryWriter:
         where = "add_images()"
         _check_tag(tag, where)
         image = _image_array(img_tensor, dataformats, where)
-        self._log_tensor("image", tag, image, global_step, walltime, {}, where)
+        array, encoding = _encoded(image)
+        self._log_tensor("image", tag, array, global_step, walltime, encoding, where)
 
     def add_image_with_boxes(
         self,
@@ -729,8 +740,9 @@ class SummaryWriter:
         extra: dict[str, Any] = {"boxes": boxes.tolist()}
         if labels is not None:
             extra["labels"] = labels
-        self._log_tensor("image", tag, np.ascontiguousarray(drawn), global_step, walltime,
-                         extra, where)
+        array, encoding = _encoded(np.ascontiguousarray(drawn))
+        self._log_tensor("image", tag, array, global_step, walltime, {**encoding, **extra},
+                         where)
 
     def add_figure(self, tag: str, figure: Any, global_step: Any = None, close: bool = True,
                    walltime: float | None = None) -> None:
@@ -769,7 +781,13 @@ class SummaryWriter:
         if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
             raise ValueError(f"{where}: 'fps' must be a positive number, got {describe(fps)}.")
         frames = _to_uint8(_prepare_video(video))
-        self._log_tensor("video", tag, frames, global_step, walltime, {"fps": float(fps)}, where)
+        if frames.shape[3] == 1:
+            frames = np.repeat(frames, 3, axis=3)
+        from nbviz.panels.media.codec import encode_video
+
+        data, extra = encode_video(frames, float(fps))
+        self._log_tensor("video", tag, np.frombuffer(data, np.uint8).copy(), global_step,
+                         walltime, extra, where)
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: Any = None,
                   sample_rate: int = 44100, walltime: float | None = None) -> None:
@@ -791,9 +809,11 @@ class SummaryWriter:
                              f"or [L]), got shape {samples.shape}.")
         if samples.dtype.kind not in "fiu":
             raise TypeError(f"{where}: 'snd_tensor' must be numeric, got dtype {samples.dtype}.")
-        clipped = np.clip(samples.astype(np.float32), -1.0, 1.0)
-        self._log_tensor("audio", tag, clipped, global_step, walltime,
-                         {"sample_rate": float(sample_rate)}, where)
+        from nbviz.panels.media.codec import encode_wav
+
+        data, extra = encode_wav(samples.astype(np.float32), float(sample_rate))
+        self._log_tensor("audio", tag, np.frombuffer(data, np.uint8).copy(), global_step,
+                         walltime, extra, where)
 
     def add_text(self, tag: str, text_string: str, global_step: Any = None,
                  walltime: float | None = None) -> None:

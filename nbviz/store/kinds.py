@@ -28,6 +28,7 @@ __all__ = [
     "SCALAR",
     "SPRITE",
     "STATS",
+    "TABLE",
     "TB_KINDS",
     "TB_PLUGIN_KINDS",
     "TENSOR",
@@ -38,7 +39,7 @@ __all__ = [
 
 Kind = Literal["scalar", "histogram", "pr_curve", "stats", "finding", "text", "image", "audio",
                "embedding", "sprite", "graph", "hparams", "video", "mesh", "tensor",
-               "custom_scalars", "profile"]
+               "custom_scalars", "profile", "table"]
 KINDS: Final[frozenset[str]] = frozenset(get_args(Kind))
 
 SCALAR: Final = "scalar"
@@ -58,18 +59,20 @@ MESH: Final = "mesh"
 TENSOR: Final = "tensor"
 CUSTOM_SCALARS: Final = "custom_scalars"
 PROFILE: Final = "profile"  # step-timer marker and torch.profiler captures (nbviz's own)
+TABLE: Final = "table"
 # Not a record kind: a run started with a non-empty config= (what the Dashboard's HParams
 # tab needs besides hparams records).
 RUN_CONFIG: Final = "config"
 
-# Kinds a TensorBoard logdir can hold (stats, findings and profiles are nbviz's own).
-TB_KINDS: Final[frozenset[str]] = KINDS - {STATS, FINDING, PROFILE}
+# Kinds a TensorBoard logdir can hold (stats, findings, profiles and tables are nbviz's own).
+TB_KINDS: Final[frozenset[str]] = KINDS - {STATS, FINDING, PROFILE, TABLE}
 
 # nbviz.read(kind=...) -> stored record kind; "scalars" and "custom_scalars" are special.
 READ_KINDS: Final[dict[str, str]] = {
     "histograms": HISTOGRAM, "pr_curves": PR_CURVE, "text": TEXT, "hparams": HPARAMS,
     "images": IMAGE, "audio": AUDIO, "videos": VIDEO, "graphs": GRAPH,
     "embeddings": EMBEDDING, "meshes": MESH, "tensors": TENSOR, "stats": STATS,
+    "tables": TABLE,
 }
 
 # TensorBoard plugin name -> record kind ("meta": custom-scalars layouts).

@@ -29,7 +29,8 @@ _ARRAY_COLUMN = {"image": "image", "audio": "audio", "video": "video", "embeddin
 _BASE = ["run", "tag", "step", "wall_time"]
 
 
-def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
+def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
+         decode: bool = True) -> pd.DataFrame:
     """Read every run under ``logdir`` — nbviz stores and TensorBoard event files — into
     one tidy DataFrame.
 
@@ -44,8 +45,16 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
       recall`` (arrays, one value per threshold);
     - ``"text"``: ``text``;
     - ``"images"`` / ``"videos"``: ``image`` uint8 ``[H, W, C]`` / ``video`` ``[T, H, W, C]``
-      arrays plus ``height, width, channels``;
+      arrays plus ``height, width, channels``; images logged with ``log_image`` add
+      ``sample`` (index in the batch), ``mask`` (uint8 ``[H, W]`` class indices, or None),
+      ``boxes`` / ``box_labels`` / ``box_scores`` / ``class_names`` when logged;
     - ``"audio"``: ``audio`` (float32 in [-1, 1]), ``sample_rate``;
+    - ``"tables"``: ``table`` (a DataFrame; image cells uint8 ``[H, W, C]``);
+
+    Media (images, videos, audio, table images) are stored encoded (PNG, animated PNG,
+    16-bit WAV). ``decode=False`` skips decoding: the media column then holds the encoded
+    ``bytes`` and ``encoding`` names the format (metadata columns are unchanged), which
+    is much faster for a large logdir.
     - ``"graphs"``: ``graph`` (dict), ``format``;
     - ``"embeddings"``: ``embedding`` (float32 ``[N, D]``), ``metadata``, ``sprite`` (the
       label images as uint8 ``[N, h, w, 3]`` pixels, or None), …;
@@ -124,7 +133,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars") -> pd.DataFrame:
             pairs.extend((name, record) for record in records)
         if kind == "embeddings":
             pairs = attach_sprites(pairs)
-        frame = _records_frame(record_kind, pairs)
+        frame = _records_frame(record_kind, pairs, decode)
     frame.attrs["problems"] = problems
     if problems:
         shown = "; ".join(problems[:3])
@@ -201,14 +210,15 @@ def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
     return frame
 
 
-def _records_frame(record_kind: str, pairs: list[tuple[str, Any]]) -> pd.DataFrame:
+def _records_frame(record_kind: str, pairs: list[tuple[str, Any]], decode: bool = True
+                   ) -> pd.DataFrame:
     """One row per record: run, tag, step, wall_time, kind-specific columns, extras."""
     pairs = sorted(pairs, key=lambda item: item[0])  # by run, stable within a run
     rows: list[dict[str, Any]] = []
     for run, record in pairs:
         row: dict[str, Any] = {"run": run, "tag": record.tag, "step": int(record.step),
                                "wall_time": float(record.wall_time)}
-        row.update(_record_columns(record_kind, record.array, record.extra))
+        row.update(_record_columns(record_kind, record.array, record.extra, decode))
         rows.append(row)
     columns = _BASE + _kind_columns(record_kind)
     if not rows:
@@ -238,12 +248,18 @@ def _kind_columns(record_kind: str) -> list[str]:
         "mesh": ["mesh", "component"],
         "tensor": ["tensor"],
         "stats": ["stats"],
+        "table": ["table"],
     }.get(record_kind, [])
 
 
-def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any]
-                    ) -> dict[str, Any]:
+def _record_columns(record_kind: str, array: np.ndarray, extra: dict[str, Any],
+                    decode: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if record_kind in ("image", "video", "audio", "table"):
+        from nbviz.panels.media.codec import is_encoded, media_columns
+
+        if is_encoded(extra) or record_kind == "table":
+            return media_columns(record_kind, array, extra, decode)
     if record_kind == "histogram":
         out.update({key: extra.get(key, math.nan)
                     for key in ("min", "max", "num", "sum", "sum_squares")})

@@ -1,0 +1,1 @@
+"""Media panels (Images, Audio, Text, Table): encoded media records, their recorders and widgets."""

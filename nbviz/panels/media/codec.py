@@ -148,11 +148,13 @@ def decode_video(data: bytes | np.ndarray, fps: float | None = None,
 
 def encode_wav(samples: np.ndarray, sample_rate: float) -> tuple[bytes, dict[str, Any]]:
     """Float samples in [-1, 1] ``[N]`` → 16-bit PCM mono WAV bytes, exactly as torch's
-    ``add_audio`` writes them (``(x * 32767).astype("<i2")``, i.e. truncated).
+    ``add_audio`` writes them (``(x * 32767).astype("<i2")``, i.e. truncated). Every 16-bit
+    WAV is read back as PCM / 32768, as TensorFlow's ``decode_wav`` (and so TensorBoard)
+    reads it, so ±1.0 comes back as ±32767/32768.
 
     >>> data, extra = encode_wav(np.array([0.0, 1.0, -1.0], np.float32), 8000)
-    >>> decode_wav(data)[0].tolist(), extra["length"]
-    ([0.0, 1.0, -1.0], 3)
+    >>> (decode_wav(data)[0] * 32768).tolist(), extra["length"]
+    ([0.0, 32767.0, -32767.0], 3)
     """
     clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     pcm = (clipped * np.iinfo(np.int16).max).astype("<i2")

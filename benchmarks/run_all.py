@@ -26,7 +26,7 @@ SUMMARY_PREFIX = "BENCH_JSON "  # as printed by _common.summary()
 
 BENCHMARKS = (
     "log_throughput", "live_panel_cost", "message_rate", "decimation_memory", "histogram_1m",
-    "watch_overhead", "pr_reduce", "tfevents_read",
+    "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read",
 )
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
 BROWSER_EXTRA = ("projector_scale",)  # headless chromium too: with --with-browser
@@ -57,6 +57,17 @@ def headline(record: dict) -> str:
         return (f"{one['steps']:,} steps → kernel ≤ {one['kernel_points_max']:,} points, page ≤ "
                 f"{one['page_points_max']:,}, snapshot {one['snapshot_bytes_final'] / 2**20:.1f} "
                 f"MiB vs raw {record['raw_bytes'] / 2**20:.0f} MiB")
+    if name == "histogram_1m":
+        one = record.get("threads_1", {})
+        return (f"1M float32 vs add_histogram (1 thread): exact {one.get('ratio_exact', 0):.1f}×, "
+                f"sampled {one.get('ratio_sampled', 0):.1f}× (goal ≥ 10×)")
+    if name == "watch_overhead":
+        return (f"watch every=1 {record['watch_every1_vs_plain']:.2f}× the plain step "
+                "(goal ≤ 1.3×)")
+    if name == "profile_overhead":
+        return (f"step timer {record['timer_ratio']:.3f}× direct, "
+                f"{record['timer_ratio_decomposed']:.4f}× from its per-step cost (goal ≤ 1.01×); "
+                f"capture {record['capture_ratio']:.2f}× raw torch.profiler")
     return str(record.get("note") or json.dumps(record)[:100])
 
 

@@ -1,12 +1,6 @@
 /** Parameter importance: one row per hparam, an importance bar and a correlation bar. */
 import type { ImportanceRow } from "./model";
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from "../../lib/dom";
 
 export function renderImportance(host: HTMLElement, rows: ImportanceRow[], message: string, metric: string): void {
   host.replaceChildren();

@@ -8,6 +8,7 @@ import { BUCKETS, BUCKET_COLORS } from "./colormap";
 import type { Table } from "./model";
 import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
+import { el } from "../../lib/dom";
 
 /** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D. */
 export const RASTER_LINES = 600;
@@ -38,13 +39,6 @@ const BOTTOM = 26;
 const SIDE = 36;
 const MISSING_GAP = 14;
 const PICK_PX = 6;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export class Parcoords {
   readonly root: HTMLDivElement;

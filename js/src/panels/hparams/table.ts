@@ -4,16 +4,10 @@
  * view exist in the DOM). Cell text is set with textContent, never HTML.
  */
 import type { Table } from "./model";
+import { el } from "../../lib/dom";
 
 const ROW = 22;
 const HEIGHT = 240;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export function formatCell(table: Table, column: number, row: number): string {
   const info = table.columns[column]!;

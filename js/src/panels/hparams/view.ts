@@ -13,6 +13,7 @@ import { decodeTable, moveAxis, orderedAxes, type HParamsModel, type Table } fro
 import { Parcoords, type ParcoordsStyle } from "./parcoords";
 import { Scatter } from "./scatter";
 import { formatCell, RunsTable } from "./table";
+import { el, setThemeVars } from "../../lib/dom";
 
 const BEST = 5;
 const LOWER_MS = 250;
@@ -20,13 +21,6 @@ const TRAITS = [
   "table_seq", "metric", "goal", "hidden_runs", "hidden_axes", "axis_order", "brushes",
   "scatter_x", "table_columns", "importance", "importance_message", "status", "title",
 ] as const;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function button(text: string, title: string): HTMLButtonElement {
   const b = el("button", "nbviz-hp-button", text);
@@ -217,17 +211,7 @@ export class HParamsView {
   }
 
   private applyTheme(): void {
-    const t = this.theme;
-    const s = this.root.style;
-    s.setProperty("--nbviz-bg", t.background);
-    s.setProperty("--nbviz-surface", t.surface);
-    s.setProperty("--nbviz-fg", t.foreground);
-    s.setProperty("--nbviz-muted", t.muted);
-    s.setProperty("--nbviz-faint", t.faint);
-    s.setProperty("--nbviz-border", t.border);
-    s.setProperty("--nbviz-grid", t.grid);
-    s.setProperty("--nbviz-font", t.fontFamily);
-    this.root.classList.toggle("nbviz-dark", t.dark);
+    setThemeVars(this.root, this.theme);
   }
 
   private pcStyle(): ParcoordsStyle {

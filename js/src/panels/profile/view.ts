@@ -19,6 +19,7 @@ import {
   splitColumns,
   stack,
 } from "./wire";
+import { el } from "../../lib/dom";
 
 export interface ProfileModel {
   runs: RunInfo[];
@@ -31,13 +32,6 @@ export interface ProfileModel {
   hidden_runs: string[];
   max_points: number;
   title: string;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 /** uPlot wants null for gaps: a NaN would poison its scale ranges. */

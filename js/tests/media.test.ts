@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { stepAtOrBefore, uniqueSorted } from "../src/lib/media";
-import { classColor, colorMask, differencePixels, fitSize, visibleBoxes } from "../src/panels/images/draw";
+import { classColor, colorMask, differencePixels, fitSize, visibleBoxes, windowPixels } from "../src/panels/images/draw";
 import { diffLines, parseInline, parseMarkdown } from "../src/panels/text/markdown";
 import { fft, parseWav, spectrogram, waveformColumns } from "../src/panels/audio/signal";
 import { orderRows, predictionColumns, type TableData } from "../src/panels/table/rows";
@@ -38,6 +38,17 @@ describe("images drawing", () => {
     const out = colorMask(px, new Set([0]));
     expect(Array.from(out.slice(0, 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(out.slice(4, 8))).toEqual([...classColor(2), 255]);
+  });
+
+  it("windows grey levels: low..high to black..white, clamped outside, alpha kept", () => {
+    const px = new Uint8ClampedArray([0, 20, 30, 255, 40, 60, 61, 128, 255, 100, 50, 7]);
+    // window 20..60: v -> round((v - 20) * 255 / 40)
+    expect(Array.from(windowPixels(px, 20, 60))).toEqual([0, 0, 64, 255, 128, 255, 255, 128, 255, 255, 191, 7]);
+    // the full range is the identity
+    expect(Array.from(windowPixels(px, 0, 255))).toEqual(Array.from(px));
+    // a window narrower than one grey level is a threshold at low
+    expect(Array.from(windowPixels(new Uint8ClampedArray([99, 100, 101, 255]), 100, 100))).toEqual([0, 0, 255, 255]);
+    expect(Array.from(windowPixels(new Uint8ClampedArray([99, 100, 101, 255]), 120, 80))).toEqual([0, 0, 0, 255]);
   });
 
   it("differences, fits and filters boxes by score", () => {

@@ -1,18 +1,23 @@
 """The Media panels as a person sees them (JupyterLab): Images — exact step box and slider
 change the picture, masks and boxes drawn (pixel checks at known positions), the score
-threshold hides low boxes, the viewer compares; Text — Markdown with <script> and
-<img onerror> renders inert; Audio — the clip plays; Table — misclassified rows first;
+threshold hides low boxes, the grey-level window remaps grey values (grid and viewer) and
+resets, the viewer compares; a video (add_video, animated PNG) plays; Text — Markdown with
+<script> and <img onerror> renders inert; Audio — the clip plays; Table — misclassified rows first;
 dark theme. Notebook 7: a training cell's images appear while it runs.
 
 DOM hooks (js/src/panels/{images,audio,text,table}/): ``canvas.nbviz-images-thumb`` with
 ``data-run/tag/sample/step/boxes``; root ``.nbviz-images[data-drawn-step]``;
-``input.nbviz-media-stepbox``, ``input.nbviz-media-slider``, ``input.nbviz-images-threshold``;
-``.nbviz-images-viewer``; ``.nbviz-text-card``; ``audio.nbviz-audio-player``;
+``input.nbviz-media-stepbox``, ``input.nbviz-media-slider``, ``input.nbviz-images-threshold``,
+``input.nbviz-images-window-low/-high``, ``button.nbviz-images-tone-reset``;
+``.nbviz-images-viewer``; ``img.nbviz-images-video``; ``.nbviz-text-card``;
+``audio.nbviz-audio-player``;
 ``.nbviz-table[data-first-row]``, ``.nbviz-table-row``.
 """
 
 from __future__ import annotations
 
+import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +70,19 @@ print("done")
 """
 
 
+VIDEO_SETUP = """\
+import torch
+import nbviz
+
+frames = torch.zeros(1, 4, 3, 16, 16, dtype=torch.uint8)
+for t in range(4):
+    frames[0, t] = 40 + 60 * t                                # frame t: grey 40 + 60 t
+with nbviz.SummaryWriter("runs_media_video/clip") as writer:
+    writer.add_video("rollout", frames, 0, fps=4)             # 250 ms per frame, looping
+display(nbviz.Images("runs_media_video"))
+"""
+
+
 def _notebook(tmp_path: Path, name: str, *cells: str) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
@@ -78,6 +96,19 @@ def _notebook(tmp_path: Path, name: str, *cells: str) -> Path:
 def _pixel(canvas: Any, x: int, y: int) -> list[int]:
     return list(canvas.evaluate(
         "(c, [x, y]) => Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data)", [x, y]))
+
+
+def _wait_pixel(page: Any, canvas: Any, x: int, y: int, value: int) -> None:
+    """Wait until canvas pixel (x, y) is grey ``value`` (±1) in all three channels."""
+    page.wait_for_function(
+        "([c, x, y, v]) => { const d = c.getContext('2d').getImageData(x, y, 1, 1).data;"
+        " return [0, 1, 2].every(i => Math.abs(d[i] - v) <= 1); }",
+        arg=[canvas.element_handle(), x, y, value], timeout=10_000)
+
+
+def _window(lo: int, hi: int, value: int) -> int:
+    """The Images panel's grey-level window (draw.ts windowPixels) on one grey value."""
+    return min(255, max(0, round((value - lo) * 255 / max(1, hi - lo))))
 
 
 def _wait_step(page: Any, canvas: Any, step: int) -> None:
@@ -130,6 +161,18 @@ def test_media_panels_lab(nb: Any, tmp_path: Path) -> None:
     page.wait_for_function("(c) => c.getContext('2d').getImageData(87, 20, 1, 1).data[2] < 60",
                            arg=canvas.element_handle(), timeout=10_000)
     assert _pixel(canvas, 87, 20)[:3] == [GREY[0]] * 3
+    # -- the grey-level window: low..high spread over black..white, then reset
+    low, high = root.locator("input.nbviz-images-window-low"), root.locator(
+        "input.nbviz-images-window-high")
+    set_range(low, 20)
+    set_range(high, 60)
+    _wait_pixel(page, canvas, 87, 105, _window(20, 60, GREY[0]))  # 30 -> 64
+    set_range(high, 40)
+    _wait_pixel(page, canvas, 87, 105, _window(20, 40, GREY[0]))  # 30 -> 128
+    assert root.locator(".nbviz-images-window-value").inner_text() == "20–40"
+    root.locator("button.nbviz-images-tone-reset").click()
+    _wait_pixel(page, canvas, 87, 105, GREY[0])
+    assert (low.input_value(), high.input_value()) == ("0", "255")
     root.locator("input.nbviz-images-masks").check()
     # -- the viewer: one run, so this step against the previous one; difference mode
     box.fill("3")
@@ -146,6 +189,16 @@ def test_media_panels_lab(nb: Any, tmp_path: Path) -> None:
         " return d[0] === 40 && d[1] === 40 && d[2] === 40; }",  # |grey(3) - grey(2)| = 40
         arg=large.element_handle(), timeout=10_000)
     root.screenshot(path=str(SHOTS / "media_images_viewer.png"))
+    # the window applies in the viewer too: |w(grey 3) - w(grey 2)| with window 100..180
+    set_range(low, 100)
+    set_range(high, 180)
+    windowed = abs(_window(100, 180, GREY[3]) - _window(100, 180, GREY[2]))  # 159 - 32
+    _wait_pixel(page, large, large.evaluate("c => c.width") - 10,
+                large.evaluate("c => c.height") - 10, windowed)
+    root.screenshot(path=str(SHOTS / "media_images_window.png"))
+    root.locator("button.nbviz-images-tone-reset").click()
+    _wait_pixel(page, large, large.evaluate("c => c.width") - 10,
+                large.evaluate("c => c.height") - 10, 40)
 
     # -- Text: Markdown rendered as nodes; <script> / <img onerror> stay inert text
     card = page.locator(".nbviz-text-card").first
@@ -210,4 +263,31 @@ def test_media_images_live_notebook7(nb: Any, tmp_path: Path) -> None:
     value = round(5 / 6 * 255)
     assert abs(_pixel(canvas, 50, 50)[0] - value) <= 1
     assert page.locator("canvas.nbviz-images-thumb").count() == 4
+    assert nb.stderr_outputs() == []
+
+
+def test_media_video_lab(nb: Any, tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = nb.copy(_notebook(tmp_path, "media_video.ipynb", VIDEO_SETUP))
+    nb.run_until(".nbviz-images img.nbviz-images-video", ui="lab", path=path)
+    page = nb.page
+    video = page.locator(".nbviz-images img.nbviz-images-video").first
+    page.wait_for_function("(v) => v.complete && v.naturalWidth === 16",
+                           arg=video.element_handle(), timeout=15_000)
+    assert video.evaluate("v => v.src.startsWith('blob:')")
+    box = video.bounding_box()
+    assert box is not None and round(box["width"]) == 112  # 16 px frames, 112 px thumbnail
+    frames = [40 + 60 * t for t in range(4)]
+    seen: list[int] = []
+    deadline = time.monotonic() + 6.0
+    while time.monotonic() < deadline and (len(seen) < 4 or len(set(seen)) < 2):
+        shot = Image.open(io.BytesIO(video.screenshot())).convert("RGB")
+        pixel = shot.getpixel((shot.width // 2, shot.height // 2))
+        grey = min(frames, key=lambda f: abs(pixel[0] - f))
+        assert all(abs(c - grey) <= 2 for c in pixel), pixel  # one of the logged frames
+        seen.append(grey)
+        page.wait_for_timeout(300)
+    assert len(set(seen)) >= 2, f"the video did not advance: centre greys {seen}"
+    page.locator(".nbviz-images").first.screenshot(path=str(SHOTS / "media_video_lab.png"))
     assert nb.stderr_outputs() == []

@@ -1,6 +1,7 @@
 /**
  * Pure drawing helpers of the Images panel: class colours, mask colouring, the
- * difference of two images, which boxes pass the score threshold, fitting sizes.
+ * difference of two images, grey-level windowing, which boxes pass the score threshold,
+ * fitting sizes.
  */
 import { PALETTE } from "../../lib/colors";
 
@@ -41,6 +42,26 @@ export function differencePixels(a: Uint8ClampedArray, b: Uint8ClampedArray): Ui
     out[i + 1] = Math.abs(a[i + 1]! - b[i + 1]!);
     out[i + 2] = Math.abs(a[i + 2]! - b[i + 2]!);
     out[i + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * Grey-level window: the grey values `low`..`high` (0–255) spread over full black..white,
+ * values below `low` black, above `high` white (linear, rounded); alpha kept. A window
+ * narrower than 1 grey level is widened to 1 (a threshold at `low`). Returns new RGBA pixels.
+ */
+export function windowPixels(pixels: Uint8ClampedArray, low: number, high: number): Uint8ClampedArray<ArrayBuffer> {
+  const lo = Math.min(255, Math.max(0, low));
+  const width = Math.max(1, Math.min(255, high) - lo);
+  const lut = new Uint8ClampedArray(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - lo) * 255) / width); // clamped to 0..255
+  const out = new Uint8ClampedArray(pixels.length);
+  for (let i = 0; i < pixels.length; i += 4) {
+    out[i] = lut[pixels[i]!]!;
+    out[i + 1] = lut[pixels[i + 1]!]!;
+    out[i + 2] = lut[pixels[i + 2]!]!;
+    out[i + 3] = pixels[i + 3]!;
   }
   return out;
 }

@@ -1,13 +1,13 @@
 /**
  * The Images view: per tag a grid of runs × samples at one step (slider, exact step,
- * play), drawn lazily for the visible cells only, with masks, boxes, brightness and
- * contrast; a click opens the viewer (actual size, zoom/pan synchronised, compare modes).
+ * play), drawn lazily for the visible cells only, with masks, boxes, brightness,
+ * contrast and a grey-level window; a click opens the viewer (actual size, zoom/pan synchronised, compare modes).
  */
 import type { AnyModel } from "@anywidget/types";
 import { el, setThemeVars } from "../../lib/dom";
 import { onThemeChange, readTheme } from "../../lib/theme";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl, uniqueSorted } from "../../lib/media";
-import { classColor, colorMask, differencePixels, fitSize, visibleBoxes } from "./draw";
+import { classColor, colorMask, differencePixels, fitSize, visibleBoxes, windowPixels } from "./draw";
 
 export type CompareMode = "side" | "overlay" | "difference" | "swipe";
 
@@ -24,6 +24,8 @@ interface Cell {
 
 const THUMB = 112;
 const PREFETCH = 3;
+/** windowed images kept (native size) while one window is set */
+const MAX_WINDOWED = 256;
 
 export class ImagesView {
   private readonly root: HTMLElement;
@@ -36,6 +38,11 @@ export class ImagesView {
   private readonly unTheme: () => void;
   private readonly brightness: HTMLInputElement;
   private readonly contrast: HTMLInputElement;
+  private readonly windowLow: HTMLInputElement;
+  private readonly windowHigh: HTMLInputElement;
+  private readonly windowText: HTMLElement;
+  /** entry id -> its image with the current grey-level window applied */
+  private readonly windowed = new Map<number, HTMLCanvasElement>();
   private readonly showMasks: HTMLInputElement;
   private readonly maskOpacity: HTMLInputElement;
   private readonly threshold: HTMLInputElement;
@@ -70,6 +77,13 @@ export class ImagesView {
     };
     this.brightness = range("nbviz-images-brightness", 0.2, 3, 0.05, 1);
     this.contrast = range("nbviz-images-contrast", 0.2, 3, 0.05, 1);
+    this.windowLow = range("nbviz-images-window-low", 0, 255, 1, 0);
+    this.windowHigh = range("nbviz-images-window-high", 0, 255, 1, 255);
+    this.windowLow.title = "grey level shown as black";
+    this.windowHigh.title = "grey level shown as white";
+    this.windowText = el("span", "nbviz-images-window-value", "0–255");
+    const toneReset = el("button", "nbviz-images-tone-reset", "reset");
+    toneReset.title = "reset brightness, contrast and the grey-level window";
     this.showMasks = el("input", "nbviz-images-masks");
     this.showMasks.type = "checkbox";
     this.showMasks.checked = true;
@@ -86,7 +100,9 @@ export class ImagesView {
     this.classBar = el("span", "nbviz-images-classes");
     bar.append(title, this.control.root);
     const bar2 = el("div", "nbviz-media-bar");
-    bar2.append(labelled("brightness", this.brightness), labelled("contrast", this.contrast),
+    const windowLabel = labelled("window", this.windowLow, this.windowHigh);
+    windowLabel.append(this.windowText);
+    bar2.append(labelled("brightness", this.brightness), labelled("contrast", this.contrast), windowLabel, toneReset,
       labelled("masks", this.showMasks), labelled("opacity", this.maskOpacity), this.classBar,
       labelled("box score ≥", this.threshold, this.thresholdText),
       labelled("compare", this.mode), labelled("mix", this.compareOpacity));
@@ -99,6 +115,19 @@ export class ImagesView {
         this.redraw();
       });
     }
+    const windowChanged = () => {
+      this.windowText.textContent = `${this.windowLow.value}–${this.windowHigh.value}`;
+      this.windowed.clear();
+      this.redraw();
+    };
+    for (const input of [this.windowLow, this.windowHigh]) input.addEventListener("input", windowChanged);
+    toneReset.addEventListener("click", () => {
+      this.brightness.value = "1";
+      this.contrast.value = "1";
+      this.windowLow.value = "0";
+      this.windowHigh.value = "255";
+      windowChanged();
+    });
     for (const input of [this.mode, this.compareOpacity]) input.addEventListener("input", () => this.viewer?.draw());
     this.observer = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((items) => {
       let changed = false;
@@ -299,7 +328,8 @@ export class ImagesView {
     ctx.imageSmoothingEnabled = scale < 1;
     const plain = this.brightness.value === "1" && this.contrast.value === "1";
     if (!plain) ctx.filter = `brightness(${this.brightness.value}) contrast(${this.contrast.value})`;
-    ctx.drawImage(bitmap, offset[0], offset[1], w, h); // canvas filters are slow: only when set
+    // the window maps grey values first; brightness/contrast act on its result
+    ctx.drawImage(this.windowedImage(entry.id, bitmap), offset[0], offset[1], w, h); // canvas filters are slow: only when set
     if (!plain) ctx.filter = "none";
     if (mask && this.showMasks.checked) {
       ctx.globalAlpha = Number(this.maskOpacity.value);
@@ -328,6 +358,26 @@ export class ImagesView {
     }
     ctx.restore();
     return boxes.length;
+  }
+
+  /** The image with the grey-level window applied (native size, cached per id); the bitmap itself for 0–255. */
+  private windowedImage(id: number, bitmap: ImageBitmap): ImageBitmap | HTMLCanvasElement {
+    const low = Number(this.windowLow.value);
+    const high = Number(this.windowHigh.value);
+    if (low === 0 && high === 255) return bitmap;
+    const cached = this.windowed.get(id);
+    if (cached) return cached;
+    const canvas = el("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    if (!ctx) return bitmap;
+    ctx.drawImage(bitmap, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    ctx.putImageData(new ImageData(windowPixels(data.data, low, high), canvas.width, canvas.height), 0, 0);
+    this.windowed.set(id, canvas);
+    if (this.windowed.size > MAX_WINDOWED) this.windowed.delete(this.windowed.keys().next().value!);
+    return canvas;
   }
 
   async maskCanvas(entry: MediaEntry): Promise<HTMLCanvasElement | null> {

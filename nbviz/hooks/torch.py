@@ -120,6 +120,7 @@ class WatchHandle:
         self._activation_step = -1
         self._pending_step = 0  # without an optimizer: the step whose gradients are awaited
         self._finish_after_forward = False
+        self._step_depth = 0  # optimizer step hooks entered and not yet left
         self._previous: list[torch.Tensor | None] = []
         self._disabled_layers: set[str] = set()
         self._warned: set[str] = set()
@@ -233,6 +234,7 @@ class WatchHandle:
     # -- activations (forward hooks only on sampled steps) -----------------------------------
 
     def _on_forward(self, module: nn.Module, args: Any) -> None:
+        self._step_depth = 0  # a step that raised never ran its post hooks
         if self._broken or not module.training:
             return
         try:
@@ -339,7 +341,10 @@ class WatchHandle:
     # -- optimizer step ------------------------------------------------------------------------
 
     def _on_step_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._broken or not self._sampled(self.step):
+        # An optimizer subclass whose step() calls super().step() runs the hooks once per
+        # patched class: only the outermost pre/post pair is a step.
+        self._step_depth += 1
+        if self._step_depth > 1 or self._broken or not self._sampled(self.step):
             return
         try:
             batch = self._batch if self._activation_step == self.step and self._batch else None
@@ -356,7 +361,8 @@ class WatchHandle:
             self._fail_all("optimizer step", error)
 
     def _on_step_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._broken:
+        self._step_depth = max(self._step_depth - 1, 0)
+        if self._step_depth or self._broken:
             return
         step = self.step
         self.step += 1

@@ -326,3 +326,20 @@ def test_a_pause_between_cells_is_not_a_step(logdir: Path) -> None:
     steps = _scalars(run, "profile/")["profile/step_ms"]
     assert len(steps) == 15
     assert steps[12] < 10 * typical * 1e3  # the pause is not in step 12
+
+
+def test_optimizer_subclass_calling_super_step_is_one_step(logdir: Path) -> None:
+    # torch patches step() of every Optimizer class it instantiates; a subclass whose step()
+    # calls super().step() then runs the step hooks twice per step once the parent class was
+    # instantiated too (here: a plain SGD first). Timer and watch must count one step.
+    torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)
+    run = nbviz.init("subclass", logdir=logdir)
+    model = small_cnn()
+    optimizer = SlowSGD(model.parameters(), lr=0.01)
+    handle = nbviz.watch(model, optimizer, every=2)
+    train(model, optimizer, nbviz.timed(fast_loader(16 * 6, 16)))
+    handle.remove()
+    assert handle.step == 6
+    series = _scalars(run, "profile/")
+    assert {len(v) for v in series.values()} == {6}
+    assert np.median(series["profile/optimizer_ms"]) >= 6  # measured from the outer step

@@ -90,6 +90,8 @@ class StepTimer:
     {'data': 0.0021, 'forward': 0.0068, ...}
     """
 
+    _step_depth = 0  # optimizer step hooks entered and not yet left (nested super().step())
+
     def __init__(self, model: Any, optimizer: Any, run: Any, *,
                  thresholds: Thresholds | None = None,
                  on_finding: Callable[[Finding], None] | None = None,
@@ -191,6 +193,7 @@ class StepTimer:
                 "training continues unchanged.", RuntimeWarning, stacklevel=3)
 
     def _on_forward_pre(self, module: Any, args: Any) -> None:
+        self._step_depth = 0  # a step that raised never ran its post hooks
         if not (self._active and module.training):
             return
         now = time.perf_counter()
@@ -249,11 +252,15 @@ class StepTimer:
                 self._fail(error)
 
     def _on_step_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._active:
+        # A subclass whose step() calls super().step() runs the hooks once per patched class
+        # (torch patches every Optimizer class it instantiates): count the outermost only.
+        self._step_depth += 1
+        if self._active and self._step_depth == 1:
             self._optimizer_t0 = time.perf_counter()
 
     def _on_step_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if not self._active:
+        self._step_depth = max(self._step_depth - 1, 0)
+        if not self._active or self._step_depth:
             return
         now = time.perf_counter()
         self._optimizer += now - self._optimizer_t0

@@ -34,6 +34,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 
+# An anywidget model stand-in for benchmark pages that drive a panel bundle without a kernel
+# (traits in `state`, change events, no messages).
+FAKE_MODEL_JS = """class FakeModel {
+  constructor(state) { this.state = {...state}; this.handlers = new Map(); }
+  get(k) { return this.state[k]; }
+  set(k, v) { this.state[k] = v; this.emit(`change:${k}`); }
+  setMany(o) {
+    Object.assign(this.state, o);
+    for (const k of Object.keys(o)) this.emit(`change:${k}`);
+  }
+  on(e, cb) {
+    if (!this.handlers.has(e)) this.handlers.set(e, new Set());
+    this.handlers.get(e).add(cb);
+  }
+  off(e, cb) { this.handlers.get(e)?.delete(cb); }
+  emit(e, ...a) { for (const cb of [...(this.handlers.get(e) ?? [])]) cb(...a); }
+  save_changes() {}
+  send() {}
+}
+"""
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:

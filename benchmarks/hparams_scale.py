@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import CHROMIUM, CHROMIUM_ARGS, REPO, fmt_secs, serve, summary
+from _common import CHROMIUM, CHROMIUM_ARGS, FAKE_MODEL_JS, REPO, fmt_secs, serve, summary
 
 from nbviz.panels.hparams.encode import encode_table
 from nbviz.panels.hparams.importance import hparam_importance
@@ -48,18 +48,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>hparams bench<
 <style>body{margin:0;padding:8px;font-family:sans-serif} #app{width:1200px}</style></head>
 <body><div id="app"></div><script type="module">
 import widget from "./hparams.js";
-class FakeModel {
-  constructor(state) { this.state = {...state}; this.handlers = new Map(); }
-  get(k) { return this.state[k]; }
-  set(k, v) { this.state[k] = v; this.emit(`change:${k}`); }
-  setMany(o) { Object.assign(this.state, o); for (const k of Object.keys(o)) this.emit(`change:${k}`); }
-  on(e, cb) { if (!this.handlers.has(e)) this.handlers.set(e, new Set()); this.handlers.get(e).add(cb); }
-  off(e, cb) { this.handlers.get(e)?.delete(cb); }
-  emit(e, ...a) { for (const cb of [...(this.handlers.get(e) ?? [])]) cb(...a); }
-  save_changes() {}
-  send() {}
-}
-const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+""" + FAKE_MODEL_JS + """const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 window.bench = {
   async run(meta) {
     const buf = await (await fetch(meta.url)).arrayBuffer();
@@ -107,7 +96,7 @@ window.bench = {
 };
 window.benchReady = true;
 </script></body></html>
-"""  # noqa: E501
+"""
 
 
 def sweep_frame(runs: int, seed: int = 0) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CHROMIUM, CHROMIUM_ARGS, REPO, fmt_secs, serve, summary
+from _common import CHROMIUM, CHROMIUM_ARGS, FAKE_MODEL_JS, REPO, fmt_secs, serve, summary
 
 from nbviz import reduce as R
 from nbviz.panels.projector.data import pack_parts
@@ -46,18 +46,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>projector benc
 <style>body{margin:0;padding:8px;font-family:sans-serif} #app{width:1000px}</style></head>
 <body><div id="app"></div><script type="module">
 import widget from "./projector.js";
-class FakeModel {
-  constructor(state) { this.state = {...state}; this.handlers = new Map(); }
-  get(k) { return this.state[k]; }
-  set(k, v) { this.state[k] = v; this.emit(`change:${k}`); }
-  setMany(o) { Object.assign(this.state, o); for (const k of Object.keys(o)) this.emit(`change:${k}`); }
-  on(e, cb) { if (!this.handlers.has(e)) this.handlers.set(e, new Set()); this.handlers.get(e).add(cb); }
-  off(e, cb) { this.handlers.get(e)?.delete(cb); }
-  emit(e, ...a) { for (const cb of [...(this.handlers.get(e) ?? [])]) cb(...a); }
-  save_changes() {}
-  send() {}
-}
-window.bench = {
+""" + FAKE_MODEL_JS + """window.bench = {
   async run(meta, dims) {
     const t0 = performance.now();
     const resp = await fetch(meta.url);

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nbviz._validate import describe
-from nbviz.record.run import Run, live_run_dirs, live_run_for
+from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
@@ -322,10 +322,10 @@ def check_targets(target: Any, *, where: str, must_exist: bool = False) -> list[
         raise ValueError(f"{where}: expected a logdir, a Run or a list of them, got an empty "
                          "list.")
     for item in items:
-        if not isinstance(item, (str, os.PathLike, Run)):
+        if not isinstance(item, (str, os.PathLike, LiveRun)):
             raise TypeError(f"{where}: expected a logdir path, an nbviz Run or a list of "
                             f"them, got {describe(item)}.")
-        if must_exist and not isinstance(item, Run) and not Path(item).exists():
+        if must_exist and not isinstance(item, LiveRun) and not Path(item).exists():
             raise FileNotFoundError(f"{where}: logdir {str(item)!r} does not exist; pass the "
                                     "folder your runs are written to (e.g. 'runs').")
     return items
@@ -338,7 +338,7 @@ def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
 
     >>> as_source("runs")  # doctest: +SKIP
     """
-    if isinstance(target, Run):
+    if isinstance(target, LiveRun):
         if kinds is None:
             return RunTail(target.dir, target.name)
         return TensorTail(target.dir, target.name, kinds)

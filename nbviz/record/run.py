@@ -22,7 +22,6 @@ import os
 import threading
 import time
 import warnings
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +31,7 @@ import numpy as np
 
 from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
+from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.record.values import DeferredTensor, coerce_scalar, materialize
 from nbviz.store.errors import (
     StoreWriteError,
@@ -52,18 +52,7 @@ IfExists = Literal["new", "append", "overwrite"]
 MAX_PENDING_ROWS = 5_000_000
 MAX_PENDING_TENSOR_BYTES = 1 << 30
 
-_LIVE_RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()
 _CURRENT: Run | None = None
-
-
-def live_run_for(run_dir: Path) -> Run | None:
-    """The unfinished ``Run`` of this process writing to ``run_dir``, if any."""
-    return _LIVE_RUNS.get(os.path.realpath(run_dir))
-
-
-def live_run_dirs() -> list[Path]:
-    """Directories of every unfinished ``Run`` of this process."""
-    return [Path(path) for path in list(_LIVE_RUNS.keys())]
 
 
 def _json_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -99,7 +88,7 @@ def _check_wall_time(wall_time: Any, where: str) -> float:
     return float(wall_time)
 
 
-class Run:
+class Run(LiveRun):
     """One training run: a directory ``<logdir>/<name>`` holding its store.
 
     Create runs with :func:`nbviz.init`. Use as a context manager to finish on exit::
@@ -161,7 +150,7 @@ class Run:
         self._commit_secs = 0.0  # duration of recent commits (decaying maximum)
         self._wake = threading.Event()
         self._flusher = self._start_flusher()
-        _LIVE_RUNS[os.path.realpath(run_dir)] = self
+        self._register_live()
         _ALL_RUNS.add(self)
 
     def _start_flusher(self) -> threading.Thread:
@@ -639,7 +628,7 @@ class Run:
     def _close(self) -> None:
         self._store.close()
         self._writer_lock.release()
-        _LIVE_RUNS.pop(os.path.realpath(self.dir), None)
+        self._unregister_live()
         _ALL_RUNS.discard(self)
         global _CURRENT
         if _CURRENT is self:

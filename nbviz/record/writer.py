@@ -100,7 +100,7 @@ def _acquire_run(run_dir: Path, flush_secs: float) -> tuple[Run, bool]:
                 _SHARED[key] = (run, count + 1)
                 return run, True
         live = live_run_for(run_dir)
-        if live is not None:  # a Run of nbviz.init() writes there: log into it, do not own it
+        if isinstance(live, Run):  # a Run of nbviz.init() writes there: log into it, not own it
             return live, False
         try:
             run = Run(run_dir.name, run_dir.parent, if_exists="append", flush_secs=flush_secs)

@@ -1,11 +1,32 @@
-"""Store errors that name the file and the cause (disk full, read-only, corrupt, locked …)."""
+"""Store errors that name the file and the cause (disk full, read-only, corrupt, locked …),
+and the problems a reader skipped or repaired."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["StoreWriteError", "WriterConflictError", "is_content_error", "sqlite_cause"]
+__all__ = [
+    "Problem", "StoreWriteError", "WriterConflictError", "is_content_error", "sqlite_cause"]
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that was skipped or repaired while reading, and why.
+
+    >>> str(Problem("runs/a/events.out.tfevents.1", 120, "record data CRC mismatch"))
+    'runs/a/events.out.tfevents.1 @ byte 120: record data CRC mismatch'
+    """
+
+    path: str
+    offset: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.path if self.offset is None else f"{self.path} @ byte {self.offset}"
+        return f"{where}: {self.reason}"
+
+
 
 # SQLite primary result codes (https://www.sqlite.org/rescode.html) and what they mean here.
 _CAUSES = {

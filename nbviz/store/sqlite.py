@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from nbviz.store.errors import StoreWriteError, is_content_error, sqlite_cause
+from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlite_cause
 from nbviz.store.fsinfo import is_network_filesystem
 
 __all__ = [
@@ -304,10 +304,8 @@ class StoreReader:
         self._problems: dict[str, None] = {}  # reasons, in order, each once
         self._bad_text = False
 
-    def problems(self) -> list[Any]:
-        """What could not be read, and why (``nbviz.store.tfevents.Problem`` items)."""
-        from nbviz.store.tfevents import Problem
-
+    def problems(self) -> list[Problem]:
+        """What could not be read, and why."""
         return [Problem(str(self.path), None, reason) for reason in self._problems]
 
     def _problem(self, reason: str) -> None:

@@ -62,6 +62,7 @@ import numpy as np
 
 from nbviz.store import tfevents_proto as proto
 from nbviz.store.discover import run_name
+from nbviz.store.errors import Problem
 from nbviz.store.keras_graph import keras_model_graph
 from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
 from nbviz.store.sqlite import ScalarColumns, TensorRecord
@@ -75,23 +76,6 @@ READ_BLOCK = 64 << 20  # bytes read per step from an event file
 TEXT_SUFFIX = "/text_summary"  # torch's add_text appends this to the tag
 
 _MESH_COMPONENTS = {1: "vertices", 2: "faces", 3: "colors"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something that was skipped or repaired while reading, and why.
-
-    >>> str(Problem("runs/a/events.out.tfevents.1", 120, "record data CRC mismatch"))
-    'runs/a/events.out.tfevents.1 @ byte 120: record data CRC mismatch'
-    """
-
-    path: str
-    offset: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = self.path if self.offset is None else f"{self.path} @ byte {self.offset}"
-        return f"{where}: {self.reason}"
 
 
 def is_event_file(name: str) -> bool:

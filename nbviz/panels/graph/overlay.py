@@ -10,41 +10,18 @@ False
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from nbviz.store.kinds import FINDING, STATS
+from nbviz.panels.health.layer_stats import combine_layer_stats, stats_by_layer_step
+from nbviz.store.kinds import FINDING
 from nbviz.store.sqlite import TensorRecord
 
 __all__ = ["OVERLAY_STATISTICS", "OverlayState"]
 
 # what a node can be coloured by, in the order of the overlay buffer's rows
 OVERLAY_STATISTICS = ("grad_norm", "update_ratio", "act_mean", "act_std", "dead_frac")
-
-
-def _combine(by_source: dict[str, list[tuple[str, dict[str, float]]]]) -> dict[str, float]:
-    """One module's overlay values at one step from its parameters' / output's stats."""
-    out: dict[str, float] = {}
-    grads = by_source.get("grads", [])
-    if grads:
-        out["grad_norm"] = math.sqrt(sum(v.get("norm", math.nan) ** 2 for _, v in grads))
-    updates = by_source.get("updates", [])
-    if updates:
-        weights = {p: v for p, v in by_source.get("weights", [])}
-        delta = sum(v.get("norm", math.nan) ** 2 for _, v in updates)
-        base = sum(weights[p].get("norm", math.nan) ** 2 for p, _ in updates if p in weights)
-        ratios = [v["ratio"] for _, v in updates if "ratio" in v]
-        if base > 0:
-            out["update_ratio"] = math.sqrt(delta) / math.sqrt(base)
-        elif ratios:
-            out["update_ratio"] = ratios[0]
-    for _, values in by_source.get("activations", []):
-        for name, key in (("mean", "act_mean"), ("std", "act_std"), ("dead_frac", "dead_frac")):
-            if name in values:
-                out[key] = values[name]
-    return out
 
 
 class OverlayState:
@@ -63,32 +40,22 @@ class OverlayState:
             self.run = run
         if run and run != self.run:
             return False
-        pending: dict[tuple[str, int], dict[str, list[tuple[str, dict[str, float]]]]] = {}
         changed = False
         for record in records:
+            if record.kind != FINDING:
+                continue
             extra = record.extra
-            if record.kind == FINDING:
-                layer = str(extra.get("layer", ""))
-                key = (layer, str(extra.get("rule", "")))
-                self.findings[key] = {"layer": layer, "rule": key[1], "step": int(record.step),
-                                      "severity": str(extra.get("severity", "")),
-                                      "message": str(extra.get("message", ""))}
-                changed = True
-                continue
-            if record.kind != STATS:
-                continue
-            names = extra.get("names")
-            if not isinstance(names, list) or len(names) != record.array.size:
-                continue
-            values = dict(zip((str(n) for n in names),
-                              np.asarray(record.array, np.float64).tolist(), strict=True))
             layer = str(extra.get("layer", ""))
-            pending.setdefault((layer, int(record.step)), {}).setdefault(
-                str(extra.get("source", "")), []).append((str(extra.get("param", "")), values))
+            key = (layer, str(extra.get("rule", "")))
+            self.findings[key] = {"layer": layer, "rule": key[1], "step": int(record.step),
+                                  "severity": str(extra.get("severity", "")),
+                                  "message": str(extra.get("message", ""))}
+            changed = True
+        pending = stats_by_layer_step(records)
         for (layer, step), by_source in pending.items():
             if step < self.steps.get(layer, -1):
                 continue
-            combined = _combine(by_source)
+            combined = combine_layer_stats(by_source)
             if combined:
                 merged = self.values.get(layer, {}) if step == self.steps.get(layer) else {}
                 self.values[layer] = {**merged, **combined}

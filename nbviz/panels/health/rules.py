@@ -54,7 +54,7 @@ from nbviz._validate import describe
 if TYPE_CHECKING:
     import pandas as pd
 
-    from nbviz.record.run import Run
+    from nbviz.record.live import LiveRun
 
 __all__ = [
     "COLUMNS",
@@ -390,7 +390,7 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     return frame.sort_values(["step", "severity"], kind="stable").reset_index(drop=True)
 
 
-def run_findings(run: Run, thresholds: Thresholds | None = None) -> pd.DataFrame:
+def run_findings(run: LiveRun, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """Every finding of ``run``: stored ``finding`` records (written by ``watch``) plus
     the loss rules applied to its logged scalars whose tag contains "loss"."""
     from nbviz.sources import RunTail, TensorTail

@@ -9,7 +9,6 @@ run of this kernel, a run another process writes, or a logdir.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,11 @@ import numpy as np
 import traitlets
 
 from nbviz._validate import describe
+from nbviz.panels.health.layer_stats import (
+    LayerSources,
+    combine_layer_stats,
+    stats_by_layer_step,
+)
 from nbviz.panels.health.picture import health_png
 from nbviz.sources import RunTensors, Source, as_source
 from nbviz.store.kinds import FINDING, STATS
@@ -101,25 +105,9 @@ class Health(LivePanel):
                 self._run = batch.run
             if batch.run != self._run:
                 continue  # one run per heat map: the first one seen
-            pending: dict[tuple[str, int], dict[str, list[tuple[str, dict[str, float]]]]] = {}
-            findings: list[TensorRecord] = []
-            for record in batch.records:
-                if record.kind == FINDING:
-                    findings.append(record)  # after the stats: layers keep model order
-                    continue
-                if record.kind != STATS:
-                    continue
-                names = record.extra.get("names")
-                if not isinstance(names, list) or len(names) != record.array.size:
-                    continue
-                values = dict(zip((str(n) for n in names),
-                                  (float(v) for v in np.asarray(record.array, np.float64)),
-                                  strict=True))
-                layer = str(record.extra.get("layer", "")) or "<model>"
-                source = str(record.extra.get("source", ""))
-                param = str(record.extra.get("param", ""))
-                pending.setdefault((layer, record.step), {}).setdefault(source, []).append(
-                    (param, values))
+            pending = stats_by_layer_step(batch.records, unnamed_layer="<model>")
+            # findings after the stats: layers keep model order
+            findings = [record for record in batch.records if record.kind == FINDING]
             for (layer, step), by_source in pending.items():
                 self._combine(layer, step, by_source)
             for record in findings:
@@ -128,27 +116,10 @@ class Health(LivePanel):
             self._dirty = True
 
     def _combine(self, layer: str, step: int,
-                 by_source: dict[str, list[tuple[str, dict[str, float]]]]) -> None:
+                 by_source: LayerSources) -> None:
         """One layer's heat-map values at one step from its parameters' / output's stats."""
-        out: dict[str, float] = {}
-        grads = by_source.get("grads", [])
-        if grads:
-            out["grad_norm"] = math.sqrt(sum(v.get("norm", math.nan) ** 2 for _, v in grads))
-        updates = by_source.get("updates", [])
-        if updates:
-            weights = {p: v for p, v in by_source.get("weights", [])}
-            delta = sum(v.get("norm", math.nan) ** 2 for _, v in updates)
-            base = sum(weights[p].get("norm", math.nan) ** 2 for p, _ in updates if p in weights)
-            ratios = [v["ratio"] for _, v in updates if "ratio" in v]
-            if base > 0:
-                out["update_ratio"] = math.sqrt(delta) / math.sqrt(base)
-            elif ratios:
-                out["update_ratio"] = ratios[0]
-        for _, values in by_source.get("activations", []):
-            if "dead_frac" in values:
-                out["dead_frac"] = values["dead_frac"]
-            if "std" in values:
-                out["act_std"] = values["std"]
+        out = combine_layer_stats(by_source)
+        out.pop("act_mean", None)  # the heat map has no row for it (the Graph overlay has)
         if not out:
             return
         stats = self._layer(layer)

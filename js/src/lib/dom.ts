@@ -43,6 +43,22 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
+/**
+ * Make a <select>'s options exactly `values` (rebuilt only when they changed), keeping the
+ * selected value when it is still offered. Option text is set as text, never HTML.
+ */
+export function fillSelect(select: HTMLSelectElement, values: readonly string[]): void {
+  const keep = select.value;
+  if ([...select.options].map((o) => o.value).join("\0") !== values.join("\0")) {
+    select.replaceChildren(...values.map((v) => {
+      const o = el("option", undefined, v);
+      o.value = v;
+      return o;
+    }));
+  }
+  if (values.includes(keep)) select.value = keep;
+}
+
 /** Size a canvas for CSS size w×h at the device pixel ratio; returns its 2D context. */
 export function sizeCanvas(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderingContext2D | null {
   const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));

@@ -3,7 +3,7 @@
  * player, and A/B: two slots (run + step each) and a switch that keeps the play position.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, setThemeVars } from "../../lib/dom";
+import { el, fillSelect, setThemeVars } from "../../lib/dom";
 import { onThemeChange, readTheme } from "../../lib/theme";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl, uniqueSorted } from "../../lib/media";
 import { heat, parseWav, spectrogram, waveformColumns } from "./signal";
@@ -82,33 +82,21 @@ export class AudioView {
     this.refresh();
   }
 
-  private fill(select: HTMLSelectElement, values: string[]): void {
-    const keep = select.value;
-    if ([...select.options].map((o) => o.value).join("\0") !== values.join("\0")) {
-      select.replaceChildren(...values.map((v) => {
-        const o = el("option", undefined, v);
-        o.value = v;
-        return o;
-      }));
-    }
-    if (values.includes(keep)) select.value = keep;
-  }
-
   private refresh(): void {
     const tags = this.state.tags();
-    this.fill(this.tagSelect, tags);
+    fillSelect(this.tagSelect, tags);
     const tag = this.tagSelect.value;
     const runs = this.state.runs(tag);
-    this.fill(this.slots[0].run, runs);
+    fillSelect(this.slots[0].run, runs);
     const before = this.slots[1].run.value;
-    this.fill(this.slots[1].run, runs);
+    fillSelect(this.slots[1].run, runs);
     if (!before && runs.length > 1) this.slots[1].run.value = runs[1]!;
     const slot = this.slots[this.active];
     const steps = this.state.steps(tag, slot.run.value);
     this.control.setSteps(steps);
     let samples = 0;
     for (const s of steps) samples = Math.max(samples, this.state.at(tag, slot.run.value, s).length);
-    this.fill(this.sampleSelect, Array.from({ length: samples }, (_, i) => String(i)));
+    fillSelect(this.sampleSelect, Array.from({ length: samples }, (_, i) => String(i)));
     this.show();
   }
 

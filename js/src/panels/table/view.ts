@@ -4,7 +4,7 @@
  * misclassified rows first when the table has truth and prediction columns.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, setThemeVars } from "../../lib/dom";
+import { el, fillSelect, setThemeVars } from "../../lib/dom";
 import { onThemeChange, readTheme } from "../../lib/theme";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl } from "../../lib/media";
 import { type Order, orderRows, predictionColumns, type TableData } from "./rows";
@@ -75,21 +75,9 @@ export class TableView {
     this.refresh();
   }
 
-  private fill(select: HTMLSelectElement, values: string[]): void {
-    const keep = select.value;
-    if ([...select.options].map((o) => o.value).join("\0") !== values.join("\0")) {
-      select.replaceChildren(...values.map((v) => {
-        const o = el("option", undefined, v);
-        o.value = v;
-        return o;
-      }));
-    }
-    if (values.includes(keep)) select.value = keep;
-  }
-
   private refresh(): void {
-    this.fill(this.tagSelect, this.state.tags());
-    this.fill(this.runSelect, this.state.runs(this.tagSelect.value));
+    fillSelect(this.tagSelect, this.state.tags());
+    fillSelect(this.runSelect, this.state.runs(this.tagSelect.value));
     this.control.setSteps(this.state.steps(this.tagSelect.value, this.runSelect.value));
     this.select();
   }

@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent.parent / "notebooks" / "diagnostics.ipynb"
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_file import write_notebook
 
 CELLS = [
     new_markdown_cell(
@@ -118,15 +114,5 @@ CELLS = [
 ]
 
 
-def main() -> None:
-    notebook = new_notebook(cells=CELLS)
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)",
-                                       "language": "python", "name": "python3"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, str(OUT))
-    print(f"wrote {OUT}")
-
-
 if __name__ == "__main__":
-    main()
+    print("wrote", write_notebook("diagnostics.ipynb", CELLS))

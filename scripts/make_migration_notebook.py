@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_file import write_notebook
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parent.parent / "notebooks"
 NAME = "tensorboard_migration.ipynb"
 
 CELLS = [
@@ -140,18 +137,5 @@ CELLS = [
 ]
 
 
-def write() -> Path:
-    notebook = new_notebook(cells=CELLS)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"
-    }
-    notebook.metadata["language_info"] = {"name": "python"}
-    nbformat.validate(notebook)
-    ROOT.mkdir(exist_ok=True)
-    path = ROOT / NAME
-    nbformat.write(notebook, path)
-    return path
-
-
 if __name__ == "__main__":
-    print("wrote", write())
+    print("wrote", write_notebook(NAME, CELLS))

@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parent.parent / "notebooks"
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_file import write_notebook
 
 QUICKSTART = [
     new_markdown_cell(
@@ -79,17 +75,5 @@ QUICKSTART = [
 ]
 
 
-def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"
-    }
-    notebook.metadata["language_info"] = {"name": "python"}
-    nbformat.validate(notebook)
-    nbformat.write(notebook, ROOT / name)
-
-
 if __name__ == "__main__":
-    ROOT.mkdir(exist_ok=True)
-    write("quickstart.ipynb", QUICKSTART)
-    print("wrote", ROOT / "quickstart.ipynb")
+    print("wrote", write_notebook("quickstart.ipynb", QUICKSTART))

@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent.parent / "notebooks" / "profile.ipynb"
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_file import write_notebook
 
 CELLS = [
     new_markdown_cell(
@@ -143,15 +139,5 @@ CELLS = [
 ]
 
 
-def main() -> None:
-    notebook = new_notebook(cells=CELLS)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, OUT)
-    print(f"wrote {OUT}")
-
-
 if __name__ == "__main__":
-    main()
+    print("wrote", write_notebook("profile.ipynb", CELLS))

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from nbviz.hooks import distributed
+from nbviz.panels.health.layer_stats import layer_label
 
 __all__ = [
     "STAT_NAMES",
@@ -318,10 +319,7 @@ class Summary:
     @property
     def tag(self) -> str:
         """Record tag: ``<source>/<layer>[.<param>]`` (``<model>`` for the root module)."""
-        name = self.layer or "<model>"
-        if self.param:
-            name = f"{name}.{self.param}"
-        return f"{self.source}/{name}"
+        return f"{self.source}/{layer_label(self.layer, self.param)}"
 
 
 class Batch:

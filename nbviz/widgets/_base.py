@@ -23,6 +23,7 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 import anywidget
+import traitlets
 
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
@@ -37,6 +38,7 @@ class LivePanel(anywidget.AnyWidget):
     """Base class of nbviz's live panels (not used directly)."""
 
     _bundle: ClassVar[str] = ""  # nbviz/static/<_bundle>.js: the registry row's `bundle`
+    title = traitlets.Unicode("").tag(sync=True)  # shown above the panel when not empty
     _lock: threading.RLock
     _data_version: int = 0
     _picture_version: int = -1
@@ -127,6 +129,9 @@ class StreamingPanel(LivePanel):
     ``_send_append``; the two send methods end with ``_snapshot_sent(size)`` /
     ``_append_sent(size)``.
     """
+
+    snapshot = traitlets.Bytes(b"").tag(sync=True)  # the panel's data, in its wire format
+    snapshot_seq = traitlets.Int(0).tag(sync=True)  # seq of the last message in snapshot
 
     _seq: int
     _appended_bytes: int

@@ -18,10 +18,24 @@ import numpy as np
 from nbviz.store.kinds import STATS
 from nbviz.store.sqlite import TensorRecord
 
-__all__ = ["LayerSources", "combine_layer_stats", "stats_by_layer_step"]
+__all__ = [
+    "ROOT_LAYER", "LayerSources", "combine_layer_stats", "layer_label", "stats_by_layer_step"]
 
 # source ("grads", "updates", "weights", "activations") -> [(parameter or layer, stats)]
 LayerSources = dict[str, list[tuple[str, dict[str, float]]]]
+
+ROOT_LAYER = "<model>"  # how the model itself (module path "") is named to people
+
+
+def layer_label(layer: str, param: str = "") -> str:
+    """A layer (module path) and optional parameter as shown and used in tags.
+
+    >>> layer_label("fc1", "weight"), layer_label("")
+    ('fc1.weight', '<model>')
+    """
+    base = layer or ROOT_LAYER
+    return f"{base}.{param}" if param else base
+
 
 _ACTIVATION_KEYS = (("mean", "act_mean"), ("std", "act_std"), ("dead_frac", "dead_frac"))
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from nbviz._validate import describe
+from nbviz.panels.health.layer_stats import layer_label as _name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,10 +157,7 @@ class Finding:
     @property
     def tag(self) -> str:
         """Store tag of the finding record: ``health/<rule>/<layer>[.<param>]``."""
-        name = self.layer or "<model>"
-        if self.param:
-            name = f"{name}.{self.param}"
-        return f"health/{self.rule}/{name}"
+        return f"health/{self.rule}/{_name(self.layer, self.param)}"
 
     def extra(self) -> dict[str, Any]:
         """The JSON extra of the ``finding`` record (docs/store.md)."""
@@ -181,11 +179,6 @@ def _fmt(value: float) -> str:
     if not math.isfinite(value):
         return str(value)
     return f"{value:.3g}"
-
-
-def _name(layer: str, param: str = "") -> str:
-    base = layer or "<model>"
-    return f"{base}.{param}" if param else base
 
 
 @dataclass
@@ -302,27 +295,21 @@ class HealthMonitor:
         for s in items:
             if s.source != "activations":
                 continue
-            dead = s.stats.get("dead_frac")
-            if dead is not None and self._persist(
-                ("dead_units", s.layer, ""), math.isfinite(dead) and dead >= limits.dead_frac
+            for stat, rule, limit, advice in (
+                ("dead_frac", "dead_units", limits.dead_frac,
+                 "of the units of {layer} output ≤ 0 for the whole batch at step {step} (dead "
+                 "ReLUs): check bias initialisation and learning rate, or use LeakyReLU/GELU."),
+                ("saturated_frac", "saturated_activations", limits.saturated_frac,
+                 "of the outputs of {layer} are saturated at step {step}: their gradients are "
+                 "near 0; scale inputs/initialisation down or use normalisation."),
             ):
-                self._new(out, Finding(
-                    step, s.layer, "dead_units", "warning",
-                    f"{dead:.0%} of the units of {_name(s.layer)} output ≤ 0 for the whole batch "
-                    f"at step {step} (dead ReLUs): check bias initialisation and learning rate, "
-                    "or use LeakyReLU/GELU.",
-                    dead, limits.dead_frac, "activations"))
-            saturated = s.stats.get("saturated_frac")
-            if saturated is not None and self._persist(
-                ("saturated_activations", s.layer, ""),
-                math.isfinite(saturated) and saturated >= limits.saturated_frac,
-            ):
-                self._new(out, Finding(
-                    step, s.layer, "saturated_activations", "warning",
-                    f"{saturated:.0%} of the outputs of {_name(s.layer)} are saturated at step "
-                    f"{step}: their gradients are near 0; scale inputs/initialisation down or "
-                    "use normalisation.",
-                    saturated, limits.saturated_frac, "activations"))
+                share = s.stats.get(stat)
+                if share is not None and self._persist(
+                    (rule, s.layer, ""), math.isfinite(share) and share >= limit
+                ):
+                    message = f"{share:.0%} " + advice.format(layer=_name(s.layer), step=step)
+                    self._new(out, Finding(step, s.layer, rule, "warning", message, share, limit,
+                                           "activations"))
         for s in items:
             if s.source != "updates" or s.param != "weight" or "ratio" not in s.stats:
                 continue

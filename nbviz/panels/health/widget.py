@@ -18,6 +18,7 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.panels.health.layer_stats import (
+    ROOT_LAYER,
     LayerSources,
     combine_layer_stats,
     stats_by_layer_step,
@@ -63,7 +64,6 @@ class Health(LivePanel):
     findings = traitlets.List(traitlets.Dict()).tag(sync=True)
     run_name = traitlets.Unicode("").tag(sync=True)
     max_steps = traitlets.Int(500).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "health"
 
@@ -105,7 +105,7 @@ class Health(LivePanel):
                 self._run = batch.run
             if batch.run != self._run:
                 continue  # one run per heat map: the first one seen
-            pending = stats_by_layer_step(batch.records, unnamed_layer="<model>")
+            pending = stats_by_layer_step(batch.records, unnamed_layer=ROOT_LAYER)
             # findings after the stats: layers keep model order
             findings = [record for record in batch.records if record.kind == FINDING]
             for (layer, step), by_source in pending.items():

@@ -25,6 +25,7 @@ import numpy as np
 import traitlets
 
 from nbviz._validate import describe
+from nbviz.panels.health.layer_stats import ROOT_LAYER
 from nbviz.panels.histograms.compute import BASIS_POINTS, percentiles, rebin, record_edges
 from nbviz.panels.histograms.picture import distributions_png, histograms_png
 from nbviz.sources import RunTensors, Source, as_source
@@ -47,7 +48,7 @@ def _group_of(tag: str, extra: dict[str, Any]) -> str:
     """Charts are grouped by layer for hook records, by tag prefix otherwise."""
     layer = extra.get("layer")
     if isinstance(layer, str) and "source" in extra and extra.get("source") != "user":
-        return layer or "<model>"
+        return layer or ROOT_LAYER
     return tag.split("/", 1)[0] if "/" in tag else ""
 
 
@@ -75,14 +76,11 @@ class _RecordPanel(StreamingPanel):
     send snapshots/appends at most once per ticker interval."""
 
     series = traitlets.List(traitlets.Dict()).tag(sync=True)
-    snapshot = traitlets.Bytes(b"").tag(sync=True)
-    snapshot_seq = traitlets.Int(0).tag(sync=True)
     stride = traitlets.Int(0).tag(sync=True)
     show_source = traitlets.Unicode("weights").tag(sync=True)
     tag_filter = traitlets.Unicode("").tag(sync=True)
     hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_steps = traitlets.Int(500).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _where = ""
 

@@ -53,10 +53,7 @@ class _MediaPanel(StreamingPanel):
     """Shared kernel side of the four media panels (not used directly)."""
 
     entries = traitlets.List(traitlets.Dict()).tag(sync=True)
-    snapshot = traitlets.Bytes(b"").tag(sync=True)
-    snapshot_seq = traitlets.Int(0).tag(sync=True)
     runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
     max_samples = traitlets.Int(16).tag(sync=True)
 
     _kinds: ClassVar[frozenset[str]] = frozenset()

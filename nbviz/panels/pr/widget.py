@@ -102,15 +102,12 @@ class PRCurves(StreamingPanel):
     """
 
     curves = traitlets.List(traitlets.Dict()).tag(sync=True)
-    snapshot = traitlets.Bytes(b"").tag(sync=True)
-    snapshot_seq = traitlets.Int(0).tag(sync=True)
     view = traitlets.Enum(("pr", "roc"), default_value="pr").tag(sync=True)
     overlay_steps = traitlets.Bool(False).tag(sync=True)
     tag_filter = traitlets.Unicode("").tag(sync=True)
     hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     hidden_series = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_steps = traitlets.Int(100).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "pr"
 

@@ -94,7 +94,6 @@ class Projector(LivePanel):
     point_size = traitlets.Float(0.0).tag(sync=True)
     hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_vector_bytes = traitlets.Int(32 * 1024 * 1024).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "projector"
 

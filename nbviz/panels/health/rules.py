@@ -314,20 +314,19 @@ class HealthMonitor:
             if s.source != "updates" or s.param != "weight" or "ratio" not in s.stats:
                 continue
             ratio = s.stats["ratio"]
-            low = math.isfinite(ratio) and ratio < limits.update_ratio_low
-            high = math.isfinite(ratio) and ratio > limits.update_ratio_high
-            if self._persist(("update_ratio/low", s.layer, s.param), low):
-                self._new(out, Finding(
-                    step, s.layer, "update_ratio", "warning",
-                    f"update ratio ‖Δw‖/‖w‖ of {_name(s.layer, s.param)} is {_fmt(ratio)} at step "
-                    f"{step} (healthy ≈ 1e-3): learning has stalled; raise the learning rate.",
-                    ratio, limits.update_ratio_low, "updates", s.param))
-            if self._persist(("update_ratio/high", s.layer, s.param), high):
-                self._new(out, Finding(
-                    step, s.layer, "update_ratio", "warning",
-                    f"update ratio ‖Δw‖/‖w‖ of {_name(s.layer, s.param)} is {_fmt(ratio)} at step "
-                    f"{step} (healthy ≈ 1e-3): updates are too large; lower the learning rate.",
-                    ratio, limits.update_ratio_high, "updates", s.param))
+            for side, out_of_range, limit, verdict in (
+                ("low", ratio < limits.update_ratio_low, limits.update_ratio_low,
+                 "learning has stalled; raise the learning rate."),
+                ("high", ratio > limits.update_ratio_high, limits.update_ratio_high,
+                 "updates are too large; lower the learning rate."),
+            ):
+                holds = math.isfinite(ratio) and out_of_range
+                if self._persist((f"update_ratio/{side}", s.layer, s.param), holds):
+                    self._new(out, Finding(
+                        step, s.layer, "update_ratio", "warning",
+                        f"update ratio ‖Δw‖/‖w‖ of {_name(s.layer, s.param)} is {_fmt(ratio)} at "
+                        f"step {step} (healthy ≈ 1e-3): {verdict}",
+                        ratio, limit, "updates", s.param))
         return out
 
 

@@ -27,6 +27,22 @@ const PREFETCH = 3;
 /** windowed images kept (native size) while one window is set */
 const MAX_WINDOWED = 256;
 
+/** A canvas of `bitmap` with its RGBA pixels mapped by `recolor`; null without a 2D context. */
+function repaint(
+  bitmap: ImageBitmap | HTMLCanvasElement,
+  recolor: (pixels: Uint8ClampedArray) => Uint8ClampedArray<ArrayBuffer>,
+): HTMLCanvasElement | null {
+  const canvas = el("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  if (!ctx) return null;
+  ctx.drawImage(bitmap, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  ctx.putImageData(new ImageData(recolor(data.data), canvas.width, canvas.height), 0, 0);
+  return canvas;
+}
+
 export class ImagesView {
   private readonly root: HTMLElement;
   private readonly body: HTMLElement;
@@ -367,14 +383,8 @@ export class ImagesView {
     if (low === 0 && high === 255) return bitmap;
     const cached = this.windowed.get(id);
     if (cached) return cached;
-    const canvas = el("canvas");
-    canvas.width = bitmap.width;
-    canvas.height = bitmap.height;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true });
-    if (!ctx) return bitmap;
-    ctx.drawImage(bitmap, 0, 0);
-    const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    ctx.putImageData(new ImageData(windowPixels(data.data, low, high), canvas.width, canvas.height), 0, 0);
+    const canvas = repaint(bitmap, (px) => windowPixels(px, low, high));
+    if (!canvas) return bitmap;
     this.windowed.set(id, canvas);
     if (this.windowed.size > MAX_WINDOWED) this.windowed.delete(this.windowed.keys().next().value!);
     return canvas;
@@ -385,14 +395,8 @@ export class ImagesView {
     if (cached) return cached;
     const bitmap = await this.state.bitmap(entry.id, true);
     if (!bitmap) return null;
-    const canvas = el("canvas");
-    canvas.width = bitmap.width;
-    canvas.height = bitmap.height;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true });
-    if (!ctx) return null;
-    ctx.drawImage(bitmap, 0, 0);
-    const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    ctx.putImageData(new ImageData(colorMask(data.data, this.hiddenClasses), canvas.width, canvas.height), 0, 0);
+    const canvas = repaint(bitmap, (px) => colorMask(px, this.hiddenClasses));
+    if (!canvas) return null;
     this.masks.set(entry.id, canvas);
     return canvas;
   }

@@ -4,6 +4,7 @@ nested configs, value kinds, importance against scikit-learn, bad input."""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,31 @@ def test_one_writer_add_hparams_in_a_loop_keeps_one_row_per_call(tmp_path: Path)
     df = nbviz.read(tmp_path, kind="hparams")
     assert list(df["run"]) == ["grid/t0", "grid/t1", "grid/t2"]
     assert df["hparam/accuracy"].tolist() == pytest.approx([0.5, 0.6, 0.7])
+
+
+def test_a_lone_tensorflow_session_is_its_own_row_not_joined_to_its_experiment(
+        tmp_path: Path) -> None:
+    from nbviz.panels.hparams.widget import HParams
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "tf"
+    tuning = tmp_path / "tuning"  # TensorFlow's layout: hparams_config here, one session below
+    tuning.mkdir()
+    for item in (fixtures / "hparams").iterdir():
+        if item.is_file():
+            shutil.copy(item, tuning / item.name)
+    shutil.copytree(fixtures / "hparams" / "run-3", tuning / "run-3")
+    df = nbviz.read(tuning, kind="hparams")
+    assert df[["run", "hparams_from"]].values.tolist() == [["run-3", "run-3"]]
+    assert df.attrs["hparams"] == ["num_units", "dropout", "optimizer"]
+    for logdir in (tuning, fixtures / "hparams_keras"):  # the live path agrees
+        panel = HParams(logdir)
+        try:
+            frame = panel.frame
+            expected = nbviz.read(logdir, kind="hparams")
+            assert frame["run"].tolist() == expected["run"].tolist()
+            assert frame["hparams_from"].tolist() == expected["run"].tolist()
+        finally:
+            panel.close()
 
 
 def test_categorical_bool_missing_and_nan_values(logdir: Path) -> None:

@@ -81,7 +81,7 @@ def check_metrics(metrics: Any, *, where: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for tag, value in metrics.items():
         check_tag(tag, where=where, argument="metrics key")
-        if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+        if isinstance(value, (bool, np.bool_, str)):
             raise TypeError(f"{where}: metrics[{tag!r}] must be a number, got {describe(value)}.")
         if isinstance(value, (int, float, np.integer, np.floating)):
             out[tag] = float(value)

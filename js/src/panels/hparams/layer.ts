@@ -22,7 +22,8 @@ export const LAYER_MAX_RUNS = 65535;
 export class SelectionLayer {
   readonly width: number;
   readonly height: number;
-  readonly image: ImageData;
+  /** RGBA bytes, row-major (wrap them in an ImageData to put them on a canvas) */
+  readonly rgba: Uint8ClampedArray<ArrayBuffer>;
   private readonly pixels: Uint32Array;
   private readonly counts: Uint16Array;
   private readonly top: Uint8Array;
@@ -43,9 +44,9 @@ export class SelectionLayer {
     if (slot.length > LAYER_MAX_RUNS) throw new Error(`SelectionLayer: at most ${LAYER_MAX_RUNS} runs, got ${slot.length}`);
     this.width = Math.max(1, Math.floor(width));
     this.height = Math.max(1, Math.floor(height));
-    this.image = new ImageData(this.width, this.height);
-    this.pixels = new Uint32Array(this.image.data.buffer);
     const size = this.width * this.height;
+    this.rgba = new Uint8ClampedArray(size * 4);
+    this.pixels = new Uint32Array(this.rgba.buffer);
     this.counts = new Uint16Array(size * Math.max(1, palette.length - 1));
     this.top = new Uint8Array(size);
     this.xs = xs;
@@ -86,7 +87,7 @@ export class SelectionLayer {
       this.on[i] = want;
       this.selected += want === 1 ? 1 : -1;
       done++;
-      if ((done & 15) === 0 && performance.now() > deadline) break;
+      if ((done & 3) === 0 && performance.now() > deadline) break;
     }
     this.lastChanged = done;
     return changed - done;

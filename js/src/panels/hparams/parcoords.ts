@@ -75,6 +75,7 @@ export class Parcoords {
   /** the selected lines of many runs (made on first use, dropped when geometry changes) */
   private layer: SelectionLayer | null = null;
   private layerCanvas: HTMLCanvasElement | null = null;
+  private layerImage: ImageData | null = null;
   /** the animation frame that goes on drawing a selection change too big for one frame */
   private pending = 0;
   /** milliseconds of the last `front` redraw (benchmarks read it) */
@@ -327,8 +328,10 @@ export class Parcoords {
   private blit(layer: SelectionLayer): void {
     const ctx = this.front.getContext("2d");
     if (!ctx) return;
+    if (this.layerImage?.data !== layer.rgba) this.layerImage = new ImageData(layer.rgba, layer.width, layer.height);
+    const image = this.layerImage;
     if (this.front.width === layer.width && this.front.height === layer.height) {
-      ctx.putImageData(layer.image, 0, 0);
+      ctx.putImageData(image, 0, 0);
       return;
     }
     const canvas = this.layerCanvas ?? (this.layerCanvas = document.createElement("canvas"));
@@ -336,7 +339,7 @@ export class Parcoords {
       canvas.width = layer.width;
       canvas.height = layer.height;
     }
-    canvas.getContext("2d")?.putImageData(layer.image, 0, 0);
+    canvas.getContext("2d")?.putImageData(image, 0, 0);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.front.width, this.front.height);
     ctx.imageSmoothingEnabled = false;

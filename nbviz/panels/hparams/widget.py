@@ -265,7 +265,9 @@ class HParams(LivePanel):
             rows, message = _importance_rows(result), str(result.attrs.get("message", ""))
         except (TypeError, ValueError) as error:
             rows, message = [], str(error)
-        except Exception as error:  # a worker never dies silently
+        except Exception as error:  # a worker never dies silently (unless its panel closed)
+            if self.comm is None:
+                return
             warnings.warn(f"nbviz.HParams: parameter importance failed ({error!r}); the "
                           "rest of the panel is unaffected.", RuntimeWarning, stacklevel=1)
             rows, message = [], f"importance failed: {error}"
@@ -351,6 +353,9 @@ class HParams(LivePanel):
 
     def close(self) -> None:
         """Stop following the sweep and close the widget."""
+        job = getattr(self, "_importance_job", None)
+        if job is not None:
+            job.cancel()  # not started yet: never runs; running: its result is dropped
         super().close()
         collector = getattr(self, "_collector", None)
         if collector is not None:

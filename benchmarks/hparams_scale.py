@@ -7,9 +7,11 @@ What is measured (median of ``--repeats``):
 * kernel: ``encode_table`` (the binary snapshot) and ``hparam_importance`` (random forest +
   correlation; goal ≤ 1 s) on 10,000 runs × 25 hparams;
 * browser (headless Debian Chromium, the real ``nbviz/static/hparams.js`` bundle driven by an
-  in-page model): first render (decode + scales + every line drawn) and the frame time of
-  a brush drag on a parallel-coordinates axis, one pointer move per animation frame (goal
-  ≤ 50 ms per frame, i.e. ≥ 20 fps under software rendering);
+  in-page model): first render (decode + scales + every line drawn) and the frame time
+  (p50 / p95) of a brush drag on a continuous and on a discrete parallel-coordinates axis,
+  one pointer move per animation frame (goal ≤ 50 ms per frame, i.e. ≥ 20 fps under
+  software rendering), the line-drawing time per frame, and the frames until every
+  selected line is drawn once the drag ends (progressive drawing);
 * the anchor: the same sweep written by ``torch.utils.tensorboard`` (one run directory per
   trial, ``add_hparams``), then (a) TensorBoard 2.x serving it — seconds from process start
   until its hparams plugin's ``session_groups`` endpoint returns every trial — and (b)
@@ -98,9 +100,10 @@ window.bench = {
       await frame();
       settle++;
     }
+    const drawn = +(root.querySelector(".nbviz-hp-pc").dataset.drawn ?? -1);
     return {first_render_ms: t1 - t0, first_paint_ms: firstPaint, frames, draws, selected,
-            changed, settle_frames: settle, settle_ms: performance.now() - t2,
-            drawn: +(root.querySelector(".nbviz-hp-pc").dataset.drawn ?? -1), runs: +root.dataset.runs};
+            changed, settle_frames: settle, settle_ms: performance.now() - t2, drawn,
+            runs: +root.dataset.runs};
   },
 };
 window.benchReady = true;

@@ -76,8 +76,11 @@ export class Parcoords {
   private layer: SelectionLayer | null = null;
   private layerCanvas: HTMLCanvasElement | null = null;
   private layerImage: ImageData | null = null;
+  /** the layer's picture is on `front` (a drag used it since the layer was made) */
+  private layerUsed = false;
   /** the animation frame that goes on drawing a selection change too big for one frame */
   private pending = 0;
+  private prepare = 0;
   /** milliseconds of the last `front` redraw (benchmarks read it) */
   lastFrameMs = 0;
   /** selection layers built and lines the last layer update drew or erased (diagnostics) */
@@ -105,7 +108,7 @@ export class Parcoords {
 
   setStyle(style: ParcoordsStyle): void {
     this.style = style;
-    this.layer = null;
+    this.dropLayer();
     this.drawAll();
   }
 
@@ -120,7 +123,7 @@ export class Parcoords {
       c.style.height = `${this.height}px`;
     }
     this.root.style.height = `${this.height}px`;
-    this.layer = null;
+    this.dropLayer();
     this.renderTitles();
     this.drawAll();
   }
@@ -136,7 +139,7 @@ export class Parcoords {
     const idx = Array.from({ length: table.runs.length }, (_, i) => i);
     idx.sort((a, b) => buckets[a]! - buckets[b]!);
     this.order = Uint32Array.from(idx);
-    this.layer = null;
+    this.dropLayer();
     this.renderTitles();
     this.drawAll();
   }
@@ -183,6 +186,16 @@ export class Parcoords {
     this.drawFront();
     this.drawAxes();
     this.drawOver();
+    // make the selection layer (geometry, buffers) after this paint, not in the first
+    // frame of the first brush drag
+    if (this.prepare) clearTimeout(this.prepare);
+    this.prepare = 0;
+    if (!this.layer && this.table && this.table.runs.length > RASTER_LINES && this.table.runs.length <= LAYER_MAX_RUNS) {
+      this.prepare = window.setTimeout(() => {
+        this.prepare = 0;
+        if (this.table && this.axes.length > 0) this.selectionLayer();
+      }, 0);
+    }
   }
 
   private ctx(c: HTMLCanvasElement): CanvasRenderingContext2D | null {
@@ -219,6 +232,12 @@ export class Parcoords {
     return [xs, ys];
   }
 
+  /** Geometry, colours or size changed: the next picture is a full raster, then a new layer. */
+  private dropLayer(): void {
+    this.layer = null;
+    this.layerUsed = false;
+  }
+
   /** The incremental layer of the selected lines, in CSS pixels (colour slot per run:
    * 1 = missing metric, 2 + bucket otherwise — the raster's drawing order). */
   private selectionLayer(): SelectionLayer {
@@ -232,6 +251,7 @@ export class Parcoords {
       palette[b + 2] = rgbaWord(c, 235);
     });
     this.layer = new SelectionLayer(this.width, this.height, xs, ys, slots, palette);
+    this.layerUsed = false;
     this.layerBuilds++;
     return this.layer;
   }
@@ -277,11 +297,12 @@ export class Parcoords {
     let count = 0;
     for (let i = 0; i < this.mask.length; i++) count += this.mask[i]!;
     this.root.dataset.drawn = String(count);
-    if (count > RASTER_LINES && this.table.runs.length <= LAYER_MAX_RUNS && (this.drag || this.layer)) {
+    if (count > RASTER_LINES && this.table.runs.length <= LAYER_MAX_RUNS && (this.drag || this.layerUsed)) {
       // many lines while a brush moves (and after, until the data or layout change): the
       // incremental layer, updated by the lines whose selection changed — every selected
       // line is drawn on every frame. Before the first brush, one plain raster below.
       const layer = this.selectionLayer();
+      this.layerUsed = true;
       const left = layer.update(this.mask, t0 + FRAME_BUDGET_MS);
       this.lastChanged = layer.lastChanged;
       this.blit(layer);
@@ -565,6 +586,7 @@ export class Parcoords {
   destroy(): void {
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.pending) cancelAnimationFrame(this.pending);
+    if (this.prepare) clearTimeout(this.prepare);
     this.root.remove();
   }
 }

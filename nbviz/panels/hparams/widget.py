@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -279,7 +279,8 @@ class HParams(LivePanel):
                 self.importance_message = message
 
     def wait_importance(self, timeout: float = 60.0) -> bool:
-        """Block until the importance being computed is shown (True), or ``timeout`` s pass.
+        """Block until the importance being computed is shown (True), or ``timeout`` s pass
+        or the panel was closed first (False).
 
         >>> panel = nbviz.HParams("sweep")                  # doctest: +SKIP
         >>> panel.wait_importance(); panel.importance[0]    # doctest: +SKIP
@@ -292,7 +293,7 @@ class HParams(LivePanel):
             return True
         try:
             job.result(timeout=timeout)
-        except FutureTimeout:
+        except (FutureTimeout, CancelledError):
             return False
         return True
 

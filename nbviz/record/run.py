@@ -412,6 +412,18 @@ class Run(LiveRun):
 
         log_table(self, tag, columns, step)
 
+    def log_hparams(self, hparams: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
+                    step: int | None = None) -> None:
+        """Record this run's hyperparameters (nested dicts flattened with dots) and optional
+        final ``metrics``: one row of ``nbviz.HParams`` with this run's curves.
+        See :mod:`nbviz.panels.hparams.record`.
+
+        >>> run.log_hparams({"lr": 1e-3, "opt": "adam"}, {"val/acc": 0.93})  # doctest: +SKIP
+        """
+        from nbviz.panels.hparams.record import log_hparams
+
+        log_hparams(self, hparams, metrics, step)
+
     def health(self, thresholds: Any = None) -> Any:
         """Training-health findings of this run as a DataFrame with columns step, layer,
         rule, severity, message, value, threshold (see ``nbviz.panels.health.rules``).

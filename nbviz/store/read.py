@@ -331,6 +331,7 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any], problems: list
 def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
                    ) -> pd.DataFrame:
     from nbviz.store.hparams_sessions import attach_experiments, metric_value
+    from nbviz.store.tfevents import SESSION_KEY
 
     pairs = _all_records(path, {}, "hparams", problems)  # nbviz stores
     event_pairs = [(name, record) for name, run in event_runs.items()
@@ -373,6 +374,8 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
     frame["step"] = frame["step"].astype(np.int64)
     frame.attrs["hparams"] = hparam_names
     frame.attrs["metrics"] = metric_columns
+    frame.attrs["sessions"] = sorted({run for run, record in pairs  # TF sessions: own rows
+                                      if record.extra.get(SESSION_KEY) is True})
     return frame
 
 

@@ -44,6 +44,7 @@ everything else goes through a small protobuf decoder
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -68,12 +69,17 @@ from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
 from nbviz.store.sqlite import ScalarColumns, TensorRecord
 
 __all__ = [
-    "ALL_KINDS", "EventRun", "Problem", "find_event_runs", "is_event_file", "shared_event_run",
+    "ALL_KINDS", "SESSION_KEY", "EventRun", "Problem", "find_event_runs", "is_event_file",
+    "shared_event_run",
 ]
 
 ALL_KINDS = TB_KINDS  # the record kinds a TensorBoard logdir can hold
 READ_BLOCK = 64 << 20  # bytes read per step from an event file
 TEXT_SUFFIX = "/text_summary"  # torch's add_text appends this to the tag
+# ``extra`` flag of an hparams record whose experiment (``hparams_config``) is not in its own
+# run: a session of TensorFlow's layout, one row of its own (torch's add_hparams sub-run
+# carries its experiment, and joins its writer's run).
+SESSION_KEY = "tb_session"
 
 _MESH_COMPONENTS = {1: "vertices", 2: "faces", 3: "colors"}
 
@@ -254,6 +260,14 @@ def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
         sei = proto.parse_fields(content, *end)
         out["session_end_info"] = {"status": proto.get_int(sei, 1)}
     return out
+
+
+@functools.lru_cache(maxsize=128)
+def _decode_hparams_shared(content: bytes) -> dict[str, Any]:
+    """:func:`decode_hparams_plugin`, memoised on the bytes: a sweep written by torch's
+    ``add_hparams`` repeats the same experiment and session-end summaries in every trial's
+    run, decoded once here. Callers treat the result as read-only."""
+    return decode_hparams_plugin(content)
 
 
 def decode_custom_scalars_layout(data: bytes) -> dict[str, dict[str, list[Any]]]:
@@ -1061,7 +1075,7 @@ class EventRun:
 
     def _hparams(self, content: bytes, tag: str, step: int, wall: float) -> None:
         try:
-            decoded = decode_hparams_plugin(content)
+            decoded = _decode_hparams_shared(content)
         except (proto.DecodeError, ValueError, struct.error) as error:
             self._report(str(self.dir), None, f"undecodable hparams ({error}); skipped",
                          key=f"hparams:{error}")
@@ -1078,6 +1092,8 @@ class EventRun:
             ordered = {name: values[name] for name in order if name in values}
             ordered.update({k: v for k, v in values.items() if k not in ordered})
             extra: dict[str, Any] = {"hparams": ordered, "metric_names": metric_names}
+            if self._experiment is None:  # TF's layout: the experiment is in a parent dir,
+                extra[SESSION_KEY] = True  # this run is one session of it (its own row)
             discrete = {info["name"]: info["domain_discrete"]
                         for info in experiment.get("hparam_infos", [])
                         if "domain_discrete" in info}

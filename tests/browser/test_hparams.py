@@ -207,7 +207,10 @@ def test_hparams_notebook7_lines_and_brush(nb) -> None:
     lo, hi = _brush_lr(page, panel, 0.0, 0.45)
     expected = sorted(n for n, c in configs.items() if lo <= c["lr"] <= hi)
     assert expected and _selected(page, panel) == expected
-    assert panel.locator(".nbviz-hp-imp-row[data-hparam]").count() == 3
+    # importance is computed on a kernel worker thread: its bars arrive when it is done
+    page.wait_for_function(
+        "(el) => el.querySelectorAll('.nbviz-hp-imp-row[data-hparam]').length === 3",
+        arg=panel.element_handle(), timeout=60_000)
     # Reorder: drag the "loss" title onto the first axis; hide "width" with its ×.
     def axes() -> list[str]:
         return [str(a) for a in panel.locator(".nbviz-hp-title").evaluate_all(

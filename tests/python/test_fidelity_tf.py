@@ -81,10 +81,10 @@ def test_hparams_keras_callback_metric_comes_from_the_group_subrun() -> None:
     scalars = read(FIXTURES / "hparams_keras", "scalars")
     last = scalars[(scalars.run == "s0/validation") & (scalars.tag == "epoch_accuracy")]
     assert len(last) == 2  # two epochs: the metric is the last one
-    # one session under the experiment directory: the HParams join (issue 13) shows it on
-    # its parent run, as torch's add_hparams sub-run, and says where it came from
+    # a lone session under the experiment directory is a row of its own, as TensorBoard
+    # shows it — not joined to the experiment's directory as torch's add_hparams sub-run is
     assert frame[["run", "hparams_from", "units", "validation/epoch_accuracy"]].values.tolist(
-        ) == [["hparams_keras", "s0", 4.0, last.value.iloc[-1]]]
+        ) == [["s0", "s0", 4.0, last.value.iloc[-1]]]
 
 
 def test_hparams_read_from_a_logdir_above_the_experiment(tmp_path: Path) -> None:

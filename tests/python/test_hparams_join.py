@@ -4,6 +4,7 @@ nested configs, value kinds, importance against scikit-learn, bad input."""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 import nbviz
-from nbviz.panels.hparams.importance import design_matrix, hparam_importance
+from nbviz.panels.hparams.importance import FOREST, SAMPLE, design_matrix, hparam_importance
 from nbviz.panels.hparams.join import RunInput, join_runs
 from nbviz.panels.hparams.summaries import MetricTable
 
@@ -89,6 +90,31 @@ def test_one_writer_add_hparams_in_a_loop_keeps_one_row_per_call(tmp_path: Path)
     assert df["hparam/accuracy"].tolist() == pytest.approx([0.5, 0.6, 0.7])
 
 
+def test_a_lone_tensorflow_session_is_its_own_row_not_joined_to_its_experiment(
+        tmp_path: Path) -> None:
+    from nbviz.panels.hparams.widget import HParams
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "tf"
+    tuning = tmp_path / "tuning"  # TensorFlow's layout: hparams_config here, one session below
+    tuning.mkdir()
+    for item in (fixtures / "hparams").iterdir():
+        if item.is_file():
+            shutil.copy(item, tuning / item.name)
+    shutil.copytree(fixtures / "hparams" / "run-3", tuning / "run-3")
+    df = nbviz.read(tuning, kind="hparams")
+    assert df[["run", "hparams_from"]].values.tolist() == [["run-3", "run-3"]]
+    assert df.attrs["hparams"] == ["num_units", "dropout", "optimizer"]
+    for logdir in (tuning, fixtures / "hparams_keras"):  # the live path agrees
+        panel = HParams(logdir)
+        try:
+            frame = panel.frame
+            expected = nbviz.read(logdir, kind="hparams")
+            assert frame["run"].tolist() == expected["run"].tolist()
+            assert frame["hparams_from"].tolist() == expected["run"].tolist()
+        finally:
+            panel.close()
+
+
 def test_categorical_bool_missing_and_nan_values(logdir: Path) -> None:
     configs = [{"opt": "adam", "bn": True, "wd": 1e-4, "layers": [64, 32]},
                {"opt": "sgd", "bn": False, "wd": float("nan")},
@@ -160,7 +186,8 @@ def test_importance_equals_sklearn_feature_importances_with_the_seed() -> None:
     codes = {"adam": 0.0, "rmsprop": 1.0, "sgd": 2.0}
     x = np.column_stack([lr, [codes[o] for o in opt], bn.astype(float), width])
     keep = ~np.isnan(acc)
-    expected = RandomForestRegressor(n_estimators=50, max_depth=10, max_features=0.5,
+    assert FOREST == {"n_estimators": 32, "max_depth": 10, "max_features": 0.5}
+    expected = RandomForestRegressor(n_estimators=32, max_depth=10, max_features=0.5,
                                      random_state=0).fit(
         x[keep], acc[keep]).feature_importances_
     assert result.loc[["lr", "opt", "bn", "width"], "importance"].to_numpy() == pytest.approx(
@@ -173,6 +200,32 @@ def test_importance_equals_sklearn_feature_importances_with_the_seed() -> None:
     assert result.attrs["runs"] == n - 1
     np.testing.assert_array_equal(design_matrix(frame, ["opt"])[:, 0],
                                   [codes[o] for o in opt])
+
+
+@pytest.mark.parametrize("runs", [300, 4 * SAMPLE])  # all runs / SAMPLE-run bootstraps
+def test_importance_ranks_a_known_dependence_like_a_big_forest(runs: int) -> None:
+    """The fast forest (32 trees, SAMPLE-run bootstraps) ranks the hparams that matter in the
+    same order as a 300-tree forest grown on every run, for several seeds."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(7)
+    data = {f"noise{j}": rng.normal(size=runs) for j in range(8)}
+    data.update(lr=10 ** rng.uniform(-5, -1, runs), width=rng.choice([32.0, 64.0, 128.0], runs),
+                opt=rng.choice(["adam", "sgd", "rmsprop"], runs))
+    metric = (-np.abs(np.log10(data["lr"]) + 3) * 3.0  # strongest: lr (an optimum)
+              + np.where(data["opt"] == "adam", 2.5, 0.0)  # then the optimizer
+              + np.log2(data["width"]) * 0.9  # then the width
+              + rng.normal(0, 0.1, runs))
+    frame = pd.DataFrame({**data, "acc": metric})
+    hparams = [c for c in frame.columns if c != "acc"]
+    frame.attrs["hparams"] = hparams
+    reference = RandomForestRegressor(n_estimators=300, max_features=0.5, random_state=0).fit(
+        design_matrix(frame, hparams), metric).feature_importances_
+    top = [hparams[i] for i in np.argsort(-reference)[:3]]
+    assert top == ["lr", "opt", "width"]
+    for seed in range(4):
+        result = hparam_importance(frame, "acc", random_state=seed)
+        assert result["hparam"].head(3).tolist() == top, (seed, result.head(4))
 
 
 def test_importance_on_a_real_sweep_table(logdir: Path) -> None:

@@ -55,9 +55,50 @@ def test_table_on_the_wire(logdir: Path) -> None:
         assert [categories[int(v)] for v in columns["opt"]] == ["adam", "sgd", "adam", "sgd"]
         np.testing.assert_allclose(columns["val/acc"], [0.84, 0.74, 0.64, 0.54])
         assert panel.goal == "max" and panel.scatter_x == "lr"
+        assert panel.wait_importance(timeout=60)
         assert [row["hparam"] for row in panel.importance] and panel.importance_message == ""
         assert "best val/acc (max) = 0.84 by lr=0.0001" in panel.summary()
     finally:
+        panel.close()
+
+
+def test_importance_is_computed_off_the_main_thread_and_follows_the_metric(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from nbviz.panels.hparams import widget
+    from nbviz.panels.hparams.importance import hparam_importance
+
+    _sweep(logdir)
+    release = threading.Event()
+    threads: list[str] = []
+
+    def slow(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        release.wait(10)  # a forest that takes long: the constructor must not wait for it
+        return hparam_importance(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(widget, "hparam_importance", slow)
+    started = time.perf_counter()
+    panel = HParams(logdir, metric="val/acc")
+    try:
+        assert time.perf_counter() - started < 8
+        assert panel.importance == [] and "computing" in panel.importance_message
+        assert not panel.wait_importance(timeout=0.05)
+        release.set()
+        assert panel.wait_importance(timeout=30)
+        assert threads and all(name.startswith("nbviz-importance") for name in threads)
+        expected = hparam_importance(panel.frame, "val/acc")
+        assert [r["hparam"] for r in panel.importance] == expected["hparam"].tolist()
+        panel.metric = "loss"  # a new metric: recomputed for it, the old result not shown
+        assert panel.wait_importance(timeout=30)
+        expected = hparam_importance(panel.frame, "loss")
+        assert [r["importance"] for r in panel.importance] == pytest.approx(
+            expected["importance"].tolist())
+        with pytest.raises(ValueError, match="'timeout' must be a number of seconds"):
+            panel.wait_importance(timeout=-1)
+    finally:
+        release.set()
         panel.close()
 
 

@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 
 from nbviz.panels.hparams.join import HparamsRecord, RunInput, join_runs
+from nbviz.panels.hparams.record import RECORD_KIND
 from nbviz.panels.hparams.summaries import MetricTable
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
-from nbviz.store.tfevents import find_event_runs
+from nbviz.store.tfevents import SESSION_KEY, find_event_runs
 
 __all__ = ["SweepCollector", "read_hparams_table", "record_from_tensor", "stored_config"]
-
-RECORD_KIND = "hparams"
 
 
 def stored_config(run_dir: Path) -> tuple[dict[str, Any], bool]:
@@ -50,6 +49,7 @@ def _records_from_frame(raw: pd.DataFrame) -> dict[str, list[HparamsRecord]]:
     """The rows of the per-record hparams frame (one row per hparams record) by run."""
     hparam_names = list(raw.attrs.get("hparams", []))
     metric_columns = list(raw.attrs.get("metrics", []))
+    sessions = set(raw.attrs.get("sessions", []))
     out: dict[str, list[HparamsRecord]] = {}
     for row in raw.to_dict("records"):
         hparams = {name: row[name] for name in hparam_names if not _missing(row.get(name))}
@@ -60,7 +60,8 @@ def _records_from_frame(raw: pd.DataFrame) -> dict[str, list[HparamsRecord]]:
             if isinstance(value, (int, float)) and not math.isnan(float(value)):
                 metrics[tag] = float(value)
         out.setdefault(str(row["run"]), []).append(HparamsRecord(
-            int(row["step"]), float(row["wall_time"]), hparams, metrics))
+            int(row["step"]), float(row["wall_time"]), hparams, metrics,
+            session=row["run"] in sessions))
     return out
 
 
@@ -95,7 +96,8 @@ def record_from_tensor(record: TensorRecord) -> HparamsRecord:
                if i < values.size and not math.isnan(float(values[i]))}
     hparams = record.extra.get("hparams", {})
     return HparamsRecord(int(record.step), float(record.wall_time),
-                         dict(hparams) if isinstance(hparams, dict) else {}, metrics)
+                         dict(hparams) if isinstance(hparams, dict) else {}, metrics,
+                         session=record.extra.get(SESSION_KEY) is True)
 
 
 class SweepCollector:

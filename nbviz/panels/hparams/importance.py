@@ -26,15 +26,18 @@ import pandas as pd
 from nbviz._validate import describe
 from nbviz.panels.hparams.join import hparam_kind
 
-__all__ = ["FOREST", "SAMPLE", "design_matrix", "forest", "hparam_importance",
+__all__ = ["FOREST", "SAMPLE", "THREADS", "design_matrix", "forest", "hparam_importance",
            "sklearn_missing_message"]
 
-# Fixed forest settings (deterministic, the same for every sweep size): 50 trees of
+# Fixed forest settings (deterministic, the same for every sweep size): 32 trees of
 # depth ≤ 10, half the hparams tried per split, each tree grown on a bootstrap sample of
-# at most SAMPLE runs — so the cost stops growing with the sweep (10,000 runs × 25
-# hparams: see benchmarks/hparams_scale.py).
+# at most SAMPLE runs — so the cost stops growing with the sweep — on two threads
+# (scikit-learn's trees release the GIL; the result does not depend on the thread count).
+# 32 trees rank a known dependence exactly as 300 trees on every run do
+# (tests/python/test_hparams_join.py); 10,000 runs × 25 hparams: benchmarks/hparams_scale.py.
 SAMPLE = 500
-FOREST: dict[str, Any] = {"n_estimators": 50, "max_depth": 10, "max_features": 0.5}
+FOREST: dict[str, Any] = {"n_estimators": 32, "max_depth": 10, "max_features": 0.5}
+THREADS = 2
 
 
 def sklearn_missing_message() -> str | None:
@@ -185,7 +188,7 @@ def forest(rows: int, random_state: int = 0) -> Any:
     """The (unfitted) ``RandomForestRegressor`` used for ``rows`` runs."""
     from sklearn.ensemble import RandomForestRegressor
 
-    return RandomForestRegressor(random_state=random_state,
+    return RandomForestRegressor(random_state=random_state, n_jobs=THREADS,
                                  max_samples=SAMPLE if rows > SAMPLE else None, **FOREST)
 
 

@@ -7,7 +7,8 @@ torch's ``SummaryWriter.add_hparams`` writes its record into a stray child run
 when the parent has exactly one record-bearing child and no record of its own, so
 the hyperparameters meet the parent's curves; the ``hparams_from`` column still
 says which run the record came from. A parent with several such children (one
-writer, ``add_hparams`` in a loop) keeps one row per child, as TensorBoard shows.
+writer, ``add_hparams`` in a loop) keeps one row per child, as TensorBoard shows,
+and so does a TensorFlow session (``HparamsRecord.session``), even a lone one.
 
 >>> run = RunInput("lr=0.1", config={"opt": {"name": "adam", "lr": 0.1}})
 >>> join_runs({"lr=0.1": run}, MetricTable()).loc[0, ["run", "opt.name", "opt.lr"]].tolist()
@@ -35,12 +36,18 @@ Scalar = bool | float | str | None
 
 @dataclass
 class HparamsRecord:
-    """One hparams record (``add_hparams`` or the TensorBoard hparams plugin)."""
+    """One hparams record (``add_hparams`` or the TensorBoard hparams plugin).
+
+    ``session``: a TensorBoard session whose experiment (``hparams_config``) sits in a
+    parent directory (TensorFlow's layout) — always a row of its own, never joined to the
+    parent as torch's ``add_hparams`` sub-run is.
+    """
 
     step: int
     wall_time: float
     hparams: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
+    session: bool = False
 
 
 @dataclass
@@ -135,7 +142,8 @@ def join_runs(runs: Mapping[str, RunInput], metrics: MetricTable, *,
     the run written at the logdir itself (the parent of top-level runs), if any.
     """
     names = set(runs) | set(metrics.runs)
-    with_records = sorted(n for n in runs if runs[n].records)
+    with_records = sorted(n for n in runs if runs[n].records
+                          and not any(r.session for r in runs[n].records))
     children: dict[str, list[str]] = {}
     for name in with_records:
         parent = parent_run(name, names, root)

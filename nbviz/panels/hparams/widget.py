@@ -7,13 +7,19 @@ sends the whole table as one binary snapshot (``columns`` infos + ``table`` floa
 column after column; categories as codes), at most once per ``SEND_INTERVAL``. All
 interaction — brushing, axis reorder / hide, hover, sorting, filtering, the scatter —
 happens in the page. Importance is recomputed in the kernel (scikit-learn) when the
-metric changes or finished runs change the data, at most every ``IMPORTANCE_INTERVAL``.
+metric changes or finished runs change the data, at most every ``IMPORTANCE_INTERVAL``,
+on a worker thread: neither the cell that shows the panel nor the ticker waits for it
+(importing scikit-learn alone takes seconds); the bars arrive when it is done.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+import warnings
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import numpy as np
@@ -45,6 +51,32 @@ def default_goal(metric: str) -> str:
     return "min" if any(word in low for word in LOSS_WORDS) else "max"
 
 
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _importance_pool() -> ThreadPoolExecutor:
+    """One worker thread for the importance of every HParams panel (made on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbviz-importance")
+        return _POOL
+
+
+def _importance_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ``importance`` trait: one JSON row per hparam (NaN → None)."""
+    def number(value: float) -> float | None:
+        return None if np.isnan(value) else float(value)
+
+    importance = result["importance"].to_numpy(dtype=np.float64)
+    correlation = result["correlation"].to_numpy(dtype=np.float64)
+    return [{"hparam": str(name), "importance": number(importance[k]),
+             "correlation": number(correlation[k]), "correlation_kind": str(kind)}
+            for k, (name, kind) in enumerate(zip(result["hparam"], result["correlation_kind"],
+                                                 strict=True))]
 
 
 def _writing_here(targets: list[Any]) -> bool:
@@ -111,6 +143,7 @@ class HParams(LivePanel):
         self._dirty = False
         self._last_send = -1e9
         self._importance_key: tuple[Any, ...] = ()
+        self._importance_job: Future[None] | None = None
         self._last_importance = -1e9
         super().__init__(title=title, metric=metric or "",
                          goal=goal or default_goal(metric or ""))
@@ -201,10 +234,13 @@ class HParams(LivePanel):
             self._update_importance(force=True)
 
     def _update_importance(self, *, force: bool) -> None:
+        """Start computing importance for the current table and metric (on the worker
+        thread) unless the finite metric values are unchanged since the last start."""
         frame, metric = self._frame, self.metric
         self._last_importance = time.monotonic()
         if frame.empty or metric not in frame.columns:
             if self.importance or force:
+                self._importance_key = ()
                 self.importance = []
                 self.importance_message = ("no runs yet" if frame.empty
                                            else f"metric {metric!r} not logged yet")
@@ -216,23 +252,50 @@ class HParams(LivePanel):
         if not force and key == self._importance_key:
             return
         self._importance_key = key
+        if not self.importance:
+            self.importance_message = "computing parameter importance…"
+        self._importance_job = _importance_pool().submit(
+            self._compute_importance, frame, metric, hparams, key)
+
+    def _compute_importance(self, frame: pd.DataFrame, metric: str, hparams: list[str],
+                            key: tuple[Any, ...]) -> None:
+        """Worker thread: fit, then publish unless a newer request superseded this one."""
         try:
             result = hparam_importance(frame, metric, hparams)
+            rows, message = _importance_rows(result), str(result.attrs.get("message", ""))
         except (TypeError, ValueError) as error:
-            self.importance, self.importance_message = [], str(error)
-            return
-        def number(value: float) -> float | None:
-            return None if np.isnan(value) else float(value)
+            rows, message = [], str(error)
+        except Exception as error:  # a worker never dies silently (unless its panel closed)
+            if self.comm is None:
+                return
+            warnings.warn(f"nbviz.HParams: parameter importance failed ({error!r}); the "
+                          "rest of the panel is unaffected.", RuntimeWarning, stacklevel=1)
+            rows, message = [], f"importance failed: {error}"
+        with self._lock:
+            if key != self._importance_key or self.comm is None:
+                return
+            with self.hold_sync():
+                self.importance = rows
+                self.importance_message = message
 
-        importance = result["importance"].to_numpy(dtype=np.float64)
-        correlation = result["correlation"].to_numpy(dtype=np.float64)
-        rows = [{"hparam": str(name), "importance": number(importance[k]),
-                 "correlation": number(correlation[k]), "correlation_kind": str(kind)}
-                for k, (name, kind) in enumerate(zip(result["hparam"],
-                                                     result["correlation_kind"], strict=True))]
-        with self.hold_sync():
-            self.importance = rows
-            self.importance_message = str(result.attrs.get("message", ""))
+    def wait_importance(self, timeout: float = 60.0) -> bool:
+        """Block until the importance being computed is shown (True), or ``timeout`` s pass
+        or the panel was closed first (False).
+
+        >>> panel = nbviz.HParams("sweep")                  # doctest: +SKIP
+        >>> panel.wait_importance(); panel.importance[0]    # doctest: +SKIP
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ValueError(f"wait_importance(): 'timeout' must be a number of seconds >= 0, "
+                             f"got {describe(timeout)}.")
+        job = self._importance_job
+        if job is None:
+            return True
+        try:
+            job.result(timeout=timeout)
+        except (FutureTimeout, CancelledError):
+            return False
+        return True
 
     # -- selection ---------------------------------------------------------------------------
 
@@ -291,6 +354,9 @@ class HParams(LivePanel):
 
     def close(self) -> None:
         """Stop following the sweep and close the widget."""
+        job = getattr(self, "_importance_job", None)
+        if job is not None:
+            job.cancel()  # not started yet: never runs; running: its result is dropped
         super().close()
         collector = getattr(self, "_collector", None)
         if collector is not None:

@@ -10,8 +10,8 @@ export type Brushes = Record<string, [number, number]>;
 /** 1 for each run passing all brushes and not hidden, else 0. */
 export function brushMask(table: Table, brushes: Brushes, hidden: ReadonlySet<string>): Uint8Array {
   const n = table.runs.length;
-  const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) mask[i] = hidden.has(table.runs[i]!) ? 0 : 1;
+  const mask = new Uint8Array(n).fill(1);
+  if (hidden.size) for (let i = 0; i < n; i++) mask[i] = hidden.has(table.runs[i]!) ? 0 : 1;
   for (const [name, range] of Object.entries(brushes)) {
     const c = table.index.get(name);
     if (c === undefined || !Array.isArray(range) || range.length !== 2) continue;

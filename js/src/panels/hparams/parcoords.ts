@@ -1,19 +1,23 @@
 /**
- * Parallel coordinates on canvas. Three stacked layers: `back` (every run, faint;
- * redrawn only when the layout or data change), `front` (runs passing the brushes,
- * coloured by the metric in 16 strokes; redrawn per brush frame) and `over` (axes,
- * ticks, brushes, the hovered line). Axis titles are DOM (drag to reorder, × hides).
+ * Parallel coordinates on canvas. Stacked layers: `back` (every run, faint; redrawn only
+ * when the layout or data change), `front` (runs passing the brushes, coloured by the
+ * metric: 16 strokes for a few hundred lines, else an incremental SelectionLayer that
+ * a brush frame updates by the lines whose selection changed), `axesLayer` (axes, ticks,
+ * labels) and `over` (brushes, the hovered line). Axis titles are DOM (drag to reorder,
+ * × hides).
  */
 import { BUCKETS, BUCKET_COLORS } from "./colormap";
 import type { Table } from "./model";
+import { LAYER_MAX_RUNS, SelectionLayer } from "./layer";
 import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
 import { el } from "../../lib/dom";
 
 /** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D. */
 export const RASTER_LINES = 600;
-/** Lines drawn per frame while a brush is being dragged (all of them when it rests). */
-export const DRAG_LINES = 1500;
+/** Milliseconds of line drawing per brush frame; the rest of a big change follows in the
+ * next frames (progressive), so a drag stays fluid whatever jumps in or out. */
+export const FRAME_BUDGET_MS = 12;
 
 export interface ParcoordsStyle {
   fg: string;
@@ -62,15 +66,26 @@ export class Parcoords {
   private hovered: number | null = null;
   private marked = new Set<number>();
   private style: ParcoordsStyle;
-  private drag: { axis: number; u0: number; moved: boolean } | null = null;
+  private drag: { axis: number; u0: number; moved: boolean; rect: DOMRect } | null = null;
   private frame = 0;
   private font = "";
   private geometry: [Float32Array, Float32Array[]] | null = null;
   /** runs by colour bucket (missing first, best last): the drawing order of raster layers */
   private order: Uint32Array = new Uint32Array(0);
-  private sampleRank: Uint32Array = new Uint32Array(0);
+  /** the selected lines of many runs (made on first use, dropped when geometry changes) */
+  private layer: SelectionLayer | null = null;
+  private layerCanvas: HTMLCanvasElement | null = null;
+  private layerImage: ImageData | null = null;
+  /** the layer's picture is on `front` (a drag used it since the layer was made) */
+  private layerUsed = false;
+  /** the animation frame that goes on drawing a selection change too big for one frame */
+  private pending = 0;
+  private prepare = 0;
   /** milliseconds of the last `front` redraw (benchmarks read it) */
   lastFrameMs = 0;
+  /** selection layers built and lines the last layer update drew or erased (diagnostics) */
+  layerBuilds = 0;
+  lastChanged = 0;
 
   constructor(parent: HTMLElement, style: ParcoordsStyle, events: ParcoordsEvents) {
     this.style = style;
@@ -93,6 +108,7 @@ export class Parcoords {
 
   setStyle(style: ParcoordsStyle): void {
     this.style = style;
+    this.dropLayer();
     this.drawAll();
   }
 
@@ -107,6 +123,7 @@ export class Parcoords {
       c.style.height = `${this.height}px`;
     }
     this.root.style.height = `${this.height}px`;
+    this.dropLayer();
     this.renderTitles();
     this.drawAll();
   }
@@ -122,21 +139,7 @@ export class Parcoords {
     const idx = Array.from({ length: table.runs.length }, (_, i) => i);
     idx.sort((a, b) => buckets[a]! - buckets[b]!);
     this.order = Uint32Array.from(idx);
-    // a fixed random rank per run (xorshift, seed 1): the drag-time sample
-    const n = table.runs.length;
-    const perm = Array.from({ length: n }, (_, i) => i);
-    let state = 1;
-    for (let i = n - 1; i > 0; i--) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      const j = (state >>> 0) % (i + 1);
-      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-    }
-    this.sampleRank = new Uint32Array(n);
-    perm.forEach((run, rank) => {
-      this.sampleRank[run] = rank;
-    });
+    this.dropLayer();
     this.renderTitles();
     this.drawAll();
   }
@@ -183,6 +186,16 @@ export class Parcoords {
     this.drawFront();
     this.drawAxes();
     this.drawOver();
+    // make the selection layer (geometry, buffers) after this paint, not in the first
+    // frame of the first brush drag
+    if (this.prepare) clearTimeout(this.prepare);
+    this.prepare = 0;
+    if (!this.layer && this.table && this.table.runs.length > RASTER_LINES && this.table.runs.length <= LAYER_MAX_RUNS) {
+      this.prepare = window.setTimeout(() => {
+        this.prepare = 0;
+        if (this.table && this.axes.length > 0) this.selectionLayer();
+      }, 0);
+    }
   }
 
   private ctx(c: HTMLCanvasElement): CanvasRenderingContext2D | null {
@@ -208,15 +221,39 @@ export class Parcoords {
     }
   }
 
-  /** Pixel coordinates of the axes and of every run on every axis (device pixels). */
-  private pixelGeometry(): [Float32Array, Float32Array[]] {
-    const xs = new Float32Array(this.axes.map((_, k) => this.axisX(k) * this.dpr));
+  /** Pixel coordinates of the axes and of every run on every axis (× `scale` pixels). */
+  private pixelGeometry(scale: number): [Float32Array, Float32Array[]] {
+    const xs = new Float32Array(this.axes.map((_, k) => this.axisX(k) * scale));
     const ys = this.units.map((col) => {
       const out = new Float32Array(col.length);
-      for (let i = 0; i < col.length; i++) out[i] = this.unitY(col[i]!) * this.dpr;
+      for (let i = 0; i < col.length; i++) out[i] = this.unitY(col[i]!) * scale;
       return out;
     });
     return [xs, ys];
+  }
+
+  /** Geometry, colours or size changed: the next picture is a full raster, then a new layer. */
+  private dropLayer(): void {
+    this.layer = null;
+    this.layerUsed = false;
+  }
+
+  /** The incremental layer of the selected lines, in CSS pixels (colour slot per run:
+   * 1 = missing metric, 2 + bucket otherwise — the raster's drawing order). */
+  private selectionLayer(): SelectionLayer {
+    if (this.layer) return this.layer;
+    const [xs, ys] = this.pixelGeometry(1);
+    const slots = new Uint8Array(this.buckets.length);
+    for (let i = 0; i < slots.length; i++) slots[i] = this.buckets[i]! < 0 ? 1 : this.buckets[i]! + 2;
+    const palette = new Uint32Array(BUCKETS + 2);
+    palette[1] = rgbaWord(this.style.faint, 200);
+    BUCKET_COLORS.forEach((c, b) => {
+      palette[b + 2] = rgbaWord(c, 235);
+    });
+    this.layer = new SelectionLayer(this.width, this.height, xs, ys, slots, palette);
+    this.layerUsed = false;
+    this.layerBuilds++;
+    return this.layer;
   }
 
   private raster(canvas: HTMLCanvasElement, order: ArrayLike<number>, color: (i: number) => number): void {
@@ -225,7 +262,7 @@ export class Parcoords {
     const w = canvas.width;
     const h = canvas.height;
     const image = ctx.createImageData(w, h);
-    const [xs, ys] = this.geometry ?? (this.geometry = this.pixelGeometry());
+    const [xs, ys] = this.geometry ?? (this.geometry = this.pixelGeometry(this.dpr));
     rasterPolylines(new Uint32Array(image.data.buffer), w, h, xs, ys, order, color);
     ctx.putImageData(image, 0, 0);
   }
@@ -253,26 +290,47 @@ export class Parcoords {
 
   private drawFront(): void {
     const t0 = performance.now();
-    const ctx = this.ctx(this.front);
-    if (!ctx || !this.table || this.axes.length === 0) return;
+    if (!this.table || this.axes.length === 0) {
+      this.ctx(this.front);
+      return;
+    }
     let count = 0;
     for (let i = 0; i < this.mask.length; i++) count += this.mask[i]!;
+    this.root.dataset.drawn = String(count);
+    if (count > RASTER_LINES && this.table.runs.length <= LAYER_MAX_RUNS && (this.drag || this.layerUsed)) {
+      // many lines while a brush moves (and after, until the data or layout change): the
+      // incremental layer, updated by the lines whose selection changed — every selected
+      // line is drawn on every frame. Before the first brush, one plain raster below.
+      const layer = this.selectionLayer();
+      this.layerUsed = true;
+      const left = layer.update(this.mask, t0 + FRAME_BUDGET_MS);
+      this.lastChanged = layer.lastChanged;
+      this.blit(layer);
+      this.root.dataset.pending = String(left);
+      if (left > 0 && !this.pending) {
+        this.pending = requestAnimationFrame(() => {
+          this.pending = 0;
+          this.drawFront();
+        });
+      }
+      this.lastFrameMs = performance.now() - t0;
+      return;
+    }
+    this.root.dataset.pending = "0";
     if (count > RASTER_LINES) {
+      // the whole selection rasterised (first paint; more runs than the layer takes)
       const words = BUCKET_COLORS.map((c) => rgbaWord(c, 235));
       const missing = rgbaWord(this.style.faint, 200);
-      // While a brush moves, a fixed pseudo-random sample of DRAG_LINES selected runs is
-      // drawn (the same runs every frame, so the picture does not flicker); all of them
-      // once the drag ends.
-      const every = this.drag && count > DRAG_LINES ? count / DRAG_LINES : 1;
-      this.root.dataset.drawn = String(every > 1 ? DRAG_LINES : count);
       this.raster(this.front, this.order, (i) => {
-        if (this.mask[i] !== 1 || (every > 1 && this.sampleRank[i]! * every >= this.sampleRank.length)) return 0;
+        if (this.mask[i] !== 1) return 0;
         const b = this.buckets[i]!;
         return b < 0 ? missing : words[b]!;
       });
       this.lastFrameMs = performance.now() - t0;
       return;
     }
+    const ctx = this.ctx(this.front);
+    if (!ctx) return;
     ctx.lineWidth = count > 2000 ? 1 : 1.4;
     ctx.globalAlpha = count > 2000 ? 0.35 : count > 300 ? 0.6 : 0.9;
     ctx.strokeStyle = this.style.faint;
@@ -285,6 +343,28 @@ export class Parcoords {
     }
     ctx.globalAlpha = 1;
     this.lastFrameMs = performance.now() - t0;
+  }
+
+  /** Put the layer's pixels on `front` (scaled up on high-DPI screens, without smoothing). */
+  private blit(layer: SelectionLayer): void {
+    const ctx = this.front.getContext("2d");
+    if (!ctx) return;
+    if (this.layerImage?.data !== layer.rgba) this.layerImage = new ImageData(layer.rgba, layer.width, layer.height);
+    const image = this.layerImage;
+    if (this.front.width === layer.width && this.front.height === layer.height) {
+      ctx.putImageData(image, 0, 0);
+      return;
+    }
+    const canvas = this.layerCanvas ?? (this.layerCanvas = document.createElement("canvas"));
+    if (canvas.width !== layer.width || canvas.height !== layer.height) {
+      canvas.width = layer.width;
+      canvas.height = layer.height;
+    }
+    canvas.getContext("2d")?.putImageData(image, 0, 0);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.front.width, this.front.height);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(canvas, 0, 0, this.front.width, this.front.height);
   }
 
   /** Axes, ticks and labels: a layer of their own, redrawn only when the layout changes. */
@@ -397,8 +477,8 @@ export class Parcoords {
     window.addEventListener("pointerup", up);
   }
 
-  private local(e: PointerEvent | MouseEvent): [number, number] {
-    const r = this.over.getBoundingClientRect();
+  private local(e: PointerEvent | MouseEvent, rect?: DOMRect): [number, number] {
+    const r = rect ?? this.over.getBoundingClientRect();
     return [e.clientX - r.left, e.clientY - r.top];
   }
 
@@ -408,16 +488,18 @@ export class Parcoords {
   }
 
   private onDown(e: PointerEvent): void {
-    const [x, y] = this.local(e);
+    const rect = this.over.getBoundingClientRect();
+    const [x, y] = this.local(e, rect);
     const k = this.axisAt(x);
     if (k < 0 || y < TOP - 6 || y > this.height - BOTTOM) return;
     e.preventDefault();
     this.over.setPointerCapture?.(e.pointerId);
-    this.drag = { axis: k, u0: this.yUnit(y), moved: false };
+    // the rect is read once per drag: reading it per move would force a layout each frame
+    this.drag = { axis: k, u0: this.yUnit(y), moved: false, rect };
   }
 
   private onMove(e: PointerEvent): void {
-    const [x, y] = this.local(e);
+    const [x, y] = this.local(e, this.drag?.rect);
     if (this.drag) {
       const u = this.yUnit(y);
       if (Math.abs(u - this.drag.u0) * (this.height - TOP - BOTTOM) > 2) this.drag.moved = true;
@@ -439,7 +521,7 @@ export class Parcoords {
   private onUp(e: PointerEvent): void {
     const drag = this.drag;
     this.drag = null;
-    const [x, y] = this.local(e);
+    const [x, y] = this.local(e, drag?.rect);
     if (drag) {
       const name = this.axes[drag.axis]!;
       if (this.frame) {
@@ -503,6 +585,8 @@ export class Parcoords {
 
   destroy(): void {
     if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.pending) cancelAnimationFrame(this.pending);
+    if (this.prepare) clearTimeout(this.prepare);
     this.root.remove();
   }
 }

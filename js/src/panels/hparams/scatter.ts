@@ -8,6 +8,8 @@ import { Scale } from "./scales";
 
 const PAD = { left: 48, right: 12, top: 12, bottom: 34 };
 const BEST_LABEL = "runs ringed";
+/** Above this many points they are small squares (cheaper to fill than circles). */
+const POINT_DOTS = 2000;
 
 export class Scatter {
   readonly canvas: HTMLCanvasElement;
@@ -102,7 +104,10 @@ export class Scatter {
     const ys = table.values[yi]!;
     const buckets = colorBuckets(ys, ys.length, goal);
     const jitter = sx.kind === "categorical" ? 0.25 / Math.max(1, sx.categories.length) : 0;
+    // one path per pass and colour (not one fill per point): 10,000 points stay cheap
+    const radius = ys.length > POINT_DOTS ? 2 : 3;
     for (let pass = 0; pass < 2; pass++) {
+      const paths = new Map<number, Path2D>();
       for (let i = 0; i < ys.length; i++) {
         if (visible[i] !== 1 || (pass === 0) === (mask[i] === 1)) continue;
         const ux = sx.unit(xs[i]!);
@@ -111,12 +116,20 @@ export class Scatter {
         const offset = jitter ? (((i * 2654435761) % 1000) / 1000 - 0.5) * 2 * jitter : 0;
         const x = px(ux + offset);
         const y = py(uy);
-        ctx.fillStyle = pass === 0 ? style.faint : BUCKET_COLORS[Math.max(0, buckets[i]!)]!;
-        ctx.globalAlpha = pass === 0 ? 0.35 : 0.9;
-        ctx.beginPath();
-        ctx.arc(x, y, 3, 0, Math.PI * 2);
-        ctx.fill();
+        const colour = pass === 0 ? -1 : Math.max(0, buckets[i]!);
+        let path = paths.get(colour);
+        if (!path) paths.set(colour, (path = new Path2D()));
+        if (radius === 2) path.rect(x - radius, y - radius, 2 * radius, 2 * radius);
+        else {
+          path.moveTo(x + radius, y);
+          path.arc(x, y, radius, 0, Math.PI * 2);
+        }
         if (pass === 1) this.points.push({ i, x, y });
+      }
+      ctx.globalAlpha = pass === 0 ? 0.35 : 0.9;
+      for (const [colour, path] of [...paths].sort((a, b) => a[0] - b[0])) {
+        ctx.fillStyle = colour < 0 ? style.faint : BUCKET_COLORS[colour]!;
+        ctx.fill(path);
       }
     }
     ctx.globalAlpha = 1;

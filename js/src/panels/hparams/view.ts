@@ -16,7 +16,7 @@ import { formatCell, RunsTable } from "./table";
 import { el, setThemeVars } from "../../lib/dom";
 
 const BEST = 5;
-const LOWER_MS = 250;
+const LOWER_MS = 150;
 const TRAITS = [
   "table_seq", "metric", "goal", "hidden_runs", "hidden_axes", "axis_order", "brushes",
   "scatter_x", "table_columns", "importance", "importance_message", "status", "title",
@@ -57,7 +57,7 @@ export class HParamsView {
   private visible: Uint8Array = new Uint8Array(0);
   private filter = "";
   private seq = -1;
-  private lastLower = 0;
+  private lowerTimer = 0;
   /** decoding errors (diagnostics) */
   errors = 0;
 
@@ -164,6 +164,7 @@ export class HParamsView {
   }
 
   destroy(): void {
+    if (this.lowerTimer) clearTimeout(this.lowerTimer);
     for (const c of this.cleanups.splice(0)) c();
     this.resize?.disconnect();
     this.parcoords.destroy();
@@ -242,7 +243,8 @@ export class HParamsView {
     this.refreshSelection();
   }
 
-  private refreshSelection(lower = true): void {
+  /** `lower`: also redraw the scatter; `rows`: also the table (DOM — not while dragging). */
+  private refreshSelection(lower = true, rows = lower): void {
     const table = this.table;
     if (!table) return;
     this.mask = brushMask(table, this.brushes, new Set(this.model.get("hidden_runs") ?? []));
@@ -252,10 +254,8 @@ export class HParamsView {
     this.countEl.textContent = `${shown} of ${table.runs.length} runs`;
     this.root.dataset.selected = String(shown);
     this.root.dataset.runs = String(table.runs.length);
-    if (!lower) return;
-    this.lastLower = performance.now();
-    this.renderLower();
-    this.renderTable();
+    if (lower) this.renderLower();
+    if (rows) this.renderTable();
   }
 
   /** Runs explicitly chosen (shown while others are hidden): drawn highlighted. */
@@ -275,11 +275,14 @@ export class HParamsView {
     if (range) next[name] = range;
     else delete next[name];
     this.brushes = next;
-    // While dragging only the lines follow every frame; the scatter and the table catch
-    // up at most every LOWER_MS and when the drag ends.
-    const now = performance.now();
-    const lower = final || now - this.lastLower > LOWER_MS;
-    this.refreshSelection(lower);
+    // While dragging only the lines follow every frame; the scatter catches up once the
+    // pointer rests LOWER_MS, the table (DOM rows: a layout) and the scatter when it ends.
+    if (this.lowerTimer) clearTimeout(this.lowerTimer);
+    this.lowerTimer = final ? 0 : window.setTimeout(() => {
+      this.lowerTimer = 0;
+      this.renderLower();
+    }, LOWER_MS);
+    this.refreshSelection(final, final);
     if (final) {
       this.model.set("brushes", next);
       this.model.save_changes();

@@ -10,6 +10,7 @@ import { fmtValue } from "../../lib/format";
 import { onThemeChange } from "../../lib/theme";
 import { applyTheme } from "../histograms/style";
 import type { PanelView } from "../../lib/panel";
+import { openHeader } from "./geometry";
 import { Layouter, NODE_HEIGHT, type Placed } from "./layout";
 import {
   asView,
@@ -265,7 +266,7 @@ export class GraphPanelView implements PanelView {
       const c = svg("g", { class: "nbviz-graph-open", "data-open": g, "data-path": group.path });
       c.appendChild(svg("rect", { x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }));
       const header = svg("text", { x: box.x + 8, y: box.y + 16, class: "nbviz-graph-open-label" });
-      header.textContent = `▾ ${group.type ? `${group.label}: ${group.type}` : group.label}${group.repeat > 1 ? `  ×${group.repeat}` : ""}`;
+      header.textContent = openHeader(this.view, g);
       c.appendChild(header);
       groupsLayer.appendChild(c);
     }

@@ -95,7 +95,7 @@ def test_graph_renders_expands_searches_and_skip_edge(nb: Any, tmp_path: Path) -
     assert labels == ["x", "stem: Linear", "blocks: Sequential", "add", "head: Linear",
                       "output"], labels
     status = root.locator(".nbviz-graph-status").inner_text()
-    assert "captured with torch.export" in status
+    assert "captured with torch.fx" in status
 
     # the skip edge: stem feeds the add directly, besides the blocks
     stem_id = _item(root, "stem: Linear").get_attribute("data-id")

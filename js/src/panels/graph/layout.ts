@@ -121,7 +121,11 @@ export class Layouter {
 
   /** ELK in the worker up to LARGE visible boxes, the linear layered layout past it. */
   async layout(view: GraphView, vis: Visible): Promise<Placed> {
-    if (vis.items.length > LARGE) return layered(view, vis);
+    if (vis.items.length > LARGE) {
+      // on the main thread, but in a task of its own (not the click's, not the render's)
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return layered(view, vis);
+    }
     const started = performance.now();
     const result = await this.elk.layout(elkGraph(view, vis));
     const out: Placed = {

@@ -115,6 +115,33 @@ def test_gpt_24_layers_collapse_to_one_group() -> None:
     assert "h" in _top(drawable) and "lm_head: Linear" in _top(drawable)
 
 
+def test_transformers_gpt2_config_random_weights_12_blocks_repeat() -> None:
+    """A real transformers GPT-2 (built from a config: random weights, no download). fx
+    cannot trace it, export and jit fail on its output types (a DynamicCache, a
+    ModelOutput dataclass): the hook trace draws it, every reason named."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=12, n_embd=64, n_head=4, vocab_size=500,
+                                     n_positions=64, bos_token_id=0, eos_token_id=0)
+    model = transformers.GPT2LMHeadModel(config).eval()
+    graph = capture_graph(model, torch.zeros(1, 16, dtype=torch.long))
+    capture = graph["capture"]
+    assert capture["method"] == "hooks" and not capture["partial"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx", "torch.export",
+                                                          "torch.jit"]
+    assert all(f["reason"] for f in capture["fallbacks"])
+    drawable = view(graph)
+    # wte, wpe, 12 x (ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj), ln_f, lm_head
+    assert len(gm.parameterised_modules(model)) == 2 + 12 * 6 + 2
+    assert _missing_parameterised(model, drawable) == []
+    assert drawable["params"] == sum(p.numel() for p in model.parameters()) + (
+        model.lm_head.weight.numel())  # lm_head's weight is wte's, counted once per module
+    blocks = [g for g in drawable["groups"] if g["path"].startswith("transformer.h.")
+              and g["path"].count(".") == 2]
+    assert len(blocks) == 12 and {g["repeat"] for g in blocks} == {12}
+    assert {g["type"] for g in blocks} == {"GPT2Block"}
+
+
 def test_skip_connection_edge_bypasses_the_body() -> None:
     drawable = view(capture_graph(gm.SkipNet(), torch.zeros(2, 8)))
     items, edges = collapsed(drawable)

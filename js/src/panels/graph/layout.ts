@@ -94,6 +94,18 @@ function collect(node: ElkNodeJson, vis: Visible, out: Placed): void {
   }
 }
 
+/** Resolves in a new task, without waiting for a frame (setTimeout(0) can be clamped). */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 let shared: { elk: ElkLike; users: number } | null = null;
 let workerUrl: string | null = null; // the Blob of the 1.6 MB worker source is made once per page
 
@@ -123,7 +135,7 @@ export class Layouter {
   async layout(view: GraphView, vis: Visible): Promise<Placed> {
     if (vis.items.length > LARGE) {
       // on the main thread, but in a task of its own (not the click's, not the render's)
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nextTask();
       return layered(view, vis);
     }
     const started = performance.now();

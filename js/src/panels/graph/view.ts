@@ -11,7 +11,7 @@ import { onThemeChange } from "../../lib/theme";
 import { applyTheme } from "../histograms/style";
 import type { PanelView } from "../../lib/panel";
 import { openHeader } from "./geometry";
-import { LARGE, Layouter, NODE_HEIGHT, type Placed } from "./layout";
+import { LARGE, Layouter, NODE_HEIGHT, nextTask, type Placed } from "./layout";
 import {
   asView,
   chain,
@@ -270,7 +270,7 @@ export class GraphPanelView implements PanelView {
     this.layouter
       .layout(this.view, vis)
       .then(async (placed) => {
-        if (placed.engine === "layered") await nextFrame(); // the render in a task of its own
+        if (placed.engine === "layered") await nextTask(); // the render in a task of its own
         if (seq !== this.layoutSeq) return; // a newer layout was requested
         return this.render(vis, placed, seq);
       })
@@ -367,6 +367,7 @@ export class GraphPanelView implements PanelView {
     this.root.dataset.layoutSeq = String(this.rendered);
     this.root.dataset.items = String(vis.items.length);
     this.root.dataset.layoutMs = placed.millis.toFixed(1);
+    this.root.dataset.engine = placed.engine;
     this.root.dataset.renderMs = (work + performance.now() - t).toFixed(1);
   }
 

@@ -204,6 +204,7 @@ export function layered(view: GraphView, vis: Visible): Placed {
   });
   // innermost first: slots of deeper groups come later in vis.open
   const size = { width: 0, height: 0 };
+  const inset = new Float64Array(slots); // content centred under a header wider than it
   for (let s = slots - 1; s >= 0; s--) {
     const level = layoutLevel(scene, members[s]!, levelEdges[s]!);
     if (s === 0) {
@@ -211,7 +212,9 @@ export function layered(view: GraphView, vis: Visible): Placed {
       continue;
     }
     const e = n + s - 1;
-    width[e] = Math.max(level.width + PAD.left + PAD.right, boxWidth(openHeader(view, vis.open[s - 1]!)));
+    const inner = level.width + PAD.left + PAD.right;
+    width[e] = Math.max(inner, boxWidth(openHeader(view, vis.open[s - 1]!)));
+    inset[s] = (width[e]! - inner) / 2;
     height[e] = level.height + PAD.top + PAD.bottom;
   }
   // absolute positions, outermost first
@@ -235,7 +238,7 @@ export function layered(view: GraphView, vis: Visible): Placed {
   for (let s = 1; s < slots; s++) {
     const box = boxOf(n + s - 1);
     out.open.set(vis.open[s - 1]!, box);
-    originX[s] = box.x + PAD.left;
+    originX[s] = box.x + PAD.left + inset[s]!;
     originY[s] = box.y + PAD.top;
   }
   for (let p = 0; p < n; p++) out.items[p] = boxOf(p);
@@ -247,8 +250,15 @@ export function layered(view: GraphView, vis: Visible): Placed {
     // an edge from / into an open group starts / ends at the real box inside it
     const src = out.items[e.source]!;
     const dst = out.items[e.target]!;
-    if (edge.a !== e.source) points[0] = { x: src.x + src.width / 2, y: src.y + src.height };
-    if (edge.b !== e.target) points[points.length - 1] = { x: dst.x + dst.width / 2, y: dst.y };
+    const last = points.length - 1;
+    if (edge.a !== e.source) {
+      points[0] = { x: src.x + src.width / 2, y: src.y + src.height };
+      if (last >= 2) points[1] = { x: points[0].x, y: points[1]!.y };
+    }
+    if (edge.b !== e.target) {
+      points[last] = { x: dst.x + dst.width / 2, y: dst.y };
+      if (last >= 2) points[last - 1] = { x: points[last]!.x, y: points[last - 1]!.y };
+    }
     out.edges[k] = points;
   });
   out.millis = performance.now() - started;

@@ -251,6 +251,14 @@ export function layered(view: GraphView, vis: Visible): Placed {
     const src = out.items[e.source]!;
     const dst = out.items[e.target]!;
     const last = points.length - 1;
+    if (last === 1 && (edge.a !== e.source || edge.b !== e.target)) {
+      // straight between the two boxes of this level: bend where the real ends differ
+      const s0 = { x: src.x + src.width / 2, y: src.y + src.height };
+      const t0 = { x: dst.x + dst.width / 2, y: dst.y };
+      const mid = edge.b !== e.target ? points[1]!.y - LAYER_GAP / 2 : points[0]!.y + LAYER_GAP / 2;
+      out.edges[k] = [s0, { x: s0.x, y: mid }, { x: t0.x, y: mid }, t0];
+      return;
+    }
     if (edge.a !== e.source) {
       points[0] = { x: src.x + src.width / 2, y: src.y + src.height };
       if (last >= 2) points[1] = { x: points[0].x, y: points[1]!.y };

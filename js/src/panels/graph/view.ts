@@ -106,6 +106,7 @@ export class GraphPanelView implements PanelView {
   private view: GraphView = asView(null);
   private viewSeq = -1;
   private open = new Set<number>();
+  private layouts = new Map<string, Placed>();
   private vis: Visible = { items: [], open: [], edges: [] };
   private placed: Placed | null = null;
   private layoutSeq = 0;
@@ -232,6 +233,7 @@ export class GraphPanelView implements PanelView {
     this.viewSeq = seq;
     this.view = asView(this.model.get("view"));
     this.open = new Set();
+    this.layouts.clear();
     this.fitted = false;
     this.selected = -1;
     this.showStatus();
@@ -257,20 +259,23 @@ export class GraphPanelView implements PanelView {
   // -- layout ---------------------------------------------------------------------------
 
   private relayout(anchorId: string | null): void {
-    this.vis = visible(this.view, this.open);
-    const seq = ++this.layoutSeq;
     if (anchorId) {
+      // where the clicked box is on screen now (in the layout before this one)
       const pos = this.vis.items.findIndex((it) => it.id === anchorId);
       const box = pos >= 0 ? this.placed?.items[pos] : undefined;
       this.anchor = null;
       if (box) this.anchor = { id: anchorId, sx: box.x * this.k + this.tx, sy: box.y * this.k + this.ty };
     }
+    this.vis = visible(this.view, this.open);
+    const seq = ++this.layoutSeq;
     const vis = this.vis;
     this.root.dataset.state = "layout";
-    this.layouter
-      .layout(this.view, vis)
+    const key = [...this.open].sort((a, b) => a - b).join(",");
+    const cached = this.layouts.get(key);
+    (cached ? Promise.resolve(cached) : this.layouter.layout(this.view, vis))
       .then(async (placed) => {
-        if (placed.engine === "layered") await nextTask(); // the render in a task of its own
+        this.remember(key, placed);
+        if (placed.engine === "layered" || cached) await nextTask(); // the render in a task of its own
         if (seq !== this.layoutSeq) return; // a newer layout was requested
         return this.render(vis, placed, seq);
       })
@@ -280,6 +285,15 @@ export class GraphPanelView implements PanelView {
         this.status.textContent = `layout failed: ${String(err)}`;
       });
   }
+
+  /** Layouts of this view by open set: going back to a state seen before costs no layout. */
+  private remember(key: string, placed: Placed): void {
+    this.layouts.delete(key);
+    this.layouts.set(key, placed);
+    while (this.layouts.size > GraphPanelView.KEEP_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value!);
+  }
+
+  static KEEP_LAYOUTS = 16;
 
   /** Items / edges appended per animation frame: no main-thread task grows with the graph. */
   static CHUNK = 120;

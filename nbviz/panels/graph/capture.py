@@ -510,7 +510,7 @@ def capture_graph(model: Any, inputs: Any, *, methods: Any = METHODS,
 
     >>> g = capture_graph(torch.nn.Linear(4, 2), torch.zeros(1, 4))  # doctest: +SKIP
     >>> g["capture"]["method"]                                       # doctest: +SKIP
-    'torch.export'
+    'torch.fx'
     """
     try:
         import torch

@@ -369,7 +369,7 @@ class Run:
                   step: int | None = None) -> Any:
         """Record the graph of ``model`` run on ``inputs`` (tensor, tuple, dict, dataclass)
         once per run and tag, shown by ``nbviz.Graph(run)``. Capture falls back from
-        torch.fx to torch.export, torch.jit and a module-hook trace; a failure warns,
+        torch.fx to a module-hook trace, torch.export and torch.jit; a failure warns,
         never raises. See :mod:`nbviz.panels.graph.record`.
 
         >>> run.log_graph(model, images)  # doctest: +SKIP

@@ -836,7 +836,7 @@ class SummaryWriter:
         """Add the graph of a model: traced with ``torch.jit.trace`` when ``input_to_model``
         is given (like torch), else the module tree (torch needs an input for that). Where
         torch's trace fails (dict / dataclass inputs, a forward that raises) nbviz captures
-        the graph with torch.fx, torch.export or a module-hook trace instead (format
+        the graph with torch.fx, a module-hook trace or torch.export instead (format
         ``nbviz.graph``, see ``nbviz.panels.graph.capture``) and warns.
 
         >>> writer.add_graph(model, torch.rand(1, 3, 32, 32))  # doctest: +SKIP

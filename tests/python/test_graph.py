@@ -117,8 +117,8 @@ def test_gpt_24_layers_collapse_to_one_group() -> None:
 
 def test_transformers_gpt2_config_random_weights_12_blocks_repeat() -> None:
     """A real transformers GPT-2 (built from a config: random weights, no download). fx
-    cannot trace it, export and jit fail on its output types (a DynamicCache, a
-    ModelOutput dataclass): the hook trace draws it, every reason named."""
+    cannot trace it (export and jit would fail on its output types, a DynamicCache and a
+    ModelOutput dataclass, after seconds each): the hook trace draws it, fx's reason named."""
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
     config = transformers.GPT2Config(n_layer=12, n_embd=64, n_head=4, vocab_size=500,
@@ -127,9 +127,8 @@ def test_transformers_gpt2_config_random_weights_12_blocks_repeat() -> None:
     graph = capture_graph(model, torch.zeros(1, 16, dtype=torch.long))
     capture = graph["capture"]
     assert capture["method"] == "hooks" and not capture["partial"]
-    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx", "torch.export",
-                                                          "torch.jit"]
-    assert all(f["reason"] for f in capture["fallbacks"])
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
+    assert capture["fallbacks"][0]["reason"]
     drawable = view(graph)
     # wte, wpe, 12 x (ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj), ln_f, lm_head
     assert len(gm.parameterised_modules(model)) == 2 + 12 * 6 + 2
@@ -155,12 +154,16 @@ def test_skip_connection_edge_bypasses_the_body() -> None:
     assert len(items_open) == len(items) - 1 + 3  # body opens into its three layers
 
 
-def test_if_on_a_tensor_value_falls_back_to_jit_with_reasons() -> None:
+def test_if_on_a_tensor_value_falls_back_to_the_hook_trace_with_reasons() -> None:
     graph = capture_graph(gm.Branchy(), torch.ones(2, 8))
     capture = graph["capture"]
-    assert capture["method"] == "torch.jit"
-    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx", "torch.export"]
+    assert capture["method"] == "hooks" and not capture["partial"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
     assert "control flow" in capture["fallbacks"][0]["reason"]
+    scopes = {n["scope"] for n in graph["nodes"]}
+    assert "a" in scopes and "b" not in scopes  # the branch that ran
+    jit = capture_graph(gm.Branchy(), torch.ones(2, 8), methods=("torch.fx", "torch.jit"))
+    assert jit["capture"]["method"] == "torch.jit"
     scopes = {n["scope"] for n in graph["nodes"]}
     assert "a" in scopes and "b" not in scopes  # the branch that ran
 
@@ -191,8 +194,9 @@ def test_forward_raising_midway_keeps_the_part_that_ran() -> None:
     capture = graph["capture"]
     assert capture["method"] == "hooks" and capture["partial"]
     assert "mat1 and mat2" in capture["error"]
-    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx", "torch.export",
-                                                          "torch.jit"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
+    # export and jit run the same forward: not tried, and said so
+    assert any(w.startswith("torch.export, torch.jit: not tried") for w in capture["warnings"])
     ran = [n["name"] for n in graph["nodes"]]
     assert ran == ["x", "first", "act"]  # `second` raised: not in the graph
     assert next(n for n in graph["nodes"] if n["name"] == "act")["inputs"] == ["first"]
@@ -201,15 +205,15 @@ def test_forward_raising_midway_keeps_the_part_that_ran() -> None:
 
 
 def test_coarse_fx_graph_kept_when_nothing_sees_inside() -> None:
-    """fx's graph with an opaque nn.TransformerEncoder is held back; when the hook trace,
-    export and jit all fail (here: a forward that only runs once), it is the answer."""
+    """fx's graph with an opaque nn.TransformerEncoder is held back; when the hook trace
+    does not complete (here: a forward that only runs once), it is the answer."""
     model = gm.OnceEncoder()
     graph = capture_graph(model, torch.zeros(2, 5, 8))
     capture = graph["capture"]
     assert capture["method"] == "torch.fx" and capture["fallbacks"] == []
     assert not capture["partial"] and capture["error"] is None
     kept = [w for w in capture["warnings"] if "torch.fx's graph kept" in w]
-    assert [w.split(":")[0] for w in kept] == ["hooks", "torch.export", "torch.jit"]
+    assert [w.split(":")[0] for w in kept] == ["hooks"]
     assert any(n["op"] == "TransformerEncoder" for n in graph["nodes"])
 
 

@@ -1,17 +1,19 @@
-"""Capture the graph of any ``torch.nn.Module``: ``torch.fx`` → ``torch.export`` →
-``torch.jit.trace`` → a module-hook trace, each falling back to the next with the
-reason kept; when all fail, the partial graph of what ran plus the error.
+"""Capture the graph of any ``torch.nn.Module``: ``torch.fx``, then (when fx fails or
+hides structure) a module-hook trace, then ``torch.export`` and ``torch.jit.trace``, each
+falling back to the next with the reason kept; when the forward raises, the partial
+graph of what ran plus the error.
 
 Why fx before export: on CPU ``torch.export`` costs 3-4x an fx symbolic trace (it traces
 with fake tensors through dynamo and decomposes to aten ops: ResNet-50 7.6 s against
 2.5 s, a 24-layer GPT 7.7 s against 2.3 s on this project's machines; the fx graph is
 the one a reader wants anyway, one node per leaf module). An fx trace is complete or
-raises, so export runs only when fx fails (control flow on shapes, untraceable calls)
-or when fx's graph hides structure: fx keeps torch.nn's own containers (e.g.
-``nn.TransformerEncoder``) as one opaque node; when such a node holds modules that hold
-modules, the module-hook trace (one eager forward: 0.5 s on a 6-layer encoder where
-export took 15 s) draws their inside, and fx's coarse graph stays the answer when nothing
-else completes. What the order gives up: export's aten-level view (every op decomposed,
+raises; when it raises (control flow on tensor values, untraceable calls), the
+module-hook trace goes next (one eager forward), and export / jit only when that
+gives no graph. Same when fx's graph hides structure: fx keeps torch.nn's own
+containers (e.g. ``nn.TransformerEncoder``) as one opaque node; when such a node holds
+modules that hold modules, the module-hook trace (0.5 s on a 6-layer encoder where
+export took 15 s) draws their inside, and fx's coarse graph stays the answer when
+nothing else completes. What the order gives up: export's aten-level view (every op decomposed,
 e.g. 776 nodes for the 24-layer GPT against fx's 202), which ``methods=("torch.export",
 ...)`` still asks for.
 
@@ -444,10 +446,12 @@ def _try_methods(model: Any, chosen: tuple[str, ...], args: tuple[Any, ...],
                                                   list[_Attempt], list[str]]:
     """Each method in turn until one gives a graph: (graph, method, error, failed, warnings).
 
-    An fx graph that keeps torch.nn containers opaque (see the module docstring) is held
-    back: the module-hook trace, one eager forward, sees inside them in a fraction of
-    export's time, so it goes next; if it does not complete, the other methods follow, and
-    when none of them gives a graph the held fx graph (complete, only coarse) is the answer.
+    When fx fails, or gives a graph that keeps torch.nn containers opaque (see the module
+    docstring; that graph is held back), the module-hook trace goes next: one eager
+    forward, a fraction of export's time (a transformers GPT-2: fx fails at once, export
+    and jit each fail after seconds on its output types). A hook trace whose forward
+    raised is partial, and every other method runs that same forward: the held fx graph
+    (complete, only coarse) or else the partial graph is the answer, the rest not tried.
     """
     attempts: list[_Attempt] = []
     notes: list[str] = []
@@ -459,6 +463,8 @@ def _try_methods(model: Any, chosen: tuple[str, ...], args: tuple[Any, ...],
         notes.extend(caught)
         if graph is None:
             attempts.append(_Attempt(method, failed or "no graph"))
+            if method == "torch.fx" and "hooks" in queue:
+                queue.insert(0, queue.pop(queue.index("hooks")))
             continue
         opaque = graph.pop("opaque", [])
         if opaque and len(queue) > 0:
@@ -469,9 +475,12 @@ def _try_methods(model: Any, chosen: tuple[str, ...], args: tuple[Any, ...],
             if "hooks" in queue:
                 queue.insert(0, queue.pop(queue.index("hooks")))
             continue
+        if error is not None and queue:
+            notes.append(f"{', '.join(queue)}: not tried, the forward raised on these inputs")
         if error is not None and held is not None:
-            attempts.append(_Attempt(method, f"the forward raised: {error}"))
-            continue  # partial: the held fx graph is complete, try the rest, else use it
+            notes.append(f"{method}: the forward raised: {error} (torch.fx's graph kept)"
+                         [:_REASON_LIMIT])
+            break
         return graph, method, error, attempts, notes
     if held is not None:
         notes.extend(f"{a.method}: {a.reason} (torch.fx's graph kept)"[:_REASON_LIMIT]

@@ -3,8 +3,13 @@ longest main-thread task — against TensorBoard's approach (dagre laying out th
 flattened graph on the main thread) in the same run, same page, same graphs.
 
 Models (built from torch.nn, tests/python/graph_models.py: torchvision's wheel does not
-load beside the venv's CPU torch): ResNet-50, a 24-layer GPT-2-style decoder, and "wide",
-one Sequential of 1,000 × (Linear, ReLU) = 2,000 nodes in one group.
+load beside the venv's CPU torch): ResNet-50, a 24-layer GPT-2-style decoder, "wide",
+one Sequential of 1,000 × (Linear, ReLU) = 2,000 nodes in one group, and when
+``transformers`` is installed a 24-layer transformers GPT-2 built from a config.
+
+Capture: nbviz's order (torch.fx first) against the export-first order, same model,
+same run. Page: expand time and the longest main-thread task (Long Tasks API) as
+median and max over the repeats, with the layout / render split.
 
 The page is a static harness (no Jupyter): nbviz/static/graph.js rendered with a small
 fake anywidget model; Debian's Chromium, launched as RECIPES.md says.
@@ -28,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
 
 from _common import CHROMIUM, CHROMIUM_ARGS, REPO, serve, summary
+
+EXPORT_FIRST = ("torch.export", "torch.fx", "torch.jit", "hooks")  # the order before fx-first
 
 HARNESS = """<!doctype html><html><head><meta charset="utf-8">
 <script src="dagre.js"></script></head><body style="margin:0">
@@ -75,6 +82,7 @@ window.measure = async (name, expandKey) => {
   const firstLongest = await longest(t0);
   const items = +root().dataset.items;
   let expand = null, expandLongest = null, expandedItems = null, layoutMs = null, renderMs = null;
+  let engine = null, elements = null;
   if (expandKey) {
     const g = host.querySelector(`g.nbviz-graph-item[data-key="${expandKey}"] rect`);
     window.__longtasks.length = 0;
@@ -86,6 +94,8 @@ window.measure = async (name, expandKey) => {
     expandedItems = +root().dataset.items;
     layoutMs = +root().dataset.layoutMs;
     renderMs = +root().dataset.renderMs;
+    engine = root().dataset.engine;
+    elements = host.querySelectorAll("g.nbviz-graph-item").length;
   }
   cleanup && cleanup();
   host.remove();
@@ -105,7 +115,8 @@ window.measure = async (name, expandKey) => {
   }
   const dagreMs = performance.now() - t2;
   return { painted, firstLongest, items, expand, expandLongest, expandedItems, layoutMs, renderMs,
-           dagreMs, dagreError, nodes: view.nodes.length, edges: view.edges.length };
+           engine, elements, dagreMs, dagreError, nodes: view.nodes.length,
+           edges: view.edges.length };
 };
 window.ready = true;
 </script></body></html>
@@ -131,6 +142,15 @@ def _views(out: Path) -> dict[str, dict[str, Any]]:
         "gpt24": (gm.GPT(layers=24), torch.zeros(1, 32, dtype=torch.long), "h"),
         "wide2000": (wide, torch.zeros(1, 8), "body"),
     }
+    try:
+        import transformers
+    except ImportError:
+        print("[python] transformers not installed: no transformers GPT-2 case")
+    else:
+        config = transformers.GPT2Config(n_layer=24, n_embd=256, n_head=4, vocab_size=5000,
+                                         n_positions=64, bos_token_id=0, eos_token_id=0)
+        cases["hf_gpt2_24"] = (transformers.GPT2LMHeadModel(config),
+                               torch.zeros(1, 32, dtype=torch.long), "transformer")
     info: dict[str, dict[str, Any]] = {}
     for name, (model, x, expand) in cases.items():
         model.eval()
@@ -140,18 +160,24 @@ def _views(out: Path) -> dict[str, dict[str, Any]]:
             model(x)
             forward = time.perf_counter() - t
         t = time.perf_counter()
-        graph = capture_graph(model, x, methods=("torch.fx", "hooks"))
+        graph = capture_graph(model, x)  # nbviz's order: torch.fx first
         capture = time.perf_counter() - t
+        t = time.perf_counter()
+        first = capture_graph(model, x, methods=EXPORT_FIRST)["capture"]["method"]
+        export_first = time.perf_counter() - t
         t = time.perf_counter()
         drawable = view(graph)
         view_s = time.perf_counter() - t
         (out / f"{name}.json").write_text(json.dumps(drawable))
         info[name] = {"forward_s": forward, "capture_s": capture, "view_s": view_s,
                       "method": graph["capture"]["method"], "expand": expand,
+                      "export_first_s": export_first, "export_first_method": first,
                       "nodes": len(drawable["nodes"])}
         print(f"[python] {name}: {info[name]['nodes']} nodes, capture {capture:.2f} s with "
               f"{graph['capture']['method']} (one plain forward: {forward:.2f} s, ratio "
-              f"{capture / forward:.1f}x), view {view_s * 1000:.1f} ms", flush=True)
+              f"{capture / forward:.1f}x; export-first order: {export_first:.2f} s with "
+              f"{first}, {export_first / capture:.1f}x nbviz's), view {view_s * 1000:.1f} ms",
+              flush=True)
     return info
 
 
@@ -188,12 +214,17 @@ def main() -> None:
                 def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
                     return float(statistics.median(r[key] for r in runs))
 
+                def top(key: str, runs: list[dict[str, Any]] = runs) -> float:
+                    return float(max(r[key] for r in runs))
+
                 print(f"[page] {name}: {runs[0]['nodes']} nodes / {runs[0]['edges']} edges; "
                       f"nbviz first paint collapsed {med('painted'):.0f} ms ({runs[0]['items']} "
                       f"boxes), longest task {med('firstLongest'):.0f} ms; expand "
-                      f"'{meta['expand']}' {med('expand'):.0f} ms -> {runs[0]['expandedItems']} "
-                      f"boxes (ELK worker {med('layoutMs'):.0f} ms, render {med('renderMs'):.0f} "
-                      f"ms), longest task {med('expandLongest'):.0f} ms | dagre, whole "
+                      f"'{meta['expand']}' p50 {med('expand'):.0f} ms (max {top('expand'):.0f}) -> "
+                      f"{runs[0]['expandedItems']} boxes, {runs[0]['elements']} drawn (layout "
+                      f"{runs[0]['engine']} {med('layoutMs'):.0f} ms, render "
+                      f"{med('renderMs'):.0f} ms), longest task p50 {med('expandLongest'):.0f} "
+                      f"ms (max {top('expandLongest'):.0f}) | dagre, whole "
                       f"flattened graph on the main thread: {med('dagreMs'):.0f} ms (= its "
                       f"longest task)" + (f", FAILED: {runs[0]['dagreError']}"
                                           if runs[0]["dagreError"] else ""), flush=True)

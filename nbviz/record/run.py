@@ -358,7 +358,7 @@ class Run(LiveRun):
                   step: int | None = None) -> Any:
         """Record the graph of ``model`` run on ``inputs`` (tensor, tuple, dict, dataclass)
         once per run and tag, shown by ``nbviz.Graph(run)``. Capture falls back from
-        torch.export to torch.fx, torch.jit and a module-hook trace; a failure warns,
+        torch.fx to a module-hook trace, torch.export and torch.jit; a failure warns,
         never raises. See :mod:`nbviz.panels.graph.record`.
 
         >>> run.log_graph(model, images)  # doctest: +SKIP

@@ -836,7 +836,7 @@ class SummaryWriter:
         """Add the graph of a model: traced with ``torch.jit.trace`` when ``input_to_model``
         is given (like torch), else the module tree (torch needs an input for that). Where
         torch's trace fails (dict / dataclass inputs, a forward that raises) nbviz captures
-        the graph with torch.export, torch.fx or a module-hook trace instead (format
+        the graph with torch.fx, a module-hook trace or torch.export instead (format
         ``nbviz.graph``, see ``nbviz.panels.graph.capture``) and warns.
 
         >>> writer.add_graph(model, torch.rand(1, 3, 32, 32))  # doctest: +SKIP
@@ -856,7 +856,7 @@ class SummaryWriter:
 
                 graph = capture_graph(model, input_to_model, where=where,
                                       inputs_name="input_to_model",
-                                      methods=("torch.export", "torch.fx", "hooks"))
+                                      methods=("torch.fx", "torch.export", "hooks"))
                 graph["capture"]["fallbacks"].insert(
                     0, {"method": "torch.jit", "reason": f"{type(error).__name__}: {error}"[:400]})
                 warn_capture(graph, where)

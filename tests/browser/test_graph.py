@@ -95,7 +95,7 @@ def test_graph_renders_expands_searches_and_skip_edge(nb: Any, tmp_path: Path) -
     assert labels == ["x", "stem: Linear", "blocks: Sequential", "add", "head: Linear",
                       "output"], labels
     status = root.locator(".nbviz-graph-status").inner_text()
-    assert "captured with torch.export" in status
+    assert "captured with torch.fx" in status
 
     # the skip edge: stem feeds the add directly, besides the blocks
     stem_id = _item(root, "stem: Linear").get_attribute("data-id")
@@ -187,3 +187,63 @@ def test_graph_in_notebook7(nb: Any, tmp_path: Path) -> None:
     _wait_layout(page, seq)
     assert root.locator('g.nbviz-graph-item[data-key="blocks.0"]').count() == 1
     root.screenshot(path=str(SHOTS / f"{nb.name}.png"))
+
+
+WIDE = """\
+import torch, nbviz
+from torch import nn
+torch.manual_seed(0)
+model = nn.Sequential()
+model.add_module("stem", nn.Linear(8, 8))
+pairs = [m for _ in range(1000) for m in (nn.Linear(8, 8), nn.ReLU())]
+model.add_module("body", nn.Sequential(*pairs))
+model.add_module("head", nn.Linear(8, 2))
+display(nbviz.Graph(model, torch.zeros(1, 8)))
+"""
+
+
+def test_expanding_a_2000_node_group_draws_only_what_is_in_view(nb: Any,
+                                                                  tmp_path: Path) -> None:
+    path = nb.copy(_notebook(tmp_path / "graph_wide.ipynb", [WIDE]))
+    page = nb.page
+    root = nb.run_until(".nbviz-graph", path=path)
+    _wait_layout(page, 0)
+    seq = _seq(root)
+    started = page.evaluate("() => performance.now()")
+    _item(root, "body: Sequential").click()
+    _wait_layout(page, seq)
+    took = page.evaluate("(t) => performance.now() - t", started)
+    assert int(root.get_attribute("data-items") or 0) == 2 + 2000 + 2  # x, stem, body…, head, out
+    assert root.get_attribute("data-engine") == "layered"
+    items = root.locator("g.nbviz-graph-item")
+    drawn = items.count()
+    assert 0 < drawn < 400, drawn  # the boxes near the viewport, not 2,004
+    assert root.locator('g.nbviz-graph-open[data-path="body"]').count() == 1
+    print(f"expand of 2,000 nodes, click to drawn: {took:.0f} ms, {drawn} boxes drawn")
+    page.screenshot(path=str(SHOTS / f"{nb.name}.wide.png"))
+    # panning down the chain draws the boxes that come into view
+    first = set(items.evaluate_all("(gs) => gs.map(g => g.dataset.id)"))
+    canvas = root.locator(".nbviz-graph-canvas")
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 10, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.nbviz-graph g.nbviz-graph-item').length > n",
+        arg=drawn, timeout=10_000)
+    later = set(items.evaluate_all("(gs) => gs.map(g => g.dataset.id)"))
+    assert first < later
+    # search reaches a node far down the chain: it is drawn, centred and selected
+    seq = _seq(root)
+    search = root.locator("input.nbviz-graph-search")
+    search.fill("body.1990")
+    search.press("Enter")
+    page.wait_for_function(
+        "() => !!document.querySelector('.nbviz-graph g.nbviz-graph-item.nbviz-graph-selected"
+        "[data-key=\"body.1990\"]')", timeout=10_000)
+    nb.dark_theme()
+    page.wait_for_timeout(500)
+    root.screenshot(path=str(SHOTS / f"{nb.name}.wide.dark.png"))
+    assert effective_background(root)["lum"] < 0.3

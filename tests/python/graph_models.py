@@ -146,6 +146,24 @@ def encoder(layers: int = 6, dim: int = 32) -> nn.Module:
     return Encoder()
 
 
+class OnceEncoder(nn.Module):
+    """An encoder whose forward refuses a second eager call: fx traces it (its symbolic
+    trace and graph run do not call this forward eagerly again), every later method fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True), 2,
+            enable_nested_tensor=False)
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("this forward runs once")
+        return self.encoder(x)
+
+
 class SkipNet(nn.Module):
     """A residual connection that really skips ``body``."""
 

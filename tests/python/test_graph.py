@@ -70,7 +70,7 @@ def test_resnet50_every_parameterised_module_fx_and_hooks_agree() -> None:
 
 def test_small_resnet_through_torch_export() -> None:
     model = gm.ResNet((1, 1, 1, 1), num_classes=10)
-    graph = capture_graph(model, torch.zeros(1, 3, 32, 32))
+    graph = capture_graph(model, torch.zeros(1, 3, 32, 32), methods=("torch.export", "hooks"))
     assert graph["capture"]["method"] == "torch.export" and graph["capture"]["fallbacks"] == []
     drawable = view(graph)
     assert _missing_parameterised(model, drawable) == []
@@ -80,10 +80,23 @@ def test_small_resnet_through_torch_export() -> None:
     assert "conv1: Conv2d" in _top(drawable)
 
 
+def test_default_order_tries_fx_first_and_never_pays_for_export() -> None:
+    """torch.export costs 3-4x an fx trace on CPU (capture.py's docstring): a model fx
+    traces completely is captured by fx alone, export never attempted."""
+    model = gm.ResNet((1, 1, 1, 1), num_classes=10)
+    graph = capture_graph(model, torch.zeros(1, 3, 32, 32))
+    assert graph["capture"]["method"] == "torch.fx" and graph["capture"]["fallbacks"] == []
+    assert _missing_parameterised(model, view(graph)) == []
+
+
 def test_transformer_encoder_layers_repeat() -> None:
     model = gm.encoder(layers=6)
     graph = capture_graph(model, torch.zeros(2, 5, 8))
-    assert graph["capture"]["method"] == "torch.export"
+    # fx keeps nn.TransformerEncoder as one node: the hook trace looks inside, not export
+    assert graph["capture"]["method"] == "hooks"
+    [fx] = graph["capture"]["fallbacks"]
+    assert fx["method"] == "torch.fx" and "encoder" in fx["reason"]
+    assert "looking inside" in fx["reason"]
     drawable = view(graph)
     assert _missing_parameterised(model, drawable) == []
     layers = [g for g in drawable["groups"] if g["path"].startswith("encoder.layers.")
@@ -102,6 +115,32 @@ def test_gpt_24_layers_collapse_to_one_group() -> None:
     assert "h" in _top(drawable) and "lm_head: Linear" in _top(drawable)
 
 
+def test_transformers_gpt2_config_random_weights_12_blocks_repeat() -> None:
+    """A real transformers GPT-2 (built from a config: random weights, no download). fx
+    cannot trace it (export and jit would fail on its output types, a DynamicCache and a
+    ModelOutput dataclass, after seconds each): the hook trace draws it, fx's reason named."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=12, n_embd=64, n_head=4, vocab_size=500,
+                                     n_positions=64, bos_token_id=0, eos_token_id=0)
+    model = transformers.GPT2LMHeadModel(config).eval()
+    graph = capture_graph(model, torch.zeros(1, 16, dtype=torch.long))
+    capture = graph["capture"]
+    assert capture["method"] == "hooks" and not capture["partial"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
+    assert capture["fallbacks"][0]["reason"]
+    drawable = view(graph)
+    # wte, wpe, 12 x (ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj), ln_f, lm_head
+    assert len(gm.parameterised_modules(model)) == 2 + 12 * 6 + 2
+    assert _missing_parameterised(model, drawable) == []
+    assert drawable["params"] == sum(p.numel() for p in model.parameters()) + (
+        model.lm_head.weight.numel())  # lm_head's weight is wte's, counted once per module
+    blocks = [g for g in drawable["groups"] if g["path"].startswith("transformer.h.")
+              and g["path"].count(".") == 2]
+    assert len(blocks) == 12 and {g["repeat"] for g in blocks} == {12}
+    assert {g["type"] for g in blocks} == {"GPT2Block"}
+
+
 def test_skip_connection_edge_bypasses_the_body() -> None:
     drawable = view(capture_graph(gm.SkipNet(), torch.zeros(2, 8)))
     items, edges = collapsed(drawable)
@@ -115,28 +154,34 @@ def test_skip_connection_edge_bypasses_the_body() -> None:
     assert len(items_open) == len(items) - 1 + 3  # body opens into its three layers
 
 
-def test_if_on_a_tensor_value_falls_back_to_jit_with_reasons() -> None:
+def test_if_on_a_tensor_value_falls_back_to_the_hook_trace_with_reasons() -> None:
     graph = capture_graph(gm.Branchy(), torch.ones(2, 8))
     capture = graph["capture"]
-    assert capture["method"] == "torch.jit"
-    assert [f["method"] for f in capture["fallbacks"]] == ["torch.export", "torch.fx"]
-    assert "control flow" in capture["fallbacks"][1]["reason"]
+    assert capture["method"] == "hooks" and not capture["partial"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
+    assert "control flow" in capture["fallbacks"][0]["reason"]
+    scopes = {n["scope"] for n in graph["nodes"]}
+    assert "a" in scopes and "b" not in scopes  # the branch that ran
+    jit = capture_graph(gm.Branchy(), torch.ones(2, 8), methods=("torch.fx", "torch.jit"))
+    assert jit["capture"]["method"] == "torch.jit"
     scopes = {n["scope"] for n in graph["nodes"]}
     assert "a" in scopes and "b" not in scopes  # the branch that ran
 
 
 def test_dict_output_renders_both_outputs() -> None:
     graph = capture_graph(gm.DictOut(), torch.zeros(2, 8))
-    assert graph["capture"]["method"] == "torch.export"
+    assert graph["capture"]["method"] == "torch.fx"
     out = next(n for n in graph["nodes"] if n["kind"] == "output")
     assert len(out["inputs"]) == 2
 
 
-def test_dataclass_input_falls_back_to_fx() -> None:
+def test_dataclass_input_captured_by_fx_where_export_fails() -> None:
     batch = gm.Batch(torch.zeros(2, 8), torch.ones(2, 8))
     graph = capture_graph(gm.DataclassIn(), batch)
-    assert graph["capture"]["method"] == "torch.fx"
-    assert graph["capture"]["fallbacks"][0]["method"] == "torch.export"
+    assert graph["capture"]["method"] == "torch.fx" and graph["capture"]["fallbacks"] == []
+    exported = capture_graph(gm.DataclassIn(), batch, methods=("torch.export", "torch.fx"))
+    assert exported["capture"]["method"] == "torch.fx"
+    assert exported["capture"]["fallbacks"][0]["method"] == "torch.export"
     hooks = capture_graph(gm.DataclassIn(), batch, methods=("hooks",))
     assert {n["name"] for n in hooks["nodes"] if n["kind"] == "input"} == {"batch.x",
                                                                            "batch.mask"}
@@ -149,13 +194,27 @@ def test_forward_raising_midway_keeps_the_part_that_ran() -> None:
     capture = graph["capture"]
     assert capture["method"] == "hooks" and capture["partial"]
     assert "mat1 and mat2" in capture["error"]
-    assert [f["method"] for f in capture["fallbacks"]] == ["torch.export", "torch.fx",
-                                                          "torch.jit"]
+    assert [f["method"] for f in capture["fallbacks"]] == ["torch.fx"]
+    # export and jit run the same forward: not tried, and said so
+    assert any(w.startswith("torch.export, torch.jit: not tried") for w in capture["warnings"])
     ran = [n["name"] for n in graph["nodes"]]
     assert ran == ["x", "first", "act"]  # `second` raised: not in the graph
     assert next(n for n in graph["nodes"] if n["name"] == "act")["inputs"] == ["first"]
     png = graph_png(view(graph))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_coarse_fx_graph_kept_when_nothing_sees_inside() -> None:
+    """fx's graph with an opaque nn.TransformerEncoder is held back; when the hook trace
+    does not complete (here: a forward that only runs once), it is the answer."""
+    model = gm.OnceEncoder()
+    graph = capture_graph(model, torch.zeros(2, 5, 8))
+    capture = graph["capture"]
+    assert capture["method"] == "torch.fx" and capture["fallbacks"] == []
+    assert not capture["partial"] and capture["error"] is None
+    kept = [w for w in capture["warnings"] if "torch.fx's graph kept" in w]
+    assert [w.split(":")[0] for w in kept] == ["hooks"]
+    assert any(n["op"] == "TransformerEncoder" for n in graph["nodes"])
 
 
 def test_bad_arguments_name_the_argument() -> None:

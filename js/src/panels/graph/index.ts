@@ -1,7 +1,8 @@
 /**
  * nbviz Graph panel — a model's graph collapsed by module, laid out with elkjs in a
- * Web Worker (only the open groups), with search, details, fan-in/fan-out and a live
- * training-statistic overlay (docs/wire.md, "Graph").
+ * Web Worker (only the open groups; past 400 boxes a linear layered layout), with
+ * search, details, fan-in/fan-out and a live training-statistic overlay (docs/wire.md,
+ * "Graph").
  */
 import { definePanel } from "../../lib/panel";
 import graphCss from "./graph.css";

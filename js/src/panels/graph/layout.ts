@@ -7,28 +7,11 @@
  */
 import workerSource from "elkjs/lib/elk-worker.min.js" with { type: "text" };
 import * as elkApi from "elkjs/lib/elk-api.js";
+import { itemWidth, LAYER_GAP, NODE_GAP, NODE_HEIGHT, PAD, type Placed } from "./geometry";
+import { layered } from "./layered";
 import type { GraphView, Visible } from "./model";
-import { itemLabel } from "./model";
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface Placed {
-  /** per visible item position */
-  items: Box[];
-  /** per open group index */
-  open: Map<number, Box>;
-  /** per visible edge: polyline points */
-  edges: { x: number; y: number }[][];
-  width: number;
-  height: number;
-  /** milliseconds the worker took */
-  millis: number;
-}
+export { boxWidth, NODE_HEIGHT, type Box, type Placed } from "./geometry";
 
 interface ElkNodeJson {
   id: string;
@@ -58,36 +41,27 @@ const ROOT_OPTIONS: Record<string, string> = {
   "elk.direction": "DOWN",
   "elk.hierarchyHandling": "INCLUDE_CHILDREN",
   "elk.edgeRouting": "ORTHOGONAL",
-  "elk.layered.spacing.nodeNodeBetweenLayers": "28",
-  "elk.spacing.nodeNode": "18",
+  "elk.layered.spacing.nodeNodeBetweenLayers": String(LAYER_GAP),
+  "elk.spacing.nodeNode": String(NODE_GAP),
   "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
   "org.eclipse.elk.json.edgeCoords": "ROOT",
   "org.eclipse.elk.json.shapeCoords": "ROOT",
 };
 const GROUP_OPTIONS: Record<string, string> = {
-  "elk.padding": "[top=26,left=10,bottom=10,right=10]",
+  "elk.padding": `[top=${PAD.top},left=${PAD.left},bottom=${PAD.bottom},right=${PAD.right}]`,
 };
 
-/** Past this many visible boxes ELK trades some layout quality for speed. */
+/**
+ * Past this many visible boxes the linear layered layout (./layered.ts) replaces ELK:
+ * ELK's layered algorithm took 1.5-9 s for a 2,000-node chain on this project's 2-core
+ * machines, with every speed option (LONGEST_PATH layering, SIMPLE placement, POLYLINE
+ * routing, no crossing minimisation; benchmarks/graph_scale.py), against a 200 ms goal.
+ */
 export const LARGE = 400;
-const LARGE_OPTIONS: Record<string, string> = {
-  "elk.layered.thoroughness": "1",
-  "elk.layered.layering.strategy": "LONGEST_PATH",
-  "elk.layered.nodePlacement.strategy": "SIMPLE",
-};
-
-export const NODE_HEIGHT = 30;
-const CHAR_WIDTH = 6.6;
-
-/** Box width for a label (monospace-ish estimate: no DOM measuring on the main thread). */
-export function boxWidth(label: string, extra = 0): number {
-  return Math.max(60, Math.min(260, 18 + (label.length + extra) * CHAR_WIDTH));
-}
 
 /** The ELK graph of the visible items (pure; exported for tests). */
 export function elkGraph(view: GraphView, vis: Visible): ElkNodeJson {
-  const options = vis.items.length > LARGE ? { ...ROOT_OPTIONS, ...LARGE_OPTIONS } : ROOT_OPTIONS;
-  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: options };
+  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: ROOT_OPTIONS };
   const containers = new Map<number, ElkNodeJson>();
   const containerOf = (g: number): ElkNodeJson => (g < 0 ? root : containers.get(g) ?? root);
   for (const g of vis.open) {
@@ -97,9 +71,7 @@ export function elkGraph(view: GraphView, vis: Visible): ElkNodeJson {
     containerOf(group.parent).children!.push(node);
   }
   vis.items.forEach((item, pos) => {
-    const label = itemLabel(view, item);
-    const badge = item.kind === "group" ? 6 : 0;
-    containerOf(item.container).children!.push({ id: `i${pos}`, width: boxWidth(label, badge), height: NODE_HEIGHT });
+    containerOf(item.container).children!.push({ id: `i${pos}`, width: itemWidth(view, item), height: NODE_HEIGHT });
   });
   vis.edges.forEach((e, k) => {
     root.edges!.push({ id: `e${k}`, sources: [`i${e.source}`], targets: [`i${e.target}`] });
@@ -120,6 +92,18 @@ function collect(node: ElkNodeJson, vis: Visible, out: Placed): void {
     if (!s) continue;
     out.edges[k] = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint];
   }
+}
+
+/** Resolves in a new task, without waiting for a frame (setTimeout(0) can be clamped). */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 let shared: { elk: ElkLike; users: number } | null = null;
@@ -147,7 +131,13 @@ export class Layouter {
     this.elk = shared.elk;
   }
 
+  /** ELK in the worker up to LARGE visible boxes, the linear layered layout past it. */
   async layout(view: GraphView, vis: Visible): Promise<Placed> {
+    if (vis.items.length > LARGE) {
+      // on the main thread, but in a task of its own (not the click's, not the render's)
+      await nextTask();
+      return layered(view, vis);
+    }
     const started = performance.now();
     const result = await this.elk.layout(elkGraph(view, vis));
     const out: Placed = {
@@ -157,6 +147,7 @@ export class Layouter {
       width: result.width ?? 0,
       height: result.height ?? 0,
       millis: performance.now() - started,
+      engine: "elk",
     };
     collect(result, vis, out);
     return out;

@@ -222,7 +222,7 @@ export function decodeOverlay(buf: BufferLike | null | undefined, keys: number, 
 /**
  * Value of `statistic` for each module path: the module's own, or for a collapsed group
  * the aggregate of its descendants (root-sum-square of gradient norms, max of the dead
- * fraction, mean otherwise).
+ * fraction, mean otherwise). `index`: key → position, to look many paths up fast.
  */
 export function overlayValue(
   keys: readonly string[],
@@ -231,9 +231,10 @@ export function overlayValue(
   path: string,
   separator: string,
   aggregate: boolean,
+  index?: ReadonlyMap<string, number>,
 ): number {
   if (!values) return NaN;
-  const own = keys.indexOf(path);
+  const own = index ? index.get(path) ?? -1 : keys.indexOf(path);
   if (own >= 0 && Number.isFinite(values[own]!)) return values[own]!;
   if (!aggregate) return NaN;
   const prefix = path ? path + separator : "";

@@ -10,7 +10,8 @@ import { fmtValue } from "../../lib/format";
 import { onThemeChange } from "../../lib/theme";
 import { applyTheme } from "../histograms/style";
 import type { PanelView } from "../../lib/panel";
-import { Layouter, NODE_HEIGHT, type Placed } from "./layout";
+import { openHeader } from "./geometry";
+import { LARGE, Layouter, NODE_HEIGHT, nextTask, type Placed } from "./layout";
 import {
   asView,
   chain,
@@ -64,6 +65,26 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 
 const nextFrame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
+function* range(start: number, end: number): Generator<number> {
+  for (let i = start; i < end; i++) yield i;
+}
+
+/** Per edge [minX, minY, maxX, maxY] of its polyline, flat. */
+function edgeBounds(placed: Placed): Float64Array {
+  const out = new Float64Array(placed.edges.length * 4);
+  placed.edges.forEach((pts, k) => {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const p of pts ?? []) {
+      x0 = Math.min(x0, p.x);
+      y0 = Math.min(y0, p.y);
+      x1 = Math.max(x1, p.x);
+      y1 = Math.max(y1, p.y);
+    }
+    out.set([x0, y0, x1, y1], 4 * k);
+  });
+  return out;
+}
+
 function pathOf(points: { x: number; y: number }[]): string {
   return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join("");
 }
@@ -85,13 +106,26 @@ export class GraphPanelView implements PanelView {
   private view: GraphView = asView(null);
   private viewSeq = -1;
   private open = new Set<number>();
+  private layouts = new Map<string, Placed>();
   private vis: Visible = { items: [], open: [], edges: [] };
   private placed: Placed | null = null;
   private layoutSeq = 0;
   private rendered = 0;
+  /** sparse past LARGE boxes: only the boxes / edges near the viewport get elements */
   private itemEls: SVGGElement[] = [];
   private edgeEls: SVGPathElement[] = [];
+  private itemsLayer: SVGGElement | null = null;
+  private edgesLayer: SVGGElement | null = null;
+  private culled = false;
+  private edgeBounds: Float64Array = new Float64Array(0);
+  private fillPending = 0;
   private selected = -1;
+  private fanIn = new Set<number>();
+  private fanOut = new Set<number>();
+  /** per visible item: colour position in [0, 1] (NaN: none) and its findings */
+  private tints: Float64Array = new Float64Array(0);
+  private flags: Finding[][] = [];
+  private hitInside = new Set<string>();
   private hits = new Set<string>();
   private hitList: { kind: "node" | "group"; index: number }[] = [];
   private hitCursor = 0;
@@ -199,6 +233,7 @@ export class GraphPanelView implements PanelView {
     this.viewSeq = seq;
     this.view = asView(this.model.get("view"));
     this.open = new Set();
+    this.layouts.clear();
     this.fitted = false;
     this.selected = -1;
     this.showStatus();
@@ -224,19 +259,23 @@ export class GraphPanelView implements PanelView {
   // -- layout ---------------------------------------------------------------------------
 
   private relayout(anchorId: string | null): void {
-    this.vis = visible(this.view, this.open);
-    const seq = ++this.layoutSeq;
     if (anchorId) {
+      // where the clicked box is on screen now (in the layout before this one)
       const pos = this.vis.items.findIndex((it) => it.id === anchorId);
       const box = pos >= 0 ? this.placed?.items[pos] : undefined;
       this.anchor = null;
       if (box) this.anchor = { id: anchorId, sx: box.x * this.k + this.tx, sy: box.y * this.k + this.ty };
     }
+    this.vis = visible(this.view, this.open);
+    const seq = ++this.layoutSeq;
     const vis = this.vis;
     this.root.dataset.state = "layout";
-    this.layouter
-      .layout(this.view, vis)
-      .then((placed) => {
+    const key = [...this.open].sort((a, b) => a - b).join(",");
+    const cached = this.layouts.get(key);
+    (cached ? Promise.resolve(cached) : this.layouter.layout(this.view, vis))
+      .then(async (placed) => {
+        this.remember(key, placed);
+        if (placed.engine === "layered" || cached) await nextTask(); // the render in a task of its own
         if (seq !== this.layoutSeq) return; // a newer layout was requested
         return this.render(vis, placed, seq);
       })
@@ -247,8 +286,19 @@ export class GraphPanelView implements PanelView {
       });
   }
 
+  /** Layouts of this view by open set: going back to a state seen before costs no layout. */
+  private remember(key: string, placed: Placed): void {
+    this.layouts.delete(key);
+    this.layouts.set(key, placed);
+    while (this.layouts.size > GraphPanelView.KEEP_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value!);
+  }
+
+  static KEEP_LAYOUTS = 16;
+
   /** Items / edges appended per animation frame: no main-thread task grows with the graph. */
   static CHUNK = 120;
+  /** Past LARGE boxes: at most this many new boxes / edges per frame while panning. */
+  static FRAME_BUDGET = 300;
 
   private async render(vis: Visible, placed: Placed, seq: number): Promise<void> {
     const previous = this.placed;
@@ -265,15 +315,23 @@ export class GraphPanelView implements PanelView {
       const c = svg("g", { class: "nbviz-graph-open", "data-open": g, "data-path": group.path });
       c.appendChild(svg("rect", { x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }));
       const header = svg("text", { x: box.x + 8, y: box.y + 16, class: "nbviz-graph-open-label" });
-      header.textContent = `▾ ${group.type ? `${group.label}: ${group.type}` : group.label}${group.repeat > 1 ? `  ×${group.repeat}` : ""}`;
+      header.textContent = openHeader(this.view, g);
       c.appendChild(header);
       groupsLayer.appendChild(c);
     }
     this.viewport.replaceChildren(groupsLayer, edgesLayer, itemsLayer);
-    this.itemEls = [];
-    this.edgeEls = [];
+    this.itemsLayer = itemsLayer;
+    this.edgesLayer = edgesLayer;
+    this.itemEls = new Array<SVGGElement>(vis.items.length);
+    this.edgeEls = new Array<SVGPathElement>(vis.edges.length);
+    this.culled = vis.items.length > LARGE;
+    this.edgeBounds = this.culled ? edgeBounds(placed) : new Float64Array(0);
     this.tooltip.hide();
     this.selected = -1;
+    this.fanIn.clear();
+    this.fanOut.clear();
+    this.tints = new Float64Array(vis.items.length).fill(NaN);
+    this.flags = [];
     this.root.classList.remove("nbviz-graph-focus");
     this.details.textContent = "";
     this.details.appendChild(el("div", "nbviz-graph-hint", "click a group to expand it, a node to see its inputs and outputs"));
@@ -297,47 +355,33 @@ export class GraphPanelView implements PanelView {
       }
       this.anchor = null;
     }
+    this.computeHits();
+    this.computeColours();
     this.applyTransform();
-    const chunk = GraphPanelView.CHUNK;
-    for (let start = 0; start < vis.items.length || start < vis.edges.length; start += chunk) {
-      if (start > 0) {
-        work += performance.now() - t;
-        await nextFrame();
-        if (seq !== this.layoutSeq) return; // superseded while appending
-        t = performance.now();
+    if (this.culled) {
+      // only what the viewport shows (the rest on pan / zoom): one frame, any graph size
+      this.fillViewport();
+    } else {
+      const chunk = GraphPanelView.CHUNK;
+      for (let start = 0; start < vis.items.length || start < vis.edges.length; start += chunk) {
+        if (start > 0) {
+          work += performance.now() - t;
+          await nextFrame();
+          if (seq !== this.layoutSeq) return; // superseded while appending
+          t = performance.now();
+        }
+        this.addElements(range(start, Math.min(vis.items.length, start + chunk)),
+          range(start, Math.min(vis.edges.length, start + chunk)));
       }
-      const items = document.createDocumentFragment();
-      for (let pos = start; pos < Math.min(vis.items.length, start + chunk); pos++) {
-        const g = this.itemElement(vis, placed, pos);
-        this.itemEls[pos] = g;
-        items.appendChild(g);
-      }
-      itemsLayer.appendChild(items);
-      const edges = document.createDocumentFragment();
-      for (let k = start; k < Math.min(vis.edges.length, start + chunk); k++) {
-        const e = vis.edges[k]!;
-        const pts = placed.edges[k];
-        const p = svg("path", {
-          d: pts ? pathOf(pts) : "",
-          class: "nbviz-graph-edge",
-          "marker-end": `url(#${this.markerId})`,
-          "data-src": vis.items[e.source]!.id,
-          "data-dst": vis.items[e.target]!.id,
-        });
-        if (e.count > 1) p.setAttribute("stroke-width", String(Math.min(4, 1 + Math.log2(e.count))));
-        this.edgeEls[k] = p;
-        edges.appendChild(p);
-      }
-      edgesLayer.appendChild(edges);
     }
-    this.colour();
-    this.markHits();
+    this.showColours();
     if (reveal >= 0) this.selectItem(reveal);
     this.rendered++;
     this.root.dataset.state = "ready";
     this.root.dataset.layoutSeq = String(this.rendered);
     this.root.dataset.items = String(vis.items.length);
     this.root.dataset.layoutMs = placed.millis.toFixed(1);
+    this.root.dataset.engine = placed.engine;
     this.root.dataset.renderMs = (work + performance.now() - t).toFixed(1);
   }
 
@@ -371,12 +415,113 @@ export class GraphPanelView implements PanelView {
     return g;
   }
 
+  private edgeElement(k: number): SVGPathElement {
+    const e = this.vis.edges[k]!;
+    const pts = this.placed?.edges[k];
+    const p = svg("path", {
+      d: pts ? pathOf(pts) : "",
+      class: "nbviz-graph-edge",
+      "marker-end": `url(#${this.markerId})`,
+      "data-src": this.vis.items[e.source]!.id,
+      "data-dst": this.vis.items[e.target]!.id,
+    });
+    if (e.count > 1) p.setAttribute("stroke-width", String(Math.min(4, 1 + Math.log2(e.count))));
+    return p;
+  }
+
+  /** Create the elements of these items / edges (those that have none yet), decorated. */
+  private addElements(items: Iterable<number>, edges: Iterable<number>): void {
+    const placed = this.placed;
+    if (!placed || !this.itemsLayer || !this.edgesLayer) return;
+    const itemFrag = document.createDocumentFragment();
+    for (const pos of items) {
+      if (this.itemEls[pos]) continue;
+      const g = this.itemElement(this.vis, placed, pos);
+      this.itemEls[pos] = g;
+      this.decorate(pos);
+      itemFrag.appendChild(g);
+    }
+    this.itemsLayer.appendChild(itemFrag);
+    const edgeFrag = document.createDocumentFragment();
+    for (const k of edges) {
+      if (this.edgeEls[k]) continue;
+      const p = this.edgeElement(k);
+      this.edgeEls[k] = p;
+      this.decorateEdge(k);
+      edgeFrag.appendChild(p);
+    }
+    this.edgesLayer.appendChild(edgeFrag);
+  }
+
+  /** Past LARGE boxes: give elements to the boxes and edges in (or near) the viewport. */
+  private fillViewport(): void {
+    const placed = this.placed;
+    if (!this.culled || !placed) return;
+    const w = this.canvas.clientWidth || 800;
+    const h = this.canvas.clientHeight || 520;
+    // the viewport in layout coordinates, half a screen of margin around it
+    const x0 = (-this.tx - w / 2) / this.k;
+    const y0 = (-this.ty - h / 2) / this.k;
+    const x1 = (1.5 * w - this.tx) / this.k;
+    const y1 = (1.5 * h - this.ty) / this.k;
+    const items: number[] = [];
+    placed.items.forEach((b, pos) => {
+      if (!this.itemEls[pos] && b.x < x1 && b.x + b.width > x0 && b.y < y1 && b.y + b.height > y0) items.push(pos);
+    });
+    const edges: number[] = [];
+    const eb = this.edgeBounds;
+    for (let k = 0; k < placed.edges.length; k++) {
+      if (!this.edgeEls[k] && eb[4 * k]! < x1 && eb[4 * k + 2]! > x0 && eb[4 * k + 1]! < y1 && eb[4 * k + 3]! > y0) edges.push(k);
+    }
+    const budget = GraphPanelView.FRAME_BUDGET;
+    this.addElements(items.slice(0, budget), edges.slice(0, budget));
+    if (items.length > budget || edges.length > budget) this.scheduleFill(); // zoomed far out: the rest next frames
+  }
+
+  private scheduleFill(): void {
+    if (!this.culled || this.fillPending) return;
+    this.fillPending = requestAnimationFrame(() => {
+      this.fillPending = 0;
+      this.fillViewport();
+    });
+  }
+
+  /** Apply colour, findings, search hits and fan-in/fan-out to item `pos`'s element. */
+  private decorate(pos: number): void {
+    const g = this.itemEls[pos];
+    if (!g) return;
+    const rect = g.firstElementChild as SVGRectElement | null;
+    const t = this.tints[pos]!;
+    if (rect) rect.style.fill = Number.isFinite(t) ? viridis(t) : "";
+    g.classList.toggle("nbviz-graph-valued", Number.isFinite(t));
+    g.classList.toggle("nbviz-graph-light-text", Number.isFinite(t) && t < 0.55);
+    const flagged = this.flags[pos] ?? [];
+    g.classList.toggle("nbviz-graph-flagged", flagged.length > 0);
+    const flag = g.lastElementChild;
+    if (flag) flag.textContent = flagged.length ? `⚠${flagged.length > 1 ? flagged.length : ""}` : "";
+    const id = this.vis.items[pos]!.id;
+    g.classList.toggle("nbviz-graph-hit", this.hits.has(id));
+    g.classList.toggle("nbviz-graph-hit-inside", !this.hits.has(id) && this.hitInside.has(id));
+    g.classList.toggle("nbviz-graph-selected", pos === this.selected);
+    g.classList.toggle("nbviz-graph-in", this.fanIn.has(pos));
+    g.classList.toggle("nbviz-graph-out", this.fanOut.has(pos));
+  }
+
+  private decorateEdge(k: number): void {
+    const p = this.edgeEls[k];
+    const e = this.vis.edges[k];
+    if (!p || !e) return;
+    p.classList.toggle("nbviz-graph-edge-in", e.target === this.selected);
+    p.classList.toggle("nbviz-graph-edge-out", e.source === this.selected);
+  }
+
   // -- pan / zoom ---------------------------------------------------------------------
 
   private applyTransform(): void {
     // far out, labels and arrowheads are unreadable: skip painting them (level of detail)
     this.root.classList.toggle("nbviz-graph-far", this.k < 0.35 && this.vis.items.length > 200);
     this.viewport.setAttribute("transform", `translate(${this.tx.toFixed(1)},${this.ty.toFixed(1)}) scale(${this.k.toFixed(4)})`);
+    this.scheduleFill();
   }
 
   fit(): void {
@@ -498,17 +643,10 @@ export class GraphPanelView implements PanelView {
     const item = pos >= 0 ? this.vis.items[pos] : undefined;
     this.root.classList.toggle("nbviz-graph-focus", !!item);
     const { inputs, outputs } = item ? fan(this.vis, pos) : { inputs: new Set<number>(), outputs: new Set<number>() };
-    this.itemEls.forEach((g, i) => {
-      g.classList.toggle("nbviz-graph-selected", i === pos);
-      g.classList.toggle("nbviz-graph-in", inputs.has(i));
-      g.classList.toggle("nbviz-graph-out", outputs.has(i));
-    });
-    this.vis.edges.forEach((e, k) => {
-      const p = this.edgeEls[k];
-      if (!p) return;
-      p.classList.toggle("nbviz-graph-edge-in", e.target === pos);
-      p.classList.toggle("nbviz-graph-edge-out", e.source === pos);
-    });
+    this.fanIn = inputs;
+    this.fanOut = outputs;
+    this.itemEls.forEach((_, i) => this.decorate(i));
+    this.edgeEls.forEach((_, k) => this.decorateEdge(k));
     this.details.textContent = "";
     if (!item) return;
     const lines = describeItem(this.view, item);
@@ -531,7 +669,8 @@ export class GraphPanelView implements PanelView {
     this.hits = new Set(this.hitList.map((h) => `${h.kind === "group" ? "g" : "n"}${h.index}`));
     this.hitCursor = 0;
     this.searchInfo.textContent = q.trim() ? `${this.hitList.length}${this.hitList.length >= 200 ? "+" : ""} found` : "";
-    this.markHits();
+    this.computeHits();
+    this.itemEls.forEach((_, i) => this.decorate(i));
   }
 
   /** Expand to the next search hit, centre it and select it. */
@@ -552,18 +691,14 @@ export class GraphPanelView implements PanelView {
     this.relayout(null);
   }
 
-  private markHits(): void {
+  private computeHits(): void {
     // a hit inside a closed group marks the group
     const containing = new Set<string>();
     for (const h of this.hitList) {
       const g = h.kind === "node" ? this.view.nodes[h.index]?.group ?? -1 : this.view.groups[h.index]?.parent ?? -1;
       for (const a of g >= 0 ? chain(this.view, g) : []) containing.add(`g${a}`);
     }
-    this.itemEls.forEach((g, i) => {
-      const id = this.vis.items[i]!.id;
-      g.classList.toggle("nbviz-graph-hit", this.hits.has(id));
-      g.classList.toggle("nbviz-graph-hit-inside", !this.hits.has(id) && containing.has(id));
-    });
+    this.hitInside = containing;
   }
 
   // -- overlay --------------------------------------------------------------------------
@@ -590,40 +725,43 @@ export class GraphPanelView implements PanelView {
 
   /** Colour every visible item by the chosen statistic; flag modules with findings. */
   private colour(): void {
+    this.computeColours();
+    this.showColours();
+  }
+
+  private showColours(): void {
+    this.itemEls.forEach((_, i) => this.decorate(i));
+  }
+
+  /** Per visible item: its colour position and findings; the legend and root data. */
+  private computeColours(): void {
     const statistic = this.model.get("statistic");
     const { keys, values } = this.overlayRow();
-    const v = this.vis.items.map((item) =>
-      overlayValue(keys, values, statistic, itemKey(this.view, item), this.view.separator, item.kind === "group"),
-    );
-    const finite = v.filter((x) => Number.isFinite(x) && (!LOG_STATS.has(statistic) || x > 0));
-    const lo = finite.length ? Math.min(...finite) : NaN;
-    const hi = finite.length ? Math.max(...finite) : NaN;
+    const index = new Map(keys.map((k, i) => [k, i]));
     const log = LOG_STATS.has(statistic);
+    const v = this.vis.items.map((item) =>
+      overlayValue(keys, values, statistic, itemKey(this.view, item), this.view.separator, item.kind === "group", index),
+    );
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of v) {
+      if (!Number.isFinite(x) || (log && x <= 0)) continue;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    const any = lo <= hi;
     let coloured = 0;
-    this.itemEls.forEach((g, i) => {
-      const rect = g.firstElementChild as SVGRectElement | null;
-      const t = scaleValue(v[i]!, lo, hi, log);
-      if (rect) {
-        if (Number.isFinite(t)) {
-          rect.style.fill = viridis(t);
-          g.classList.add("nbviz-graph-valued");
-          g.classList.toggle("nbviz-graph-light-text", t < 0.55);
-          coloured++;
-        } else {
-          rect.style.fill = "";
-          g.classList.remove("nbviz-graph-valued", "nbviz-graph-light-text");
-        }
-      }
-      const item = this.vis.items[i]!;
-      const flagged = this.findingsFor(itemKey(this.view, item));
-      g.classList.toggle("nbviz-graph-flagged", flagged.length > 0);
-      const flag = g.lastElementChild;
-      if (flag) flag.textContent = flagged.length ? `⚠${flagged.length > 1 ? flagged.length : ""}` : "";
+    this.tints = Float64Array.from(v, (x) => {
+      const t = any ? scaleValue(x, lo, hi, log) : NaN;
+      if (Number.isFinite(t)) coloured++;
+      return t;
     });
+    const findings = this.model.get("findings") ?? [];
+    this.flags = findings.length ? this.vis.items.map((item) => this.findingsFor(itemKey(this.view, item))) : [];
     this.root.dataset.coloured = String(coloured);
     this.root.dataset.overlayStep = String(this.model.get("overlay_step"));
     this.legend.textContent = "";
-    if (finite.length) {
+    if (any) {
       const bar = el("span", "nbviz-graph-legend-bar");
       bar.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(viridis).join(", ")})`;
       this.legend.append(el("span", "", fmtValue(lo)), bar, el("span", "", fmtValue(hi)));
@@ -638,6 +776,7 @@ export class GraphPanelView implements PanelView {
     for (const off of this.offs) off();
     window.clearTimeout(this.searchTimer);
     this.layoutSeq++;
+    cancelAnimationFrame(this.fillPending);
     this.layouter.dispose();
     this.root.remove();
   }

@@ -11,7 +11,7 @@ its own synced state (tabs, runs, run selection) and its tabs' panels, each unde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nbviz._validate import describe
@@ -22,11 +22,13 @@ __all__ = ["WidgetSnapshot", "collect", "reference"]
 
 @dataclass(frozen=True)
 class WidgetSnapshot:
-    """One widget of a snapshot: its reference, the bundle that draws it, its state."""
+    """One widget of a snapshot: its reference, the bundle that draws it, its state, and
+    the custom messages (content, buffers) replayed into it once it is shown."""
 
     ref: str
     bundle: str
     state: dict[str, Any]
+    messages: list[tuple[dict[str, Any], list[bytes]]] = field(default_factory=list)
 
 
 def reference(widget: Any) -> str:
@@ -56,8 +58,9 @@ def collect(widget: Any, max_points: int) -> list[WidgetSnapshot]:
     if not can_snapshot(widget):
         raise TypeError(f"{describe(widget)} cannot be written into an offline page: pass "
                         "nbviz panels (nbviz.Scalars, nbviz.PRCurves …) or a nbviz.Dashboard.")
-    return [WidgetSnapshot(reference(widget), str(type(widget)._bundle),
-                           widget._snapshot_state(max_points))]
+    state = widget._snapshot_state(max_points)
+    messages = getattr(widget, "_snapshot_messages", list)()
+    return [WidgetSnapshot(reference(widget), str(type(widget)._bundle), state, messages)]
 
 
 def _dashboard(dashboard: Any, max_points: int) -> list[WidgetSnapshot]:

@@ -93,7 +93,14 @@ def fragment(roots: Sequence[str], widgets: Sequence[WidgetSnapshot], *,
     for widget in widgets:
         key, blob = bundle_blob(widget.bundle)
         bundles[key] = blob
-        entries[widget.ref] = {"bundle": key, "state": encode_value(widget.state, buffers)}
+        messages = []
+        for content, parts in widget.messages:
+            first = len(buffers)
+            buffers.extend(bytes(part) for part in parts)
+            messages.append({"content": encode_value(content, buffers),
+                             "buffers": list(range(first, first + len(parts)))})
+        entries[widget.ref] = {"bundle": key, "state": encode_value(widget.state, buffers),
+                               "messages": messages}
     doc = {"roots": list(roots), "widgets": entries,
            "buffers": packed(b"".join(buffers)) if buffers else "",
            "sizes": [len(b) for b in buffers]}

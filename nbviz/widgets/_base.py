@@ -124,6 +124,11 @@ class LivePanel(anywidget.AnyWidget):
         with self._lock:
             return synced_state(self)
 
+    def _snapshot_messages(self) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """Custom messages an offline snapshot replays into the page once the panel is
+        shown (content, buffers): data a live panel sends on request (media bytes)."""
+        return []
+
 
 class StreamingPanel(LivePanel):
     """A live panel whose page holds a *snapshot* (synced traits) plus *appends*.

@@ -6,7 +6,11 @@
  *   <div data-nbviz-mount="ID"><img class="nbviz-export-fallback" …></div>
  *   <script type="application/octet-stream" data-nbviz-bundle="KEY">base64(gzip(bundle))</script>
  *   <script type="application/json" data-nbviz-state="ID">{"roots": [ref…], "widgets": {ref:
- *     {"bundle": KEY, "state": {…}}}, "buffers": base64(gzip(bytes)), "sizes": [n…]}</script>
+ *     {"bundle": KEY, "state": {…}, "messages": [{content, buffers: [i…]}]}},
+ *     "buffers": base64(gzip(bytes)), "sizes": [n…]}</script>
+ *
+ * `messages` are custom messages a live kernel would send on request (e.g. media
+ * bytes): replayed into the model (`msg:custom`) once its first view is rendered.
  *   <script type="module">this runtime</script>
  *
  * Every output of a notebook carries the runtime and its bundles (so any one output
@@ -25,9 +29,15 @@ interface WidgetDef {
   render?: Render<Traits>;
 }
 
+interface ReplayedMessage {
+  content: unknown;
+  buffers: number[];
+}
+
 interface WidgetEntry {
   bundle: string;
   state: Traits;
+  messages?: ReplayedMessage[];
 }
 
 interface SnapshotDoc {
@@ -108,6 +118,7 @@ class Runtime {
 class PageWidgets implements Host {
   private readonly models = new Map<string, StaticModel>();
   private readonly ready = new Map<string, Promise<void>>();
+  private readonly replayed = new Set<string>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -159,6 +170,17 @@ class PageWidgets implements Host {
     await ready;
     const cleanup = await def.render?.({ model, el, signal, host: this, experimental: EXPERIMENTAL });
     if (typeof cleanup === "function") signal.addEventListener("abort", () => void cleanup());
+    if (!this.replayed.has(ref)) {
+      this.replayed.add(ref);
+      for (const msg of this.entry(ref).messages ?? []) {
+        const views = msg.buffers.map((i) => {
+          const view = this.buffers[i];
+          if (!view) throw new Error(`no buffer ${i} for a message of ${ref}`);
+          return view;
+        });
+        model.emit("msg:custom", reviveBuffers(msg.content, this.buffers), views);
+      }
+    }
   }
 }
 

@@ -28,7 +28,8 @@ __all__ = ["BUFFER_KEY", "encode_value", "synced_state"]
 
 BUFFER_KEY = "$nbviz_buffer"
 
-# anywidget / ipywidgets bookkeeping traits: the page's stand-in model does not need them.
+# anywidget / ipywidgets bookkeeping traits (public ones; the private ``_esm``, ``_model_*``
+# … are left out by name): the page's stand-in model does not need them.
 _BASE_TRAITS = frozenset(anywidget.AnyWidget.class_trait_names(sync=True))
 
 
@@ -65,6 +66,7 @@ def synced_state(widget: anywidget.AnyWidget) -> dict[str, Any]:
     if not isinstance(widget, anywidget.AnyWidget):
         raise TypeError(f"synced_state(): 'widget' must be an anywidget widget, got "
                         f"{describe(widget)}.")
-    names = [name for name in widget.trait_names(sync=True) if name not in _BASE_TRAITS]
+    names = [name for name in widget.trait_names(sync=True)
+             if not name.startswith("_") and name not in _BASE_TRAITS]
     state = widget.get_state(names)
     return {name: state[name] for name in names}

@@ -36,3 +36,30 @@ def write_logdir(logdir: Path, steps: int = 200) -> Path:
         run.log_text("notes", f"run **{name}** finished", step=steps - 1)
         run.finish()
     return logdir
+
+
+def write_every_kind(logdir: Path) -> Path:
+    """A run holding every record kind a registered panel shows (torch needed): the
+    small logdir plus watch() statistics and step times (Health, Profile), a graph,
+    audio and a table."""
+    import torch
+
+    write_logdir(logdir, steps=40)
+    run = nbviz.init("torch", logdir=logdir, config={"lr": 0.05})
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=2, run=run)
+    generator = torch.Generator().manual_seed(0)
+    for step in range(12):
+        x = torch.randn(32, 8, generator=generator)
+        loss = torch.nn.functional.cross_entropy(model(x), (x[:, 0] > 0).long())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        run.log({"loss": float(loss.detach())}, step=step)
+    handle.remove()
+    run.log_graph(model, torch.zeros(2, 8))
+    run.log_audio("tone", np.sin(np.linspace(0, 200, 4000)), sample_rate=8000, step=11)
+    run.log_table("predictions", {"x": [1.0, 2.0], "label": ["a", "<b>b</b>"]}, step=11)
+    run.finish()
+    return logdir

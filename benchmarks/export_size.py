@@ -47,7 +47,8 @@ from nbviz.store.sqlite import StoreWriter
 from nbviz.widgets.dashboard import Dashboard
 
 LOCAL = ("file:", "blob:", "data:", "about:")
-NBVIZ_FIRST = """() => [...document.querySelectorAll('.nbviz-chart')].some(c => +c.dataset.points > 0)"""
+NBVIZ_FIRST = """() => [...document.querySelectorAll('.nbviz-chart')]
+  .some(c => +c.dataset.points > 0)"""
 NBVIZ_ALL = """(n) => { const charts = [...document.querySelectorAll('.nbviz-chart')];
   return charts.length >= n && charts.every(c => +c.dataset.points > 0); }"""
 # Plotly: each figure's post_script runs once Plotly.newPlot has drawn it

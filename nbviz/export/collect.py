@@ -42,6 +42,7 @@ def can_snapshot(widget: Any) -> bool:
 
     return isinstance(widget, Dashboard) or (
         callable(getattr(widget, "_snapshot_state", None))
+        and callable(getattr(widget, "_snapshot_messages", None))
         and bool(getattr(type(widget), "_bundle", "")) and hasattr(widget, "model_id"))
 
 
@@ -59,7 +60,7 @@ def collect(widget: Any, max_points: int) -> list[WidgetSnapshot]:
         raise TypeError(f"{describe(widget)} cannot be written into an offline page: pass "
                         "nbviz panels (nbviz.Scalars, nbviz.PRCurves …) or a nbviz.Dashboard.")
     state = widget._snapshot_state(max_points)
-    messages = getattr(widget, "_snapshot_messages", list)()
+    messages: list[tuple[dict[str, Any], list[bytes]]] = widget._snapshot_messages()
     return [WidgetSnapshot(reference(widget), str(type(widget)._bundle), state, messages)]
 
 

@@ -31,7 +31,7 @@ from nbviz.export.collect import WidgetSnapshot
 from nbviz.export.state import encode_value
 from nbviz.widgets._bundle import bundle_path
 
-__all__ = ["fragment", "page", "packed", "state_json"]
+__all__ = ["fragment", "packed", "page", "state_json"]
 
 RUNTIME_BUNDLE = "snapshot"
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -93,12 +93,12 @@ def fragment(roots: Sequence[str], widgets: Sequence[WidgetSnapshot], *,
     for widget in widgets:
         key, blob = bundle_blob(widget.bundle)
         bundles[key] = blob
-        messages = []
-        for content, parts in widget.messages:
+        messages: list[dict[str, Any]] = []
+        for content, payload in widget.messages:
             first = len(buffers)
-            buffers.extend(bytes(part) for part in parts)
+            buffers.extend(bytes(part) for part in payload)
             messages.append({"content": encode_value(content, buffers),
-                             "buffers": list(range(first, first + len(parts)))})
+                             "buffers": list(range(first, first + len(payload)))})
         entries[widget.ref] = {"bundle": key, "state": encode_value(widget.state, buffers),
                                "messages": messages}
     doc = {"roots": list(roots), "widgets": entries,

@@ -82,19 +82,19 @@ def small_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_export_html_checks_its_arguments(small_logdir: Path, tmp_path: Path,
                                           built_js: None) -> None:
     out = tmp_path / "r.html"
-    with pytest.raises(FileNotFoundError, match="'source' .*nope.* is not a folder"):
+    with pytest.raises(FileNotFoundError, match=r"'source' .*nope.* is not a folder"):
         nbviz.export_html(tmp_path / "nope", out)
-    with pytest.raises(TypeError, match="'source' must be a logdir path.*got int"):
+    with pytest.raises(TypeError, match=r"'source' must be a logdir path.*got int"):
         nbviz.export_html(3, out)
-    with pytest.raises(TypeError, match="'source' as a list .*it is empty"):
+    with pytest.raises(TypeError, match=r"'source' as a list .*it is empty"):
         nbviz.export_html([], out)
     with pytest.raises(TypeError, match=r"'source' as a list .*#1: str"):
         nbviz.export_html([nbviz.Scalars(small_logdir), "x"], out)
-    with pytest.raises(TypeError, match="'path' must be a file path.*got NoneType"):
+    with pytest.raises(TypeError, match=r"'path' must be a file path.*got NoneType"):
         nbviz.export_html(small_logdir, None)  # type: ignore[arg-type]
     with pytest.raises(IsADirectoryError, match="is a directory"):
         nbviz.export_html(small_logdir, tmp_path)
-    with pytest.raises(FileNotFoundError, match="folder of 'path'.*does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"folder of 'path'.*does not exist"):
         nbviz.export_html(small_logdir, tmp_path / "missing" / "r.html")
     for bad in (True, 8, 2_000_000, 100.0, "100"):
         with pytest.raises(ValueError, match="'max_points' must be an int between 16"):

@@ -106,6 +106,18 @@ def _hover(page: Any, locator: Any, fx: float, fy: float) -> None:
                     steps=3)
 
 
+def _assert_drag_rotates(page: Any, canvas: Any) -> None:
+    """Dragging across the projector's canvas changes the picture (the cloud orbits)."""
+    first = wait_canvas(page, canvas, min_ink=400)
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    wait_canvas(page, canvas, min_ink=400, not_hash=first["hash"])
+
+
 def _assert_inert(state: Offline) -> None:
     page = state.page
     assert not state.dialogs, f"a dialog fired: {state.dialogs}"
@@ -134,8 +146,8 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     text.locator(".nbviz-text-card").first.wait_for(state="visible")
     assert "finished" in text.inner_text() and export_data.XSS_RUN in text.inner_text()
     text.screenshot(path=str(SHOTS / f"export_report_{scheme}_text.png"))
-    images = _tab(page, "images")
-    images.locator("canvas, img").first.wait_for(state="visible")
+    images = _tab(page, "images")  # the image bytes came as replayed "blobs" messages
+    wait_canvas(page, images.locator("canvas.nbviz-images-thumb").first, min_ink=200)
     images.screenshot(path=str(SHOTS / f"export_report_{scheme}_images.png"))
     hparams = _tab(page, "hparams")
     hparams.locator("canvas").first.wait_for(state="visible")
@@ -171,14 +183,7 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     # Projector: dragging rotates the 3-D cloud
     pane = _tab(page, "projector")
     canvas = pane.locator("canvas.nbviz-proj-canvas")
-    first = wait_canvas(page, canvas, min_ink=400)
-    box = canvas.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=8)
-    page.mouse.up()
-    wait_canvas(page, canvas, min_ink=400, not_hash=first["hash"])
+    _assert_drag_rotates(page, canvas)
 
     _tab(page, "scalars")
     page.screenshot(path=str(SHOTS / f"export_report_{scheme}.png"), full_page=True)
@@ -230,15 +235,8 @@ def test_nbconvert_html_of_executed_notebook_works_offline(converted: Path,
         card = page.locator(".nbviz-pr-card").first
         wait_canvas(page, card.locator("canvas").first, min_ink=400)
         canvas = page.locator("canvas.nbviz-proj-canvas").first
-        first = wait_canvas(page, canvas, min_ink=400)
         canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        assert box is not None
-        page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=8)
-        page.mouse.up()
-        wait_canvas(page, canvas, min_ink=400, not_hash=first["hash"])
+        _assert_drag_rotates(page, canvas)
         # the fallback pictures gave way to the live panels
         assert page.locator(".nbviz-export-fallback").count() == 0
         page.screenshot(path=str(SHOTS / "export_nbconvert.png"), full_page=True)

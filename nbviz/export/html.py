@@ -38,13 +38,16 @@ _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
                  0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-def packed(data: bytes) -> str:
+def packed(data: bytes, level: int = 6) -> str:
     """``data`` gzip-compressed (deterministic: no timestamp) and base64-encoded.
+
+    Level 6 for data: on float64 columns level 9 is ~10× slower for < 1 % smaller;
+    bundles (compressed once per process) use 9.
 
     >>> gzip.decompress(base64.b64decode(packed(b"abc")))
     b'abc'
     """
-    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(data, compresslevel=level, mtime=0)).decode("ascii")
 
 
 def state_json(value: Any) -> str:
@@ -61,7 +64,7 @@ def state_json(value: Any) -> str:
 def _bundle_blob(name: str, mtime_ns: int) -> tuple[str, str]:
     code = bundle_path(name).read_bytes()
     key = f"{name}-{hashlib.sha256(code).hexdigest()[:16]}"
-    return key, packed(code)
+    return key, packed(code, level=9)
 
 
 def bundle_blob(name: str) -> tuple[str, str]:

@@ -16,7 +16,8 @@
  * Every output of a notebook carries the runtime and its bundles (so any one output
  * works alone); the runtime installs itself once per page (`globalThis.__nbvizSnapshot`)
  * and evaluates each bundle once (by key). A Dashboard's child panels are rendered
- * through the anywidget `Host` it expects (`getWidget(ref).render`).
+ * through the anywidget `Host` it expects (`getWidget(ref).render`). Performance marks
+ * `nbviz-snapshot-decoded:<id>` and `nbviz-snapshot-rendered:<id>` time each mount point.
  */
 import type { AnyModel, Experimental, Host, Initialize, Render, ResolvedWidget } from "@anywidget/types";
 import { fromBase64, gunzip, reviveBuffers, splitBuffers } from "./decode";
@@ -96,6 +97,7 @@ class Runtime {
       const doc = JSON.parse(script.textContent) as SnapshotDoc;
       const blob = doc.buffers ? await gunzip(fromBase64(doc.buffers)) : new Uint8Array(0);
       const widgets = new PageWidgets(this, doc, splitBuffers(blob, doc.sizes));
+      performance.mark(`nbviz-snapshot-decoded:${id}`);
       el.appendChild(box);
       for (const ref of doc.roots) {
         const part = document.createElement("div");
@@ -104,6 +106,7 @@ class Runtime {
         await widgets.render(ref, part, new AbortController().signal);
       }
       fallback?.remove();
+      performance.mark(`nbviz-snapshot-rendered:${id}`);
     } catch (error) {
       const note = document.createElement("div");
       note.className = "nbviz-export-error";

@@ -29,7 +29,7 @@ BENCHMARKS = (
     "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read",
 )
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
-BROWSER_EXTRA = ("projector_scale",)  # headless chromium too: with --with-browser
+BROWSER_EXTRA = ("projector_scale", "export_size")  # headless chromium too: with --with-browser
 # scripts without a --quick flag: their smallest useful run
 QUICK_ARGS = {BROWSER: ["--repeat", "1"], "tfevents_read": ["--only", "many"]}
 
@@ -64,6 +64,11 @@ def headline(record: dict) -> str:
     if name == "watch_overhead":
         return (f"watch every=1 {record['watch_every1_vs_plain']:.2f}× the plain step "
                 "(goal ≤ 1.3×)")
+    if name == "export_size":
+        return (f"export of {record['runs']} runs × {record['tags']} tags: "
+                f"{record['file_bytes'] / 1e6:.1f} MB (goal ≤ 20), first paint "
+                f"{record['first_paint_s']:.2f} s (goal ≤ 2); vs Plotly size "
+                f"{record['size_ratio']:.2f}×, paint {record['paint_ratio']:.2f}×")
     if name == "profile_overhead":
         return (f"step timer {record['timer_ratio']:.3f}× direct, "
                 f"{record['timer_ratio_decomposed']:.4f}× from its per-step cost (goal ≤ 1.01×); "

@@ -1,6 +1,6 @@
 // Build the anywidget ESM bundles: one self-contained file per folder of
 // src/panels/ (entry index.ts, CSS inlined as text) plus the shared bundles,
-// and the dev harness. The folders follow the panel registry
+// and the dev harness. (snapshot: the runtime of offline pages, nbviz/export.) The folders follow the panel registry
 // (nbviz/panels/__init__.py); tests/python/test_panels.py checks they agree.
 import * as esbuild from "esbuild";
 import { existsSync, readdirSync } from "node:fs";
@@ -19,6 +19,7 @@ const entries = Object.fromEntries([
   ...readdirSync(panelsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(resolve(panelsDir, d.name, "index.ts")))
     .map((d) => [d.name, resolve(panelsDir, d.name, "index.ts")]),
+  ["snapshot", resolve(here, "src/snapshot/index.ts")],
   ["dashboard", resolve(here, "src/dashboard/index.ts")],
 ]);
 const panels = Object.keys(entries);

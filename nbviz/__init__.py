@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 # Panel classes (Scalars, Histograms …) come from the registry, nbviz/panels/__init__.py.
 _PANEL_CLASSES = panel_classes()
 _LAZY = {"watch": "nbviz.hooks.torch", "SummaryWriter": "nbviz.record.writer",
-         "Dashboard": "nbviz.widgets.dashboard",
+         "Dashboard": "nbviz.widgets.dashboard", "export_html": "nbviz.export.api",
          "hparam_importance": "nbviz.panels.hparams.importance",
          "timed": "nbviz.panels.profile.timer", "profile": "nbviz.panels.profile.capture",
          **_PANEL_CLASSES}
@@ -43,6 +43,7 @@ __all__ = [
 __all__ += sorted(_LAZY)
 
 if TYPE_CHECKING:  # for type checkers only; tests/python/test_panels.py checks it against PANELS
+    from nbviz.export.api import export_html as export_html
     from nbviz.hooks.torch import watch as watch
     from nbviz.panels.graph.widget import Graph as Graph
     from nbviz.panels.health.widget import Health as Health

@@ -113,8 +113,9 @@ PANELS: list[PanelSpec] = [
     _row("profile", "Profile", {PROFILE}, "Profile", 120, "profile"),
 ]
 
-# JS bundles that are not panel kinds (js/src/<name>/index.ts): the Dashboard's tab strip.
-SHARED_BUNDLES: tuple[str, ...] = ("dashboard",)
+# JS bundles that are not panel kinds (js/src/<name>/index.ts): the runtime of offline
+# snapshots (nbviz/export) and the Dashboard's tab strip.
+SHARED_BUNDLES: tuple[str, ...] = ("snapshot", "dashboard")
 
 
 def spec_for(name: str) -> PanelSpec:

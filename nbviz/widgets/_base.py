@@ -98,6 +98,7 @@ class LivePanel(anywidget.AnyWidget):
         with _display.quiet_glyph_warnings():
             data["image/png"] = _display.png_base64(self._render_png())
         data["text/plain"] = self.summary()
+        _display.add_snapshot(self, data)
         self._picture_version = version
         return data
 
@@ -112,6 +113,23 @@ class LivePanel(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         _display.show(self)
+
+    def _snapshot_state(self, max_points: int) -> dict[str, Any]:
+        """The synced state an offline snapshot shows (nbviz/export): complete, then read.
+
+        A panel whose data can exceed a page's budget overrides this to shape it (Scalars
+        decimates each series to ``max_points``).
+        """
+        from nbviz.export.state import synced_state
+
+        self.sync()
+        with self._lock:
+            return synced_state(self)
+
+    def _snapshot_messages(self) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """Custom messages an offline snapshot replays into the page once the panel is
+        shown (content, buffers): data a live panel sends on request (media bytes)."""
+        return []
 
 
 class StreamingPanel(LivePanel):

@@ -1,8 +1,9 @@
 """Display plumbing shared by panels: a picture for saved notebooks, kept fresh.
 
-A panel is displayed with a MIME bundle holding the widget view *and* an
-``image/png`` (matplotlib) plus a ``text/plain`` summary, so nbviewer, GitHub
-and a VS Code notebook without widget state still show a plot. After every
+A panel is displayed with a MIME bundle holding the widget view *and* a
+``text/html`` interactive offline snapshot (nbviz/export), an ``image/png``
+(matplotlib) plus a ``text/plain`` summary, so nbviewer, GitHub and a VS Code
+notebook without widget state still show the panel. After every
 cell, panels whose data changed since they last drew their picture update
 their display (``update_display``) so the picture saved in the notebook shows
 the final state, not the empty chart it was displayed as.
@@ -18,8 +19,8 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-__all__ = ["PicturePanel", "install_post_run_cell_hook", "quiet_glyph_warnings",
-           "refresh_pictures"]
+__all__ = ["PicturePanel", "add_snapshot", "install_post_run_cell_hook",
+           "quiet_glyph_warnings", "refresh_pictures"]
 
 
 class PicturePanel(Protocol):
@@ -37,6 +38,17 @@ _hook_installed = False
 def png_base64(png: bytes) -> str:
     """Base64 text for a PNG, as Jupyter MIME bundles carry it."""
     return base64.b64encode(png).decode("ascii")
+
+
+def add_snapshot(panel: Any, data: dict[str, Any]) -> None:
+    """Add the panel's interactive offline snapshot (nbviz/export) to its MIME bundle as
+    ``text/html``, with the bundle's PNG as the fallback where scripts cannot run."""
+    from nbviz.export.api import snapshot_html
+
+    snapshot = snapshot_html(panel, fallback_png=data.get("image/png"),
+                             fallback_text=str(data.get("text/plain", "")))
+    if snapshot is not None:
+        data["text/html"] = snapshot
 
 
 @contextlib.contextmanager

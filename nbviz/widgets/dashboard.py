@@ -330,6 +330,7 @@ class Dashboard(anywidget.AnyWidget):
                 data["image/png"] = png
                 break
         data["text/plain"] = self.summary()
+        _display.add_snapshot(self, data)
         self._picture_version = version + sum(
             getattr(p, "_data_version", 0) for p in panels)
         return data

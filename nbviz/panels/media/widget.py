@@ -37,6 +37,7 @@ from nbviz.widgets._base import StreamingPanel
 __all__ = ["MAX_BLOB_BYTES", "Audio", "Images", "Table", "Text"]
 
 MAX_BLOB_BYTES = 8 * 1024 * 1024  # bytes of media per message (more: the page asks again)
+SNAPSHOT_MEDIA_BYTES = 16 * 1024 * 1024  # media bytes an offline snapshot carries at most
 _MAX_WANT = 512  # ids per request
 
 
@@ -161,6 +162,24 @@ class _MediaPanel(StreamingPanel):
         self._sent_entries = len(self._entries)
         self._append_sent(len(new) * 120)
         self._send_blobs(self._latest_ids(new))
+
+    def _snapshot_messages(self) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """For an offline page: the stored media as "blobs" messages, newest step first,
+        up to ``SNAPSHOT_MEDIA_BYTES`` (older steps beyond it show as not loaded)."""
+        with self._lock:
+            entries = sorted((e for e in self._entries if e["kind"] != "text"),
+                             key=lambda e: (-e["step"], e["id"]))
+            ids = [e["id"] for e in entries]
+            messages: list[tuple[dict[str, Any], list[bytes]]] = []
+            total = 0
+            while ids and total < SNAPSHOT_MEDIA_BYTES:
+                items, buffers = self._blob_message(ids)
+                if not items:
+                    break
+                messages.append(({"type": "blobs", "items": items}, buffers))
+                total += sum(len(b) for b in buffers)
+                ids = ids[len(items):]
+        return messages
 
     def _on_page_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "want":

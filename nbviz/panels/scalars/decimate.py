@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["minmax_indices"]
+__all__ = ["minmax_budget", "minmax_indices"]
 
 
 def minmax_indices(values: np.ndarray, target: int) -> np.ndarray:
@@ -47,3 +47,26 @@ def minmax_indices(values: np.ndarray, target: int) -> np.ndarray:
     )
     keep = keep[keep < count]
     return np.unique(keep)
+
+
+def minmax_budget(values: np.ndarray, budget: int) -> np.ndarray:
+    """Like :func:`minmax_indices`, but never more than ``budget`` indices (``budget`` ≥ 2).
+
+    ``minmax_indices(values, t)`` may keep up to about 1.5·t points (a non-finite point
+    per bucket besides its min and max); this lowers ``t`` until the result fits, which
+    a static snapshot's size budget needs.
+
+    >>> len(minmax_budget(np.sin(np.arange(10_000.0)), 100)) <= 100
+    True
+    """
+    budget = max(int(budget), 2)
+    target = budget
+    for _ in range(4):
+        keep = minmax_indices(values, target)
+        if keep.size <= budget:
+            return keep
+        target = max(2, target * budget // keep.size - 1)
+    keep = minmax_indices(values, max(2, 2 * ((budget - 2) // 3)))
+    if keep.size <= budget:
+        return keep
+    return np.unique(np.linspace(0, values.shape[0] - 1, budget).astype(np.int64))

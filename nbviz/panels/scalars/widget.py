@@ -17,7 +17,7 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.panels.scalars.columns import SeriesColumns
-from nbviz.panels.scalars.decimate import minmax_indices
+from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.picture import SeriesView, render_png
 from nbviz.sources import RunScalars, Source, as_source
 from nbviz.widgets._base import StreamingPanel
@@ -158,6 +158,26 @@ class Scalars(StreamingPanel):
 
     def _has_unsent(self) -> bool:
         return any(s.columns.count > s.sent for s in self._series.values())
+
+    def _snapshot_state(self, max_points: int) -> dict[str, Any]:
+        """The snapshot of an offline page: every series decimated to ``max_points``
+        (the live min/max decimation), in the snapshot wire format."""
+        from nbviz.export.state import synced_state
+
+        self.sync()
+        with self._lock:
+            state = synced_state(self)
+            infos, parts = [], []
+            for s in sorted(self._series.values(), key=lambda s: s.id):
+                keep = minmax_budget(s.columns.value, max_points)
+                info = s.info(int(keep.size))
+                info["decimated"] = s.decimated or int(keep.size) < s.columns.count
+                infos.append(info)
+                data = np.stack([s.columns.step[keep], s.columns.wall_time[keep],
+                                 s.columns.value[keep]])
+                parts.append(np.ascontiguousarray(data, dtype="<f8").tobytes())
+        state.update(series=infos, snapshot=b"".join(parts), max_points=max_points)
+        return state
 
     # -- pictures for saved notebooks ------------------------------------------------------
 

@@ -1,0 +1,214 @@
+"""Size and first paint of an offline export (issue 17), next to Plotly's ``write_html``.
+
+A logdir of ``--runs`` runs × ``--tags`` scalar tags × ``--points`` steps is written
+straight into nbviz stores (``StoreWriter.write_scalars``, one transaction per run); a
+``Dashboard`` over it is exported with ``nbviz.export_html(..., max_points=M)`` (each series
+min/max-decimated to M points, as live). Measured:
+
+  * the file's size (goal ≤ 20 MB), and how much of it is code (all bundles, gzip+base64;
+    goal ≤ 2 MB for every panel's JS together) vs data;
+  * first paint in headless Chromium from ``file://`` with the network blocked: from
+    ``goto`` to the first Scalars chart drawn (``.nbviz-chart[data-points] > 0``; goal ≤ 2 s),
+    and to every chart drawn;
+  * the same series (the exported, decimated points) written by Plotly as ``--tags`` figures
+    (``Scattergl``) in one ``write_html``-style file (plotly.js inlined once): size and
+    first paint (each figure's ``post_script`` counts it drawn), in the same run; ratios.
+
+Points per series beyond M do not change the file or the paint (they are decimated away);
+they change the time to read the logdir and build the Dashboard, printed too. The issue's
+figure is 100 runs (series) × 10 tags (charts) × 100k points: ``--points 100000``; that
+holds ~2.4 GB in the kernel (every point, as the live panel keeps them), so ``--quick``
+uses 10k points.
+
+Usage:  .venv/bin/python benchmarks/export_size.py [--quick] [--runs 100] [--tags 10]
+        [--points 100000] [--max-points 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CHROMIUM, CHROMIUM_ARGS, fmt_bytes, fmt_secs, summary
+
+import nbviz
+from nbviz.export import DEFAULT_MAX_POINTS
+from nbviz.store.sqlite import StoreWriter
+from nbviz.widgets.dashboard import Dashboard
+
+LOCAL = ("file:", "blob:", "data:", "about:")
+NBVIZ_FIRST = """() => [...document.querySelectorAll('.nbviz-chart')]
+  .some(c => +c.dataset.points > 0)"""
+NBVIZ_ALL = """(n) => { const charts = [...document.querySelectorAll('.nbviz-chart')];
+  return charts.length >= n && charts.every(c => +c.dataset.points > 0); }"""
+# Plotly: each figure's post_script runs once Plotly.newPlot has drawn it
+PLOTLY_POST = "window.__plotted = (window.__plotted || 0) + 1;"
+PLOTLY_FIRST = """() => (window.__plotted || 0) >= 1"""
+PLOTLY_ALL = """(n) => (window.__plotted || 0) >= n"""
+
+
+def write_logdir(logdir: Path, runs: int, tags: int, points: int) -> float:
+    """runs × tags × points scalars (a noisy decaying curve each); returns seconds."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    steps = np.arange(points, dtype=np.int64)
+    wall = 1.7e9 + steps * 0.05
+    for r in range(runs):
+        writer = StoreWriter(logdir / f"run{r:03d}")
+        rows: list[tuple[str, int, float, float]] = []
+        for t in range(tags):
+            values = (np.exp(-steps / (points / (2 + t % 5))) * (1 + r / runs)
+                      + rng.normal(0, 0.02, points))
+            rows.extend(zip([f"metric/{t:02d}"] * points, steps.tolist(), wall.tolist(),
+                            values.tolist(), strict=True))
+        writer.write_scalars(writer.next_seq(), rows)
+        writer.close()
+    return time.perf_counter() - started
+
+
+def plotly_page(dashboard: Dashboard, path: Path, max_points: int) -> tuple[float, int]:
+    """The Scalars panel's exported series as Plotly figures (one per tag) in one file."""
+    import plotly.graph_objects as go
+
+    panel = dashboard.panels["scalars"]
+    state = panel._snapshot_state(max_points)
+    data = state["snapshot"]
+    by_tag: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    at = 0
+    for info in state["series"]:
+        block = np.frombuffer(data[at:at + 24 * info["count"]], dtype="<f8").reshape(3, -1)
+        at += 24 * info["count"]
+        by_tag.setdefault(info["tag"], []).append((info["run"], block[0], block[2]))
+    started = time.perf_counter()
+    parts = []
+    for index, (tag, series) in enumerate(sorted(by_tag.items())):
+        figure = go.Figure([go.Scattergl(x=x, y=y, name=run, mode="lines")
+                            for run, x, y in series])
+        figure.update_layout(title=tag, height=420)
+        parts.append(figure.to_html(full_html=False, include_plotlyjs=index == 0,
+                                    post_script=PLOTLY_POST))
+    path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    + "\n".join(parts) + "</body></html>", encoding="utf-8")
+    return time.perf_counter() - started, sum(s["count"] for s in state["series"])
+
+
+def first_paint(browser: Any, path: Path, first: str, every: str, charts: int
+                ) -> tuple[float, float, list[str]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(path.as_uri(), wait_until="commit", timeout=120_000)
+    page.wait_for_function(first, polling="raf", timeout=120_000)
+    painted = time.perf_counter() - started
+    page.wait_for_function(every, arg=charts, polling="raf", timeout=120_000)
+    drawn = time.perf_counter() - started
+    context.close()
+    return painted, drawn, blocked
+
+
+def code_bytes(text: str) -> int:
+    return sum(len(m) for m in re.findall(
+        r'<script type="application/octet-stream"[^>]*>([^<]*)</script>', text)) + sum(
+        len(m) for m in re.findall(r'<script type="module">(.*?)</script>', text, re.S))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10k points per series")
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--tags", type=int, default=10)
+    parser.add_argument("--points", type=int, default=None)
+    parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    points = args.points or (10_000 if args.quick else 100_000)
+    work = Path(tempfile.mkdtemp(prefix="nbviz-export-bench-"))
+    try:
+        logdir = work / "runs"
+        wrote = write_logdir(logdir, args.runs, args.tags, points)
+        print(f"logdir: {args.runs} runs × {args.tags} tags × {points:,} points "
+              f"({args.runs * args.tags * points:,} scalars) written in {fmt_secs(wrote)}")
+        started = time.perf_counter()
+        dashboard = Dashboard(logdir)
+        dashboard.panels["scalars"].sync()
+        built = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            ours = nbviz.export_html(dashboard, work / "nbviz.html", max_points=args.max_points)
+            exported = time.perf_counter() - started
+            plotly_secs, kept = plotly_page(dashboard, work / "plotly.html", args.max_points)
+        finally:
+            dashboard.close()
+        theirs = work / "plotly.html"
+        text = ours.read_text(encoding="utf-8")
+        size, code = ours.stat().st_size, code_bytes(text)
+        plotly_size = theirs.stat().st_size
+        print(f"Dashboard build {fmt_secs(built)}; export_html {fmt_secs(exported)} "
+              f"({kept:,} points kept, max_points={args.max_points}); Plotly pages "
+              f"{fmt_secs(plotly_secs)}")
+        print(f"nbviz file {fmt_bytes(size)} (code {fmt_bytes(code)}, data "
+              f"{fmt_bytes(size - code)}); Plotly {fmt_bytes(plotly_size)}; "
+              f"nbviz/Plotly = {size / plotly_size:.2f}")
+
+        from playwright.sync_api import sync_playwright
+
+        ours_paint, ours_screen, theirs_paint, theirs_screen = [], [], [], []
+        blocked: list[str] = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for _ in range(args.repeat):  # interleaved: the machine is noisy
+                    a, b, bl = first_paint(browser, ours, NBVIZ_FIRST, NBVIZ_ALL, args.tags)
+                    ours_paint.append(a)
+                    ours_screen.append(b)
+                    blocked += bl
+                    c, d, plotly_blocked = first_paint(browser, theirs, PLOTLY_FIRST,
+                                                       PLOTLY_ALL, args.tags)
+                    theirs_paint.append(c)
+                    theirs_screen.append(d)
+            finally:
+                browser.close()
+        paint, screen = statistics.median(ours_paint), statistics.median(ours_screen)
+        plotly_paint, plotly_screen = (statistics.median(theirs_paint),
+                                       statistics.median(theirs_screen))
+        print(f"first paint (median of {args.repeat}): nbviz {fmt_secs(paint)} "
+              f"(all charts {fmt_secs(screen)}) vs Plotly {fmt_secs(plotly_paint)} "
+              f"(all charts {fmt_secs(plotly_screen)}); nbviz/Plotly = "
+              f"{paint / plotly_paint:.2f} (all charts {screen / plotly_screen:.2f})")
+        if blocked:
+            print(f"note: the nbviz page asked the network for {blocked[:3]}")
+        if plotly_blocked:
+            print(f"note: the Plotly page asked the network for {plotly_blocked[:3]}")
+        summary("export_size", runs=args.runs, tags=args.tags, points=points,
+                max_points=args.max_points, file_bytes=size, code_bytes=code,
+                plotly_bytes=plotly_size, size_ratio=size / plotly_size,
+                first_paint_s=paint, all_charts_s=screen, plotly_first_paint_s=plotly_paint,
+                plotly_all_charts_s=plotly_screen, paint_ratio=paint / plotly_paint,
+                export_s=exported, dashboard_build_s=built, network_requests=len(blocked),
+                meets_goal=size <= 20e6 and paint <= 2.0 and code <= 2e6 and not blocked)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,8 +2,9 @@
 every panel's display carries its snapshot as ``text/html`` for saved notebooks.
 
 Layout: ``state`` (synced traits → JSON + buffers), ``collect`` (which widgets: a panel,
-or a Dashboard and its tabs), ``html`` (the fragment and page: bundles, state, runtime),
-``api`` (``export_html``, ``snapshot_html``). The page side is ``js/src/snapshot/``.
+or a Dashboard and its tabs, listed by ``Dashboard._snapshots``), ``html`` (the fragment
+and page: bundles, state, runtime), ``snapshot`` (``snapshot_html``, for displays),
+``api`` (``export_html``). The page side is ``js/src/snapshot/``.
 
 >>> nbviz.export_html("runs", "report.html")   # doctest: +SKIP
 PosixPath('report.html')
@@ -11,6 +12,7 @@ PosixPath('report.html')
 
 from __future__ import annotations
 
-from nbviz.export.api import DEFAULT_MAX_POINTS, export_html, snapshot_html
+from nbviz.export.api import export_html
+from nbviz.export.snapshot import DEFAULT_MAX_POINTS, snapshot_html
 
 __all__ = ["DEFAULT_MAX_POINTS", "export_html", "snapshot_html"]

@@ -1,5 +1,4 @@
-"""``nbviz.export_html``: a logdir, a run, a Dashboard or panels → one offline HTML file;
-``snapshot_html``: the ``text/html`` a panel's display carries in saved notebooks.
+"""``nbviz.export_html``: a logdir, a run, a Dashboard or panels → one offline HTML file.
 
 >>> nbviz.export_html("runs", "report.html")               # doctest: +SKIP
 PosixPath('report.html')
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,22 +17,9 @@ from typing import Any
 from nbviz._validate import describe
 from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
 from nbviz.export.html import fragment, page
+from nbviz.export.snapshot import DEFAULT_MAX_POINTS, check_max_points
 
-__all__ = ["DEFAULT_MAX_POINTS", "export_html", "snapshot_html"]
-
-DEFAULT_MAX_POINTS = 1000  # per series: a chart is ≲ 1000 px wide; min/max keeps its shape
-MAX_POINTS_LIMIT = 1_000_000
-_warned: set[str] = set()
-
-
-def _check_max_points(max_points: Any, where: str) -> int:
-    if isinstance(max_points, bool) or not isinstance(max_points, int) \
-            or not 16 <= max_points <= MAX_POINTS_LIMIT:
-        raise ValueError(f"{where}: 'max_points' must be an int between 16 and "
-                         f"{MAX_POINTS_LIMIT:,} (points kept per series), got "
-                         f"{describe(max_points)}.")
-    return max_points
-
+__all__ = ["export_html"]
 
 def _check_path(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)) or not str(os.fspath(path)).strip():
@@ -94,7 +79,7 @@ def export_html(source: Any, path: str | os.PathLike[str], *,
     PosixPath('report.html')
     """
     target = _check_path(path)
-    budget = _check_max_points(max_points, "export_html()")
+    budget = check_max_points(max_points, "export_html()")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"export_html(): 'title' must be a string, got {describe(title)}.")
     widgets, made, default_title = _widgets_of(source)
@@ -119,22 +104,3 @@ def export_html(source: Any, path: str | os.PathLike[str], *,
     return target
 
 
-def snapshot_html(widget: Any, *, fallback_png: str | None = None, fallback_text: str = "",
-                  max_points: int = DEFAULT_MAX_POINTS) -> str | None:
-    """The ``text/html`` of ``widget``'s display: its interactive offline snapshot.
-
-    None (and a warning, once per panel class) when the snapshot cannot be written, so
-    a display never fails because of it: the PNG and the widget view still show.
-    """
-    budget = _check_max_points(max_points, "snapshot_html()")
-    try:
-        return fragment([reference(widget)], collect(widget, budget), fallback_png=fallback_png,
-                        fallback_text=fallback_text)
-    except Exception as error:  # the snapshot is an extra: never break the display
-        name = type(widget).__name__
-        if name not in _warned:
-            _warned.add(name)
-            warnings.warn(f"nbviz: no interactive snapshot for this {name} in the saved "
-                          f"notebook ({type(error).__name__}: {error}); the picture is kept.",
-                          RuntimeWarning, stacklevel=2)
-        return None

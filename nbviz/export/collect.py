@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbviz._validate import describe
-from nbviz.export.state import synced_state
 
 __all__ = ["WidgetSnapshot", "collect", "reference"]
 
@@ -38,9 +37,7 @@ def reference(widget: Any) -> str:
 
 def can_snapshot(widget: Any) -> bool:
     """True for a widget that can write an offline snapshot of itself (nbviz's panels)."""
-    from nbviz.widgets.dashboard import Dashboard
-
-    return isinstance(widget, Dashboard) or (
+    return callable(getattr(widget, "_snapshots", None)) or (
         callable(getattr(widget, "_snapshot_state", None))
         and callable(getattr(widget, "_snapshot_messages", None))
         and bool(getattr(type(widget), "_bundle", "")) and hasattr(widget, "model_id"))
@@ -52,34 +49,13 @@ def collect(widget: Any, max_points: int) -> list[WidgetSnapshot]:
     A Dashboard tab whose panel cannot snapshot itself (a panel added from outside nbviz
     without ``_snapshot_state``) is listed as unavailable in the page, with the reason.
     """
-    from nbviz.widgets.dashboard import Dashboard
-
-    if isinstance(widget, Dashboard):
-        return _dashboard(widget, max_points)
+    own = getattr(widget, "_snapshots", None)
+    if callable(own):  # a widget made of others (the Dashboard) lists its own snapshots
+        snapshots: list[WidgetSnapshot] = own(max_points)
+        return snapshots
     if not can_snapshot(widget):
         raise TypeError(f"{describe(widget)} cannot be written into an offline page: pass "
                         "nbviz panels (nbviz.Scalars, nbviz.PRCurves …) or a nbviz.Dashboard.")
     state = widget._snapshot_state(max_points)
     messages: list[tuple[dict[str, Any], list[bytes]]] = widget._snapshot_messages()
     return [WidgetSnapshot(reference(widget), str(type(widget)._bundle), state, messages)]
-
-
-def _dashboard(dashboard: Any, max_points: int) -> list[WidgetSnapshot]:
-    dashboard._before_picture_refresh()  # rescan the logdir, complete every panel
-    state = synced_state(dashboard)
-    panels = dashboard.panels
-    children: list[WidgetSnapshot] = []
-    tabs: list[dict[str, Any]] = []
-    unavailable = list(state.get("unavailable", []))
-    for tab in state.get("tabs", []):
-        panel = panels.get(tab["name"])
-        if panel is None or not can_snapshot(panel):
-            unavailable.append({"name": tab["name"], "label": tab["label"],
-                                "reason": "this panel cannot be shown in an offline page"})
-            continue
-        children.extend(collect(panel, max_points))
-        tabs.append(tab)
-    state.update(tabs=tabs, unavailable=unavailable)
-    if tabs and state.get("selected_tab") not in {tab["name"] for tab in tabs}:
-        state["selected_tab"] = tabs[0]["name"]
-    return [WidgetSnapshot(reference(dashboard), "dashboard", state), *children]

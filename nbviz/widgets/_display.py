@@ -43,7 +43,7 @@ def png_base64(png: bytes) -> str:
 def add_snapshot(panel: Any, data: dict[str, Any]) -> None:
     """Add the panel's interactive offline snapshot (nbviz/export) to its MIME bundle as
     ``text/html``, with the bundle's PNG as the fallback where scripts cannot run."""
-    from nbviz.export.api import snapshot_html
+    from nbviz.export.snapshot import snapshot_html
 
     snapshot = snapshot_html(panel, fallback_png=data.get("image/png"),
                              fallback_text=str(data.get("text/plain", "")))

@@ -30,6 +30,8 @@ import anywidget
 import traitlets
 
 from nbviz._validate import describe
+from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
+from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.sources import check_targets
@@ -310,6 +312,28 @@ class Dashboard(anywidget.AnyWidget):
         where = ", ".join(str(t.name if isinstance(t, Run) else t) for t in self._targets)
         return (f"nbviz.Dashboard({where}): {len(runs)} run(s) [{shown}], tabs: "
                 f"{', '.join(tabs) or 'none yet'}")
+
+    def _snapshots(self, max_points: int) -> list[WidgetSnapshot]:
+        """The offline snapshots of this Dashboard (nbviz/export): its own state, then its
+        tabs' panels; a tab whose panel cannot snapshot itself is listed as unavailable."""
+        self._before_picture_refresh()  # rescan the logdir, complete every panel
+        state = synced_state(self)
+        panels = self.panels
+        children: list[WidgetSnapshot] = []
+        tabs: list[dict[str, Any]] = []
+        unavailable = list(state.get("unavailable", []))
+        for tab in state.get("tabs", []):
+            panel = panels.get(tab["name"])
+            if panel is None or not can_snapshot(panel):
+                unavailable.append({"name": tab["name"], "label": tab["label"],
+                                    "reason": "this panel cannot be shown in an offline page"})
+                continue
+            children.extend(collect(panel, max_points))
+            tabs.append(tab)
+        state.update(tabs=tabs, unavailable=unavailable)
+        if tabs and state.get("selected_tab") not in {tab["name"] for tab in tabs}:
+            state["selected_tab"] = tabs[0]["name"]
+        return [WidgetSnapshot(reference(self), "dashboard", state), *children]
 
     def _picture_bundle(self) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_()

@@ -145,9 +145,12 @@ def test_disk_full_keeps_everything_in_memory_names_the_cause_and_recovers(
 
 
 def _fill_and_recover(run: nbviz.Run, logdir: Path) -> None:
-    # New tags of both tables while the disk is full: their ids must not go stale.
+    # New tags of both tables while the disk is full: their ids must not go stale. The
+    # values are incompressible so that their chunks cannot fit in the pages already there.
+    noise = np.random.default_rng(0).random((600, 3)).tolist()
     for step in range(300, 600):
-        run.log({"loss": float(step), "acc": float(step), "new/scalar": float(step)}, step=step)
+        loss, acc, new = noise[step]
+        run.log({"loss": step + loss, "acc": step + acc, "new/scalar": step + new}, step=step)
     run.log_histogram("new/hist", np.arange(100.0), step=600)
     with pytest.raises(StoreWriteError) as raised:
         run.flush()

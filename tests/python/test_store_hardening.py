@@ -47,8 +47,11 @@ def read_quietly(logdir: Path, kind: str = "scalars") -> Any:
 
 
 def log_steps(run: nbviz.Run, steps: range, tags: tuple[str, ...] = ("a", "b")) -> None:
-    for step in steps:
-        run.log({tag: float(step) for tag in tags}, step=step)
+    """Log every tag at every step; values are incompressible (noise added to the step) so
+    that the columnar chunks take as many pages as real training values do."""
+    noise = np.random.default_rng(steps.start).random((len(steps), len(tags))).tolist()
+    for step, row in zip(steps, noise, strict=True):
+        run.log({tag: step + part for tag, part in zip(tags, row, strict=True)}, step=step)
 
 
 # -- 1. one bad value never poisons the run ------------------------------------------------
@@ -356,7 +359,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logdir = tmp_path_factory.mktemp("two") / "runs"
     for name in ("good", "bad"):
         with nbviz.init(name, logdir=logdir) as run:
-            log_steps(run, range(3000))
+            for start in range(0, 3000, 100):  # 30 flushes: 60 chunks over ~15 pages
+                log_steps(run, range(start, start + 100))
+                run.flush()
             run.log_histogram("h", np.arange(10.0), step=0)
     return logdir
 

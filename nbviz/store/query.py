@@ -162,10 +162,11 @@ def _selected(names: dict[int, str], tags: str | list[str] | None) -> list[int] 
 def _split(tag_ids: np.ndarray, names: dict[int, str], step: np.ndarray, value: np.ndarray,
            wall: np.ndarray) -> dict[str, Series]:
     """Arrays in log order split per tag (one stable sort), tags in first-appearance order."""
+    if not tag_ids.size:
+        return {}
     order = np.argsort(tag_ids, kind="stable")
     sorted_ids = tag_ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if order.size \
-        else np.empty(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
     ends = np.r_[starts[1:], order.size]
     out = {}
     for start, end in sorted(zip(starts.tolist(), ends.tolist(), strict=True),

@@ -788,12 +788,18 @@ class StoreReader:
         seq, tag, step, wall, value = self.scalar_arrays(0)
         return summarize(tag, seq, step, wall, value)
 
-    def scalars_between(self, start_seq: int, stop_seq: int | None = None) -> ScalarColumns:
-        """Scalar values with ``start_seq <= seq < stop_seq`` (no upper bound when None)."""
+    def scalars_between(self, start_seq: int, stop_seq: int | None = None, *,
+                        tag_ids: Sequence[int] | None = None,
+                        step_range: tuple[int | None, int | None] | None = None,
+                        ) -> ScalarColumns:
+        """Scalar values with ``start_seq <= seq < stop_seq`` (no upper bound when None),
+        optionally of some tag ids and steps only (see :meth:`scalar_arrays`)."""
         connection = self._conn()
-        if connection is None:
+        if connection is None or (tag_ids is not None and not tag_ids):
             return ScalarColumns.empty()
-        seq, tag_ids, step, wall, value = self.scalar_arrays(start_seq, stop_seq)
+        seq, tag_ids, step, wall, value = self.scalar_arrays(start_seq, stop_seq,
+                                                             tag_ids=tag_ids,
+                                                             step_range=step_range)
         if not seq.size:
             return ScalarColumns.empty()
         unique_ids, tag_index = np.unique(tag_ids, return_inverse=True)

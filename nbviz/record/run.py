@@ -217,12 +217,14 @@ class Run:
             raise RuntimeError(
                 f"log(): run {self.name!r} is finished; start a new one with init()."
             )
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(
                 f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
                 "use e.g. run.log({'loss': 0.5}, step=3)."
             )
-        if step is None:
+        if type(step) is int and 0 <= step <= MAX_STEP:  # the common case, checked fast
+            step_value = step
+        elif step is None:
             step_value = self._next_step
             if step_value > MAX_STEP:
                 raise ValueError(

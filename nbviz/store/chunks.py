@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "EncodedChunk", "TagSummary", "build_chunks", "decode_floats", "decode_ints",
@@ -134,13 +135,11 @@ def build_chunks(tags: Sequence[str], seqs: np.ndarray, steps: np.ndarray,
     ...                              np.zeros(3), np.ones(3))]
     ['a', 'b']
     """
-    names: dict[str, int] = {}
-    codes = np.fromiter((names.setdefault(tag, len(names)) for tag in tags), np.int64,
-                        len(tags))
+    codes, names = pd.factorize(np.array(tags, dtype=object))  # hashed in C, appearance order
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     chunks = []
-    for code, tag in enumerate(names):
+    for code, tag in enumerate(names.tolist()):
         rows = order[bounds[code]:bounds[code + 1]]
         chunk_seqs, chunk_steps = seqs[rows], steps[rows]
         chunk_walls, chunk_values = walls[rows], values[rows]

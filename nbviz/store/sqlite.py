@@ -50,6 +50,7 @@ import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -493,7 +494,7 @@ class StoreWriter:
         number, a non-finite wall time) raises TypeError/ValueError and writes nothing."""
         if not rows:
             return
-        tags, steps, walls, values = zip(*rows, strict=True)
+        tags, steps, walls, values = (list(map(itemgetter(i), rows)) for i in range(4))
         seq_array = (np.asarray(seqs, dtype=np.int64) if seqs is not None
                      else np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
         if seq_array.shape != (len(rows),):

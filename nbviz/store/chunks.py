@@ -33,7 +33,7 @@ import pandas as pd
 
 __all__ = [
     "EncodedChunk", "TagSummary", "build_chunks", "decode_floats", "decode_ints",
-    "encode_floats", "encode_ints", "summarize",
+    "decode_many", "encode_floats", "encode_ints", "summarize",
 ]
 
 _ZLIB_LEVEL = 1  # measured: level 1 compresses these columns within ~5% of level 6, 3x faster
@@ -231,3 +231,73 @@ def summarize(tag_ids: np.ndarray, seqs: np.ndarray, steps: np.ndarray, walls: n
             max_step=int(max_steps[index]), last_seq=int(seqs[end]),
         )
     return out
+
+
+def _words_by_count(blobs: Sequence[bytes], counts: np.ndarray, rows: list[int]
+                    ) -> list[tuple[list[int], np.ndarray]]:
+    """The shuffled 8-byte words of the chunks ``rows``, unshuffled one numpy call per group
+    of chunks with the same length: [(chunk indices, uint64 [k, count])]."""
+    groups: dict[int, list[int]] = {}
+    for row in rows:
+        groups.setdefault(int(counts[row]), []).append(row)
+    out = []
+    for count, members in groups.items():
+        raw = b"".join([zlib.decompress(blobs[row][1:]) for row in members])
+        if len(raw) != 8 * count * len(members):
+            raise ValueError("a chunk column does not hold as many values as its chunk")
+        words = np.frombuffer(raw, dtype=np.uint8).reshape(len(members), 8, count)
+        out.append((members, np.ascontiguousarray(words.transpose(0, 2, 1)).view(_U64)
+                    .reshape(len(members), count)))
+    return out
+
+
+def decode_many(blobs: Sequence[bytes], counts: np.ndarray, floats: bool) -> np.ndarray:
+    """The columns of many chunks (``counts[i]`` values each), concatenated in order: the
+    same as concatenating :func:`decode_floats` / :func:`decode_ints` of each, with one
+    numpy call per codec and chunk length instead of several per chunk.
+
+    >>> decode_many([encode_ints(np.arange(3)), encode_ints(np.array([7, 1]))],
+    ...             np.array([3, 2]), floats=False).tolist()
+    [0, 1, 2, 7, 1]
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    out = np.empty(int(starts[-1]), dtype=_F64 if floats else _I64)
+    by_codec: dict[bytes, list[int]] = {}
+    for row, blob in enumerate(blobs):
+        by_codec.setdefault(blob[:1], []).append(row)
+    for codec, rows in by_codec.items():
+        if codec == (b"X" if floats else b"D"):
+            for members, words in _words_by_count(blobs, counts, rows):
+                decoded = (np.bitwise_xor.accumulate(words, axis=1).view(_F64) if floats
+                           else np.cumsum(words.view(_I64), axis=1))
+                for index, row in enumerate(members):
+                    out[starts[row]:starts[row + 1]] = decoded[index]
+        elif codec == b"R" and floats:
+            if any(len(blobs[row]) != 1 + 8 * counts[row] for row in rows):
+                raise ValueError("a chunk column does not hold as many values as its chunk")
+            values = np.frombuffer(b"".join([blobs[row][1:] for row in rows]), dtype=_F64)
+            _scatter(out, values, starts, counts, rows)
+        elif codec == b"L" and not floats:
+            pairs = np.array([struct.unpack("<qq", blobs[row][1:]) for row in rows],
+                             dtype=np.int64).reshape(-1, 2)
+            lengths = counts[rows]
+            position = np.arange(int(lengths.sum())) - np.repeat(
+                np.cumsum(lengths) - lengths, lengths)
+            values = np.repeat(pairs[:, 0], lengths) + np.repeat(pairs[:, 1], lengths) * position
+            _scatter(out, values, starts, counts, rows)
+        else:
+            raise ValueError(f"unknown {'float' if floats else 'integer'} chunk codec {codec!r}")
+    return out
+
+
+def _scatter(out: np.ndarray, values: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+             rows: list[int]) -> None:
+    """Put ``values`` (the chunks ``rows`` one after the other) at those chunks' places."""
+    if len(rows) == len(counts):  # every chunk: already in place
+        out[:] = values
+        return
+    lengths = counts[rows]
+    targets = np.repeat(starts[rows], lengths) + np.arange(int(lengths.sum())) - np.repeat(
+        np.cumsum(lengths) - lengths, lengths)
+    out[targets] = values

@@ -62,6 +62,7 @@ from nbviz.store.chunks import (
     build_chunks,
     decode_floats,
     decode_ints,
+    decode_many,
     summarize,
 )
 from nbviz.store.errors import StoreWriteError, is_content_error, sqlite_cause
@@ -240,7 +241,24 @@ class _Columns:
             self.parts.append((seq, tag_id, step, wall, value))
 
     def add_chunks(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Decode chunk rows (``_CHUNK_COLUMNS``); undecodable chunks are counted."""
+        """Decode chunk rows (``_CHUNK_COLUMNS``), all at once (:func:`decode_many`); when
+        that fails, chunk by chunk, counting the undecodable ones."""
+        if not rows:
+            return
+        try:
+            _, tag_ids, first_seqs, counts, seqs, steps, walls, values = zip(*rows, strict=True)
+            lengths = np.array(counts, dtype=np.int64)
+            if (lengths <= 0).any():
+                raise ValueError("a chunk without values")
+            self.add(np.repeat(np.array(first_seqs, dtype=np.int64), lengths)
+                     + decode_many(seqs, lengths, floats=False),
+                     np.repeat(np.array(tag_ids, dtype=np.int64), lengths),
+                     decode_many(steps, lengths, floats=False),
+                     decode_many(walls, lengths, floats=True),
+                     decode_many(values, lengths, floats=True))
+            return
+        except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
+            pass  # a damaged chunk: find it below
         for _, tag_id, first_seq, count, seqs, steps, walls, values in rows:
             try:
                 count = int(count)
@@ -273,6 +291,18 @@ class _Columns:
         columns = tuple(np.concatenate(part) for part in zip(*self.parts, strict=True))
         order = _seq_order(columns[0])
         return columns if order is None else tuple(column[order] for column in columns)
+
+
+def _small_int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` in O(n) for small non-negative ints (tag
+    ids); falls back to the sort for anything else."""
+    if values.size and int(values.min()) >= 0 and int(values.max()) <= 4 * values.size + 1024:
+        present = np.zeros(int(values.max()) + 1, dtype=bool)
+        present[values] = True
+        codes = np.cumsum(present) - 1
+        return np.flatnonzero(present), codes[values]
+    unique, inverse = np.unique(values, return_inverse=True)
+    return unique, inverse.reshape(-1)
 
 
 def _seq_order(seq: np.ndarray) -> np.ndarray | None:
@@ -735,6 +765,9 @@ class StoreReader:
         if high is not None:
             where += " AND min_step <= ?"
             params.append(high)
+        if not (has_chunks or has_legacy):
+            self._problem("no such table: the store holds neither scalar chunks nor scalar "
+                          "rows (damaged); no scalars were read")
         if has_chunks:
             columns.add_chunks(self._select(
                 f"SELECT {_CHUNK_COLUMNS} FROM scalar_chunks WHERE last_seq >= ?{where} "
@@ -803,7 +836,7 @@ class StoreReader:
                                                              step_range=step_range)
         if not seq.size:
             return ScalarColumns.empty()
-        unique_ids, tag_index = np.unique(tag_ids, return_inverse=True)
+        unique_ids, tag_index = _small_int_codes(tag_ids)
         if any(int(tag_id) not in self._tags for tag_id in unique_ids):
             self._tag_names(connection)
         unnamed = [int(i) for i in unique_ids if int(i) not in self._tags]

@@ -19,6 +19,7 @@ import atexit
 import dataclasses
 import json
 import os
+import sqlite3
 import threading
 import time
 import warnings
@@ -623,6 +624,7 @@ class Run:
             self._flusher.join(timeout=30)
         try:
             self._commit()
+            self._compact()
             self._store.set_meta("finished", time.time())
         except Exception as error:
             self._finished = False  # keep the data and the store; retry in the background
@@ -637,6 +639,17 @@ class Run:
                 ) from error
             raise
         self._close()
+
+    def _compact(self) -> None:
+        """Merge the small chunks of slow-logged tags (one per flush) so that reading the
+        finished run takes few chunks; the store is complete without it, so a failure
+        (disk full …) only warns."""
+        try:
+            self._store.compact()
+        except (StoreWriteError, sqlite3.Error) as error:
+            warnings.warn(f"nbviz: run {self.name!r}: could not merge the store's small "
+                          f"chunks ({error}); the data is complete, reading it is slower.",
+                          RuntimeWarning, stacklevel=2)
 
     def _close(self) -> None:
         self._store.close()

@@ -553,6 +553,51 @@ class StoreWriter:
 
         self._transaction(insert, lambda: self._summary.update(summaries))
 
+    def compact(self, *, small: int = 512, target: int = 8192) -> int:
+        """Merge each tag's small chunks (fewer than ``small`` values: a slow logger's
+        one-second flushes) into chunks of up to ``target`` values, atomically; returns how
+        many chunks were merged away. Every value keeps its seq, so a reader tailing by
+        seq sees nothing change. The summary table is unaffected."""
+        merged = 0
+
+        def rewrite(new: dict[tuple[str, str], int]) -> None:
+            nonlocal merged
+            connection = self._connection
+            rows = connection.execute(
+                f"SELECT {_CHUNK_COLUMNS}, id FROM scalar_chunks WHERE count < ? "
+                "ORDER BY tag_id, last_seq", (small,)).fetchall()
+            by_tag: dict[int, list[tuple[Any, ...]]] = {}
+            for row in rows:
+                by_tag.setdefault(int(row[1]), []).append(row)
+            names = {tag_id: name for (name, kind), tag_id in self._tag_ids.items()
+                     if kind == "scalar"}
+            for tag_id, chunks in by_tag.items():
+                if len(chunks) < 4 or tag_id not in names:
+                    continue
+                columns = _Columns()
+                columns.add_chunks([row[:-1] for row in chunks])
+                if columns.bad_chunks:
+                    continue  # leave a damaged chunk (and its tag) as it is
+                seqs, _, steps, walls, values = columns.joined()
+                connection.executemany("DELETE FROM scalar_chunks WHERE id = ?",
+                                       [(row[-1],) for row in chunks])
+                for start in range(0, seqs.size, target):
+                    part = slice(start, start + target)
+                    (chunk,) = build_chunks([names[tag_id]] * seqs[part].size, seqs[part],
+                                            steps[part], walls[part], values[part])
+                    connection.execute(
+                        "INSERT INTO scalar_chunks(tag_id, first_seq, last_seq, count, "
+                        "min_step, max_step, seqs, steps, walls, vals) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (tag_id, chunk.first_seq, chunk.last_seq, chunk.count,
+                         chunk.min_step, chunk.max_step, chunk.seqs, chunk.steps,
+                         chunk.walls, chunk.values))
+                    merged -= 1
+                merged += len(chunks)
+
+        self._transaction(rewrite)
+        return merged
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()

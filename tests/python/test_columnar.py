@@ -209,10 +209,14 @@ def test_a_damaged_chunk_is_left_out_and_reported(logdir: Path) -> None:
     _many_flushes(logdir)
     db = logdir / "other" / DB_FILENAME
     with sqlite3.connect(db) as connection:
-        connection.execute("UPDATE scalar_chunks SET vals = X'5800' WHERE id = 2")
+        chunks = connection.execute("SELECT id, count FROM scalar_chunks").fetchall()
+        assert [count for _, count in chunks] == [300, 300, 300]  # merged by finish()
+        connection.execute("UPDATE scalar_chunks SET vals = X'5800' WHERE id = ?",
+                           (chunks[1][0],))
     reader = StoreReader(logdir / "other")
     columns = reader.scalars_between(0)
-    assert len(columns) == 900 - 50  # one chunk (one tag, one flush) lost, the rest kept
+    assert len(columns) == 900 - 300  # one chunk (one tag) lost, the rest kept
+    assert columns.tags == ["loss", "acc/val"]
     assert any("cannot be decoded" in str(problem) for problem in reader.problems())
     reader.close()
 
@@ -228,3 +232,28 @@ def test_a_value_costs_few_bytes(logdir: Path) -> None:
             "SELECT SUM(length(seqs) + length(steps) + length(walls) + length(vals) + 48) "
             "FROM scalar_chunks").fetchone()[0]
     assert used / 100_000 < 12, f"{used / 100_000:.1f} bytes per value"
+
+
+def test_finish_merges_the_small_chunks_of_a_slow_logger(logdir: Path) -> None:
+    run = nbviz.init("slow", logdir=logdir, flush_secs=3600)
+    tail = StoreReader(run.dir)
+    seen: list[float] = []
+    for step in range(60):
+        run.log({"a": float(step), "b": -float(step)}, step=step)
+        run.flush()  # one chunk per tag per flush, as a slow loop with 1 s flushes makes
+        if step == 29:
+            seen.extend(tail.scalars_between(0).value.tolist())  # a reader mid-way
+    db = run.dir / DB_FILENAME
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM scalar_chunks").fetchone()[0] == 120
+    run.finish()
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM scalar_chunks").fetchone()[0] == 2
+    # The reader's cursor (a seq) stays valid: it gets the rest exactly once.
+    seen.extend(tail.scalars_between(60).value.tolist())
+    tail.close()
+    expected = [v for step in range(60) for v in (float(step), -float(step))]
+    assert seen == expected
+    assert nbviz.read(logdir)["value"].tolist() == expected
+    summary = tag_summaries(run.dir).set_index("tag")
+    assert summary.loc["a", "count"] == 60 and summary.loc["b", "last_value"] == -59.0

@@ -185,7 +185,7 @@ def main() -> None:
     tags = args.tags or (20 if args.quick else 50)
     steps = args.steps or (100 if args.quick else 400)
     tb_steps = args.tb_steps or (20 if args.quick else 40)
-    repeat = args.repeat or (3 if args.quick else 3)
+    repeat = args.repeat or 3
     names = tag_names(tags)
     total = runs * tags * steps
     total_tb = runs * tags * tb_steps

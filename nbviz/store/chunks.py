@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "EncodedChunk", "TagSummary", "build_chunks", "decode_floats", "decode_ints",
+    "EncodedChunk", "TagSummary", "build_chunks", "chunk_crc", "decode_floats", "decode_ints",
     "decode_many", "encode_floats", "encode_ints", "summarize",
 ]
 
@@ -74,7 +74,7 @@ def decode_ints(blob: bytes, count: int) -> np.ndarray:
     codec, body = blob[:1], blob[1:]
     if codec == b"L":
         first, stride = struct.unpack("<qq", body)
-        return first + stride * np.arange(count, dtype=np.int64)
+        return np.arange(count, dtype=np.int64) * int(stride) + int(first)
     if codec == b"D":
         return np.cumsum(_unshuffle(body, count).view(_I64), dtype=np.int64)
     raise ValueError(f"unknown integer chunk codec {codec!r}")
@@ -105,6 +105,12 @@ def decode_floats(blob: bytes, count: int) -> np.ndarray:
     raise ValueError(f"unknown float chunk codec {codec!r}")
 
 
+def chunk_crc(seqs: bytes, steps: bytes, walls: bytes, values: bytes) -> int:
+    """CRC-32 of a chunk's four blobs: a damaged page inside a blob (SQLite does not check
+    blob content) is detected instead of read as wrong numbers."""
+    return zlib.crc32(values, zlib.crc32(walls, zlib.crc32(steps, zlib.crc32(seqs))))
+
+
 @dataclass(frozen=True)
 class EncodedChunk:
     """One tag's values of one flush, encoded, with the figures the summary table needs."""
@@ -125,6 +131,10 @@ class EncodedChunk:
     max_value: float | None
     last_value: float
     last_wall: float
+
+    @property
+    def crc(self) -> int:
+        return chunk_crc(self.seqs, self.steps, self.walls, self.values)
 
 
 def build_chunks(tags: Sequence[str], seqs: np.ndarray, steps: np.ndarray,

@@ -58,8 +58,10 @@ import numpy as np
 
 from nbviz._validate import MAX_STEP
 from nbviz.store.chunks import (
+    EncodedChunk,
     TagSummary,
     build_chunks,
+    chunk_crc,
     decode_floats,
     decode_ints,
     decode_many,
@@ -84,7 +86,7 @@ CREATE TABLE IF NOT EXISTS scalar_chunks(
     id INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL, count INTEGER NOT NULL, min_step INTEGER NOT NULL,
     max_step INTEGER NOT NULL, seqs BLOB NOT NULL, steps BLOB NOT NULL, walls BLOB NOT NULL,
-    vals BLOB NOT NULL);
+    vals BLOB NOT NULL, crc INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS scalar_chunks_by_seq ON scalar_chunks(last_seq);
 CREATE INDEX IF NOT EXISTS scalar_chunks_by_tag ON scalar_chunks(tag_id, last_seq);
 CREATE TABLE IF NOT EXISTS scalar_tags(
@@ -225,7 +227,17 @@ def _save_summaries(connection: sqlite3.Connection, summaries: dict[int, TagSumm
     )
 
 
-_CHUNK_COLUMNS = "last_seq, tag_id, first_seq, count, seqs, steps, walls, vals"
+_CHUNK_COLUMNS = "last_seq, tag_id, first_seq, count, seqs, steps, walls, vals, crc"
+
+
+def _insert_chunks(connection: sqlite3.Connection,
+                   chunks: Sequence[tuple[int | None, int, EncodedChunk]]) -> None:
+    """Insert (chunk id or None for a new one, tag id, chunk) rows."""
+    connection.executemany(
+        "INSERT INTO scalar_chunks(id, tag_id, first_seq, last_seq, count, min_step, "
+        "max_step, seqs, steps, walls, vals, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(chunk_id, tag_id, c.first_seq, c.last_seq, c.count, c.min_step, c.max_step, c.seqs,
+          c.steps, c.walls, c.values, c.crc) for chunk_id, tag_id, c in chunks])
 
 
 class _Columns:
@@ -246,10 +258,13 @@ class _Columns:
         if not rows:
             return
         try:
-            _, tag_ids, first_seqs, counts, seqs, steps, walls, values = zip(*rows, strict=True)
+            _, tag_ids, first_seqs, counts, seqs, steps, walls, values, crcs = zip(
+                *rows, strict=True)
             lengths = np.array(counts, dtype=np.int64)
             if (lengths <= 0).any():
                 raise ValueError("a chunk without values")
+            if list(map(chunk_crc, seqs, steps, walls, values)) != list(crcs):
+                raise ValueError("a chunk's checksum does not match its content")
             self.add(np.repeat(np.array(first_seqs, dtype=np.int64), lengths)
                      + decode_many(seqs, lengths, floats=False),
                      np.repeat(np.array(tag_ids, dtype=np.int64), lengths),
@@ -259,8 +274,10 @@ class _Columns:
             return
         except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
             pass  # a damaged chunk: find it below
-        for _, tag_id, first_seq, count, seqs, steps, walls, values in rows:
+        for _, tag_id, first_seq, count, seqs, steps, walls, values, crc in rows:
             try:
+                if chunk_crc(seqs, steps, walls, values) != crc:
+                    raise ValueError("checksum mismatch")
                 count = int(count)
                 self.add(first_seq + decode_ints(seqs, count), np.full(count, tag_id, np.int64),
                          decode_ints(steps, count), decode_floats(walls, count),
@@ -268,7 +285,7 @@ class _Columns:
             except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
                 self.bad_chunks += 1
 
-    def add_legacy(self, rows: Sequence[tuple[Any, ...]]) -> int:
+    def add_legacy(self, rows: list[tuple[Any, ...]]) -> int:
         """Add rows of the version-1 ``scalars`` table (seq, tag id, step, wall, value; NULL
         value = NaN); returns how many lacked a readable seq, tag id or step (left out)."""
         if not rows:
@@ -368,13 +385,10 @@ def purge_steps(connection: sqlite3.Connection, step: int) -> None:
         columns.add_chunks([row[:-1]])
         seqs, _, steps, walls, values = columns.joined()
         keep = steps < step
-        for chunk in build_chunks([tag_names[row[1]]] * int(keep.sum()), seqs[keep],
-                                  steps[keep], walls[keep], values[keep]):
-            connection.execute(
-                "INSERT INTO scalar_chunks(id, tag_id, first_seq, last_seq, count, min_step, "
-                "max_step, seqs, steps, walls, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row[-1], row[1], chunk.first_seq, chunk.last_seq, chunk.count, chunk.min_step,
-                 chunk.max_step, chunk.seqs, chunk.steps, chunk.walls, chunk.values))
+        _insert_chunks(connection, [
+            (row[-1], row[1], chunk)
+            for chunk in build_chunks([tag_names[row[1]]] * int(keep.sum()), seqs[keep],
+                                      steps[keep], walls[keep], values[keep])])
     rebuild_summaries(connection)
 
 
@@ -537,18 +551,13 @@ class StoreWriter:
         summaries: dict[int, TagSummary] = {}
 
         def insert(new: dict[tuple[str, str], int]) -> None:
-            rows_out = []
+            rows_out: list[tuple[int | None, int, EncodedChunk]] = []
             for chunk in chunks:
                 tag_id = self._tag_id(chunk.tag, "scalar", new)
-                rows_out.append((tag_id, chunk.first_seq, chunk.last_seq, chunk.count,
-                                 chunk.min_step, chunk.max_step, chunk.seqs, chunk.steps,
-                                 chunk.walls, chunk.values))
+                rows_out.append((None, tag_id, chunk))
                 old = summaries.get(tag_id) or self._summary.get(tag_id)
                 summaries[tag_id] = TagSummary.of(chunk) if old is None else old.merged(chunk)
-            self._connection.executemany(
-                "INSERT INTO scalar_chunks(tag_id, first_seq, last_seq, count, min_step, "
-                "max_step, seqs, steps, walls, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows_out)
+            _insert_chunks(self._connection, rows_out)
             _save_summaries(self._connection, summaries)
 
         self._transaction(insert, lambda: self._summary.update(summaries))
@@ -581,19 +590,12 @@ class StoreWriter:
                 seqs, _, steps, walls, values = columns.joined()
                 connection.executemany("DELETE FROM scalar_chunks WHERE id = ?",
                                        [(row[-1],) for row in chunks])
-                for start in range(0, seqs.size, target):
-                    part = slice(start, start + target)
-                    (chunk,) = build_chunks([names[tag_id]] * seqs[part].size, seqs[part],
-                                            steps[part], walls[part], values[part])
-                    connection.execute(
-                        "INSERT INTO scalar_chunks(tag_id, first_seq, last_seq, count, "
-                        "min_step, max_step, seqs, steps, walls, vals) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (tag_id, chunk.first_seq, chunk.last_seq, chunk.count,
-                         chunk.min_step, chunk.max_step, chunk.seqs, chunk.steps,
-                         chunk.walls, chunk.values))
-                    merged -= 1
-                merged += len(chunks)
+                parts = [slice(start, start + target) for start in range(0, seqs.size, target)]
+                _insert_chunks(connection, [
+                    (None, tag_id, build_chunks([names[tag_id]] * seqs[part].size, seqs[part],
+                                                steps[part], walls[part], values[part])[0])
+                    for part in parts])
+                merged += len(chunks) - len(parts)
 
         self._transaction(rewrite)
         return merged
@@ -857,7 +859,7 @@ class StoreReader:
         connection = self._conn()
         if connection is None:
             return {}
-        has_chunks, has_legacy = self._layout(connection)
+        has_chunks, _ = self._layout(connection)
         if has_chunks:
             try:
                 return _load_summaries(connection)
@@ -876,17 +878,16 @@ class StoreReader:
         connection = self._conn()
         if connection is None or (tag_ids is not None and not tag_ids):
             return ScalarColumns.empty()
-        seq, tag_ids, step, wall, value = self.scalar_arrays(start_seq, stop_seq,
-                                                             tag_ids=tag_ids,
-                                                             step_range=step_range)
+        seq, ids, step, wall, value = self.scalar_arrays(start_seq, stop_seq, tag_ids=tag_ids,
+                                                         step_range=step_range)
         if not seq.size:
             return ScalarColumns.empty()
-        unique_ids, tag_index = _small_int_codes(tag_ids)
+        unique_ids, tag_index = _small_int_codes(ids)
         if any(int(tag_id) not in self._tags for tag_id in unique_ids):
             self._tag_names(connection)
         unnamed = [int(i) for i in unique_ids if int(i) not in self._tags]
         if unnamed:  # the values are fine, only their tag's name is lost: keep them
-            count = int(np.isin(tag_ids, unnamed).sum())
+            count = int(np.isin(ids, unnamed).sum())
             self._problem(f"{count} scalar row(s) of {len(unnamed)} tag(s) whose name cannot "
                           "be read are shown as '(unknown tag #id)'")
             self._tags.update({i: f"(unknown tag #{i})" for i in unnamed})

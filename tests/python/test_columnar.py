@@ -257,3 +257,20 @@ def test_finish_merges_the_small_chunks_of_a_slow_logger(logdir: Path) -> None:
     assert nbviz.read(logdir)["value"].tolist() == expected
     summary = tag_summaries(run.dir).set_index("tag")
     assert summary.loc["a", "count"] == 60 and summary.loc["b", "last_value"] == -59.0
+
+
+def test_a_chunk_whose_bytes_changed_is_caught_by_its_checksum(logdir: Path) -> None:
+    with nbviz.init("crc", logdir=logdir) as run:
+        for step in range(600):  # values that do not compress: stored raw ("R")
+            run.log({"a": float(np.sin(step * 1.3)), "b": float(np.cos(step))}, step=step)
+    db = logdir / "crc" / DB_FILENAME
+    with sqlite3.connect(db) as connection:
+        (blob,) = connection.execute("SELECT vals FROM scalar_chunks WHERE id = 1").fetchone()
+        assert blob[:1] == b"R"
+        damaged = blob[:100] + bytes([blob[100] ^ 0x40]) + blob[101:]  # one bit, same length
+        connection.execute("UPDATE scalar_chunks SET vals = ? WHERE id = 1", (damaged,))
+    reader = StoreReader(logdir / "crc")
+    columns = reader.scalars_between(0)
+    assert columns.tags == ["b"] and len(columns) == 600  # never a silently wrong number
+    assert any("cannot be decoded" in str(problem) for problem in reader.problems())
+    reader.close()

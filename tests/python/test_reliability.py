@@ -36,8 +36,8 @@ import numpy as np
 import pytest
 
 import nbviz
-from nbviz.store.query import tag_summaries
 from nbviz.sources import LogdirSource, RunTail
+from nbviz.store.query import tag_summaries
 from nbviz.store.sqlite import DB_FILENAME, StoreReader
 
 pytestmark = pytest.mark.slow

@@ -360,8 +360,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logdir = tmp_path_factory.mktemp("two") / "runs"
     for name in ("good", "bad"):
         with nbviz.init(name, logdir=logdir) as run:
-            for start in range(0, 3000, 100):  # 30 flushes: 60 chunks over ~15 pages
-                log_steps(run, range(start, start + 100))
+            for start in range(0, 3000, 600):  # 5 flushes: 10 chunks over ~14 pages (too
+                log_steps(run, range(start, start + 600))  # big for finish() to merge)
                 run.flush()
             run.log_histogram("h", np.arange(10.0), step=0)
     return logdir

@@ -203,6 +203,11 @@ def test_kill_9_loses_at_most_one_flush_interval_and_can_continue(
     assert np.array_equal(x["step"].to_numpy(), np.arange(k + 11))
     assert np.array_equal(x["value"].to_numpy(), np.arange(k + 11, dtype=np.float64))
     assert len(again) == 2 * (k + 11)
+    # The per-tag summary survived the crash and follows the values appended after it.
+    summary = tag_summaries(logdir / "victim").set_index("tag")
+    assert summary["count"].tolist() == [k + 11, k + 11]
+    assert summary.loc["x", "last_value"] == float(k + 10)
+    assert summary.loc["y", "min"] == -float(k + 10) and summary.loc["y", "max"] == 0.0
 
 
 KILL_MID_COMMIT_CHILD = """

@@ -26,7 +26,7 @@ SUMMARY_PREFIX = "BENCH_JSON "  # as printed by _common.summary()
 
 BENCHMARKS = (
     "log_throughput", "live_panel_cost", "message_rate", "decimation_memory", "histogram_1m",
-    "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read",
+    "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read", "store_scale",
 )
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
 BROWSER_EXTRA = ("projector_scale", "export_size")  # headless chromium too: with --with-browser
@@ -40,7 +40,18 @@ def headline(record: dict) -> str:
         v = record["variants"]
         return (f"log() vs add_scalar: float {v['float']['ratio']:.0f}×, 0-d tensor "
                 f"{v['tensor0d']['ratio']:.0f}×, dict of 3 {v['dict3']['ratio']:.0f}× "
-                f"(goal ≥ 30×)")
+                f"(goal ≥ 30×); end to end {v['float']['ratio_end_to_end']:.0f}× / "
+                f"{v['tensor0d']['ratio_end_to_end']:.0f}× / "
+                f"{v['dict3']['ratio_end_to_end']:.0f}× (goal 100/50/100×); "
+                f"{record['nbviz_bytes_per_value_max']:.1f} B/value vs tfevents "
+                f"{record['tb_bytes_per_value_min']:.1f}")
+    if name == "store_scale":
+        panels = ", ".join(f"{k} {t:.2f} s" for k, t in record["panel_build_s"].items())
+        store = record["same_read_nbviz_s"]
+        return (f"read {record['values']:,} scalars in {record['read_s']:.2f} s "
+                f"(tfevents reader {record['same_read_tfevents_reader_s'] / store:.1f}×, "
+                f"tbparse {record['same_read_tbparse_s'] / store:.1f}× slower on "
+                f"{record['values_tb']:,}); {record['bytes_per_value']:.1f} B/value; {panels}")
     if name == "live_panel_cost":
         return (f"live panel {record['nbviz_panel_cost_us']:.1f} µs/step vs livelossplot "
                 f"{record['livelossplot_cost_us'] / 1e3:.0f} ms/step = 1/{record['ratio']:,.0f} "

@@ -76,7 +76,8 @@ def _columns_from_rows(rows: Sequence[tuple[str, int, float, float]]) -> ScalarC
     )
 
 
-def _concat(parts: list[ScalarColumns]) -> ScalarColumns:
+def concat_columns(parts: list[ScalarColumns]) -> ScalarColumns:
+    """Scalar columns one after the other, their tags merged (in order of appearance)."""
     parts = [part for part in parts if len(part)]
     if not parts:
         return ScalarColumns.empty()
@@ -154,7 +155,7 @@ class RunTail(_StoreTail):
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
             parts.append(columns)
-        merged = _concat(parts)
+        merged = concat_columns(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []
 
 

@@ -19,6 +19,7 @@ import atexit
 import dataclasses
 import json
 import os
+import sqlite3
 import threading
 import time
 import warnings
@@ -206,12 +207,14 @@ class Run(LiveRun):
             raise RuntimeError(
                 f"log(): run {self.name!r} is finished; start a new one with init()."
             )
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(
                 f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
                 "use e.g. run.log({'loss': 0.5}, step=3)."
             )
-        if step is None:
+        if type(step) is int and 0 <= step <= MAX_STEP:  # the common case, checked fast
+            step_value = step
+        elif step is None:
             step_value = self._next_step
             if step_value > MAX_STEP:
                 raise ValueError(
@@ -622,6 +625,7 @@ class Run(LiveRun):
             self._flusher.join(timeout=30)
         try:
             self._commit()
+            self._compact()
             self._store.set_meta("finished", time.time())
         except Exception as error:
             self._finished = False  # keep the data and the store; retry in the background
@@ -636,6 +640,17 @@ class Run(LiveRun):
                 ) from error
             raise
         self._close()
+
+    def _compact(self) -> None:
+        """Merge the small chunks of slow-logged tags (one per flush) so that reading the
+        finished run takes few chunks; the store is complete without it, so a failure
+        (disk full …) only warns."""
+        try:
+            self._store.compact()
+        except (StoreWriteError, sqlite3.Error) as error:
+            warnings.warn(f"nbviz: run {self.name!r}: could not merge the store's small "
+                          f"chunks ({error}); the data is complete, reading it is slower.",
+                          RuntimeWarning, stacklevel=2)
 
     def _close(self) -> None:
         self._store.close()

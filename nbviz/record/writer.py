@@ -78,7 +78,7 @@ from nbviz.record.embedding_meta import embedding_metadata
 from nbviz.record.filewriter import FileWriter
 from nbviz.record.run import Run, live_run_for
 from nbviz.store.errors import WriterConflictError
-from nbviz.store.sqlite import DB_FILENAME
+from nbviz.store.sqlite import DB_FILENAME, purge_steps
 
 __all__ = ["SummaryWriter"]
 
@@ -1202,8 +1202,7 @@ def _purge(run_dir: Path, purge_step: int) -> None:
     connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute("DELETE FROM scalars WHERE step >= ?", (purge_step,))
-        connection.execute("DELETE FROM tensors WHERE step >= ?", (purge_step,))
+        purge_steps(connection, purge_step)
         connection.execute("COMMIT")
     except sqlite3.Error as error:
         connection.execute("ROLLBACK") if connection.in_transaction else None

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pandas as pd
 
 from nbviz._validate import describe
 from nbviz.store.kinds import READ_KINDS
+from nbviz.store.subset import Subset
 
 __all__ = ["KINDS", "read"]
 
@@ -27,10 +28,13 @@ KINDS = ("scalars", *_RECORD_KINDS, "custom_scalars")
 _ARRAY_COLUMN = {"image": "image", "audio": "audio", "video": "video", "embedding": "embedding",
                  "mesh": "mesh", "tensor": "tensor", "stats": "stats"}
 _BASE = ["run", "tag", "step", "wall_time"]
+EVERYTHING = Subset(None, None, None)
 
 
 def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
-         decode: bool = True) -> pd.DataFrame:
+         decode: bool = True, runs: str | Sequence[str] | None = None,
+         tags: str | Sequence[str] | None = None,
+         steps: tuple[int | None, int | None] | None = None) -> pd.DataFrame:
     """Read every run under ``logdir`` — nbviz stores and TensorBoard event files — into
     one tidy DataFrame.
 
@@ -67,6 +71,10 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     - ``"custom_scalars"``: ``run, category, chart, type, tags`` (the layouts of
       ``add_custom_scalars``).
 
+    For ``kind="scalars"`` a part can be asked for, and only that part is read: ``runs``
+    and ``tags`` — a regular expression (``re.search``) or a list of exact names —,
+    ``steps`` — ``(lo, hi)``, both inclusive, None for an open end.
+
     Values logged by a run of this process that are not yet flushed are included.
     Nothing in the logdir makes this raise: a corrupt event record, an unknown field or
     plugin, a non-UTF-8 tag, a corrupt or unreadable ``nbviz.sqlite`` are skipped,
@@ -76,6 +84,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     >>> df = nbviz.read("runs", kind="scalars")  # doctest: +SKIP
     >>> df.pivot_table(index="step", columns=["run", "tag"], values="value")  # doctest: +SKIP
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
+    >>> nbviz.read("runs", runs=r"^lr=", tags=["loss"], steps=(1000, None))  # doctest: +SKIP
     """
     from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
@@ -85,6 +94,10 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
         raise TypeError(f"read(): 'logdir' must be a path, got {describe(logdir)}.")
     if kind not in KINDS:
         raise ValueError(f"read(): 'kind' must be one of {', '.join(KINDS)}, got {kind!r}.")
+    subset = Subset.parse(runs, tags, steps)
+    if kind != "scalars" and not subset.everything:
+        raise ValueError(f"read(): runs=, tags= and steps= choose part of kind='scalars'; "
+                         f"for kind={kind!r} read everything and filter the DataFrame.")
     path = Path(logdir)
     if not path.exists():
         raise FileNotFoundError(
@@ -92,7 +105,8 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
             "written to (e.g. 'runs')."
         )
     problems: list[str] = []
-    event_runs = find_event_runs(path)
+    event_runs = {name: run_dir for name, run_dir in find_event_runs(path).items()
+                  if subset.run_ok(name)}
 
     def read_events(wanted: frozenset[str]) -> dict[str, EventRun]:
         runs: dict[str, EventRun] = {}
@@ -111,7 +125,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
         return runs
 
     if kind == "scalars":
-        frame = _scalars_frame(path, read_events(frozenset({"scalar"})), problems)
+        frame = _scalars_frame(path, read_events(frozenset({"scalar"})), problems, subset)
     elif kind == "custom_scalars":
         frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})),
                                       problems)
@@ -168,23 +182,60 @@ def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) 
     return batches
 
 
-def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str]
-                    ) -> list[tuple[str, Any]]:
+def _store_subset(path: Path, subset: Subset, problems: list[str]) -> list[tuple[str, Any]]:
+    """(run, columns) of the chosen runs' stores: only the chosen tags' chunks overlapping
+    the chosen steps are read (a live run of this process: its tail, filtered)."""
+    from nbviz.record.run import live_run_for
+    from nbviz.sources import RunTail, concat_columns
+    from nbviz.store.discover import find_runs
+    from nbviz.store.sqlite import StoreReader
+
+    batches = []
+    for name, run_dir in find_runs(path).items():
+        if not subset.run_ok(name):
+            continue
+        if live_run_for(run_dir) is not None:
+            tail = RunTail(run_dir, name)
+            try:
+                columns = subset.filter(concat_columns([b.columns for b in tail.poll()]))
+                found = tail.problems()
+            finally:
+                tail.close()
+        else:
+            reader = StoreReader(run_dir)
+            try:
+                columns = reader.scalars_between(0, tag_ids=subset.tag_ids(reader.tag_names()),
+                                                 step_range=subset.steps)
+                found = reader.problems()
+            finally:
+                reader.close()
+        problems.extend(str(problem) for problem in found if str(problem) not in problems)
+        if len(columns):
+            batches.append((name, columns))
+    return batches
+
+
+def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str],
+                    subset: Subset = EVERYTHING) -> list[tuple[str, Any]]:
     from nbviz.store.tfevents import apply_purges
 
-    batches = [(batch.run, batch.columns) for batch in _poll_stores(path, None, problems)]
+    if subset.everything:
+        batches = [(batch.run, batch.columns) for batch in _poll_stores(path, None, problems)]
+    else:
+        batches = _store_subset(path, subset, problems)
     for name, run in event_runs.items():
         columns, _ = run.scalars_since(0)
         columns, _ = apply_purges(run, columns, [])
+        columns = subset.filter(columns)
         if len(columns):
             batches.append((name, columns))
     batches.sort(key=lambda item: item[0])  # stable: nbviz rows before TensorBoard rows
     return batches
 
 
-def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
-                   ) -> pd.DataFrame:
-    batches = _scalar_batches(path, event_runs, problems)
+def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str],
+                   subset: Subset) -> pd.DataFrame:
+    batches = _scalar_batches(path, event_runs, problems, subset)
     if not batches:
         return _empty_scalars()
     run_names = list(dict.fromkeys(run for run, _ in batches))

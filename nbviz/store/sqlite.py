@@ -1,11 +1,28 @@
 """The run store: one SQLite database per run directory.
 
-Layout of ``<logdir>/<run>/nbviz.sqlite``::
+Layout of ``<logdir>/<run>/nbviz.sqlite`` (schema version 2, "columnar")::
 
     meta(key TEXT PRIMARY KEY, value TEXT)          -- JSON values: name, config, created …
     tags(id INTEGER PRIMARY KEY, name, kind)        -- one row per (tag, kind)
-    scalars(seq INTEGER PRIMARY KEY, tag_id, step, wall_time, value)
+    scalar_chunks(id INTEGER PRIMARY KEY, tag_id, first_seq, last_seq, count,
+                  min_step, max_step, seqs, steps, walls, vals)
+    scalar_tags(tag_id INTEGER PRIMARY KEY, count, first_step, last_step, min, max,
+                last_value, last_wall, max_step, last_seq)
     tensors(seq INTEGER PRIMARY KEY, tag_id, step, wall_time, dtype, shape, data, extra)
+
+Scalars are stored in columnar chunks: one row per tag per flush holding that tag's
+seqs, steps, wall times and values as compact arrays (:mod:`nbviz.store.chunks`), so a
+value costs ~10 bytes and is read with numpy, never as a Python object. Every value
+keeps its own ``seq``; a chunk's ``first_seq``/``last_seq`` let a tailing reader fetch
+exactly the chunks holding ``seq >= cursor`` and cut them at the cursor, so each value
+is returned once. ``scalar_tags`` (the per-tag summary) is updated in the same
+transaction as the chunks it summarises.
+
+Stores of schema version 1 hold one row per value in ``scalars(seq INTEGER PRIMARY KEY,
+tag_id, step, wall_time, value)`` (NaN as NULL). They are *read in both layouts*, not
+migrated: readers merge legacy rows and chunks by seq; a writer appending to an old
+store (``if_exists="append"``) adds chunks beside the legacy rows and fills the summary
+table from them once, in the transaction that adds the new tables.
 
 ``tensors`` holds every non-scalar record (histograms, PR curves, embeddings,
 images …): ``data`` is the array's raw little-endian bytes, ``dtype`` its numpy
@@ -14,8 +31,7 @@ the kind of its tag. No pickle anywhere: arrays are rebuilt with
 ``np.frombuffer``.
 
 ``seq`` is assigned by the writer in log order; readers tail a run by asking
-for ``seq >= cursor``. A NaN value is stored as NULL (SQLite has no NaN) and
-read back as NaN; ±Inf are stored as they are.
+for ``seq >= cursor``. NaN and ±Inf are stored bit-exact in chunks.
 
 WAL mode gives one writer and any number of readers in other processes, and
 committed batches survive ``kill -9``. On network filesystems (NFS, Lustre …)
@@ -29,32 +45,54 @@ import contextlib
 import json
 import math
 import sqlite3
+import struct
 import threading
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nbviz._validate import MAX_STEP
+from nbviz.store.chunks import (
+    EncodedChunk,
+    TagSummary,
+    build_chunks,
+    chunk_crc,
+    decode_floats,
+    decode_ints,
+    decode_many,
+    summarize,
+)
 from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlite_cause
 from nbviz.store.fsinfo import is_network_filesystem
 
 __all__ = [
     "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
-    "decode_array", "encode_array", "storable_dtype",
+    "decode_array", "encode_array", "purge_steps", "storable_dtype",
 ]
 
 DB_FILENAME = "nbviz.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tags(
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, UNIQUE(name, kind));
-CREATE TABLE IF NOT EXISTS scalars(
-    seq INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, step INTEGER NOT NULL,
-    wall_time REAL NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS scalar_chunks(
+    id INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL, count INTEGER NOT NULL, min_step INTEGER NOT NULL,
+    max_step INTEGER NOT NULL, seqs BLOB NOT NULL, steps BLOB NOT NULL, walls BLOB NOT NULL,
+    vals BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS scalar_chunks_by_seq ON scalar_chunks(last_seq);
+CREATE INDEX IF NOT EXISTS scalar_chunks_by_tag ON scalar_chunks(tag_id, last_seq);
+CREATE TABLE IF NOT EXISTS scalar_tags(
+    tag_id INTEGER PRIMARY KEY, count INTEGER NOT NULL, first_step INTEGER NOT NULL,
+    last_step INTEGER NOT NULL, min REAL, max REAL, last_value REAL,
+    last_wall REAL NOT NULL, max_step INTEGER NOT NULL, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tensors(
     seq INTEGER PRIMARY KEY, tag_id INTEGER NOT NULL, step INTEGER NOT NULL,
     wall_time REAL NOT NULL, dtype TEXT NOT NULL, shape TEXT NOT NULL, data BLOB NOT NULL,
@@ -139,6 +177,221 @@ def _connect(path: Path, *, journal_fallback: bool) -> sqlite3.Connection:
     return connection
 
 
+def _step_column(steps: Sequence[Any]) -> np.ndarray:
+    """Steps as int64; TypeError/ValueError (content errors) for anything else."""
+    column = np.array(steps)
+    if column.dtype.kind not in "iub":
+        raise TypeError(f"scalar steps must be integers, got an array of {column.dtype} "
+                        f"(first: {steps[0]!r}).")
+    column = column.astype(np.int64)
+    if column.size and (int(column.min()) < 0 or int(column.max()) > MAX_STEP):
+        raise ValueError(f"scalar steps must be in 0..{MAX_STEP}, got {int(column.min())}.."
+                         f"{int(column.max())}.")
+    return column
+
+
+def _wall_column(walls: Sequence[Any]) -> np.ndarray:
+    column = np.array(walls, dtype=np.float64)
+    if not np.isfinite(column).all():
+        raise ValueError("scalar wall times must be finite numbers.")
+    return column
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    row = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             (name,)).fetchone()
+    return row is not None
+
+
+_SUMMARY_COLUMNS = ("tag_id, count, first_step, last_step, min, max, last_value, last_wall, "
+                    "max_step, last_seq")
+
+
+def _load_summaries(connection: sqlite3.Connection) -> dict[int, TagSummary]:
+    rows = connection.execute(f"SELECT {_SUMMARY_COLUMNS} FROM scalar_tags").fetchall()
+    return {int(row[0]): TagSummary(
+        count=int(row[1]), first_step=int(row[2]), last_step=int(row[3]),
+        min_value=row[4], max_value=row[5],
+        last_value=math.nan if row[6] is None else float(row[6]),
+        last_wall=float(row[7]), max_step=int(row[8]), last_seq=int(row[9]),
+    ) for row in rows}
+
+
+def _save_summaries(connection: sqlite3.Connection, summaries: dict[int, TagSummary]) -> None:
+    connection.executemany(
+        f"INSERT OR REPLACE INTO scalar_tags({_SUMMARY_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(tag_id, s.count, s.first_step, s.last_step, s.min_value, s.max_value,
+          None if math.isnan(s.last_value) else s.last_value, s.last_wall, s.max_step,
+          s.last_seq) for tag_id, s in summaries.items()],
+    )
+
+
+_CHUNK_COLUMNS = "last_seq, tag_id, first_seq, count, seqs, steps, walls, vals, crc"
+
+
+def _insert_chunks(connection: sqlite3.Connection,
+                   chunks: Sequence[tuple[int | None, int, EncodedChunk]]) -> None:
+    """Insert (chunk id or None for a new one, tag id, chunk) rows."""
+    connection.executemany(
+        "INSERT INTO scalar_chunks(id, tag_id, first_seq, last_seq, count, min_step, "
+        "max_step, seqs, steps, walls, vals, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(chunk_id, tag_id, c.first_seq, c.last_seq, c.count, c.min_step, c.max_step, c.seqs,
+          c.steps, c.walls, c.values, c.crc) for chunk_id, tag_id, c in chunks])
+
+
+class _Columns:
+    """Scalar values as arrays (seq, tag id, step, wall time, value), appended in parts."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.bad_chunks = 0
+
+    def add(self, seq: np.ndarray, tag_id: np.ndarray, step: np.ndarray, wall: np.ndarray,
+            value: np.ndarray) -> None:
+        if seq.size:
+            self.parts.append((seq, tag_id, step, wall, value))
+
+    def add_chunks(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Decode chunk rows (``_CHUNK_COLUMNS``), all at once (:func:`decode_many`); when
+        that fails, chunk by chunk, counting the undecodable ones."""
+        if not rows:
+            return
+        try:
+            _, tag_ids, first_seqs, counts, seqs, steps, walls, values, crcs = zip(
+                *rows, strict=True)
+            lengths = np.array(counts, dtype=np.int64)
+            if (lengths <= 0).any():
+                raise ValueError("a chunk without values")
+            if list(map(chunk_crc, seqs, steps, walls, values)) != list(crcs):
+                raise ValueError("a chunk's checksum does not match its content")
+            self.add(np.repeat(np.array(first_seqs, dtype=np.int64), lengths)
+                     + decode_many(seqs, lengths, floats=False),
+                     np.repeat(np.array(tag_ids, dtype=np.int64), lengths),
+                     decode_many(steps, lengths, floats=False),
+                     decode_many(walls, lengths, floats=True),
+                     decode_many(values, lengths, floats=True))
+            return
+        except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
+            pass  # a damaged chunk: find it below
+        for _, tag_id, first_seq, count, seqs, steps, walls, values, crc in rows:
+            try:
+                if chunk_crc(seqs, steps, walls, values) != crc:
+                    raise ValueError("checksum mismatch")
+                count = int(count)
+                self.add(first_seq + decode_ints(seqs, count), np.full(count, tag_id, np.int64),
+                         decode_ints(steps, count), decode_floats(walls, count),
+                         decode_floats(values, count))
+            except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
+                self.bad_chunks += 1
+
+    def add_legacy(self, rows: list[tuple[Any, ...]]) -> int:
+        """Add rows of the version-1 ``scalars`` table (seq, tag id, step, wall, value; NULL
+        value = NaN); returns how many lacked a readable seq, tag id or step (left out)."""
+        if not rows:
+            return 0
+        try:
+            table = np.array(rows, dtype=np.float64)  # NULL -> nan
+        except (TypeError, ValueError):
+            table = _numeric_rows(rows)
+        valid = np.isfinite(table[:, :4]).all(axis=1)
+        table = table[valid]
+        self.add(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                 table[:, 2].astype(np.int64), table[:, 3].copy(), table[:, 4].copy())
+        return int(valid.size - valid.sum())
+
+    def joined(self) -> tuple[np.ndarray, ...]:
+        """(seq, tag id, step, wall, value), in seq order."""
+        if not self.parts:
+            return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+                    np.empty(0), np.empty(0))
+        columns = tuple(np.concatenate(part) for part in zip(*self.parts, strict=True))
+        order = _seq_order(columns[0])
+        return columns if order is None else tuple(column[order] for column in columns)
+
+
+def _small_int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` in O(n) for small non-negative ints (tag
+    ids); falls back to the sort for anything else."""
+    if values.size and int(values.min()) >= 0 and int(values.max()) <= 4 * values.size + 1024:
+        present = np.zeros(int(values.max()) + 1, dtype=bool)
+        present[values] = True
+        codes = np.cumsum(present) - 1
+        return np.flatnonzero(present), codes[values]
+    unique, inverse = np.unique(values, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def _seq_order(seq: np.ndarray) -> np.ndarray | None:
+    """Indices putting ``seq`` in order (None when it already is). Chunks interleave tags,
+    so seqs are a permutation of a near-dense range: scatter in O(n) when they are."""
+    if seq.size < 2 or bool((seq[1:] > seq[:-1]).all()):
+        return None
+    low = int(seq.min())
+    span = int(seq.max()) - low + 1
+    if span > 4 * seq.size:
+        return np.argsort(seq, kind="stable")
+    slots = np.full(span, -1, dtype=np.int64)
+    slots[seq - low] = np.arange(seq.size)
+    order = slots[slots >= 0]
+    if order.size != seq.size:  # a seq twice (never written so): keep every row
+        return np.argsort(seq, kind="stable")
+    return order
+
+
+def _all_scalars(connection: sqlite3.Connection) -> tuple[np.ndarray, ...]:
+    """Every scalar of a writable store (chunks and legacy rows), in seq order."""
+    columns = _Columns()
+    columns.add_chunks(connection.execute(f"SELECT {_CHUNK_COLUMNS} FROM scalar_chunks")
+                       .fetchall())
+    if _has_table(connection, "scalars"):
+        rows = connection.execute(
+            "SELECT seq, tag_id, step, wall_time, value FROM scalars").fetchall()
+        columns.add_legacy(rows)
+    return columns.joined()
+
+
+def rebuild_summaries(connection: sqlite3.Connection) -> dict[int, TagSummary]:
+    """Recompute the whole summary table from the stored values (inside the caller's
+    transaction): after filling it for an old store, or after a purge."""
+    seq, tag_id, step, wall, value = _all_scalars(connection)
+    summaries = summarize(tag_id, seq, step, wall, value)
+    connection.execute("DELETE FROM scalar_tags")
+    _save_summaries(connection, summaries)
+    return summaries
+
+
+def purge_steps(connection: sqlite3.Connection, step: int) -> None:
+    """Delete stored values and records with ``step >= step`` (TensorBoard's purge_step),
+    inside the caller's transaction: chunks past ``step`` are dropped, chunks straddling it
+    rewritten, the summary table recomputed.
+
+    >>> purge_steps(connection, 100)  # doctest: +SKIP
+    """
+    if not isinstance(step, int) or step < 0:
+        raise ValueError(f"purge_steps(): 'step' must be an int >= 0, got {step!r}.")
+    connection.execute("DELETE FROM tensors WHERE step >= ?", (step,))
+    if _has_table(connection, "scalars"):
+        connection.execute("DELETE FROM scalars WHERE step >= ?", (step,))
+    if not _has_table(connection, "scalar_chunks"):
+        return  # a version-1 store: its readers compute summaries from the rows
+    straddling = connection.execute(
+        f"SELECT {_CHUNK_COLUMNS}, id FROM scalar_chunks WHERE max_step >= ? AND min_step < ?",
+        (step, step)).fetchall()
+    connection.execute("DELETE FROM scalar_chunks WHERE max_step >= ?", (step,))
+    tag_names = dict(connection.execute("SELECT id, name FROM tags").fetchall())
+    for row in straddling:
+        columns = _Columns()
+        columns.add_chunks([row[:-1]])
+        seqs, _, steps, walls, values = columns.joined()
+        keep = steps < step
+        _insert_chunks(connection, [
+            (row[-1], row[1], chunk)
+            for chunk in build_chunks([tag_names[row[1]]] * int(keep.sum()), seqs[keep],
+                                      steps[keep], walls[keep], values[keep])])
+    rebuild_summaries(connection)
+
+
 def _write_error(path: Path, error: BaseException) -> BaseException:
     """``error`` as nbviz's StoreWriteError naming ``path`` and the cause; content errors
     (a value the store cannot hold) are returned unchanged."""
@@ -164,8 +417,14 @@ class StoreWriter:
             run_dir.mkdir(parents=True, exist_ok=True)
             self.journal_fallback = is_network_filesystem(run_dir)
             self._connection = _connect(self.path, journal_fallback=self.journal_fallback)
-            # One transaction: readers never see a half-made schema.
-            self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+            # One transaction: readers never see a half-made schema, and an old store's
+            # summary table is filled from its legacy rows together with its creation.
+            self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
+            self._legacy = _has_table(self._connection, "scalars")
+            self._summary = _load_summaries(self._connection)
+            if self._legacy and not self._summary:
+                self._summary = rebuild_summaries(self._connection)
+            self._connection.execute("COMMIT")
             self._tag_ids: dict[tuple[str, str], int] = {}
             self._reload_tag_ids()
         except (sqlite3.Error, OSError) as error:
@@ -177,18 +436,25 @@ class StoreWriter:
         self.set_meta("schema_version", SCHEMA_VERSION)
 
     def next_seq(self, table: str = "scalars") -> int:
-        """The seq the next row of ``table`` ("scalars" or "tensors") will get."""
+        """The seq the next value of ``table`` ("scalars" or "tensors") will get."""
         if table not in ("scalars", "tensors"):
-            raise ValueError(f"unknown table {table!r}")
+            raise ValueError(f"next_seq(): 'table' must be 'scalars' or 'tensors', got "
+                             f"{table!r}.")
         with self._lock:
-            row = self._connection.execute(f"SELECT MAX(seq) FROM {table}").fetchone()
-        return 0 if row[0] is None else int(row[0]) + 1
+            if table == "tensors":
+                queries = ["SELECT MAX(seq) FROM tensors"]
+            else:
+                queries = ["SELECT MAX(last_seq) FROM scalar_chunks"]
+                queries += ["SELECT MAX(seq) FROM scalars"] if self._legacy else []
+            found = [self._connection.execute(query).fetchone()[0] for query in queries]
+        known = [int(value) for value in found if value is not None]
+        return max(known) + 1 if known else 0
 
     def next_step(self) -> int:
         """1 + the largest stored scalar step (0 for a new run): where auto-steps continue."""
         with self._lock:
-            row = self._connection.execute("SELECT MAX(step) FROM scalars").fetchone()
-        return 0 if row[0] is None else int(row[0]) + 1
+            steps = [summary.max_step for summary in self._summary.values()]
+        return max(steps) + 1 if steps else 0
 
     def _tag_id(self, name: str, kind: str, new: dict[tuple[str, str], int]) -> int:
         """The id of tag (name, kind); ids inserted by the open transaction go to ``new``
@@ -202,9 +468,10 @@ class StoreWriter:
             new[key] = int(cursor.lastrowid or 0)
         return new[key]
 
-    def _transaction(self, insert: Any) -> None:
+    def _transaction(self, insert: Any, committed: Callable[[], None] | None = None) -> None:
         """Run ``insert(new_tag_ids)`` in one IMMEDIATE transaction; on any failure roll back
-        (unless SQLite already did: disk full, I/O errors) and forget the new tag ids."""
+        (unless SQLite already did: disk full, I/O errors) and forget the new tag ids.
+        ``committed()`` runs under the lock once the transaction is durable."""
         with self._lock:
             connection = self._connection
             new: dict[tuple[str, str], int] = {}
@@ -218,6 +485,8 @@ class StoreWriter:
                         connection.execute("ROLLBACK")
                 raise _write_error(self.path, error) from error
             self._tag_ids.update(new)
+            if committed is not None:
+                committed()
 
     def write_tensors(self, first_seq: int, records: Sequence[TensorRecord],
                       seqs: Sequence[int] | None = None) -> None:
@@ -264,23 +533,72 @@ class StoreWriter:
         seqs: Sequence[int] | None = None,
     ) -> None:
         """Append ``rows`` (tag, step, wall_time, value), seqs from ``first_seq`` (or
-        ``seqs``), atomically."""
+        ``seqs``), atomically: one columnar chunk per tag plus the tags' summary rows.
+        A row the store cannot hold (a step outside 0..2**53, a value that is not a
+        number, a non-finite wall time) raises TypeError/ValueError and writes nothing."""
         if not rows:
             return
-        seq_of = list(seqs) if seqs is not None else range(first_seq, first_seq + len(rows))
+        tags, steps, walls, values = (list(map(itemgetter(i), rows)) for i in range(4))
+        seq_array = (np.asarray(seqs, dtype=np.int64) if seqs is not None
+                     else np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
+        if seq_array.shape != (len(rows),):
+            raise ValueError(f"write_scalars(): {len(rows)} rows but {seq_array.size} seqs.")
+        chunks = build_chunks(tags, seq_array, _step_column(steps), _wall_column(walls),
+                              np.array(values, dtype=np.float64))
+        for chunk in chunks:
+            if not isinstance(chunk.tag, str):
+                raise TypeError(f"write_scalars(): tags must be str, got {chunk.tag!r}.")
+        summaries: dict[int, TagSummary] = {}
 
         def insert(new: dict[tuple[str, str], int]) -> None:
-            ids = [self._tag_id(tag, "scalar", new) for tag, _, _, _ in rows]
-            self._connection.executemany(
-                "INSERT INTO scalars(seq, tag_id, step, wall_time, value) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (seq, tag_id, step, wall, value)
-                    for seq, tag_id, (_, step, wall, value) in zip(seq_of, ids, rows, strict=True)
-                ],
-            )
+            rows_out: list[tuple[int | None, int, EncodedChunk]] = []
+            for chunk in chunks:
+                tag_id = self._tag_id(chunk.tag, "scalar", new)
+                rows_out.append((None, tag_id, chunk))
+                old = summaries.get(tag_id) or self._summary.get(tag_id)
+                summaries[tag_id] = TagSummary.of(chunk) if old is None else old.merged(chunk)
+            _insert_chunks(self._connection, rows_out)
+            _save_summaries(self._connection, summaries)
 
-        self._transaction(insert)
+        self._transaction(insert, lambda: self._summary.update(summaries))
+
+    def compact(self, *, small: int = 512, target: int = 8192) -> int:
+        """Merge each tag's small chunks (fewer than ``small`` values: a slow logger's
+        one-second flushes) into chunks of up to ``target`` values, atomically; returns how
+        many chunks were merged away. Every value keeps its seq, so a reader tailing by
+        seq sees nothing change. The summary table is unaffected."""
+        merged = 0
+
+        def rewrite(new: dict[tuple[str, str], int]) -> None:
+            nonlocal merged
+            connection = self._connection
+            rows = connection.execute(
+                f"SELECT {_CHUNK_COLUMNS}, id FROM scalar_chunks WHERE count < ? "
+                "ORDER BY tag_id, last_seq", (small,)).fetchall()
+            by_tag: dict[int, list[tuple[Any, ...]]] = {}
+            for row in rows:
+                by_tag.setdefault(int(row[1]), []).append(row)
+            names = {tag_id: name for (name, kind), tag_id in self._tag_ids.items()
+                     if kind == "scalar"}
+            for tag_id, chunks in by_tag.items():
+                if len(chunks) < 4 or tag_id not in names:
+                    continue
+                columns = _Columns()
+                columns.add_chunks([row[:-1] for row in chunks])
+                if columns.bad_chunks:
+                    continue  # leave a damaged chunk (and its tag) as it is
+                seqs, _, steps, walls, values = columns.joined()
+                connection.executemany("DELETE FROM scalar_chunks WHERE id = ?",
+                                       [(row[-1],) for row in chunks])
+                parts = [slice(start, start + target) for start in range(0, seqs.size, target)]
+                _insert_chunks(connection, [
+                    (None, tag_id, build_chunks([names[tag_id]] * seqs[part].size, seqs[part],
+                                                steps[part], walls[part], values[part])[0])
+                    for part in parts])
+                merged += len(chunks) - len(parts)
+
+        self._transaction(rewrite)
+        return merged
 
     def close(self) -> None:
         with self._lock:
@@ -303,6 +621,8 @@ class StoreReader:
         self._tags: dict[int, str] = {}
         self._problems: dict[str, None] = {}  # reasons, in order, each once
         self._bad_text = False
+        self._has_chunks = False
+        self._has_legacy = False
 
     def problems(self) -> list[Problem]:
         """What could not be read, and why."""
@@ -454,49 +774,125 @@ class StoreReader:
         self._tags = {int(tag_id): str(name) for tag_id, name in rows
                       if isinstance(tag_id, int)}
 
-    def scalars_between(self, start_seq: int, stop_seq: int | None = None) -> ScalarColumns:
-        """Scalar rows with ``start_seq <= seq < stop_seq`` (no upper bound when None)."""
+    def _layout(self, connection: sqlite3.Connection) -> tuple[bool, bool]:
+        """(has chunk tables, has the version-1 ``scalars`` table); a table once seen is
+        remembered (tables are never dropped)."""
+        if not (self._has_chunks and self._has_legacy):
+            for name, in self._select("SELECT name FROM sqlite_master WHERE type = 'table'",
+                                      [], "schema", by_seq=False):
+                self._has_chunks = self._has_chunks or name == "scalar_chunks"
+                self._has_legacy = self._has_legacy or name == "scalars"
+        return self._has_chunks, self._has_legacy
+
+    def scalar_arrays(self, start_seq: int = 0, stop_seq: int | None = None, *,
+                      tag_ids: Sequence[int] | None = None,
+                      step_range: tuple[int | None, int | None] | None = None,
+                      ) -> tuple[np.ndarray, ...]:
+        """(seq, tag id, step, wall time, value) arrays of the scalars with ``start_seq <=
+        seq < stop_seq``, of some tags and steps (``lo <= step <= hi``) only, in seq order.
+        Only the chunks that can hold such values are read and decoded."""
+        connection = self._conn()
+        columns = _Columns()
+        if connection is None:
+            return columns.joined()
+        has_chunks, has_legacy = self._layout(connection)
+        where, params = "", []
+        if stop_seq is not None:
+            where += " AND first_seq < ?"
+            params.append(stop_seq)
+        if tag_ids is not None:
+            where += f" AND tag_id IN ({', '.join('?' * len(tag_ids))})"
+            params.extend(int(tag_id) for tag_id in tag_ids)
+        low, high = step_range if step_range is not None else (None, None)
+        if low is not None:
+            where += " AND max_step >= ?"
+            params.append(low)
+        if high is not None:
+            where += " AND min_step <= ?"
+            params.append(high)
+        if not (has_chunks or has_legacy):
+            self._problem("no such table: the store holds neither scalar chunks nor scalar "
+                          "rows (damaged); no scalars were read")
+        if has_chunks:
+            columns.add_chunks(self._select(
+                f"SELECT {_CHUNK_COLUMNS} FROM scalar_chunks WHERE last_seq >= ?{where} "
+                "ORDER BY last_seq", [start_seq, *params], "scalar chunks"))
+        if columns.bad_chunks:
+            self._problem(f"{columns.bad_chunks} scalar chunk(s) that cannot be decoded were "
+                          "left out")
+        if has_legacy:
+            legacy_where = where.replace("first_seq", "seq").replace("max_step >=", "step >=")
+            legacy_where = legacy_where.replace("min_step <=", "step <=")
+            dropped = columns.add_legacy(self._select(
+                "SELECT seq, tag_id, step, wall_time, value FROM scalars WHERE seq >= ?"
+                f"{legacy_where} ORDER BY seq", [start_seq, *params], "scalars table"))
+            if dropped:
+                self._problem(f"{dropped} scalar row(s) without a readable seq, tag id or step "
+                              "were left out")
+        seq, tag, step, wall, value = columns.joined()
+        keep = seq >= start_seq
+        if stop_seq is not None:
+            keep &= seq < stop_seq
+        if low is not None:
+            keep &= step >= low
+        if high is not None:
+            keep &= step <= high
+        if not keep.all():
+            seq, tag, step, wall, value = seq[keep], tag[keep], step[keep], wall[keep], value[keep]
+        return seq, tag, step, wall, value
+
+    def tag_names(self) -> dict[int, str]:
+        """Scalar tag id -> name (names that cannot be read are left out)."""
         connection = self._conn()
         if connection is None:
+            return {}
+        rows = self._select("SELECT id, name FROM tags WHERE kind = 'scalar' AND id >= ? "
+                            "ORDER BY id", [-(2**63)], "tags table")
+        self._note_bad_text()
+        return {int(tag_id): str(name) for tag_id, name in rows if isinstance(tag_id, int)}
+
+    def tag_summaries(self) -> dict[int, TagSummary]:
+        """Per scalar tag id: its summary — from the summary table, or computed from the
+        legacy rows of a version-1 store."""
+        connection = self._conn()
+        if connection is None:
+            return {}
+        has_chunks, _ = self._layout(connection)
+        if has_chunks:
+            try:
+                return _load_summaries(connection)
+            except (sqlite3.Error, TypeError, ValueError) as error:
+                self._problem(f"cannot read the tag summary table ({error}); computed from "
+                              "the values instead")
+        seq, tag, step, wall, value = self.scalar_arrays(0)
+        return summarize(tag, seq, step, wall, value)
+
+    def scalars_between(self, start_seq: int, stop_seq: int | None = None, *,
+                        tag_ids: Sequence[int] | None = None,
+                        step_range: tuple[int | None, int | None] | None = None,
+                        ) -> ScalarColumns:
+        """Scalar values with ``start_seq <= seq < stop_seq`` (no upper bound when None),
+        optionally of some tag ids and steps only (see :meth:`scalar_arrays`)."""
+        connection = self._conn()
+        if connection is None or (tag_ids is not None and not tag_ids):
             return ScalarColumns.empty()
-        query = "SELECT seq, tag_id, step, wall_time, value FROM scalars WHERE seq >= ?"
-        params: list[Any] = [start_seq]
-        if stop_seq is not None:
-            query += " AND seq < ?"
-            params.append(stop_seq)
-        rows = self._select(query + " ORDER BY seq", params, "scalars table")
-        if not rows:
+        seq, ids, step, wall, value = self.scalar_arrays(start_seq, stop_seq, tag_ids=tag_ids,
+                                                         step_range=step_range)
+        if not seq.size:
             return ScalarColumns.empty()
-        try:
-            table = np.array(rows, dtype=np.float64)  # NULL (NaN in the store) -> nan
-        except (TypeError, ValueError):
-            table = _numeric_rows(rows)
-        valid = np.isfinite(table[:, :3]).all(axis=1)  # seq, tag id, step must be numbers
-        tag_ids = np.where(valid, table[:, 1], -1).astype(np.int64)
-        unique_ids = np.unique(tag_ids[valid])
+        unique_ids, tag_index = _small_int_codes(ids)
         if any(int(tag_id) not in self._tags for tag_id in unique_ids):
             self._tag_names(connection)
-        known = np.isin(tag_ids, np.fromiter(self._tags, np.int64, len(self._tags)))
-        unnamed = np.unique(tag_ids[valid & ~known])
-        if unnamed.size:  # the rows are fine, only their tag's name is lost: keep them
-            self._problem(f"{int((valid & ~known).sum())} scalar row(s) of {unnamed.size} "
-                          "tag(s) whose name cannot be read are shown as '(unknown tag #id)'")
-            self._tags.update({int(i): f"(unknown tag #{int(i)})" for i in unnamed})
-        dropped = int(len(rows) - valid.sum())
-        if dropped:
-            self._problem(f"{dropped} scalar row(s) without a readable seq, tag id or step "
-                          "were left out")
-            table, tag_ids = table[valid], tag_ids[valid]
-            if not len(table):
-                return ScalarColumns.empty()
-        unique_ids, tag_index = np.unique(tag_ids, return_inverse=True)
+        unnamed = [int(i) for i in unique_ids if int(i) not in self._tags]
+        if unnamed:  # the values are fine, only their tag's name is lost: keep them
+            count = int(np.isin(ids, unnamed).sum())
+            self._problem(f"{count} scalar row(s) of {len(unnamed)} tag(s) whose name cannot "
+                          "be read are shown as '(unknown tag #id)'")
+            self._tags.update({i: f"(unknown tag #{i})" for i in unnamed})
         self._note_bad_text()
         return ScalarColumns(
-            seq=table[:, 0].astype(np.int64),
-            tag_index=tag_index.astype(np.int32).reshape(-1),
-            step=table[:, 2].copy(),
-            wall_time=table[:, 3].copy(),
-            value=table[:, 4].copy(),
+            seq=seq, tag_index=tag_index.astype(np.int32).reshape(-1),
+            step=step.astype(np.float64), wall_time=wall, value=value,
             tags=[self._tags[int(tag_id)] for tag_id in unique_ids],
         )
 
@@ -540,13 +936,19 @@ class StoreReader:
                                                       "tags table", by_seq=False)}
 
     def max_seq(self, table: str = "tensors") -> int:
-        """Largest stored seq of ``table`` (-1 when empty)."""
-        if table not in ("scalars", "tensors"):
+        """Largest stored seq of ``table`` ("scalars" or "tensors"; -1 when empty)."""
+        connection = self._conn()
+        if table not in ("scalars", "tensors") or connection is None:
             return -1
-        rows = self._select(f"SELECT MAX(seq) FROM {table}", [], f"{table} table", by_seq=False)
-        if not rows or not isinstance(rows[0][0], int):
-            return -1
-        return int(rows[0][0])
+        queries = ["SELECT MAX(seq) FROM tensors"]
+        if table == "scalars":
+            has_chunks, has_legacy = self._layout(connection)
+            queries = (["SELECT MAX(last_seq) FROM scalar_chunks"] if has_chunks else []) + (
+                ["SELECT MAX(seq) FROM scalars"] if has_legacy else [])
+        found = [row[0] for query in queries
+                 for row in self._select(query, [], f"{table} table", by_seq=False)]
+        known = [int(value) for value in found if isinstance(value, int)]
+        return max(known) if known else -1
 
     def close(self) -> None:
         if self._connection is not None:

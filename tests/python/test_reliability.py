@@ -37,6 +37,7 @@ import pytest
 
 import nbviz
 from nbviz.sources import LogdirSource, RunTail
+from nbviz.store.query import tag_summaries
 from nbviz.store.sqlite import DB_FILENAME, StoreReader
 
 pytestmark = pytest.mark.slow
@@ -130,7 +131,7 @@ def rows_of(batches: list[Any]) -> list[tuple[str, str, float, float]]:
 
 def stored_count(run_dir: Path) -> int:
     with sqlite3.connect(run_dir / DB_FILENAME) as db:
-        return int(db.execute("SELECT COUNT(*) FROM scalars").fetchone()[0])
+        return int(db.execute("SELECT COALESCE(SUM(count), 0) FROM scalar_chunks").fetchone()[0])
 
 
 # -- kill -9 ---------------------------------------------------------------------------------
@@ -202,6 +203,11 @@ def test_kill_9_loses_at_most_one_flush_interval_and_can_continue(
     assert np.array_equal(x["step"].to_numpy(), np.arange(k + 11))
     assert np.array_equal(x["value"].to_numpy(), np.arange(k + 11, dtype=np.float64))
     assert len(again) == 2 * (k + 11)
+    # The per-tag summary survived the crash and follows the values appended after it.
+    summary = tag_summaries(logdir / "victim").set_index("tag")
+    assert summary["count"].tolist() == [k + 11, k + 11]
+    assert summary.loc["x", "last_value"] == float(k + 10)
+    assert summary.loc["y", "min"] == -float(k + 10) and summary.loc["y", "max"] == 0.0
 
 
 KILL_MID_COMMIT_CHILD = """
@@ -217,6 +223,11 @@ def traced(*args, **kwargs):
     def trace(sql):
         if sql in ("BEGIN IMMEDIATE", "COMMIT"):
             say(sql.split()[0], time.monotonic())
+        elif sql.startswith("INSERT OR REPLACE INTO scalar_tags"):
+            # The chunks of this flush are written, the summary is next: hold the open
+            # transaction a little (a columnar commit takes well under a millisecond) so
+            # that most kills land in the middle of a chunked flush.
+            time.sleep(0.02)
     connection.set_trace_callback(trace)
     return connection
 
@@ -271,6 +282,10 @@ def test_kill_9_mid_commit_under_load_20_times(tmp_path: Path, children: list[Ch
         frame = nbviz.read(logdir / name)
         assert frame.attrs["problems"] == [], f"kill {kill}: {frame.attrs['problems']}"
         steps = frame.groupby("tag")["step"].agg(["count", "max"])
+        # The summary table matches the values that survived the crash.
+        summary = tag_summaries(logdir / name).set_index("tag").sort_index()
+        assert summary["count"].tolist() == steps.sort_index()["count"].tolist()
+        assert summary["last_step"].tolist() == steps.sort_index()["max"].tolist()
         assert len(steps) in (0, 20), f"kill {kill}: a commit was partly stored"
         stored = int(steps["max"].max()) if len(steps) else -1
         assert (steps["count"] == stored + 1).all(), f"kill {kill}: not a gap-free prefix"
@@ -598,11 +613,10 @@ def test_nan_and_infinities_round_trip_through_the_store(tmp_path: Path) -> None
             rows = frame[frame["step"] == step]
             _check_special({str(t): float(v) for t, v in zip(rows["tag"], rows["value"],
                                                             strict=True)})
-    # NaN is stored as SQL NULL (SQLite has no NaN), ±Inf as themselves.
-    with sqlite3.connect(run.dir / DB_FILENAME) as db:
-        stored_values = [value for (value,) in db.execute("SELECT value FROM scalars")]
-    assert sum(value is None for value in stored_values) == 3
-    assert sum(value is not None and math.isinf(value) for value in stored_values) == 6
+    # NaN and ±Inf are stored bit-exact in the chunks' value blobs.
+    stored_values = raw.value
+    assert int(np.isnan(stored_values).sum()) == 3
+    assert int(np.isinf(stored_values).sum()) == 6
 
 
 # -- readers vs a writer in the middle of a commit ------------------------------------------
@@ -632,7 +646,7 @@ print("RAWREADY", flush=True)
 last = None
 while time.monotonic() < until:
     try:
-        count = db.execute("SELECT COUNT(*) FROM scalars").fetchone()[0]
+        count = db.execute("SELECT COALESCE(SUM(count), 0) FROM scalar_chunks").fetchone()[0]
     except sqlite3.OperationalError as error:
         print("ERROR", error, time.monotonic(), flush=True)
         continue

@@ -36,6 +36,7 @@ import nbviz
 from nbviz.record import run as run_module
 from nbviz.sources import as_source
 from nbviz.store.errors import StoreWriteError, WriterConflictError
+from nbviz.store.query import tag_summaries
 
 DB = "nbviz.sqlite"
 
@@ -47,8 +48,11 @@ def read_quietly(logdir: Path, kind: str = "scalars") -> Any:
 
 
 def log_steps(run: nbviz.Run, steps: range, tags: tuple[str, ...] = ("a", "b")) -> None:
-    for step in steps:
-        run.log({tag: float(step) for tag in tags}, step=step)
+    """Log every tag at every step; values are incompressible (noise added to the step) so
+    that the columnar chunks take as many pages as real training values do."""
+    noise = np.random.default_rng(steps.start).random((len(steps), len(tags))).tolist()
+    for step, row in zip(steps, noise, strict=True):
+        run.log({tag: step + part for tag, part in zip(tags, row, strict=True)}, step=step)
 
 
 # -- 1. one bad value never poisons the run ------------------------------------------------
@@ -145,9 +149,12 @@ def test_disk_full_keeps_everything_in_memory_names_the_cause_and_recovers(
 
 
 def _fill_and_recover(run: nbviz.Run, logdir: Path) -> None:
-    # New tags of both tables while the disk is full: their ids must not go stale.
+    # New tags of both tables while the disk is full: their ids must not go stale. The
+    # values are incompressible so that their chunks cannot fit in the pages already there.
+    noise = np.random.default_rng(0).random((600, 3)).tolist()
     for step in range(300, 600):
-        run.log({"loss": float(step), "acc": float(step), "new/scalar": float(step)}, step=step)
+        loss, acc, new = noise[step]
+        run.log({"loss": step + loss, "acc": step + acc, "new/scalar": step + new}, step=step)
     run.log_histogram("new/hist", np.arange(100.0), step=600)
     with pytest.raises(StoreWriteError) as raised:
         run.flush()
@@ -180,7 +187,7 @@ def test_disk_full_in_the_background_warns_with_the_cause_and_retries(logdir: Pa
     fill_disk(run)
     with warnings.catch_warnings(record=True) as caught, free_at_end(run):
         warnings.simplefilter("always")
-        log_steps(run, range(100, 200))
+        log_steps(run, range(100, 1100))  # 16 kB of values: more than the pages' free space
         deadline = time.monotonic() + 10
         while not caught and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -194,7 +201,7 @@ def test_disk_full_in_the_background_warns_with_the_cause_and_retries(logdir: Pa
                for m in messages), messages
     assert any("written again" in m for m in messages), messages
     run.finish()
-    assert len(read_quietly(logdir)) == 400
+    assert len(read_quietly(logdir)) == 2200
 
 
 def test_disk_full_for_long_drops_the_oldest_beyond_the_bound_with_a_warning(
@@ -335,15 +342,15 @@ CORRUPTIONS: dict[str, Any] = {
     "header overwritten": _garbage(0, 100),
     "truncated to half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
     "page 3 garbage": _garbage(2 * 4096),
-    "page 9 garbage": _garbage(8 * 4096),
+    "page 9 garbage": _garbage(8 * 4096),  # the per-tag summary table's page
     "page 21 garbage": _garbage(20 * 4096),
     "non-UTF-8 tag": _sql("UPDATE tags SET name = CAST(x'ff61' AS TEXT) WHERE name = 'a'"),
-    "unknown tag id": _sql("UPDATE scalars SET tag_id = 999 WHERE seq < 10"),
-    "text step": _sql("UPDATE scalars SET step = 'x' WHERE seq < 10"),
+    "unknown tag id": _sql("UPDATE scalar_chunks SET tag_id = 999 WHERE id <= 2"),
+    "text step": _sql("UPDATE scalar_chunks SET steps = 'x' WHERE id <= 2"),
     "bad array dtype": _sql("UPDATE tensors SET dtype = 'O'"),
     "bad array shape": _sql("UPDATE tensors SET shape = '[999]'"),
     "bad extra JSON": _sql("UPDATE tensors SET extra = '{'"),
-    "scalars table dropped": _sql("DROP TABLE scalars"),
+    "scalars table dropped": _sql("DROP TABLE scalar_chunks"),
     "tags table dropped": _sql("DROP TABLE tags"),
 }
 
@@ -353,7 +360,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logdir = tmp_path_factory.mktemp("two") / "runs"
     for name in ("good", "bad"):
         with nbviz.init(name, logdir=logdir) as run:
-            log_steps(run, range(3000))
+            for start in range(0, 3000, 600):  # 5 flushes: 10 chunks over ~14 pages (too
+                log_steps(run, range(start, start + 600))  # big for finish() to merge)
+                run.flush()
             run.log_histogram("h", np.arange(10.0), step=0)
     return logdir
 
@@ -372,7 +381,10 @@ def test_a_corrupt_store_is_reported_and_the_other_runs_read_in_full(
     assert len(frame[frame["run"] == "bad"]) <= 6000
     histograms = read_quietly(logdir, "histograms")
     assert (histograms["run"] == "good").sum() == 1
+    summaries = tag_summaries(logdir / "bad")  # the summary table's own problems
+    assert len(summaries) <= 2
     problems = frame.attrs["problems"] + histograms.attrs["problems"]
+    problems += [f"{bad}: {p}" if str(bad) not in p else p for p in summaries.attrs["problems"]]
     assert problems, f"{corruption}: nothing reported"
     assert all(str(bad) in p for p in problems), problems
     causes = ("corrupt", "not an SQLite database", "not UTF-8", "unknown tag", "left out",

@@ -1,0 +1,288 @@
+"""Store at scale (issue 18): many runs × tags × steps in nbviz's columnar store.
+
+Claims, measured in one run (the machine is shared and noisy: same-run ratios,
+medians of ``--repeat``):
+
+* ``nbviz.read(logdir)`` of R runs × T tags × S steps (full size: 500 × 50 × 400 =
+  10 M scalars) from nbviz stores: goal ≤ 1 s; also a subset read (one tag of every
+  run, last tenth of the steps) and the per-tag summaries of every run;
+* the same values written by torch (``torch.utils.tensorboard``'s event-file writer):
+  ``nbviz.read`` of the nbviz stores vs nbviz's own tfevents reader vs ``tbparse``
+  on those event files. torch writes ~1/(40 µs) values per second here, so this part
+  uses ``--tb-steps`` steps per run (printed) — the same runs and tags;
+* bytes per value on disk: nbviz store vs event files;
+* the kernel-side build of ``nbviz.Scalars(logdir)`` and ``nbviz.Dashboard(logdir)``
+  over the big logdir (constructor + first sync; the browser is not involved), the
+  first in the process (it pays imports: the HParams tab's sklearn) and again;
+* the process's RSS after each phase (``/proc/self/status`` VmRSS, and the peak).
+
+Run: ``.venv/bin/python benchmarks/store_scale.py [--quick] [--runs R --tags T
+--steps S --tb-steps S2 --repeat K]``; ``--quick`` (40 × 20 × 100, tb 20 steps) takes
+under a minute (~45 s with the load average at 11 on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import fmt_bytes, fmt_secs, summary
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process now (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def curves(runs: int, tags: int, steps: int) -> np.ndarray:
+    """Realistic values [run, step, tag]: noisy decaying curves (random walks around them)."""
+    rng = np.random.default_rng(18)
+    step = np.arange(steps, dtype=np.float64)[None, :, None]
+    scale = rng.uniform(0.5, 2.0, size=(runs, 1, tags))
+    noise = rng.standard_normal((runs, steps, tags)).cumsum(axis=1) * 0.01
+    return scale / (1.0 + 0.05 * step) + noise
+
+
+def tag_names(tags: int) -> list[str]:
+    groups = ("loss", "acc", "grad_norm", "lr", "weights")
+    return [f"{groups[i % len(groups)]}/{i:03d}" for i in range(tags)]
+
+
+def write_nbviz(logdir: Path, values: np.ndarray, names: list[str]) -> float:
+    """Log every value with ``run.log`` (one call per step, all tags); returns seconds."""
+    import nbviz
+
+    started = time.perf_counter()
+    for run_index in range(values.shape[0]):
+        with nbviz.init(f"run{run_index:03d}", logdir=logdir, config={"seed": run_index}) as run:
+            log = run.log
+            for step, row in enumerate(values[run_index].tolist()):
+                log(dict(zip(names, row, strict=True)), step=step)
+    return time.perf_counter() - started
+
+
+def write_torch(logdir: Path, values: np.ndarray, names: list[str]) -> float:
+    """The same values with torch's event-file writer: one event per step holding every
+    tag's value (the layout of ``add_scalars``-style loggers, and far quicker to write
+    than one ``add_scalar`` call per value); returns seconds."""
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from torch.utils.tensorboard import SummaryWriter
+
+    started = time.perf_counter()
+    for run_index in range(values.shape[0]):
+        writer = SummaryWriter(log_dir=str(logdir / f"run{run_index:03d}"))
+        file_writer = writer._get_file_writer()
+        for step, row in enumerate(values[run_index].tolist()):
+            file_writer.add_summary(Summary(value=[
+                Summary.Value(tag=name, simple_value=value)
+                for name, value in zip(names, row, strict=True)]), step)
+        writer.close()
+    return time.perf_counter() - started
+
+
+def timed(label: str, action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median seconds of ``repeat`` runs of ``action`` (its last result kept)."""
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    print(f"  {label:<46} {fmt_secs(median):>10}   (runs: "
+          f"{', '.join(fmt_secs(t) for t in times)})", flush=True)
+    return median, result
+
+
+def disk_bytes(logdir: Path, pattern: str) -> int:
+    return sum(path.stat().st_size for path in logdir.rglob(pattern))
+
+
+def checkpoint(logdir: Path) -> None:
+    """Fold every store's WAL into its file, so that file sizes are what the data costs."""
+    import sqlite3
+
+    for path in logdir.rglob("nbviz.sqlite"):
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def read_everything(logdir: Path) -> Any:
+    import nbviz
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nbviz.read(logdir)
+
+
+def read_tfevents_with_nbviz(logdir: Path) -> int:
+    from nbviz.store.tfevents import EventRun, find_event_runs
+
+    total = 0
+    for run_dir in find_event_runs(logdir).values():
+        run = EventRun(run_dir, wanted=frozenset({"scalar"}))
+        run.refresh()
+        columns, _ = run.scalars_since(0)
+        total += len(columns)
+    return total
+
+
+def read_tbparse(logdir: Path) -> int:
+    from tbparse import SummaryReader
+
+    return len(SummaryReader(str(logdir), pivot=False, extra_columns={"dir_name"}).scalars)
+
+
+def all_summaries(logdir: Path) -> int:
+    from nbviz.store.discover import find_runs
+    from nbviz.store.query import tag_summaries
+
+    return sum(len(tag_summaries(run_dir)) for run_dir in find_runs(logdir).values())
+
+
+def build_panel(kind: str, logdir: Path) -> str:
+    import nbviz
+
+    panel = nbviz.Scalars(logdir) if kind == "Scalars" else nbviz.Dashboard(logdir)
+    try:
+        panel.sync() if hasattr(panel, "sync") else None
+        return type(panel).__name__
+    finally:
+        panel.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (< 60 s)")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--tags", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--tb-steps", type=int, default=None,
+                        help="steps per run of the torch-written comparison")
+    parser.add_argument("--repeat", type=int, default=None, help="median of this many reads")
+    parser.add_argument("--no-panels", action="store_true", help="skip the panel builds")
+    args = parser.parse_args()
+    runs = args.runs or (40 if args.quick else 500)
+    tags = args.tags or (20 if args.quick else 50)
+    steps = args.steps or (100 if args.quick else 400)
+    tb_steps = args.tb_steps or (20 if args.quick else 40)
+    repeat = args.repeat or 3
+    names = tag_names(tags)
+    total = runs * tags * steps
+    total_tb = runs * tags * tb_steps
+    print(f"store_scale: {runs} runs × {tags} tags × {steps} steps = {total:,} scalars; "
+          f"torch comparison {runs} × {tags} × {tb_steps} = {total_tb:,}; median of {repeat}")
+    print(f"RSS at start {fmt_bytes(rss_bytes())}", flush=True)
+    record: dict[str, Any] = {"runs": runs, "tags": tags, "steps": steps, "tb_steps": tb_steps,
+                              "values": total, "values_tb": total_tb}
+
+    with tempfile.TemporaryDirectory(prefix="nbviz-scale-") as tmp:
+        root = Path(tmp)
+        big, same_nb, same_tb = root / "big", root / "same_nb", root / "same_tb"
+        values = curves(runs, tags, steps)
+        seconds = write_nbviz(big, values, names)
+        checkpoint(big)
+        big_bytes = disk_bytes(big, "nbviz.sqlite")
+        print(f"\nwrote the big logdir with run.log: {fmt_secs(seconds)} "
+              f"({total / seconds / 1e6:.2f} M values/s), {fmt_bytes(big_bytes)} = "
+              f"{big_bytes / total:.1f} B/value", flush=True)
+        record.update(write_s=seconds, bytes_per_value=big_bytes / total)
+
+        print(f"\nreading {total:,} scalars ({runs} runs):")
+        read_s, frame = timed("nbviz.read(logdir)", lambda: read_everything(big), repeat)
+        assert len(frame) == total, (len(frame), total)
+        del frame
+        rss_after_read = rss_bytes()
+        import nbviz
+
+        last = (steps - steps // 10, None)
+        subset_s, part = timed(f"nbviz.read(tags=['{names[0]}'], steps={last})",
+                               lambda: nbviz.read(big, tags=[names[0]], steps=last), repeat)
+        assert len(part) == runs * (steps // 10), len(part)
+        summaries_s, count = timed(f"tag_summaries() of all {runs} runs",
+                                   lambda: all_summaries(big), repeat)
+        assert count == runs * tags, count
+        record.update(read_s=read_s, read_subset_s=subset_s, summaries_s=summaries_s,
+                      rss_after_read=rss_after_read)
+        print(f"  RSS after reading: {fmt_bytes(rss_after_read)} (peak so far "
+              f"{fmt_bytes(peak_rss_bytes())})", flush=True)
+
+        panel_times: dict[str, float] = {}
+        if not args.no_panels:
+            print(f"\nkernel-side panel build over {runs} runs × {tags} tags (constructor + "
+                  "sync):")
+            for kind in ("Scalars", "Dashboard"):  # the first build imports (sklearn …)
+                panel_times[f"{kind} (first)"], _ = timed(
+                    f"nbviz.{kind}(logdir), first in the process",
+                    lambda kind=kind: build_panel(kind, big), 1)
+                panel_times[kind], _ = timed(f"nbviz.{kind}(logdir), again",
+                                             lambda kind=kind: build_panel(kind, big), 1)
+            print(f"  RSS after the panels: {fmt_bytes(rss_bytes())} (peak "
+                  f"{fmt_bytes(peak_rss_bytes())})", flush=True)
+        record["panel_build_s"] = panel_times
+
+        print(f"\nsame values written twice ({total_tb:,}): nbviz run.log vs torch's writer")
+        small = values[:, :tb_steps, :]
+        nb_write = write_nbviz(same_nb, small, names)
+        tb_write = write_torch(same_tb, small, names)
+        checkpoint(same_nb)
+        nb_bytes = disk_bytes(same_nb, "nbviz.sqlite")
+        tb_bytes = disk_bytes(same_tb, "events.out.tfevents.*")
+        print(f"  write: nbviz {fmt_secs(nb_write)}, torch {fmt_secs(tb_write)}; bytes/value: "
+              f"nbviz {nb_bytes / total_tb:.1f}, tfevents {tb_bytes / total_tb:.1f}")
+        nb_s, frame = timed("nbviz.read(nbviz stores)", lambda: read_everything(same_nb), repeat)
+        assert len(frame) == total_tb
+        del frame
+        tbr_s, count = timed("nbviz's tfevents reader (EventRun)",
+                             lambda: read_tfevents_with_nbviz(same_tb), repeat)
+        assert count == total_tb, count
+        nbtb_s, frame = timed("nbviz.read(tfevents logdir)",
+                              lambda: read_everything(same_tb), repeat)
+        assert len(frame) == total_tb
+        del frame
+        try:
+            tbp_s, count = timed("tbparse.SummaryReader(...).scalars",
+                                 lambda: read_tbparse(same_tb), 1)
+            assert count == total_tb, count
+        except ImportError:
+            tbp_s = float("nan")
+            print("  tbparse is not installed: skipped")
+        print(f"  ratios: tfevents reader / nbviz store {tbr_s / nb_s:.1f}×, "
+              f"tbparse / nbviz store {tbp_s / nb_s:.1f}×")
+        record.update(same_read_nbviz_s=nb_s, same_read_tfevents_reader_s=tbr_s,
+                      same_read_nbviz_tfevents_s=nbtb_s, same_read_tbparse_s=tbp_s,
+                      same_bytes_per_value_nbviz=nb_bytes / total_tb,
+                      same_bytes_per_value_tfevents=tb_bytes / total_tb)
+
+    record["peak_rss"] = peak_rss_bytes()
+    print(f"\nnbviz.read of {total:,} scalars in {runs} runs: {fmt_secs(read_s)} = "
+          f"{read_s / runs * 1e3:.1f} ms per run or {read_s / total * 1e9:.0f} ns per value "
+          "(goal ≤ 1 s for 500 runs and 10 M values); panels: "
+          + ", ".join(f"{k} {fmt_secs(v)}" for k, v in panel_times.items())
+          + f" (goal ≤ 1 s); peak RSS {fmt_bytes(record['peak_rss'])}")
+    summary("store_scale", quick=args.quick, **record,
+            meets_goal=bool(total >= 10_000_000 and read_s <= 1.0))
+
+
+if __name__ == "__main__":
+    main()

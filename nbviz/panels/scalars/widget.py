@@ -161,7 +161,9 @@ class Scalars(StreamingPanel):
                     continue
                 series = self._index.by_id[series_id]
                 if series.wanted and series.sent:
-                    continue  # the page holds it already
+                    # sent already: another page (a reload) asks; the snapshot carries it
+                    self._needs_snapshot = True
+                    continue
                 series.wanted = True
                 series.width = width
                 series.sent = 0

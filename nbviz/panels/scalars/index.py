@@ -39,7 +39,7 @@ class IndexedSeries:
     run: str
     tag: str
     color: int
-    columns: SeriesColumns = field(default_factory=SeriesColumns)
+    columns: SeriesColumns = field(default_factory=lambda: SeriesColumns(32))
     total: int = 0  # points logged (seen), whatever is held
     first_step: float = math.nan
     last_step: float = math.nan

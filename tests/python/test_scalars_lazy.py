@@ -37,9 +37,10 @@ def test_lazy_snapshot_sends_summaries_without_points(logdir: Path) -> None:
     info = next(i for i in panel.series if (i["run"], i["tag"]) == ("run1", "t2"))
     values = np.sin(np.arange(200) / 10 + 3)
     assert info["count"] == 0 and info["total"] == 200
-    assert (info["first_step"], info["last_step"]) == (0, 199)
-    assert info["min"] == pytest.approx(values.min()) and info["max"] == pytest.approx(values.max())
-    assert info["last"] == pytest.approx(values[-1])
+    assert info["last_step"] == 199 and info["last"] == pytest.approx(values[-1])
+    held = panel._index.by_key[("run1", "t2")]  # the rest of the summary, kernel-side
+    assert (held.first_step, held.total) == (0, 200)
+    assert held.low == pytest.approx(values.min()) and held.high == pytest.approx(values.max())
     panel.close()
 
 
@@ -135,7 +136,8 @@ def test_group_rows_summarises_each_tag_ignoring_non_finite() -> None:
                             step=np.arange(6.0), wall_time=np.arange(6.0), value=values,
                             tags=["a", "b", "c"])
     groups = {g.tag: g for g in group_rows(columns)}
-    assert groups["a"].rows.tolist() == [0, 2, 5]
+    assert groups["a"].rows[0].tolist() == [0.0, 2.0, 5.0]
+    assert groups["a"].rows[2].tolist() == [3.0, -1.0, 2.0]
     assert (groups["a"].low, groups["a"].high) == (-1.0, 3.0)
     assert (groups["b"].low, groups["b"].high) == (math.inf, -math.inf)  # no finite value
     assert (groups["c"].low, groups["c"].high) == (7.0, 7.0)

@@ -18,10 +18,7 @@ export interface SeriesInfo {
   decimated: boolean;
   /** summary over every point logged (the kernel may send fewer, or none until asked) */
   total?: number;
-  first_step?: number | null;
   last_step?: number | null;
-  min?: number | null;
-  max?: number | null;
   last?: number | null;
 }
 

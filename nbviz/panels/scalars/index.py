@@ -54,10 +54,10 @@ class IndexedSeries:
     announced: bool = False  # the page knows the series exists (its info was sent)
 
     def summary(self) -> dict[str, Any]:
-        """The per-tag summary, JSON-safe (non-finite numbers as None)."""
-        return {"total": self.total, "first_step": _finite(self.first_step),
-                "last_step": _finite(self.last_step), "min": _finite(self.low),
-                "max": _finite(self.high), "last": _finite(self.last_value)}
+        """What the page's tag list shows of the summary, JSON-safe (non-finite as None).
+        (first step and min/max stay kernel-side: each key costs per series on the wire.)"""
+        return {"total": self.total, "last_step": _finite(self.last_step),
+                "last": _finite(self.last_value)}
 
 
 def _finite(value: float) -> float | None:
@@ -66,12 +66,20 @@ def _finite(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class TagRows:
-    """The rows of one tag within a batch, and their summary (vectorised over tags)."""
+    """The rows of one tag within a batch (``start:stop`` of the batch's ``columns``,
+    sorted by tag, log order kept) and their finite min/max (vectorised over tags)."""
 
     tag: str
-    rows: np.ndarray
+    columns: np.ndarray  # (3, n) step, wall_time, value of the whole batch, sorted by tag
+    start: int
+    stop: int
     low: float
     high: float
+
+    @property
+    def rows(self) -> np.ndarray:
+        """This tag's step, wall_time, value columns (a view)."""
+        return self.columns[:, self.start: self.stop]
 
 
 def group_rows(columns: ScalarColumns) -> list[TagRows]:
@@ -80,21 +88,23 @@ def group_rows(columns: ScalarColumns) -> list[TagRows]:
     >>> cols = ScalarColumns(seq=np.arange(3), tag_index=np.array([0, 1, 0], np.int32),
     ...     step=np.arange(3.0), wall_time=np.zeros(3), value=np.array([2.0, 5.0, 1.0]),
     ...     tags=["a", "b"])
-    >>> [(g.tag, g.rows.tolist(), g.low, g.high) for g in group_rows(cols)]
-    [('a', [0, 2], 1.0, 2.0), ('b', [1], 5.0, 5.0)]
+    >>> [(g.tag, g.rows[0].tolist(), g.low, g.high) for g in group_rows(cols)]
+    [('a', [0.0, 2.0], 1.0, 2.0), ('b', [1.0], 5.0, 5.0)]
     """
     order = np.argsort(columns.tag_index, kind="stable")
     bounds = np.searchsorted(columns.tag_index[order], np.arange(len(columns.tags) + 1))
     present = np.flatnonzero(bounds[1:] > bounds[:-1])
     if present.size == 0:
         return []
-    values = columns.value[order]
+    stacked = np.stack([columns.step, columns.wall_time, columns.value])[:, order]
+    values = stacked[2]
     finite = np.isfinite(values)
     starts = bounds[present]
-    lows = np.minimum.reduceat(np.where(finite, values, np.inf), starts)
-    highs = np.maximum.reduceat(np.where(finite, values, -np.inf), starts)
-    return [TagRows(columns.tags[index], order[bounds[index]: bounds[index + 1]],
-                    float(lows[k]), float(highs[k]))
+    lows = np.minimum.reduceat(np.where(finite, values, np.inf), starts).tolist()
+    highs = np.maximum.reduceat(np.where(finite, values, -np.inf), starts).tolist()
+    edges = bounds.tolist()
+    return [TagRows(columns.tags[index], stacked, edges[index], edges[index + 1],
+                    lows[k], highs[k])
             for k, index in enumerate(present.tolist())]
 
 
@@ -120,17 +130,14 @@ class SeriesIndex:
         share = LITE_POINT_BUDGET // max(len(self.by_id), 1)
         return int(min(max(share, LITE_MIN_POINTS), LITE_MAX_POINTS, self.max_points))
 
-    def ingest(self, series: IndexedSeries, columns: ScalarColumns, group: TagRows) -> bool:
+    def ingest(self, series: IndexedSeries, group: TagRows) -> bool:
         """Append one tag's rows; True when the page's copy must be replaced (decimated)."""
         rows = group.rows
-        step, wall, value = columns.step[rows], columns.wall_time[rows], columns.value[rows]
-        series.columns.append(step, wall, value)
+        series.columns.append(rows[0], rows[1], rows[2])
         if series.total == 0:
-            series.first_step = float(step[0])
-        series.total += int(rows.size)
-        series.last_step = float(step[-1])
-        series.last_value = float(value[-1])
-        series.last_wall_time = float(wall[-1])
+            series.first_step = float(rows[0, 0])
+        series.total += group.stop - group.start
+        series.last_step, series.last_wall_time, series.last_value = rows[:, -1].tolist()
         series.low = min(series.low, group.low)
         series.high = max(series.high, group.high)
         cap = self.max_points if series.wanted else self.lite_cap()

@@ -130,7 +130,7 @@ class Scalars(StreamingPanel):
         for batch in batches:
             for group in group_rows(batch.columns):
                 series = self._series_for(batch.run, group.tag)
-                if self._index.ingest(series, batch.columns, group):
+                if self._index.ingest(series, group):
                     self._needs_snapshot = True
             self._data_version += 1
             self._last_data = time.monotonic()

@@ -138,3 +138,51 @@ def test_single_point_series_is_drawn(nb: Any, tmp_path: Path) -> None:
     page.wait_for_timeout(800)
     assert canvas.evaluate(COLOURED_PIXELS_JS) >= 20, "the marker vanished in the dark theme"
     page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))
+
+
+SWEEP_CELL = """\
+import nbviz
+for i in range(12):
+    name = f"{['adam', 'sgd'][i % 2]}_lr{i}"
+    with nbviz.init(name, logdir="runs_sweep", if_exists="overwrite",
+                    config={"lr": [0.1, 0.01, 0.001][i % 3], "opt": ["adam", "sgd"][i % 2]}) as run:
+        for step in range(30):
+            run.log({"loss": 1 / (step + 1 + i)}, step=step)
+nbviz.Dashboard("runs_sweep")
+"""
+
+
+def test_dashboard_groups_runs_by_config_and_name(nb: Any, tmp_path: Path) -> None:
+    nb.run_until(".nbviz-dashboard", path=nb.copy(code_notebook(tmp_path / "sweep.ipynb",
+                                                                 [SWEEP_CELL])))
+    page = nb.page
+    dash = page.locator(".nbviz-dashboard").first
+    select = dash.locator("select.nbviz-dash-group-by")
+    select.wait_for(state="visible", timeout=20_000)
+    select.select_option("config:lr")
+    groups = dash.locator(".nbviz-dash-group")
+    assert groups.count() == 3
+    assert [groups.nth(i).get_attribute("data-group") for i in range(3)] == [
+        "lr=0.001", "lr=0.01", "lr=0.1"]
+    assert groups.nth(2).locator(".nbviz-dash-chip").count() == 4
+    # a group's checkbox hides its runs in the charts (the shared selection)
+    groups.nth(2).locator(".nbviz-dash-group-head input").uncheck()
+    page.wait_for_function("(el) => el.querySelectorAll('.nbviz-legend-item.nbviz-off').length"
+                           " === 4", arg=dash.element_handle(), timeout=10_000)
+    select.select_option("pattern")
+    pattern = dash.locator("input.nbviz-dash-pattern")
+    pattern.fill("^(adam|sgd)_")
+    page.wait_for_function("(el) => el.querySelectorAll('.nbviz-dash-group').length === 2",
+                           arg=dash.element_handle(), timeout=10_000)
+    assert [groups.nth(i).get_attribute("data-group") for i in range(2)] == ["adam", "sgd"]
+    pattern.fill("adam_(")  # not a regex: plain text, nothing matches, no error
+    page.wait_for_function(
+        "(el) => [...el.querySelectorAll('.nbviz-dash-group')].map((g) => g.dataset.group)"
+        ".join() === '(no match)'", arg=dash.element_handle(), timeout=10_000)
+    pattern.fill("^(adam|sgd)_")
+    dash.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{nb.name}.light.png"))
+    nb.dark_theme()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))
+    assert nb.stderr_outputs() == []

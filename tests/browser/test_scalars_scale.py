@@ -50,14 +50,18 @@ COLOURED_PIXELS_JS = """(c) => {
 }"""
 
 
+def _open(nb: Any, tmp_path: Path, name: str, cell: str, selector: str = ".nbviz-scalars") -> Any:
+    """Run a one-cell notebook until ``selector`` shows; return the page."""
+    nb.run_until(selector, path=nb.copy(code_notebook(tmp_path / f"{name}.ipynb", [cell])))
+    return nb.page
+
+
 def _points(locator: Any) -> int:
     return int(locator.get_attribute("data-points") or 0)
 
 
 def test_charts_load_as_they_scroll_into_view(nb: Any, tmp_path: Path) -> None:
-    nb.run_until(".nbviz-scalars", path=nb.copy(code_notebook(tmp_path / "scale.ipynb",
-                                                               [MANY_RUNS_CELL])))
-    page = nb.page
+    page = _open(nb, tmp_path, "scale", MANY_RUNS_CELL)
     p = panel(page)
     first, last = chart(p, "g0/m0"), chart(p, "g3/m9")
     first.scroll_into_view_if_needed()
@@ -78,9 +82,7 @@ def test_charts_load_as_they_scroll_into_view(nb: Any, tmp_path: Path) -> None:
 
 
 def test_ten_thousand_tags_list_and_filter(nb: Any, tmp_path: Path) -> None:
-    nb.run_until(".nbviz-scalars", path=nb.copy(code_notebook(tmp_path / "tags.ipynb",
-                                                               [MANY_TAGS_CELL])))
-    page = nb.page
+    page = _open(nb, tmp_path, "tags", MANY_TAGS_CELL)
     p = panel(page)
     page.wait_for_function("(el) => el.querySelectorAll('.nbviz-group').length === 100",
                            arg=p.element_handle(), timeout=20_000)
@@ -122,9 +124,7 @@ def test_ten_thousand_tags_list_and_filter(nb: Any, tmp_path: Path) -> None:
 
 
 def test_single_point_series_is_drawn(nb: Any, tmp_path: Path) -> None:
-    nb.run_until(".nbviz-scalars", path=nb.copy(code_notebook(tmp_path / "single.ipynb",
-                                                               [SINGLE_POINT_CELL])))
-    page = nb.page
+    page = _open(nb, tmp_path, "single", SINGLE_POINT_CELL)
     c = chart(panel(page), "once")
     c.scroll_into_view_if_needed()
     page.wait_for_function("(el) => +el.dataset.points === 1", arg=c.element_handle(),
@@ -153,9 +153,7 @@ nbviz.Dashboard("runs_sweep")
 
 
 def test_dashboard_groups_runs_by_config_and_name(nb: Any, tmp_path: Path) -> None:
-    nb.run_until(".nbviz-dashboard", path=nb.copy(code_notebook(tmp_path / "sweep.ipynb",
-                                                                 [SWEEP_CELL])))
-    page = nb.page
+    page = _open(nb, tmp_path, "sweep", SWEEP_CELL, ".nbviz-dashboard")
     dash = page.locator(".nbviz-dashboard").first
     select = dash.locator("select.nbviz-dash-group-by")
     select.wait_for(state="visible", timeout=20_000)

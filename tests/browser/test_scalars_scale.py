@@ -89,6 +89,7 @@ def test_ten_thousand_tags_list_and_filter(nb: Any, tmp_path: Path) -> None:
     charts = int(p.get_attribute("data-charts") or 0)
     assert 0 < charts <= 48, f"{charts} charts built for 10,000 tags (one open page expected)"
     assert "10,000 tags" in p.locator(".nbviz-status").inner_text()
+    page.screenshot(path=str(SHOTS / f"{nb.name}.list.light.png"))
     box = p.locator("input.nbviz-tag-filter")
     timings = []
     for text in ("layer42/unit07$", "unit0[0-2]$", "(bad[", ""):
@@ -120,6 +121,12 @@ def test_ten_thousand_tags_list_and_filter(nb: Any, tmp_path: Path) -> None:
                            timeout=10_000)
     assert "No tags match" in p.inner_text()
     page.screenshot(path=str(SHOTS / f"{nb.name}.light.png"))
+    box.fill("unit07$")  # the first matching groups open, the others stay collapsed
+    page.wait_for_function("(el) => el.dataset.charts === '3'", arg=p.element_handle(),
+                           timeout=10_000)
+    nb.dark_theme()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"{nb.name}.dark.png"))
     assert nb.stderr_outputs() == []
 
 

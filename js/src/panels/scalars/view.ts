@@ -32,6 +32,7 @@ const FRAME_PIXEL_BUDGET = 350_000;
  * series only once it scrolls into view (lazy panels, docs/wire.md).
  */
 const LARGE_TAGS = 100;
+/** ... and at most this many groups, while they hold fewer than PAGE_CHARTS charts */
 const AUTO_OPEN_FILTERED = 3;
 const PAGE_CHARTS = 48;
 
@@ -492,6 +493,7 @@ export class ScalarsView {
     const seenGroups = new Set<string>();
     let groupIndex = 0;
     let matchingGroups = 0;
+    let autoOpened = 0; // charts in groups opened by default (bounded: one page)
     let nShown = 0;
     for (const { group, tags: gtags } of this.grouped) {
       seenGroups.add(group);
@@ -505,9 +507,11 @@ export class ScalarsView {
       if (atG !== g.el) this.groupsEl.insertBefore(g.el, atG);
       groupIndex++;
       if (matches.length > 0) {
-        const auto = large && matchingGroups >= (filtering ? AUTO_OPEN_FILTERED : 1);
+        const closed =
+          large && (matchingGroups >= (filtering ? AUTO_OPEN_FILTERED : 1) || autoOpened >= PAGE_CHARTS);
         matchingGroups++;
-        this.setCollapsed(g, g.userCollapsed ?? auto);
+        this.setCollapsed(g, g.userCollapsed ?? closed);
+        if (g.userCollapsed === null && !closed) autoOpened += Math.min(matches.length, g.limit);
       }
       const page = g.collapsed || matches.length === 0 ? [] : matches.slice(0, g.limit);
       const keep = new Set(page);

@@ -142,7 +142,7 @@ class PageTracker:
 
 def kernel_points(panel: Any) -> int:
     """Points the panel holds in the kernel (sum of its series' counts)."""
-    return sum(int(s.columns.count) for s in panel._series.values())
+    return sum(int(s.columns.count) for s in panel._index.by_id)
 
 
 def phase_chunks(total: int, chunk: int, max_points: int) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def phase_chunks(total: int, chunk: int, max_points: int) -> dict[str, Any]:
         "decimated": any(s["decimated"] for s in panel.series),
         "rss_growth": after - before,
         "peak_rss_growth": peak - before,
-        "nan_kept": bool(np.isnan(next(iter(panel._series.values())).columns.value).any()),
+        "nan_kept": bool(np.isnan(next(iter(panel._index.by_id)).columns.value).any()),
     }
     panel.close()
     return result

@@ -29,7 +29,8 @@ BENCHMARKS = (
     "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read", "store_scale",
 )
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
-BROWSER_EXTRA = ("projector_scale", "export_size")  # headless chromium too: with --with-browser
+BROWSER_EXTRA = (  # headless chromium too: with --with-browser
+    "projector_scale", "export_size", "scalars_scale")
 # scripts without a --quick flag: their smallest useful run
 QUICK_ARGS = {BROWSER: ["--repeat", "1"], "tfevents_read": ["--only", "many"]}
 
@@ -84,6 +85,12 @@ def headline(record: dict) -> str:
         return (f"step timer {record['timer_ratio']:.3f}× direct, "
                 f"{record['timer_ratio_decomposed']:.4f}× from its per-step cost (goal ≤ 1.01×); "
                 f"capture {record['capture_ratio']:.2f}× raw torch.profiler")
+    if name == "scalars_scale":
+        old, new = record["old"], record["new"]
+        return (f"{record['runs']} runs x {record['tags']} tags: build {new['build_s']:.2f} s "
+                f"(old {old['build_s']:.2f}), paint {new['paint_ms']:.0f} ms (old "
+                f"{old['paint_ms']:.0f}), 10k-tag keystroke ≤ {new['key_ms_max']:.0f} ms (old "
+                f"{old['key_ms_max']:.0f}); goals 1 s / 2 s / 200 ms")
     return str(record.get("note") or json.dumps(record)[:100])
 
 

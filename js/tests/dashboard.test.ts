@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { filterRuns, runColors, sameList, setRuns, sourceBadge, toggleRun } from "../src/dashboard/state";
+import {
+  NOT_SET,
+  NO_MATCH,
+  configKeys,
+  filterRuns,
+  groupRuns,
+  runColors,
+  sameList,
+  setRuns,
+  sourceBadge,
+  toggleRun,
+  type DashboardRun,
+} from "../src/dashboard/state";
 
 describe("dashboard run selection", () => {
   const runs = ["exp1", "exp1/loss_train", "exp2", "baseline (old)"];
@@ -47,5 +59,45 @@ describe("source badges", () => {
     expect(sourceBadge("tensorboard")).toBe("TB");
     expect(sourceBadge("nbviz+tensorboard")).toBe("nbviz+TB");
     expect(sourceBadge("nbviz")).toBe("");
+  });
+});
+
+describe("dashboard run grouping", () => {
+  const run = (name: string, config?: DashboardRun["config"]): DashboardRun => ({ name, source: "nbviz", kinds: [], config });
+  const runs = [
+    run("adam_lr10", { lr: 0.1, opt: "adam" }),
+    run("sgd_lr2", { lr: 0.01, opt: "sgd" }),
+    run("adam_lr2", { lr: 0.01, opt: "adam" }),
+    run("tb_old"),
+  ];
+  const names = (groups: ReturnType<typeof groupRuns>) => groups.map((g) => [g.key, g.runs.map((r) => r.name)]);
+
+  it("groups by the first capture group of a name pattern, else the whole match", () => {
+    expect(names(groupRuns(runs, { kind: "pattern", pattern: "^(adam|sgd)_" }))).toEqual([
+      ["adam", ["adam_lr10", "adam_lr2"]],
+      ["sgd", ["sgd_lr2"]],
+      [NO_MATCH, ["tb_old"]],
+    ]);
+    expect(names(groupRuns(runs, { kind: "pattern", pattern: "LR\\d+" }))).toEqual([
+      ["lr2", ["sgd_lr2", "adam_lr2"]],
+      ["lr10", ["adam_lr10"]],
+      [NO_MATCH, ["tb_old"]],
+    ]);
+  });
+
+  it("tolerates a pattern that is not a regular expression (plain text)", () => {
+    expect(names(groupRuns(runs, { kind: "pattern", pattern: "adam_(" }))).toEqual([[NO_MATCH, runs.map((r) => r.name)]]);
+    expect(names(groupRuns(runs, { kind: "pattern", pattern: "_lr1(" }))).toEqual([[NO_MATCH, runs.map((r) => r.name)]]);
+    expect(names(groupRuns([run("a_lr1(x")], { kind: "pattern", pattern: "_LR1(" }))).toEqual([["_LR1(", ["a_lr1(x"]]]);
+  });
+
+  it("groups by a config value, runs without it last", () => {
+    expect(configKeys(runs)).toEqual(["lr", "opt"]);
+    expect(names(groupRuns(runs, { kind: "config", key: "lr" }))).toEqual([
+      ["lr=0.01", ["sgd_lr2", "adam_lr2"]],
+      ["lr=0.1", ["adam_lr10"]],
+      [NOT_SET, ["tb_old"]],
+    ]);
+    expect(names(groupRuns(runs, { kind: "none" }))).toEqual([["", runs.map((r) => r.name)]]);
   });
 });

@@ -18,11 +18,12 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +76,43 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
     return spec
 
 
-def _store_kinds(run_dir: Path) -> set[str]:
+def _store_kinds(run_dir: Path) -> tuple[set[str], dict[str, Any]]:
     """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
-    when the run was started with a non-empty ``config=``: the HParams tab); read read-only
-    (immutable in a read-only directory), never raising on a damaged store."""
+    when the run was started with a non-empty ``config=``: the HParams tab) and the run's
+    config; read read-only (immutable in a read-only directory), never raising on a
+    damaged store."""
     reader = StoreReader(run_dir)
     try:
         kinds = reader.kinds()
-        if reader.meta().get("config"):
+        config = reader.meta().get("config")
+        if config:
             kinds.add(RUN_CONFIG)
-        return kinds
+        return kinds, selector_config(config)
     finally:
         reader.close()
+
+
+def selector_config(config: Any, *, limit: int = 40) -> dict[str, str | float | bool | None]:
+    """The config values the run selector can group runs by: scalars (str, number, bool,
+    None) of a dict, nested dicts flattened to dotted keys, at most ``limit`` of them.
+
+    >>> selector_config({"lr": 0.1, "model": {"depth": 4}, "layers": [1, 2]})
+    {'lr': 0.1, 'model.depth': 4}
+    """
+    out: dict[str, str | float | bool | None] = {}
+    stack: list[tuple[str, Any]] = [("", config)] if isinstance(config, dict) else []
+    while stack and len(out) < limit:
+        prefix, value = stack.pop(0)
+        if isinstance(value, dict):
+            stack.extend((f"{prefix}{key}.", item)
+                         for key, item in value.items() if isinstance(key, str))
+            continue
+        key = prefix[:-1]
+        if value is None or isinstance(value, (str, bool, int)):
+            out[key] = value if not isinstance(value, str) else value[:200]
+        elif isinstance(value, float):
+            out[key] = value if math.isfinite(value) else str(value)
+    return out
 
 
 @dataclass
@@ -95,6 +121,7 @@ class _RunInfo:
     directory: Path
     source: str  # "nbviz" or "tensorboard"
     kinds: set[str]
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 class _Catalog:
@@ -128,7 +155,8 @@ class _Catalog:
 
     def refresh(self) -> bool:
         """Rescan; True when runs or their kinds changed."""
-        before = {name: (info.source, frozenset(info.kinds)) for name, info in self.runs.items()}
+        before = {name: (info.source, frozenset(info.kinds), len(info.config))
+                  for name, info in self.runs.items()}
         for name, directory, source in sorted(self._entries()):
             info = self.runs.get(name)
             if info is None:
@@ -137,7 +165,9 @@ class _Catalog:
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"
             if source == "nbviz":
-                info.kinds |= _store_kinds(directory)
+                kinds, config = _store_kinds(directory)
+                info.kinds |= kinds
+                info.config = config or info.config
             else:
                 key = os.path.realpath(directory)
                 event_run = self._event_runs.get(key)
@@ -145,7 +175,8 @@ class _Catalog:
                     event_run = self._event_runs[key] = shared_event_run(directory)
                 event_run.refresh(min_interval=0.5)
                 info.kinds |= event_run.kinds()
-        after = {name: (info.source, frozenset(info.kinds)) for name, info in self.runs.items()}
+        after = {name: (info.source, frozenset(info.kinds), len(info.config))
+                 for name, info in self.runs.items()}
         return after != before
 
     def kinds(self) -> set[str]:
@@ -260,8 +291,8 @@ class Dashboard(anywidget.AnyWidget):
              "ref": f"anywidget:{self._panels[spec.name].model_id}"}
             for spec in self._specs if spec.name in self._panels
         ]
-        runs = [{"name": info.name, "source": info.source, "kinds": sorted(info.kinds)}
-                for info in infos]
+        runs = [{"name": info.name, "source": info.source, "kinds": sorted(info.kinds),
+                 "config": info.config} for info in infos]
         unavailable = [{"name": spec.name, "label": spec.label, "reason": self._failed[spec.name]}
                        for spec in self._specs if spec.name in self._failed]
         missing = self._catalog.missing

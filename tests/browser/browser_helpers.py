@@ -225,3 +225,15 @@ def logged_points(logdir: Path) -> int:
     import nbviz  # the package under test, in the same venv as the server
 
     return len(nbviz.read(str(logdir)))
+
+
+def code_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells (python3 kernel) to ``path``; return it."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                       "language": "python"}
+    nbformat.write(notebook, str(path))
+    return path

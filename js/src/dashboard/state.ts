@@ -2,6 +2,7 @@
  * Pure helpers of the Dashboard view (no DOM): the model interface, run
  * filtering, the shared run selection and run colours.
  */
+import { compareNatural } from "../lib/tags";
 
 /** One tab: a child panel widget (`ref` = "anywidget:<model id>"). */
 export interface DashboardTab {
@@ -17,6 +18,8 @@ export interface DashboardRun {
   /** "nbviz", "tensorboard" or "nbviz+tensorboard" */
   source: string;
   kinds: string[];
+  /** the run's config (scalar values, nested keys dotted); absent for TensorBoard runs */
+  config?: Record<string, string | number | boolean | null>;
 }
 
 /** A panel that has data but could not be shown, and why. */
@@ -115,4 +118,67 @@ export function sourceBadge(source: string): string {
   if (source === "tensorboard") return "TB";
   if (source === "nbviz+tensorboard") return "nbviz+TB";
   return "";
+}
+
+/** How the run selector groups runs: not at all, by a name pattern, or by a config value. */
+export type RunGrouping = { kind: "none" } | { kind: "pattern"; pattern: string } | { kind: "config"; key: string };
+
+export interface RunGroup {
+  /** the group's label: the matched text, "key=value", or a "(…)" placeholder */
+  key: string;
+  runs: DashboardRun[];
+}
+
+export const NO_MATCH = "(no match)";
+export const NOT_SET = "(not set)";
+
+/** Config keys of any run, sorted. */
+export function configKeys(runs: readonly DashboardRun[]): string[] {
+  const keys = new Set<string>();
+  for (const r of runs) for (const k of Object.keys(r.config ?? {})) keys.add(k);
+  return [...keys].sort(compareNatural);
+}
+
+/**
+ * The group of each run: for a name pattern (case-insensitive regular expression,
+ * or plain text when it does not compile) the first capture group, else the whole
+ * match; for a config key "key=value". Groups in natural order, placeholders last.
+ */
+export function groupRuns(runs: readonly DashboardRun[], grouping: RunGrouping): RunGroup[] {
+  let keyOf: (r: DashboardRun) => string;
+  if (grouping.kind === "none") return [{ key: "", runs: [...runs] }];
+  if (grouping.kind === "pattern") {
+    const p = grouping.pattern.trim();
+    let re: RegExp | null = null;
+    try {
+      re = p ? new RegExp(p, "i") : null;
+    } catch {
+      re = null;
+    }
+    const low = p.toLowerCase();
+    keyOf = (r) => {
+      if (re) {
+        const m = re.exec(r.name);
+        return m ? (m[1] ?? m[0]) : NO_MATCH;
+      }
+      return p && r.name.toLowerCase().includes(low) ? p : NO_MATCH;
+    };
+  } else {
+    const key = grouping.key;
+    keyOf = (r) => {
+      const v = r.config?.[key];
+      return v === undefined ? NOT_SET : `${key}=${String(v)}`;
+    };
+  }
+  const groups = new Map<string, DashboardRun[]>();
+  for (const r of runs) {
+    const k = keyOf(r);
+    let list = groups.get(k);
+    if (!list) groups.set(k, (list = []));
+    list.push(r);
+  }
+  const last = (k: string) => (k === NO_MATCH || k === NOT_SET ? 1 : 0);
+  return [...groups.entries()]
+    .sort((a, b) => last(a[0]) - last(b[0]) || compareNatural(a[0], b[0]))
+    .map(([key, list]) => ({ key, runs: list }));
 }

@@ -11,14 +11,18 @@ import type { AnyModel, Host } from "@anywidget/types";
 import { paletteColor } from "../lib/colors";
 import { onThemeChange, readTheme, type Theme } from "../lib/theme";
 import {
+  configKeys,
   filterRuns,
+  groupRuns,
   runColors,
   sameList,
   setRuns,
   sourceBadge,
   toggleRun,
   type DashboardModel,
+  type DashboardRun,
   type DashboardTab,
+  type RunGrouping,
 } from "./state";
 import { el, setThemeVars } from "../lib/dom";
 
@@ -48,6 +52,9 @@ export class DashboardView {
   private readonly cleanups: (() => void)[] = [];
   private theme: Theme;
   private filter = "";
+  private readonly groupSelect: HTMLSelectElement;
+  private readonly patternInput: HTMLInputElement;
+  private grouping: RunGrouping = { kind: "none" };
 
   constructor(model: AnyModel<DashboardModel>, host: HTMLElement, widgetHost: Host, signal: AbortSignal) {
     this.model = model;
@@ -71,7 +78,17 @@ export class DashboardView {
     const none = el("button", "nbviz-dash-button", "none");
     none.type = "button";
     none.title = "Hide every (filtered) run";
-    head.append(this.countEl, this.filterInput, all, none);
+    this.groupSelect = el("select", "nbviz-dash-group-by");
+    this.groupSelect.setAttribute("aria-label", "Group runs by");
+    this.groupSelect.title = "Group runs by a name pattern or a config value";
+    this.patternInput = el("input", "nbviz-dash-pattern");
+    this.patternInput.type = "search";
+    this.patternInput.placeholder = "name pattern (regex)";
+    this.patternInput.value = "^[^_/=-]+";
+    this.patternInput.setAttribute("aria-label", "Group runs by name pattern");
+    this.patternInput.title = "Runs are grouped by the first capture group of this pattern (or the whole match)";
+    this.patternInput.hidden = true;
+    head.append(this.countEl, this.filterInput, this.groupSelect, this.patternInput, all, none);
     this.chipsEl = el("div", "nbviz-dash-chips");
     this.runsEl.append(head, this.chipsEl);
     this.notesEl = el("div", "nbviz-dash-notes");
@@ -94,6 +111,19 @@ export class DashboardView {
       this.renderRuns();
     };
     this.filterInput.addEventListener("input", onFilter);
+    const onGroup = () => {
+      const v = this.groupSelect.value;
+      this.grouping =
+        v === "pattern"
+          ? { kind: "pattern", pattern: this.patternInput.value }
+          : v.startsWith("config:")
+            ? { kind: "config", key: v.slice(7) }
+            : { kind: "none" };
+      this.patternInput.hidden = this.grouping.kind !== "pattern";
+      this.renderRuns();
+    };
+    this.groupSelect.addEventListener("change", onGroup);
+    this.patternInput.addEventListener("input", onGroup);
     all.addEventListener("click", () => this.setVisible(this.filteredRuns(), true));
     none.addEventListener("click", () => this.setVisible(this.filteredRuns(), false));
 
@@ -245,7 +275,10 @@ export class DashboardView {
     const runs = this.model.get("runs") ?? [];
     const hidden = new Set(this.model.get("hidden_runs") ?? []);
     this.runsEl.hidden = runs.length === 0;
+    const keys = configKeys(runs);
     this.filterInput.hidden = runs.length < FILTER_MIN_RUNS;
+    this.groupSelect.hidden = runs.length < FILTER_MIN_RUNS && keys.length === 0;
+    this.renderGroupOptions(keys);
     const shown = new Set(this.filteredRuns());
     const colors = runColors(
       runs.map((r) => r.name),
@@ -254,26 +287,73 @@ export class DashboardView {
     const visible = runs.filter((r) => !hidden.has(r.name)).length;
     this.countEl.textContent = `${visible}/${runs.length} shown`;
     this.chipsEl.replaceChildren();
-    for (const run of runs) {
-      if (!shown.has(run.name)) continue;
-      const chip = el("label", "nbviz-dash-chip");
-      const off = hidden.has(run.name);
-      chip.classList.toggle("nbviz-off", off);
-      chip.title = `${run.name} — ${run.source}; data: ${run.kinds.join(", ") || "none yet"}`;
-      const box = el("input");
-      box.type = "checkbox";
-      box.checked = !off;
-      box.addEventListener("change", () => {
-        this.setHidden(toggleRun(this.model.get("hidden_runs") ?? [], run.name, box.checked));
-      });
-      const swatch = el("span", "nbviz-dash-swatch");
-      swatch.style.background = paletteColor(colors.get(run.name) ?? 0);
-      chip.append(box, swatch, el("span", "nbviz-dash-run", run.name));
-      const badge = sourceBadge(run.source);
-      if (badge) chip.appendChild(el("span", "nbviz-dash-badge", badge));
-      chip.dataset.run = run.name;
-      this.chipsEl.appendChild(chip);
+    const grouped = this.grouping.kind !== "none";
+    for (const group of groupRuns(
+      runs.filter((r) => shown.has(r.name)),
+      this.grouping,
+    )) {
+      const box = grouped ? this.groupHeader(group.key, group.runs, hidden) : this.chipsEl;
+      for (const run of group.runs) box.appendChild(this.chip(run, hidden, colors));
     }
+  }
+
+  private renderGroupOptions(keys: string[]): void {
+    const want = ["none", "pattern", ...keys.map((k) => `config:${k}`)];
+    const have = Array.from(this.groupSelect.options, (o) => o.value);
+    if (sameList(want, have)) return;
+    const current = this.groupSelect.value;
+    this.groupSelect.replaceChildren();
+    for (const value of want) {
+      const text = value === "none" ? "no grouping" : value === "pattern" ? "group: name pattern" : `group: ${value.slice(7)}`;
+      const option = el("option", undefined, text);
+      option.value = value;
+      this.groupSelect.appendChild(option);
+    }
+    this.groupSelect.value = want.includes(current) ? current : "none";
+  }
+
+  /** A group's row in the selector (its checkbox shows/hides all its runs); returns where its chips go. */
+  private groupHeader(key: string, runs: DashboardRun[], hidden: Set<string>): HTMLElement {
+    const row = el("div", "nbviz-dash-group");
+    const label = el("label", "nbviz-dash-group-head");
+    const box = el("input");
+    box.type = "checkbox";
+    const on = runs.filter((r) => !hidden.has(r.name)).length;
+    box.checked = on === runs.length;
+    box.indeterminate = on > 0 && on < runs.length;
+    box.addEventListener("change", () =>
+      this.setVisible(
+        runs.map((r) => r.name),
+        box.checked,
+      ),
+    );
+    label.append(box, el("span", "nbviz-dash-group-key", key), el("span", "nbviz-dash-count", `${on}/${runs.length}`));
+    label.title = key;
+    row.dataset.group = key;
+    const chips = el("div", "nbviz-dash-group-chips");
+    row.append(label, chips);
+    this.chipsEl.appendChild(row);
+    return chips;
+  }
+
+  private chip(run: DashboardRun, hidden: Set<string>, colors: Map<string, number>): HTMLElement {
+    const chip = el("label", "nbviz-dash-chip");
+    const off = hidden.has(run.name);
+    chip.classList.toggle("nbviz-off", off);
+    chip.title = `${run.name} — ${run.source}; data: ${run.kinds.join(", ") || "none yet"}`;
+    const box = el("input");
+    box.type = "checkbox";
+    box.checked = !off;
+    box.addEventListener("change", () => {
+      this.setHidden(toggleRun(this.model.get("hidden_runs") ?? [], run.name, box.checked));
+    });
+    const swatch = el("span", "nbviz-dash-swatch");
+    swatch.style.background = paletteColor(colors.get(run.name) ?? 0);
+    chip.append(box, swatch, el("span", "nbviz-dash-run", run.name));
+    const badge = sourceBadge(run.source);
+    if (badge) chip.appendChild(el("span", "nbviz-dash-badge", badge));
+    chip.dataset.run = run.name;
+    return chip;
   }
 
   // ------------------------------------------------------------------ notes

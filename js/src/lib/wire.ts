@@ -16,6 +16,10 @@ export interface SeriesInfo {
   color: number;
   count: number;
   decimated: boolean;
+  /** summary over every point logged (the kernel may send fewer, or none until asked) */
+  total?: number;
+  last_step?: number | null;
+  last?: number | null;
 }
 
 export interface DecodedSeries {

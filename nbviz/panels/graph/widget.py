@@ -71,7 +71,6 @@ class Graph(LivePanel):
     overlay_step = traitlets.Int(-1).tag(sync=True)
     findings = traitlets.List(traitlets.Dict()).tag(sync=True)
     run_name = traitlets.Unicode("").tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "graph"
     OVERLAY_INTERVAL = 0.25  # the overlay is a full snapshot: at most 4 per second

@@ -121,7 +121,6 @@ class HParams(LivePanel):
     importance = traitlets.List(traitlets.Dict()).tag(sync=True)
     importance_message = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, source: Any, *, metric: str | None = None, goal: str | None = None,
                  last_n: int = 5, title: str = "") -> None:

@@ -62,7 +62,6 @@ class Profile(LivePanel):
     snapshot_seq = traitlets.Int(0).tag(sync=True)
     hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_points = traitlets.Int(2000).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "profile"
 

@@ -17,6 +17,8 @@ __all__ = ["SeriesView", "debiased_ema", "render_png"]
 MAX_CHARTS = 12
 TITLE_CHARS = 60  # longer tags and run names are cut with "…" (the live panel shows them whole)
 LEGEND_CHARS = 40
+MAX_RUNS = 20  # runs drawn per chart (in order of first appearance); the live panel shows all
+LEGEND_RUNS = 10  # a legend only up to this many runs (more would squeeze the axes away)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,11 @@ def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
 
 
 def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int = 960) -> bytes:
-    """A PNG with one small chart per tag (first ``MAX_CHARTS`` tags), runs overlaid."""
+    """A PNG with one small chart per tag (first ``MAX_CHARTS`` tags), runs overlaid
+    (the first ``MAX_RUNS`` runs)."""
     tags = sorted({view.tag for view in series})
+    runs = list(dict.fromkeys(view.run for view in series))
+    drawn_runs = set(runs[:MAX_RUNS])
     shown = tags[:MAX_CHARTS]
     dpi = 96
     figure, axes = chart_grid(len(shown), width=width_px / dpi, row_height=2.6, dpi=dpi,
@@ -57,7 +62,7 @@ def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int 
         axis.set_title(visible_text(tag, TITLE_CHARS), fontsize=10, loc="left")
         axis.grid(True, alpha=0.25)
         axis.tick_params(labelsize=8)
-        for view in (v for v in series if v.tag == tag):
+        for view in (v for v in series if v.tag == tag and v.run in drawn_runs):
             color = color_for(view.color)
             axis.plot(view.step, view.value, color=color, alpha=0.25, linewidth=1)
             axis.plot(view.step, debiased_ema(view.value, smoothing), color=color,
@@ -66,7 +71,11 @@ def render_png(series: Sequence[SeriesView], smoothing: float, *, width_px: int 
             if bad.any():
                 axis.plot(view.step[bad], np.ones(int(bad.sum())), "x", color="#d62728",
                           transform=axis.get_xaxis_transform(), clip_on=False, markersize=6)
-        axis.legend(fontsize=7, loc="best", frameon=False)
-    if len(tags) > len(shown):
-        figure.suptitle(f"{len(tags) - len(shown)} more tags in the live panel", fontsize=8)
+        if len(drawn_runs) <= LEGEND_RUNS:
+            axis.legend(fontsize=7, loc="best", frameon=False)
+    more = [f"{count} more {what}" for count, what in
+            ((len(tags) - len(shown), "tags"), (len(runs) - len(drawn_runs), "runs"))
+            if count > 0]
+    if more:
+        figure.suptitle(" and ".join(more) + " in the live panel", fontsize=8)
     return png_bytes(figure)

@@ -1,44 +1,55 @@
 """The Scalars panel: live line charts of logged scalars, one chart per tag.
 
 Wire contract: docs/wire.md ("Scalars"). Python ``Scalars`` ↔ ``js/src/panels/scalars/``.
-The kernel keeps every series' points (bounded by decimation), and sends the
-page either a full *snapshot* (synced traits) or an *append* custom message
-with only the new points, at most one message per ticker interval (50 ms).
+The kernel keeps every series' points (bounded by decimation, ``index.py``), and
+sends the page either a full *snapshot* (synced traits) or an *append* custom
+message with only the new points, at most one message per ticker interval (50 ms).
+
+At scale the page is sent only what it draws: every series' summary goes first
+(``series`` infos with ``total``, ``last`` …), and a series' points only once the
+page asks for it (``{"type": "request", "ids", "width"}`` when its chart scrolls
+into view), min/max-decimated to the chart's pixel width; live appends follow
+only for series the page asked for. Small panels (up to ``EAGER_SERIES`` series)
+send everything up front, as a saved notebook then holds every chart's data.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import traitlets
 
 from nbviz._validate import describe
-from nbviz.panels.scalars.columns import SeriesColumns
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
+from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
 from nbviz.panels.scalars.picture import SeriesView, render_png
 from nbviz.sources import RunScalars, Source, as_source
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
 
-__all__ = ["Scalars"]
+__all__ = ["EAGER_SERIES", "Scalars"]
+
+EAGER_SERIES = 100  # lazy=None: series beyond this many are sent only when the page asks
+MIN_WIDTH, MAX_WIDTH = 16, 16_384  # chart pixel widths a request may ask for
 
 
-@dataclass
-class _Series:
-    id: int
-    run: str
-    tag: str
-    color: int
-    columns: SeriesColumns
-    sent: int = 0  # points of `columns` the page holds
-    decimated: bool = False
+def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
+    return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
+            "count": count, "decimated": series.decimated, **series.summary()}
 
-    def info(self, count: int) -> dict[str, Any]:
-        return {"id": self.id, "run": self.run, "tag": self.tag, "color": self.color,
-                "count": count, "decimated": self.decimated}
+
+def _width_view(series: IndexedSeries) -> tuple[bytes, int]:
+    """The held points of a series the page asked for at a pixel width: min/max-decimated
+    to two points per pixel column when there are more."""
+    columns = series.columns
+    if series.width and columns.count > 2 * series.width:
+        series.decimated = True
+        kept = minmax_indices(columns.value, 2 * series.width)
+        view = np.stack([columns.step[kept], columns.wall_time[kept], columns.value[kept]])
+        return np.ascontiguousarray(view, dtype="<f8").tobytes(), int(kept.size)
+    return columns.pack(), columns.count
 
 
 class Scalars(StreamingPanel):
@@ -49,18 +60,18 @@ class Scalars(StreamingPanel):
 
     ``max_points`` bounds the points per series held on both sides; beyond it
     the kernel decimates (min/max per bucket, first/last and NaN/Inf kept).
+    ``lazy`` True sends a series' points only when the page asks for them (its
+    chart scrolled into view), False sends everything up front, None (default)
+    sends the first ``EAGER_SERIES`` series up front and the rest on request.
     """
 
     series = traitlets.List(traitlets.Dict()).tag(sync=True)
-    snapshot = traitlets.Bytes(b"").tag(sync=True)
-    snapshot_seq = traitlets.Int(0).tag(sync=True)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)
     tag_filter = traitlets.Unicode("").tag(sync=True)
     hidden_runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     max_points = traitlets.Int(100_000).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
 
     _bundle = "scalars"
 
@@ -74,6 +85,7 @@ class Scalars(StreamingPanel):
         log_y: bool = False,
         tag_filter: str = "",
         title: str = "",
+        lazy: bool | None = None,
     ) -> None:
         if not isinstance(max_points, int) or isinstance(max_points, bool) or max_points < 16:
             raise ValueError(
@@ -87,94 +99,142 @@ class Scalars(StreamingPanel):
             raise ValueError(
                 f"Scalars(): 'x_axis' must be 'step', 'relative' or 'wall', got {x_axis!r}."
             )
+        if lazy is not None and not isinstance(lazy, bool):
+            raise TypeError(f"Scalars(): 'lazy' must be True, False or None, got "
+                            f"{describe(lazy)}.")
+        self._lazy = lazy
         self._source: Source = as_source(source)
-        self._series: dict[tuple[str, str], _Series] = {}
+        self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
             x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
         )
+        self.on_msg(self._on_page_message)
 
     # -- data in ---------------------------------------------------------------------------
 
-    def _series_for(self, run: str, tag: str) -> _Series:
-        key = (run, tag)
-        series = self._series.get(key)
+    def _series_for(self, run: str, tag: str) -> IndexedSeries:
+        series = self._index.by_key.get((run, tag))
         if series is None:
             color = self._run_colors.setdefault(run, run_color(run))
-            series = _Series(len(self._series), run, tag, color, SeriesColumns())
-            self._series[key] = series
+            eager = self._lazy is False or (self._lazy is None
+                                            and len(self._index) < EAGER_SERIES)
+            series = self._index.add(run, tag, color, wanted=eager)
         return series
 
     def _ingest(self, batches: list[RunScalars]) -> None:
         for batch in batches:
-            columns = batch.columns
-            order = np.argsort(columns.tag_index, kind="stable")
-            bounds = np.searchsorted(columns.tag_index[order], np.arange(len(columns.tags) + 1))
-            for index, tag in enumerate(columns.tags):
-                rows = order[bounds[index] : bounds[index + 1]]
-                if rows.size == 0:
-                    continue
-                series = self._series_for(batch.run, tag)
-                series.columns.append(
-                    columns.step[rows], columns.wall_time[rows], columns.value[rows]
-                )
-                if series.columns.count > 2 * self.max_points:
-                    series.columns.keep(minmax_indices(series.columns.value, self.max_points))
-                    series.decimated = True
+            for group in group_rows(batch.columns):
+                series = self._series_for(batch.run, group.tag)
+                if self._index.ingest(series, group):
                     self._needs_snapshot = True
             self._data_version += 1
             self._last_data = time.monotonic()
 
+    # -- requests from the page ------------------------------------------------------------
+
+    def _on_page_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """``{"type": "request", "ids": [...], "width": px}``: send those series' points
+        (decimated to ``width``) with the next message, and their live appends after."""
+        if not isinstance(content, dict) or content.get("type") != "request":
+            return
+        ids, width = content.get("ids"), content.get("width")
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            return  # a page of another version: nothing this kernel can answer
+        if not isinstance(width, int) or isinstance(width, bool):
+            return
+        self.request(ids, width)
+
+    def request(self, ids: list[int], width: int) -> None:
+        """Have the page sent series ``ids`` (points decimated to ``width`` pixels).
+
+        >>> panel.request([0, 3], width=400)   # doctest: +SKIP
+        """
+        width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
+        with self._lock:
+            for series_id in ids:
+                if not 0 <= series_id < len(self._index):
+                    continue
+                series = self._index.by_id[series_id]
+                if series.wanted and series.sent:
+                    # sent already: another page (a reload) asks; the snapshot carries it
+                    self._needs_snapshot = True
+                    continue
+                series.wanted = True
+                series.width = width
+                series.sent = 0
+
     # -- data out --------------------------------------------------------------------------
 
     def _send_snapshot(self) -> None:
-        ordered = sorted(self._series.values(), key=lambda s: s.id)
-        payload = b"".join(s.columns.pack() for s in ordered)
+        infos: list[dict[str, Any]] = []
+        parts: list[bytes] = []
+        for series in self._index.by_id:
+            if series.wanted:
+                packed, count = _width_view(series)
+                parts.append(packed)
+                series.sent = series.columns.count
+            else:
+                count = 0
+            series.announced = True
+            infos.append(_info(series, count))
+        payload = b"".join(parts)
         self._seq += 1
         with self.hold_sync():
-            self.series = [s.info(s.columns.count) for s in ordered]
+            self.series = infos
             self.snapshot = payload
             self.snapshot_seq = self._seq
-        for s in ordered:
-            s.sent = s.columns.count
         self._snapshot_sent(len(payload))
 
     def _send_append(self) -> None:
-        fresh = [s for s in sorted(self._series.values(), key=lambda s: s.id)
-                 if s.columns.count > s.sent]
+        fresh = [s for s in self._index.by_id
+                 if not s.announced or (s.wanted and s.columns.count > s.sent)]
         if not fresh:
             return
-        infos = [s.info(s.columns.count - s.sent) for s in fresh]
-        payload = b"".join(s.columns.pack(s.sent) for s in fresh)
+        infos: list[dict[str, Any]] = []
+        parts: list[bytes] = []
+        for series in fresh:
+            series.announced = True
+            if not series.wanted:  # a new series: its summary only
+                packed, count = b"", 0
+            elif series.sent == 0:  # first points the page gets: at its chart's width
+                packed, count = _width_view(series)
+            else:
+                packed, count = series.columns.pack(series.sent), series.columns.count - series.sent
+            parts.append(packed)
+            infos.append(_info(series, count))
+            series.sent = series.columns.count
+        payload = b"".join(parts)
         self._seq += 1
         self.send({"type": "append", "seq": self._seq, "series": infos}, [payload])
-        for s in fresh:
-            s.sent = s.columns.count
         self._append_sent(len(payload))
 
     def _ingest_new(self) -> None:
         self._ingest(self._source.poll())
 
     def _has_unsent(self) -> bool:
-        return any(s.columns.count > s.sent for s in self._series.values())
+        return any(not s.announced or (s.wanted and s.columns.count > s.sent)
+                   for s in self._index.by_id)
 
     def _snapshot_state(self, max_points: int) -> dict[str, Any]:
-        """The snapshot of an offline page: every series decimated to ``max_points``
-        (the live min/max decimation), in the snapshot wire format."""
+        """The snapshot of an offline page (nbviz/export): every series — also those no
+        chart has asked for, as an offline page has no kernel to ask — decimated to
+        ``max_points`` (the live min/max decimation), in the snapshot wire format."""
         from nbviz.export.state import synced_state
 
         self.sync()
         with self._lock:
             state = synced_state(self)
-            infos, parts = [], []
-            for s in sorted(self._series.values(), key=lambda s: s.id):
-                keep = minmax_budget(s.columns.value, max_points)
-                info = s.info(int(keep.size))
-                info["decimated"] = s.decimated or int(keep.size) < s.columns.count
+            infos: list[dict[str, Any]] = []
+            parts: list[bytes] = []
+            for series in self._index.by_id:
+                columns = series.columns
+                keep = minmax_budget(columns.value, max_points)
+                info = _info(series, int(keep.size))
+                info["decimated"] = series.decimated or int(keep.size) < columns.count
                 infos.append(info)
-                data = np.stack([s.columns.step[keep], s.columns.wall_time[keep],
-                                 s.columns.value[keep]])
+                data = np.stack([columns.step[keep], columns.wall_time[keep], columns.value[keep]])
                 parts.append(np.ascontiguousarray(data, dtype="<f8").tobytes())
         state.update(series=infos, snapshot=b"".join(parts), max_points=max_points)
         return state
@@ -185,8 +245,7 @@ class Scalars(StreamingPanel):
         with self._lock:
             return [
                 SeriesView(s.run, s.tag, s.color, s.columns.step.copy(), s.columns.value.copy())
-                for s in sorted(self._series.values(), key=lambda s: s.id)
-                if s.run not in self.hidden_runs
+                for s in self._index.by_id if s.run not in self.hidden_runs
             ]
 
     def _render_png(self) -> bytes:
@@ -196,8 +255,8 @@ class Scalars(StreamingPanel):
         """One-line text summary: runs, tags, points."""
         with self._lock:
             runs = list(self._run_colors)
-            tags = sorted({s.tag for s in self._series.values()})
-            points = sum(s.columns.count for s in self._series.values())
+            tags = sorted({s.tag for s in self._index.by_id})
+            points = sum(s.total for s in self._index.by_id)
         shown_runs = ", ".join(runs[:5]) + (" …" if len(runs) > 5 else "")
         return (f"nbviz.Scalars: {len(runs)} run(s) [{shown_runs}], {len(tags)} tag(s), "
                 f"{points} point(s) from {self._source.describe()}")

@@ -66,6 +66,8 @@ export class ChartView {
   private ro: ResizeObserver | null = null;
   private width = 0;
   private dots: HTMLDivElement[] = [];
+  /** per series: exactly one point in the drawn window (drawn as a marker: a line of one point is invisible) */
+  private readonly lone: boolean[] = [];
   /** relative-time x columns per series id, extended incrementally */
   private readonly rel = new Map<number, RelColumn>();
   /** scratch buffers for decimated data, reused between redraws */
@@ -84,6 +86,8 @@ export class ChartView {
   }
   /** in or near the viewport (IntersectionObserver); off-screen charts redraw last */
   onScreen = true;
+  /** has been in or near the viewport once: its series are asked for (lazy panels) */
+  seen = false;
   /** called when the plot width changed (the owner schedules an update) */
   onResize: (() => void) | null = null;
   /** number of completed uPlot draws (diagnostics) */
@@ -135,13 +139,21 @@ export class ChartView {
     this.tooltip.hidden = true;
   }
 
+  /** CSS pixel width of the plot (what the kernel decimates a requested series to). */
+  get plotWidth(): number {
+    return Math.round(this.width || this.plotEl.clientWidth || 400);
+  }
+
   /** Redraw axes/grid with the current theme. */
   retheme(): void {
     this.u?.redraw(false, false);
   }
 
-  /** Bring the chart up to date with `series` (visible runs of this tag). */
-  update(series: ChartSeries[], p: ChartParams): void {
+  /**
+   * Bring the chart up to date with `series` (visible runs of this tag that have
+   * points); `pending` runs have points the kernel has not sent yet.
+   */
+  update(series: ChartSeries[], p: ChartParams, pending = 0): void {
     this.dirty = false;
     const rawShown = p.weight > 0;
     const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${series.map((s) => `${s.id}:${s.color}`).join(",")}`;
@@ -161,6 +173,7 @@ export class ChartView {
 
     if (series.length === 0) {
       this.destroyPlot();
+      this.emptyEl.textContent = pending > 0 ? "Loading…" : "All runs hidden";
       this.emptyEl.hidden = false;
       this.plotEl.hidden = true;
       return;
@@ -271,6 +284,8 @@ export class ChartView {
       drawn += cnt;
     }
     this.drawnPoints = drawn;
+    for (let si = 0; si < k; si++) this.lone[si] = cols[si]!.x.length === 1;
+    this.lone.length = k;
     if (k === 1) {
       const c = cols[0]!;
       return [c.x, c.raw, c.sm];
@@ -434,7 +449,8 @@ export class ChartView {
       });
     });
     this.series.forEach((s, si) => {
-      series.push({ label: s.run, stroke: s.color, width: 1.5, points: { show: false }, gaps: gaps(si) });
+      const points: uPlot.Series.Points = { show: () => this.lone[si] === true, size: 7, width: 1.5, stroke: s.color, fill: s.color };
+      series.push({ label: s.run, stroke: s.color, width: 1.5, points, gaps: gaps(si) });
     });
     const opts: uPlot.Options = {
       width: this.width || this.plotEl.clientWidth || 400,

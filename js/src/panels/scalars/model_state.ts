@@ -32,9 +32,20 @@ export interface AppendMessage {
 
 export type DataListener = (r: ApplyResult) => void;
 
+/** Page → kernel: send these series' points, decimated to `width` pixels (docs/wire.md). */
+export interface RequestMessage {
+  type: "request";
+  ids: number[];
+  width: number;
+}
+
 export class ModelState extends SeqStream<ScalarsModel, SeriesInfo, ApplyResult, ScalarData> {
   private readonly smoothers = new Map<number, { epoch: number; sm: EmaSmoother }>();
   private wall0: Map<string, number> | null = null;
+  /** series asked for (shared by the model's views, so each is asked for once) */
+  private readonly requested = new Set<number>();
+  /** requests sent (diagnostics / tests) */
+  requests = 0;
 
   constructor(model: AnyModel<ScalarsModel>) {
     super(model, "scalars", "series", new ScalarData());
@@ -43,6 +54,22 @@ export class ModelState extends SeqStream<ScalarsModel, SeriesInfo, ApplyResult,
   protected override emit(r: ApplyResult): void {
     if (r.replaced || r.created.size > 0) this.wall0 = null;
     super.emit(r);
+  }
+
+  /** True when the kernel holds points of series `id` that the page has not asked for yet. */
+  needsRequest(id: number): boolean {
+    const s = this.data.series.get(id);
+    return !!s && s.store.length === 0 && (s.info.total ?? 0) > 0 && !this.requested.has(id);
+  }
+
+  /** Ask the kernel for the points of `ids` (at most once each), decimated to `width` px. */
+  request(ids: number[], width: number): void {
+    const fresh = ids.filter((id) => !this.requested.has(id));
+    if (fresh.length === 0) return;
+    for (const id of fresh) this.requested.add(id);
+    const msg: RequestMessage = { type: "request", ids: fresh, width: Math.max(16, Math.round(width)) };
+    this.model.send(msg);
+    this.requests++;
   }
 
   /** Smoothed values of series `id` with weight `w`, extended incrementally. */

@@ -6,7 +6,7 @@ import type { AnyModel } from "@anywidget/types";
 import { paletteColor } from "../../lib/colors";
 import { fmtCount } from "../../lib/format";
 import { clampWeight } from "../../lib/smoothing";
-import { compileTagFilter, groupTags, tagGroup, type TagFilter } from "../../lib/tags";
+import { compileTagFilter, groupTags, type TagFilter } from "../../lib/tags";
 import { onThemeChange, readTheme } from "../../lib/theme";
 import type { ApplyResult } from "../../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
@@ -24,6 +24,17 @@ import { hoverText, shortText } from "../../lib/text";
  */
 const FRAME_BUDGET_MS = 10;
 const FRAME_PIXEL_BUDGET = 350_000;
+/**
+ * Many tags (TensorBoard's answer too): beyond LARGE_TAGS tags, groups start
+ * collapsed except the first (the first AUTO_OPEN_FILTERED matching groups while
+ * a filter is typed), and an open group shows its charts a page at a time. A
+ * chart is built only when its group is open, and asks the kernel for its
+ * series only once it scrolls into view (lazy panels, docs/wire.md).
+ */
+const LARGE_TAGS = 100;
+/** ... and at most this many groups, while they hold fewer than PAGE_CHARTS charts */
+const AUTO_OPEN_FILTERED = 3;
+const PAGE_CHARTS = 48;
 
 const TRAITS = ["smoothing", "x_axis", "log_y", "tag_filter", "hidden_runs", "title", "max_points"] as const;
 
@@ -33,7 +44,13 @@ interface GroupView {
   header: HTMLButtonElement;
   count: HTMLSpanElement;
   grid: HTMLDivElement;
+  caret: HTMLSpanElement;
+  more: HTMLButtonElement;
+  /** open/closed as the user set it; null = the default (see LARGE_TAGS) */
+  userCollapsed: boolean | null;
   collapsed: boolean;
+  /** charts shown when open (grows by PAGE_CHARTS with "show more") */
+  limit: number;
 }
 
 interface RunEntry {
@@ -66,6 +83,15 @@ export class ScalarsView {
   private allDirty = true;
   private readonly dirtyTags = new Set<string>();
   private filterTimer: ReturnType<typeof setTimeout> | null = null;
+  /** the tag filter applied: the input's text while typing, else the trait */
+  private filterText = "";
+  /** tags grouped by prefix, recomputed only when the tag set changes */
+  private grouped: ReturnType<typeof groupTags> = [];
+  private tagSet = new Set<string>();
+  /** charts in the DOM (in an open group, within its page, matching the filter) */
+  private readonly shownCharts = new Set<ChartView>();
+  private runEntries: RunEntry[] = [];
+  private legendDirty = true;
   private readonly io: IntersectionObserver | null = null;
   private readonly chartByEl = new WeakMap<Element, ChartView>();
   private destroyed = false;
@@ -136,7 +162,8 @@ export class ScalarsView {
             const c = this.chartByEl.get(e.target);
             if (!c) continue;
             c.onScreen = e.isIntersecting;
-            woke ||= e.isIntersecting && c.dirty;
+            if (e.isIntersecting) c.seen = true;
+            woke ||= e.isIntersecting;
           }
           if (woke) this.schedule();
         },
@@ -227,6 +254,10 @@ export class ScalarsView {
       this.model.save_changes();
     });
     on(this.filterInput, "input", () => {
+      // filter at once on the page; tell the kernel (saved state) when typing pauses
+      this.filterText = this.filterInput.value;
+      this.layoutDirty = true; // charts keep their drawing: only which are shown changes
+      this.schedule();
       if (this.filterTimer !== null) clearTimeout(this.filterTimer);
       this.filterTimer = setTimeout(() => {
         this.filterTimer = null;
@@ -255,8 +286,11 @@ export class ScalarsView {
     this.xSelect.value = this.xAxis;
     this.logBox.checked = this.logY;
     const f = this.model.get("tag_filter") ?? "";
-    if (this.filterInput.value !== f && this.filterTimer === null) this.filterInput.value = f;
-    const filter = compileTagFilter(f);
+    if (this.filterTimer === null) {
+      if (this.filterInput.value !== f) this.filterInput.value = f;
+      this.filterText = f;
+    }
+    const filter = compileTagFilter(this.filterText);
     this.filterInput.classList.toggle("nbviz-invalid", filter.kind === "substring");
     this.filterInput.title =
       filter.kind === "substring" ? "Not a valid regular expression: matching as plain text" : "Regular expression (case-insensitive)";
@@ -274,6 +308,8 @@ export class ScalarsView {
         this.allDirty = true;
         break;
       case "tag_filter":
+        this.layoutDirty = true;
+        break;
       case "hidden_runs":
         this.layoutDirty = true;
         this.allDirty = true;
@@ -291,6 +327,7 @@ export class ScalarsView {
   private onData(r: ApplyResult): void {
     if (r.replaced || r.created.size > 0) {
       this.layoutDirty = true;
+      this.legendDirty = true;
       this.allDirty = true;
     } else {
       for (const id of r.changed) {
@@ -322,23 +359,14 @@ export class ScalarsView {
     const t0 = performance.now();
     const data = this.state.data;
     const all = data.list();
-    const filter = compileTagFilter(this.model.get("tag_filter"));
+    const filter = compileTagFilter(this.filterText);
     const hidden = this.hidden;
 
     if (this.layoutDirty) this.layout(all, filter, hidden);
     else if (this.statusDirty) {
-      let nTags = 0;
       let nShown = 0;
-      const runs = new Set<string>();
-      const seen = new Set<string>();
-      for (const s of all) {
-        runs.add(s.info.run);
-        if (seen.has(s.info.tag)) continue;
-        seen.add(s.info.tag);
-        nTags++;
-        if (filter(s.info.tag)) nShown++;
-      }
-      this.renderStatus(all, runs.size, nTags, nShown);
+      for (const { tags } of this.grouped) for (const t of tags) if (filter(t)) nShown++;
+      this.renderStatus(all, this.runEntries.length, this.tagSet.size, nShown);
     }
     this.statusDirty = false;
 
@@ -346,12 +374,26 @@ export class ScalarsView {
     const weight = this.weight;
     const params = { xAxis: this.xAxis, logY: this.logY, weight };
     const byTag = new Map<string, ChartSeries[]>();
+    // series of charts in view that the kernel has not sent yet, by chart width
+    const wanted = new Map<number, number[]>();
+    const pendingTags = new Map<string, number>();
     for (const s of all) {
       if (hidden.has(s.info.run)) continue;
       const chart = this.charts.get(s.info.tag);
-      if (!chart) continue;
+      if (!chart || !this.shownCharts.has(chart)) continue;
       let list = byTag.get(s.info.tag);
       if (!list) byTag.set(s.info.tag, (list = []));
+      if (s.store.length === 0) {
+        if ((s.info.total ?? 0) === 0) continue;
+        pendingTags.set(s.info.tag, (pendingTags.get(s.info.tag) ?? 0) + 1);
+        if (chart.seen && this.state.needsRequest(s.info.id)) {
+          const w = chart.plotWidth;
+          let ids = wanted.get(w);
+          if (!ids) wanted.set(w, (ids = []));
+          ids.push(s.info.id);
+        }
+        continue;
+      }
       const sm = this.state.smoothed(s.info.id, weight);
       if (!sm) continue;
       list.push({
@@ -363,15 +405,20 @@ export class ScalarsView {
         wall0: this.state.runWall0(s.info.run),
       });
     }
+    for (const [width, ids] of wanted) this.state.request(ids, width);
     // Redraw dirty charts: on-screen ones first, then the rest, within a
     // per-frame budget (whatever is left continues next frame), so a panel
     // with many charts never blocks the main thread for long.
     const onScreen: ChartView[] = [];
     const offScreen: ChartView[] = [];
-    for (const [tag, chart] of this.charts) {
-      if (this.allDirty || this.dirtyTags.has(tag)) chart.dirty = true;
-      const shown = !chart.el.hidden && !this.groups.get(tagGroup(tag))?.collapsed;
-      if (!shown || !chart.dirty) continue;
+    // charts out of the DOM are marked too: they redraw when shown again
+    if (this.allDirty) for (const chart of this.charts.values()) chart.dirty = true;
+    for (const tag of this.dirtyTags) {
+      const chart = this.charts.get(tag);
+      if (chart) chart.dirty = true;
+    }
+    for (const chart of this.shownCharts) {
+      if (!chart.dirty) continue;
       (chart.onScreen ? onScreen : offScreen).push(chart);
     }
     let done = 0;
@@ -388,99 +435,141 @@ export class ScalarsView {
       const list = byTag.get(chart.tag) ?? [];
       list.sort((a, b) => a.run.localeCompare(b.run, undefined, { numeric: true }));
       try {
-        chart.update(list, params);
+        chart.update(list, params, pendingTags.get(chart.tag) ?? 0);
       } catch (e) {
         console.error(`nbviz: chart ${chart.tag} failed`, e);
       }
       done++;
     }
     let total = 0;
-    for (const [tag, chart] of this.charts) {
-      const shown = !chart.el.hidden && !this.groups.get(tagGroup(tag))?.collapsed;
-      if (shown) total += chart.points;
-    }
+    for (const chart of this.shownCharts) total += chart.points;
     this.allDirty = false;
     this.dirtyTags.clear();
     this.root.dataset.points = String(total);
+    this.root.dataset.filter = this.filterText;
+    this.root.dataset.charts = String(this.shownCharts.size);
     this.flushes++;
     this.root.dataset.renderMs = (performance.now() - t0).toFixed(1);
     this.root.dispatchEvent(new CustomEvent("nbviz:render", { bubbles: true }));
     if (pending) this.schedule();
   }
 
-  private layout(all: ReturnType<ModelState["data"]["list"]>, filter: TagFilter, hidden: Set<string>): void {
+  private layout(
+    all: ReturnType<ModelState["data"]["list"]>,
+    filter: TagFilter,
+    hidden: Set<string>,
+  ): void {
     this.layoutDirty = false;
-    // --- legend: runs in palette order of first appearance
-    const runs = new Map<string, RunEntry>();
-    const tags = new Set<string>();
-    for (const s of all) {
-      if (!runs.has(s.info.run)) runs.set(s.info.run, { run: s.info.run, color: s.info.color });
-      tags.add(s.info.tag);
+    // --- legend (runs in palette order of first appearance) and the tag groups,
+    // both recomputed only when series were added or replaced, not per keystroke
+    if (this.legendDirty) {
+      const runs = new Map<string, RunEntry>();
+      const tags = new Set<string>();
+      for (const s of all) {
+        if (!runs.has(s.info.run)) runs.set(s.info.run, { run: s.info.run, color: s.info.color });
+        tags.add(s.info.tag);
+      }
+      this.runEntries = [...runs.values()];
+      const known = this.tagSet;
+      if (tags.size !== known.size || [...tags].some((t) => !known.has(t))) {
+        this.grouped = groupTags(tags);
+        this.tagSet = tags;
+        for (const [tag, c] of this.charts) {
+          if (!tags.has(tag)) {
+            this.io?.unobserve(c.el);
+            this.shownCharts.delete(c);
+            c.destroy();
+            this.charts.delete(tag);
+          }
+        }
+      }
+      this.legendDirty = false;
     }
-    this.renderLegend([...runs.values()], hidden);
+    this.renderLegend(this.runEntries, hidden);
 
+    const large = this.tagSet.size > LARGE_TAGS;
+    const filtering = filter.kind !== "all";
     const empty = all.length === 0;
-    const shownTags = [...tags].filter((t) => filter(t));
-    this.emptyEl.hidden = !empty && shownTags.length > 0;
-    if (empty) this.emptyEl.textContent = "No scalars yet — waiting for data…";
-    else if (shownTags.length === 0) this.emptyEl.textContent = `No tags match “${this.model.get("tag_filter") ?? ""}”`;
-
-    this.renderStatus(all, runs.size, tags.size, shownTags.length);
-
-    // --- groups and charts (all tags; filtered ones hidden, not destroyed)
-    const grouped = groupTags(tags);
     const seenGroups = new Set<string>();
     let groupIndex = 0;
-    for (const { group, tags: gtags } of grouped) {
+    let matchingGroups = 0;
+    let autoOpened = 0; // charts in groups opened by default (bounded: one page)
+    let nShown = 0;
+    for (const { group, tags: gtags } of this.grouped) {
       seenGroups.add(group);
-      let g = this.groups.get(group);
-      if (!g) g = this.createGroup(group);
-      let visible = 0;
-      let gi = 0;
-      for (const tag of gtags) {
-        let c = this.charts.get(tag);
-        if (!c) {
-          const chart = new ChartView(tag, this.theme);
-          chart.onResize = () => {
-            chart.dirty = true;
-            this.schedule();
-          };
-          this.charts.set(tag, chart);
-          this.chartByEl.set(chart.el, chart);
-          this.io?.observe(chart.el);
-          c = chart;
-        }
-        const show = filter(tag);
-        if (c.el.hidden === show) {
-          c.el.hidden = !show;
-          if (show) c.dirty = true;
-        }
-        if (show) visible++;
-        // sorted order; only move nodes that are out of place
-        const at = g.grid.children[gi] ?? null;
-        if (at !== c.el) g.grid.insertBefore(c.el, at);
-        gi++;
-      }
-      const count = `${visible}`;
+      const g = this.groups.get(group) ?? this.createGroup(group);
+      const matches = filtering ? gtags.filter((t) => filter(t)) : gtags;
+      nShown += matches.length;
+      const count = `${matches.length}`;
       if (g.count.textContent !== count) g.count.textContent = count;
-      g.el.hidden = visible === 0;
+      g.el.hidden = matches.length === 0;
       const atG = this.groupsEl.children[groupIndex] ?? null;
       if (atG !== g.el) this.groupsEl.insertBefore(g.el, atG);
       groupIndex++;
-    }
-    for (const [tag, c] of this.charts) {
-      if (!tags.has(tag)) {
-        this.io?.unobserve(c.el);
-        c.destroy();
-        this.charts.delete(tag);
+      if (matches.length > 0) {
+        const closed =
+          large && (matchingGroups >= (filtering ? AUTO_OPEN_FILTERED : 1) || autoOpened >= PAGE_CHARTS);
+        matchingGroups++;
+        this.setCollapsed(g, g.userCollapsed ?? closed);
+        if (g.userCollapsed === null && !closed) autoOpened += Math.min(matches.length, g.limit);
       }
+      const page = g.collapsed || matches.length === 0 ? [] : matches.slice(0, g.limit);
+      const keep = new Set(page);
+      // charts of this group that left the page: out of the DOM (kept, with their zoom)
+      for (const node of Array.from(g.grid.children)) {
+        const c = this.chartByEl.get(node);
+        if (c && !keep.has(c.tag)) {
+          node.remove();
+          this.shownCharts.delete(c);
+        }
+      }
+      page.forEach((tag, i) => {
+        const c = this.charts.get(tag) ?? this.createChart(tag);
+        this.shownCharts.add(c);
+        const at = g.grid.children[i] ?? null;
+        if (at !== c.el) g.grid.insertBefore(c.el, at);
+      });
+      const rest = g.collapsed ? 0 : matches.length - page.length;
+      g.more.hidden = rest <= 0;
+      if (rest > 0) g.more.textContent = `Show ${fmtCount(Math.min(rest, PAGE_CHARTS))} more of ${fmtCount(rest)}`;
     }
     for (const [name, g] of this.groups) {
       if (!seenGroups.has(name)) {
+        for (const node of Array.from(g.grid.children)) {
+          const c = this.chartByEl.get(node);
+          if (c) this.shownCharts.delete(c);
+        }
         g.el.remove();
         this.groups.delete(name);
       }
     }
+    this.emptyEl.hidden = !empty && nShown > 0;
+    if (empty) this.emptyEl.textContent = "No scalars yet — waiting for data…";
+    else if (nShown === 0) this.emptyEl.textContent = `No tags match “${this.filterText}”`;
+    this.renderStatus(all, this.runEntries.length, this.tagSet.size, nShown);
+  }
+
+  private createChart(tag: string): ChartView {
+    const chart = new ChartView(tag, this.theme);
+    chart.onResize = () => {
+      chart.dirty = true;
+      this.schedule();
+    };
+    if (!this.io) chart.seen = true;
+    this.charts.set(tag, chart);
+    this.chartByEl.set(chart.el, chart);
+    this.io?.observe(chart.el);
+    return chart;
+  }
+
+  private setCollapsed(g: GroupView, collapsed: boolean): void {
+    if (g.collapsed === collapsed) return;
+    g.collapsed = collapsed;
+    g.el.classList.toggle("nbviz-collapsed", collapsed);
+    g.header.setAttribute("aria-expanded", String(!collapsed));
+    g.caret.textContent = collapsed ? "▸" : "▾";
+    g.grid.hidden = collapsed;
+    if (collapsed) g.more.hidden = true;
   }
 
   /** Status line: counts of runs, tags and points; the decimation note. */
@@ -521,15 +610,20 @@ export class ScalarsView {
     const count = el("span", "nbviz-group-count");
     header.append(caret, label, count);
     const grid = el("div", "nbviz-grid");
-    gel.append(header, grid);
-    const g: GroupView = { name, el: gel, header, count, grid, collapsed: false };
+    const more = el("button", "nbviz-more");
+    more.type = "button";
+    more.hidden = true;
+    gel.append(header, grid, more);
+    const g: GroupView = { name, el: gel, header, count, grid, caret, more, userCollapsed: null, collapsed: false, limit: PAGE_CHARTS };
     header.addEventListener("click", () => {
-      g.collapsed = !g.collapsed;
-      gel.classList.toggle("nbviz-collapsed", g.collapsed);
-      header.setAttribute("aria-expanded", String(!g.collapsed));
-      caret.textContent = g.collapsed ? "▸" : "▾";
-      grid.hidden = g.collapsed;
-      this.schedule(); // redraw what became visible; totals in data-points change
+      g.userCollapsed = !g.collapsed;
+      this.layoutDirty = true;
+      this.schedule(); // build / redraw what became visible; totals in data-points change
+    });
+    more.addEventListener("click", () => {
+      g.limit += PAGE_CHARTS;
+      this.layoutDirty = true;
+      this.schedule();
     });
     this.groups.set(name, g);
     return g;

@@ -1,0 +1,486 @@
+"""The Scalars panel at scale: this tree's panel vs the old one (a git ref, default ``main``).
+
+Same run, same logdir, same headless Chromium, for both panels:
+
+  * a logdir of R runs x T tags x S steps (default 500 x 50 x 40, nbviz's store);
+  * kernel-side build of ``nbviz.Scalars(logdir)`` and ``nbviz.Dashboard(logdir)`` (each in a
+    fresh process; median of ``--repeat``), bytes of the first message (series infos JSON +
+    snapshot buffer), and the kernel's reply to the page's request for the charts in view;
+  * first paint in headless Chromium: state arrives (fetched) -> panel mounted -> every chart
+    in the viewport drawn with all its runs (the old panel gets its full snapshot; the new
+    one its summaries, then answers its requests from a stand-in kernel in the page);
+  * 10,000 tags in one run: mount -> tag list painted, and filter keystroke -> filtered
+    render (typing ``layer42/unit07`` one key at a time; median and max);
+  * kernel RSS while each panel follows the logdir as a writer appends ``--round-steps``
+    steps to every run, ``--rounds`` times (both panels follow the same writes).
+
+The old panel's code is ``git archive <ref>`` of nbviz/ and js/ (its bundle built with this
+tree's node_modules). Prints figures and same-run ratios; ends with a BENCH_JSON line.
+
+Usage:  .venv/bin/python benchmarks/scalars_scale.py [--quick] [--runs R --tags T --steps S]
+        [--old-ref main] [--repeat N] [--rounds K --round-steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CHROMIUM, CHROMIUM_ARGS, FAKE_MODEL_JS, REPO, fmt_bytes, serve, summary
+
+GOAL_BUILD_S = 1.0
+GOAL_PAINT_MS = 2000.0
+GOAL_KEY_MS = 200.0
+
+
+# --------------------------------------------------------------------------- code under test
+
+
+def old_tree(ref: str, into: Path) -> Path:
+    """nbviz/ and js/ of git ``ref`` under ``into``, with its Scalars + Dashboard bundles built."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref, "nbviz", "js"], cwd=REPO, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / "js" / "node_modules").symlink_to(REPO / "js" / "node_modules")
+    subprocess.run(["npm", "run", "build"], cwd=into / "js", check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return into
+
+
+def python_in(tree: Path, code: str, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """Run ``code`` with ``tree``'s nbviz first on the path; it prints one JSON line last."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    result = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
+                            text=True, timeout=timeout, cwd=tree)
+    if result.returncode != 0:
+        raise RuntimeError(f"subprocess failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+# --------------------------------------------------------------------------- logdir
+
+
+def write_logdir(logdir: Path, runs: int, tags: int, steps: int, first_step: int = 0) -> float:
+    import numpy as np
+
+    import nbviz
+
+    names = [f"g{t // 10}/m{t % 10}" for t in range(tags)]
+    started = time.perf_counter()
+    for r in range(runs):
+        mode = "new" if first_step == 0 else "append"
+        with nbviz.init(f"run{r:03d}", logdir=logdir, if_exists=mode,
+                        config={"lr": [1e-3, 1e-2, 1e-1][r % 3], "seed": r % 5}) as run:
+            phase = np.arange(first_step, first_step + steps)[:, None] / 9 + r / 7
+            values = np.sin(phase + np.arange(tags)[None, :])
+            for i, step in enumerate(range(first_step, first_step + steps)):
+                run.log(dict(zip(names, values[i].tolist(), strict=True)), step=step)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- kernel side
+
+BUILD_CODE = textwrap.dedent("""
+    import json, resource, sys, time
+    from pathlib import Path
+    logdir, out, what = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    import nbviz
+    from nbviz.panels.scalars.widget import Scalars
+    from nbviz.widgets import _ticker
+    if what == "dashboard":  # every tab (HParams too: the runs have a config) / Scalars only
+        from nbviz.panels import PANELS
+        t = time.perf_counter(); d = nbviz.Dashboard(logdir); built = time.perf_counter() - t
+        d.close()
+        only = [spec for spec in PANELS if spec.name == "scalars"]
+        t = time.perf_counter(); d = nbviz.Dashboard(logdir, panels=only)
+        alone = time.perf_counter() - t
+        d.close()
+        print(json.dumps({"build_s": built, "scalars_tab_s": alone})); sys.exit(0)
+    t = time.perf_counter()
+    panel = Scalars(logdir)
+    built = time.perf_counter() - t
+    _ticker.unregister(panel)
+    infos = json.dumps(panel.series)
+    snapshot = bytes(panel.snapshot)
+    result = {"build_s": built, "infos_bytes": len(infos), "snapshot_bytes": len(snapshot),
+              "series": len(panel.series), "rss_mb": resource.getrusage(
+                  resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if what == "dump":
+        (out / "state.json").write_text(infos)
+        (out / "snapshot.bin").write_bytes(snapshot)
+        (out / "seq.json").write_text(json.dumps(panel.snapshot_seq))
+        if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
+            import numpy as np
+            index = panel._index
+            offsets, parts, at = [], [], 0
+            for s in index.by_id:
+                packed = s.columns.pack()
+                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
+            (out / "answers.bin").write_bytes(b"".join(parts))
+            (out / "answers.json").write_text(json.dumps(offsets))
+            # the reply to one request for the charts of one screen (6 tags x every run)
+            first_tags = sorted({s.tag for s in index.by_id})[:6]
+            ids = [s.id for s in index.by_id if s.tag in first_tags]
+            sent = []
+            panel.send = lambda content, buffers=None: sent.append(len(buffers[0]))
+            t = time.perf_counter()
+            panel.request(ids, 400)
+            panel._send_append()
+            result["reply_s"] = time.perf_counter() - t
+            result["reply_bytes"] = sum(sent)
+    print(json.dumps(result))
+""")
+
+
+def bench_kernel(tree: Path, logdir: Path, repeats: int, dump: Path) -> dict[str, Any]:
+    scalars = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dump" if i == 0 else "time")
+               for i in range(repeats)]
+    dashboards = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dashboard")
+                  for _ in range(repeats)]
+    out = dict(scalars[0])
+    out["build_s"] = statistics.median(r["build_s"] for r in scalars)
+    out["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
+    out["dashboard_scalars_s"] = statistics.median(r["scalars_tab_s"] for r in dashboards)
+    return out
+
+
+FOLLOW_CODE = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from nbviz.panels.scalars.widget import Scalars
+    from nbviz.widgets import _ticker
+    def rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    panel = Scalars(Path(sys.argv[1]))
+    _ticker.unregister(panel)
+    panel._source.rescan_interval = 0.0
+    print(json.dumps({"rss_mb": rss_mb()}), flush=True)
+    for line in sys.stdin:
+        time.sleep(0.6)  # the store-poll interval of runs written by another process
+        panel.sync()
+        held = sum(s.columns.count for s in (panel._index.by_id if hasattr(panel, "_index")
+                                              else panel._series.values()))
+        print(json.dumps({"rss_mb": rss_mb(), "held_points": held}), flush=True)
+""")
+
+
+def bench_follow(trees: dict[str, Path], logdir: Path, runs: int, tags: int, first: int,
+                 rounds: int, steps: int) -> dict[str, list[dict[str, float]]]:
+    procs = {name: subprocess.Popen([sys.executable, "-c", FOLLOW_CODE, str(logdir)],
+                                    env={**os.environ, "PYTHONPATH": str(tree)},
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                    cwd=tree)
+             for name, tree in trees.items()}
+    series: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    try:
+        for name, proc in procs.items():
+            assert proc.stdout is not None
+            series[name].append({"steps": first, **json.loads(proc.stdout.readline())})
+        for k in range(rounds):
+            start = first + k * steps
+            write_logdir(logdir, runs, tags, steps, first_step=start)
+            for proc in procs.values():
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            for name, proc in procs.items():
+                assert proc.stdout is not None
+                series[name].append({"steps": start + steps,
+                                     **json.loads(proc.stdout.readline())})
+            print("  follow: " + "  ".join(
+                f"{name} {series[name][-1]['rss_mb']:.0f} MB ({series[name][-1]['held_points']:,}"
+                " points held)" for name in trees) + f" after {start + steps} steps", flush=True)
+    finally:
+        for proc in procs.values():
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=60)
+    return series
+
+
+# --------------------------------------------------------------------------- browser
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<div id="host" style="width: 1200px"></div>
+<script type="module">
+import newPanel from "./new/scalars.js";
+import oldPanel from "./old/scalars.js";
+""" + FAKE_MODEL_JS + """
+const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+// The kernel's side of the request protocol, answered from precomputed series.
+class KernelModel extends FakeModel {
+  constructor(state, answers, offsets) {
+    super(state); this.answers = answers; this.offsets = offsets;
+    this.seq = state.snapshot_seq; this.requests = 0;
+  }
+  send(msg) {
+    if (!msg || msg.type !== "request" || !this.answers) return;
+    this.requests++;
+    const infos = [], parts = [];
+    for (const id of msg.ids) {
+      const [at, count] = this.offsets[id];
+      infos.push({...this.state.series[id], count});
+      parts.push(new Uint8Array(this.answers, at, count * 24));
+    }
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const buf = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) { buf.set(p, o); o += p.length; }
+    const seq = ++this.seq;
+    setTimeout(() => this.emit("msg:custom", {type: "append", seq, series: infos},
+                               [new DataView(buf.buffer)]), 0);
+  }
+}
+async function mount(which, state, answers, offsets) {
+  const host = document.getElementById("host");
+  host.replaceChildren();
+  const el = document.createElement("div"); host.appendChild(el);
+  const model = new KernelModel(state, answers, offsets);
+  const mod = which === "new" ? newPanel : oldPanel;
+  if (mod.initialize) mod.initialize({model});
+  mod.render({model, el});
+  return {model, root: el.querySelector(".nbviz-scalars")};
+}
+function inView(root) {
+  const h = window.innerHeight;
+  return [...root.querySelectorAll(".nbviz-chart")].filter((c) => {
+    if (!c.isConnected || c.hidden || c.closest("[hidden]")) return false;
+    const r = c.getBoundingClientRect(); return r.height > 0 && r.bottom > 0 && r.top < h;
+  });
+}
+window.bench = {
+  async paint(which, dir, full) {
+    const t0 = performance.now();
+    const [infos, snap, seq] = await Promise.all([
+      fetch(`${dir}/state.json`).then((r) => r.json()),
+      fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
+      fetch(`${dir}/seq.json`).then((r) => r.json())]);
+    let answers = null, offsets = null;
+    if (which === "new") {
+      [answers, offsets] = await Promise.all([
+        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()),
+        fetch(`${dir}/answers.json`).then((r) => r.json())]);
+    }
+    const tFetched = performance.now();
+    const state = {series: infos, snapshot: new DataView(snap), snapshot_seq: seq, smoothing: 0.6,
+                   x_axis: "step", log_y: false, tag_filter: "", hidden_runs: [],
+                   max_points: 100000, title: ""};
+    const {model, root} = await mount(which, state, answers, offsets);
+    for (;;) {
+      await frame();
+      const charts = inView(root);
+      const drawn = (c) => +c.dataset.points >= full && c.querySelector("canvas");
+      if (charts.length > 0 && charts.every(drawn)) break;
+      if (performance.now() - t0 > 120000) throw new Error("no paint in 120 s");
+    }
+    const t1 = performance.now();
+    return {paint_ms: t1 - t0, fetch_ms: tFetched - t0, charts_in_view: inView(root).length,
+            requests: model.requests};
+  },
+  async tags(which, state, text) {
+    const t0 = performance.now();
+    const {model, root} = await mount(which, state, null, null);
+    for (;;) {
+      await frame();
+      if (root.querySelectorAll(".nbviz-group").length > 0 && inView(root).some(
+          (c) => c.querySelector("canvas"))) break;
+      if (performance.now() - t0 > 120000) throw new Error("no tag list in 120 s");
+    }
+    const listed = performance.now() - t0;
+    const input = root.querySelector("input.nbviz-tag-filter");
+    const keys = [];
+    for (let i = 1; i <= text.length; i++) {
+      const typed = text.slice(0, i);
+      const ms = await new Promise((done) => {
+        const k0 = performance.now();
+        const on = () => {
+          if (root.dataset.filter !== typed && model.get("tag_filter") !== typed) return;
+          root.removeEventListener("nbviz:render", on);
+          done(performance.now() - k0);
+        };
+        root.addEventListener("nbviz:render", on);
+        input.value = typed;
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+      keys.push(ms);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    return {listed_ms: listed, keys};
+  },
+};
+window.benchReady = true;
+</script></body></html>
+"""
+
+
+def tags_state(count: int) -> tuple[dict[str, Any], bytes]:
+    import numpy as np
+
+    tags = [f"layer{i // 100:02d}/unit{i % 100:02d}" for i in range(count)]
+    infos = [{"id": i, "run": "wide", "tag": tag, "color": 0, "count": 2, "decimated": False,
+              "total": 2} for i, tag in enumerate(tags)]
+    steps = np.array([0.0, 1.0])
+    block = np.stack([np.stack([steps, 1.7e9 + steps, i + steps]) for i in range(count)])
+    return {"series": infos, "snapshot_seq": 1}, block.astype("<f8").tobytes()
+
+
+def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
+                  tag_count: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, Any] = {name: {"paint": [], "tags": []} for name in trees}
+    state, snap = tags_state(tag_count)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        for name, tree in trees.items():
+            (directory / name).mkdir()
+            shutil.copy(tree / "nbviz" / "static" / "scalars.js", directory / name / "scalars.js")
+            for f in dumps[name].iterdir():
+                shutil.copy(f, directory / name / f.name)
+        (directory / "index.html").write_text(PAGE)
+        with serve(directory) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
+            try:
+                for repeat in range(repeats):
+                    for name in trees:  # alternate: same conditions for both
+                        page = browser.new_page(viewport={"width": 1240, "height": 900})
+                        page.goto(f"{url}/index.html")
+                        page.wait_for_function("() => window.benchReady === true")
+                        out[name]["paint"].append(page.evaluate(
+                            "([w, d, f]) => window.bench.paint(w, d, f)", [name, name, full]))
+                        if repeat == 0:
+                            page.screenshot(path=str(REPO / "screenshots" /
+                                                     f"scalars_scale_{name}.png"))
+                        page.close()
+                        page = browser.new_page(viewport={"width": 1240, "height": 900})
+                        page.goto(f"{url}/index.html")
+                        page.wait_for_function("() => window.benchReady === true")
+                        page.evaluate("""([s, b]) => { window.tagState = {...s,
+                            snapshot: new DataView(Uint8Array.from(atob(b), (c) =>
+                            c.charCodeAt(0)).buffer), smoothing: 0.6, x_axis: "step",
+                            log_y: false, tag_filter: "", hidden_runs: [], max_points: 100000,
+                            title: ""}; }""", [state, _b64(snap)])
+                        out[name]["tags"].append(page.evaluate(
+                            "([w, t]) => window.bench.tags(w, window.tagState, t)",
+                            [name, "layer42/unit07"]))
+                        page.close()
+            finally:
+                browser.close()
+    return out
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100 runs x 50 tags x 20 steps")
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--tags", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--tag-count", type=int, default=10_000, help="tags of the filter test")
+    parser.add_argument("--old-ref", default="main")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--round-steps", type=int, default=100)
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
+    (REPO / "screenshots").mkdir(exist_ok=True)
+    print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
+          f"({args.runs * args.tags * args.steps:,} values); old panel: git {args.old_ref}",
+          flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
+        logdir = root / "logdir"
+        wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
+        print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
+        kernel: dict[str, Any] = {}
+        dumps: dict[str, Path] = {}
+        for name, tree in trees.items():
+            dumps[name] = root / f"dump_{name}"
+            dumps[name].mkdir()
+            kernel[name] = bench_kernel(tree, logdir, args.repeat, dumps[name])
+            k = kernel[name]
+            print(f"  kernel {name}: Scalars built in {k['build_s']:.2f} s, Dashboard in "
+                  f"{k['dashboard_build_s']:.2f} s (Scalars tab only "
+                  f"{k['dashboard_scalars_s']:.2f} s); first message {fmt_bytes(k['infos_bytes'])} "
+                  f"JSON + {fmt_bytes(k['snapshot_bytes'])} binary; peak RSS {k['rss_mb']:.0f} MB"
+                  + (f"; reply to one screen's request {k['reply_s'] * 1e3:.1f} ms, "
+                     f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else ""), flush=True)
+        browser = bench_browser(trees, dumps, args.steps * args.runs, args.repeat, args.tag_count)
+        follow = bench_follow(trees, logdir, args.runs, args.tags, args.steps, args.rounds,
+                              args.round_steps)
+    figures: dict[str, Any] = {}
+    for name in trees:
+        paints = browser[name]["paint"]
+        keys = [k for run in browser[name]["tags"] for k in run["keys"]]
+        figures[name] = {
+            "build_s": kernel[name]["build_s"],
+            "dashboard_build_s": kernel[name]["dashboard_build_s"],
+            "dashboard_scalars_s": kernel[name]["dashboard_scalars_s"],
+            "first_message_bytes": kernel[name]["infos_bytes"] + kernel[name]["snapshot_bytes"],
+            "paint_ms": statistics.median(p["paint_ms"] for p in paints),
+            "requests": paints[0]["requests"],
+            "tags_listed_ms": statistics.median(r["listed_ms"] for r in browser[name]["tags"]),
+            "key_ms_median": statistics.median(keys), "key_ms_max": max(keys),
+            "rss_mb": [round(p["rss_mb"], 1) for p in follow[name]],
+            "held_points": [p.get("held_points", 0) for p in follow[name]],
+        }
+    old, new = figures["old"], figures["new"]
+    print(f"\n{'':34}{'old (' + args.old_ref + ')':>16}{'new':>12}{'old/new':>10}")
+    rows = [("Scalars kernel build (s)", "build_s", "{:.2f}"),
+            ("Dashboard kernel build (s)", "dashboard_build_s", "{:.2f}"),
+            ("  with the Scalars tab only (s)", "dashboard_scalars_s", "{:.2f}"),
+            ("first message (MB)", "first_message_bytes", "{:.1f}"),
+            ("first paint in Chromium (ms)", "paint_ms", "{:.0f}"),
+            (f"{args.tag_count:,} tags listed (ms)", "tags_listed_ms", "{:.0f}"),
+            ("filter keystroke, median (ms)", "key_ms_median", "{:.1f}"),
+            ("filter keystroke, max (ms)", "key_ms_max", "{:.1f}")]
+    for label, key, fmt in rows:
+        a, b = old[key], new[key]
+        if key == "first_message_bytes":
+            a, b = a / 2**20, b / 2**20
+        ratio = a / b if b else math.inf
+        print(f"{label:34}{fmt.format(a):>16}{fmt.format(b):>12}{ratio:>9.1f}×")
+    print(f"kernel RSS following {args.runs} runs (MB) at steps "
+          f"{[args.steps + k * args.round_steps for k in range(args.rounds + 1)]}:")
+    print(f"  old: {old['rss_mb']}  points held {old['held_points']}")
+    print(f"  new: {new['rss_mb']}  points held {new['held_points']}")
+    growth = {name: figures[name]["rss_mb"][-1] - figures[name]["rss_mb"][1] for name in figures}
+    print(f"  growth after the first round: old {growth['old']:+.0f} MB, "
+          f"new {growth['new']:+.0f} MB")
+    summary(
+        "scalars_scale", runs=args.runs, tags=args.tags, steps=args.steps, old_ref=args.old_ref,
+        old=old, new=new,
+        meets_goal=bool(new["build_s"] <= GOAL_BUILD_S and new["paint_ms"] <= GOAL_PAINT_MS
+                        and new["key_ms_max"] <= GOAL_KEY_MS),
+    )
+
+
+if __name__ == "__main__":
+    main()

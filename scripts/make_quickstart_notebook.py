@@ -106,7 +106,8 @@ CELLS = [
         "    with torch.no_grad():\n"
         "        correct = (model(x_val).argmax(1) == y_val).numpy()\n"
         "        run.log_embedding('penultimate', penultimate(x_val), step=steps - 1,\n"
-        "                          images=thumbs_val, metadata={'label': y_val, 'correct': correct})\n"
+        "                          images=thumbs_val,\n"
+        "                          metadata={'label': y_val, 'correct': correct})\n"
         "    run.finish()\n"
         "    return run"
     ),

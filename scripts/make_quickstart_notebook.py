@@ -67,10 +67,10 @@ CELLS = [
         "their health (`timer=False`: this tour does not time the steps; `nbviz.Profile` "
         "does);\n"
         "- `run.log(...)` logs the training loss every step and the validation loss and "
-        "accuracy every 20 steps; `run.log_pr(...)` logs precision–recall curves of the "
-        "validation set every 100 steps;\n"
-        "- `run.log_embedding(...)` logs the activations of the **penultimate layer** for the "
-        "validation digits, with their labels and thumbnails, for the Projector."
+        "accuracy every 20 steps; every 100 steps, `run.log_pr(...)` logs precision–recall "
+        "curves of the validation set and `run.log_embedding(...)` the activations of the "
+        "**penultimate layer** for the validation digits, with their labels and thumbnails, "
+        "for the Projector."
     ),
     new_code_cell(
         "def train(lr, steps=400, batch=64):\n"
@@ -101,13 +101,13 @@ CELLS = [
         "            if step % 100 == 0 or last:\n"
         "                run.log_pr('val/pr', y_val, logits.softmax(1), step=step,\n"
         "                           class_names=CLASSES)\n"
+        "                with torch.no_grad():\n"
+        "                    features = penultimate(x_val)\n"
+        "                correct = (logits.argmax(1) == y_val).numpy()\n"
+        "                run.log_embedding('penultimate', features, step=step, images=thumbs_val,\n"
+        "                                  metadata={'label': y_val, 'correct': correct})\n"
         "        run.log(metrics, step=step)\n"
         "    handle.remove()  # training runs at its original speed again\n"
-        "    with torch.no_grad():\n"
-        "        correct = (model(x_val).argmax(1) == y_val).numpy()\n"
-        "        run.log_embedding('penultimate', penultimate(x_val), step=steps - 1,\n"
-        "                          images=thumbs_val,\n"
-        "                          metadata={'label': y_val, 'correct': correct})\n"
         "    run.finish()\n"
         "    return run"
     ),
@@ -118,7 +118,8 @@ CELLS = [
         "tab. Hover a chart for every run's value, drag to zoom (double-click resets), move "
         "the smoothing slider, switch the x axis to wall time, or filter tags with a regex.\n\n"
         "`lr=0.01` learns slowly, `lr=0.1` learns well — and `lr=5.0` is far too high: its "
-        "loss shoots up in the first steps and then stays flat at chance level."
+        "loss shoots up to ~10⁹ in the first steps (tick **Log y** to see the other runs "
+        "again) and then stays flat; its accuracy sits at chance level."
     ),
     new_code_cell(
         "panel = nbviz.Scalars(LOGDIR)\n"
@@ -176,7 +177,8 @@ CELLS = [
         "The 32 activations of `relu2` for each validation digit, reduced to 3-D with PCA and "
         "coloured by the true label: the digits form clusters. **Drag** to orbit, **wheel** to "
         "zoom, **hover** a point for its label and thumbnail, **click** one for its nearest "
-        "neighbours, or search `^[38]$` to highlight the 3s and 8s. Once the kernel is idle, "
+        "neighbours, search `^[38]$` to highlight the 3s and 8s, and move the **step slider** "
+        "(or press ▶) to watch the clusters form during training. Once the kernel is idle, "
         "the *t-SNE* and *UMAP* buttons compute those layouts too."
     ),
     new_code_cell("nbviz.Projector(healthy, color_by='label', label_by='label')"),

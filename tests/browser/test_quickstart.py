@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from browser_helpers import REPO_NOTEBOOKS, SHOTS, chart, chart_canvas, wait_canvas
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -87,8 +88,9 @@ def test_quickstart_tour_lab(nb: Any) -> None:
     for rule, words in FINDINGS.items():
         item = health.locator(f'.nbviz-health-finding[data-rule="{rule}"]').first
         item.scroll_into_view_if_needed()
-        assert item.is_visible(), f"the {rule} finding is not visible"
-        assert words in item.inner_text(), item.inner_text()
+        # The list may be redrawn by a late update: expect() retries until it holds.
+        expect(item).to_be_visible(timeout=15_000)
+        expect(item).to_contain_text(words, timeout=15_000)
     assert health.locator(".nbviz-health-badge").count() >= 1
     for text in PRINTED:
         printed = page.locator(".jp-OutputArea-output").filter(has_text=text)

@@ -24,7 +24,7 @@ import {
   type DashboardTab,
   type RunGrouping,
 } from "./state";
-import { el, setThemeVars } from "../lib/dom";
+import { el, setThemeVars, showText } from "../lib/dom";
 
 type ChildModel = AnyModel<Record<string, unknown>>;
 
@@ -359,12 +359,8 @@ export class DashboardView {
   // ------------------------------------------------------------------ notes
 
   private renderNotes(): void {
-    const title = this.model.get("title") ?? "";
-    this.titleEl.textContent = title;
-    this.titleEl.hidden = !title;
-    const status = this.model.get("status") ?? "";
-    this.statusEl.textContent = status;
-    this.statusEl.hidden = !status;
+    showText(this.titleEl, this.model.get("title") ?? "");
+    showText(this.statusEl, this.model.get("status") ?? "");
     this.notesEl.replaceChildren();
     for (const item of this.model.get("unavailable") ?? []) {
       this.notesEl.appendChild(el("div", "nbviz-dash-unavailable", `${item.label}: ${item.reason}`));

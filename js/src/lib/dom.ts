@@ -43,6 +43,12 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
+/** Show `text` in `node` (as text, never HTML); hide the node while the text is empty. */
+export function showText(node: HTMLElement, text: string): void {
+  node.textContent = text;
+  node.hidden = !text;
+}
+
 /**
  * Make a <select>'s options exactly `values` (rebuilt only when they changed), keeping the
  * selected value when it is still offered. Option text is set as text, never HTML.

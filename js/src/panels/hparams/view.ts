@@ -13,7 +13,7 @@ import { decodeTable, moveAxis, orderedAxes, type HParamsModel, type Table } fro
 import { Parcoords, type ParcoordsStyle } from "./parcoords";
 import { Scatter } from "./scatter";
 import { formatCell, RunsTable } from "./table";
-import { el, setThemeVars } from "../../lib/dom";
+import { el, setThemeVars, showText } from "../../lib/dom";
 
 const BEST = 5;
 const LOWER_MS = 150;
@@ -355,12 +355,8 @@ export class HParamsView {
   // ------------------------------------------------------------------ rendering
 
   private renderNotes(): void {
-    const title = this.model.get("title") ?? "";
-    this.titleEl.textContent = title;
-    this.titleEl.hidden = !title;
-    const status = this.model.get("status") ?? "";
-    this.statusEl.textContent = status;
-    this.statusEl.hidden = !status;
+    showText(this.titleEl, this.model.get("title") ?? "");
+    showText(this.statusEl, this.model.get("status") ?? "");
   }
 
   private renderMenus(): void {

@@ -319,7 +319,7 @@ def test_a_pause_between_cells_is_not_a_step(logdir: Path) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     timer = StepTimer(model, optimizer, run, meter_interval=None)
     train(model, optimizer, nbviz.timed(fast_loader(16 * 12, 16)))  # typical step known
-    typical = np.median(np.asarray(timer._history)[:, 5])
+    typical = np.median(timer.history()[:, 5])
     time.sleep(max(1.2, 25 * typical))  # the user reads the output, runs the next cell
     train(model, optimizer, fast_loader(16 * 3, 16))  # without timed(): gap = data wait
     timer.remove()

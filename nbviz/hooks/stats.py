@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +241,11 @@ def _histogram_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     if sample is None or count <= sample:
         return _bucket_counts(flat, low, high, bins)[0]
     drawn = flat.index_select(0, _SAMPLES.get(count, sample, flat.device))
-    counts = _bucket_counts(drawn, low, high, bins)[0]
+    # An estimate needs no exact-edge correction (a value within an ulp of an edge may
+    # land one bin off, far below the sampling error): scale, truncate, count — 4 ops.
+    _, first, width = _edges(low, high, bins, flat.dtype)
+    index = drawn.sub_(first).mul_(bins / width).to(torch.int32).clamp_(0, bins - 1)
+    counts = torch.bincount(index, minlength=bins)
     return counts.to(flat.dtype if flat.dtype == torch.float64 else torch.float32) * (
         count / sample)
 
@@ -441,17 +445,28 @@ class Batch:
         reused scratch buffers. Zero counts use float arithmetic (sign, abs, sum):
         ``count_nonzero`` branches per element and is ~20x slower on ReLU outputs."""
         near = {i for i, entry in enumerate(entries) if entry.source != "activations"}
-        values = _fused_sums(flats, near, self.near_zero)
-        counted = [i for i, flat in enumerate(flats) if flat.numel() and (
-            flat.device.type != "cpu"
-            or not (math.isfinite(lows[i].item()) and math.isfinite(highs[i].item())))]
+        values = _fused_sums(flats, near, self.near_zero,
+                             nonnegative={i for i, e in enumerate(entries)
+                                          if e.activation == "relu"})
         # NaN/±Inf make the range non-finite, so a finite range means none: on a CPU
-        # (nothing to wait for) the count is skipped then; on other devices it is
-        # computed for all rather than synchronising.
-        nonfinite_of = {i: _nonfinite(flats[i]) for i in counted}
+        # (nothing to wait for) the count is skipped then (one host copy of all ranges);
+        # on other devices it is computed for all rather than synchronising.
+        on_cpu = [i for i, flat in enumerate(flats) if flat.numel() and flat.device.type == "cpu"]
+        finite = set()
+        if on_cpu:
+            ranges = torch.stack([torch.stack([lows[i], highs[i]]).to(torch.float64)
+                                  for i in on_cpu]).numpy()
+            finite = {i for i, ok in zip(on_cpu, np.isfinite(ranges).all(axis=1), strict=True)
+                      if ok}
+        nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats)
+                        if flat.numel() and i not in finite}
+        zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
         out: list[list[torch.Tensor]] = []
         for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
-            zero = torch.zeros((), dtype=flat.dtype, device=flat.device)
+            key = (flat.device, flat.dtype)
+            zero = zeros.get(key)
+            if zero is None:
+                zero = zeros[key] = torch.zeros((), dtype=flat.dtype, device=flat.device)
             total, squares, nonzero, near_count = values[i]
             parts = [total, squares, nonfinite_of.get(i, zero), nonzero]
             if i in near:
@@ -542,19 +557,21 @@ def numpy_edges(low: float, high: float, bins: int, double: bool) -> np.ndarray:
 _SMALL = 1 << 16
 
 
-def _segment_sums(data: torch.Tensor, lengths: list[int]) -> torch.Tensor:
-    """Sum of each consecutive segment of ``data`` (one op where the device has it)."""
+def _segment_sums(data: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Sum of each consecutive segment of ``data`` (``lengths`` on its device; one op
+    where the device has it)."""
     try:
-        return torch.segment_reduce(
-            data, "sum", lengths=torch.tensor(lengths, device=data.device))
+        return torch.segment_reduce(data, "sum", lengths=lengths)
     except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
-        return torch.stack([part.sum() for part in torch.split(data, lengths)])
+        return torch.stack([part.sum() for part in torch.split(data, lengths.tolist())])
 
 
-def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
+def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float,
+                nonnegative: Collection[int] = (),
                 ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(sum, sum of squares, nonzero count, count of |x| < eps) of each tensor (the last
-    only for indices in ``near``; zeros for empty tensors)."""
+    only for indices in ``near``; zeros for empty tensors). Tensors in ``nonnegative``
+    (ReLU outputs) count their nonzeros without the ``abs`` pass."""
     out: list[tuple[torch.Tensor, ...]] = [()] * len(flats)
     small: dict[tuple[torch.device, bool], list[int]] = {}
     large: list[int] = []
@@ -570,7 +587,7 @@ def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
         # One accumulation-precision copy of all small tensors: exact counts, sums as
         # accurate as torch.sum's.
         data = torch.cat([flats[i] for i in indices]).to(_ACC[mps])
-        lengths = [flats[i].numel() for i in indices]
+        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
         columns = [_segment_sums(data, lengths), _segment_sums(data * data, lengths),
                    _segment_sums(torch.sign(data).abs_(), lengths)]
         if near & set(indices):
@@ -587,7 +604,8 @@ def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
             flat = flats[i]
             total_dtype = torch.float64 if flat.numel() > (1 << 24) else None  # exact counts
             work = _scratch(flat, flat.dtype, "stats")
-            nonzero = torch.sign(flat, out=work).abs_().sum(dtype=total_dtype)
+            signs = torch.sign(flat, out=work)
+            nonzero = (signs if i in nonnegative else signs.abs_()).sum(dtype=total_dtype)
             near_count = (torch.abs(flat, out=work).neg_().add_(eps).sign_().clamp_(min=0)
                           .sum(dtype=total_dtype) if i in near else torch.zeros_like(nonzero))
             wide = norm.to(_ACC[flat.device.type == "mps"])  # no float32 overflow of ‖x‖²
@@ -634,6 +652,40 @@ def _saturated(flat: torch.Tensor, activation: str) -> torch.Tensor:
     return over.sum(dtype=torch.float64 if flat.numel() > (1 << 24) else None)
 
 
+def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
+                     ) -> tuple[float, float, float, float, bool, np.ndarray]:
+    """(min, max, sum, sum of squares, range ok, counts) of ``flat`` in one host copy.
+
+    ``ok`` is False when NaN/±Inf are present or max - min overflows the dtype
+    ([-1e308, 1e308]); the counts are meaningless then (the caller buckets on the host).
+    """
+    low, high = torch.aminmax(flat)
+    if flat.device.type == "cpu":
+        # Nothing to wait for on a CPU: check the range on the host (a few device ops less).
+        pair = torch.stack([low, high]).numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = bool(np.isfinite(pair[1] - pair[0]))
+        if not ok:
+            return float(pair[0]), float(pair[1]), math.nan, math.nan, False, np.zeros(0)
+        counts = _histogram_counts(flat, low, high, bins, sample)
+        host = torch.cat([torch.stack([flat.sum(), torch.dot(flat, flat)]).to(torch.float64),
+                          counts.to(torch.float64)]).numpy()
+        return float(pair[0]), float(pair[1]), float(host[0]), float(host[1]), True, host[2:]
+    acc = _ACC[flat.device.type == "mps"]
+    valid = torch.isfinite(high - low)
+    safe_low = torch.where(valid, low, torch.zeros_like(low))
+    safe_high = torch.where(valid, high, torch.ones_like(high))
+    counts = _histogram_counts(flat, safe_low, safe_high, bins, sample)
+    packed = torch.cat([
+        torch.stack([low.to(acc), high.to(acc), flat.sum().to(acc),
+                     torch.dot(flat, flat).to(acc), valid.to(acc)]),
+        counts.to(acc),
+    ])
+    host = packed.cpu().to(torch.float64).numpy()
+    return (float(host[0]), float(host[1]), float(host[2]), float(host[3]), bool(host[4]),
+            host[5:])
+
+
 def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None = None
                      ) -> tuple[np.ndarray, dict[str, float]]:
     """nbviz's histogram record of a tensor, computed on its device, one transfer.
@@ -662,28 +714,14 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
     flat = _as_float(values)
     if flat.numel() == 0:
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
-    acc = _ACC[flat.device.type == "mps"]
-    low, high = torch.aminmax(flat)
-    # NaN/±Inf make min or max non-finite, and a range wider than the dtype holds
-    # ([-1e308, 1e308]) makes max - min overflow: then (rarely) bucket on the host below.
-    valid = torch.isfinite(high - low)
-    safe_low = torch.where(valid, low, torch.zeros_like(low))
-    safe_high = torch.where(valid, high, torch.ones_like(high))
-    counts = _histogram_counts(flat, safe_low, safe_high, bins, sample)
-    packed = torch.cat([
-        torch.stack([low.to(acc), high.to(acc), flat.sum().to(acc),
-                     torch.dot(flat, flat).to(acc), valid.to(acc)]),
-        counts.to(acc),
-    ])
-    host = packed.cpu().to(torch.float64).numpy()
-    lo, hi, total, squares, ok = (float(v) for v in host[:5])
+    lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
     extra = {"min": lo, "max": hi, "num": float(flat.numel()), "sum": total,
              "sum_squares": squares, "nonfinite": 0.0}
     if sample is not None and flat.numel() > sample:
         extra["sample"] = float(sample)
     if ok:
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)
-        return np.stack([edges, np.concatenate([[0.0], host[5:]])]), extra
+        return np.stack([edges, np.concatenate([[0.0], counts])]), extra
     # NaN/Inf present or an overflowing range: bucket the finite values on the host (rare).
     from nbviz.panels.histograms.compute import uniform_histogram
 

@@ -452,12 +452,11 @@ class Batch:
         # (nothing to wait for) the count is skipped then (one host copy of all ranges);
         # on other devices it is computed for all rather than synchronising.
         on_cpu = [i for i, flat in enumerate(flats) if flat.numel() and flat.device.type == "cpu"]
-        finite = set()
+        finite: set[int] = set()
         if on_cpu:
-            ranges = torch.stack([torch.stack([lows[i], highs[i]]).to(torch.float64)
-                                  for i in on_cpu]).numpy()
-            finite = {i for i, ok in zip(on_cpu, np.isfinite(ranges).all(axis=1), strict=True)
-                      if ok}
+            ranges = torch.stack([v for i in on_cpu for v in (lows[i], highs[i])]).numpy()
+            finite = {i for i, ok in zip(on_cpu, np.isfinite(ranges).reshape(-1, 2).all(axis=1),
+                                         strict=True) if ok}
         nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats)
                         if flat.numel() and i not in finite}
         zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
@@ -477,7 +476,10 @@ class Batch:
                 parts.append(torch.tensor(float(flat.numel()), device=flat.device,
                                           dtype=flat.dtype))
             if entry.histogram and self.histograms:
-                if flat.numel():
+                if i in finite:  # known on the host: no device-side guard needed
+                    parts.append(_histogram_counts(flat, lows[i], highs[i], self.bins,
+                                                   self.sample))
+                elif flat.numel():
                     # A non-finite range (NaN/Inf present) gets a dummy range here; the
                     # host drops that histogram.
                     valid = torch.isfinite(lows[i] + highs[i])

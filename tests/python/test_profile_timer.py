@@ -281,6 +281,28 @@ def test_timer_failure_warns_once_and_training_goes_on(logdir: Path) -> None:
     assert not timer.active and timer.step == 4
 
 
+def test_history_ring_keeps_the_last_steps_in_order(logdir: Path) -> None:
+    from nbviz.panels.profile.timer import HISTORY
+
+    run = nbviz.init("ring", logdir=logdir)
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    timer = StepTimer(model, optimizer, run, meter_interval=None)
+    steps = HISTORY + 9  # wraps around the ring
+    x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    for _ in range(steps):
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    timer.remove()
+    history = timer.history()
+    assert history.shape == (HISTORY, len(PHASES) + 2)
+    recorded = _scalars(run, "profile/")["profile/step_ms"]
+    assert len(recorded) == steps
+    np.testing.assert_allclose(history[:, 5] * 1e3, recorded[-HISTORY:])  # oldest first
+    np.testing.assert_allclose(history[:, :5].sum(axis=1), history[:, 5], rtol=1e-9)
+
+
 def test_thresholds_validate_the_profile_fields() -> None:
     with pytest.raises(ValueError, match="data_bound_share"):
         Thresholds(data_bound_share=1.5)

@@ -12,7 +12,9 @@ Histogram semantics equal ``numpy.histogram(values, bins=B)``: B equal bins over
 each value in the bin whose edges bracket it, the last bin closed), computed
 in the tensor's own floating dtype (float16/bfloat16 are upcast to float32).
 A tensor holding NaN/Inf gets no histogram (its counts are zero); its NaN/Inf
-count is reported instead. The bucketing runs in cache-sized chunks; optionally
+count is reported instead. Small tensors of one device and dtype are bucketed
+together (one pass over their concatenation, one ``bincount`` with per-tensor
+offsets); a large one runs in cache-sized chunks; optionally
 (``sample=N``) only N values at fixed random positions are bucketed and the
 counts scaled, while min/max/sums/NaN-Inf counts stay exact.
 
@@ -185,6 +187,35 @@ def _bucket_chunk(flat: torch.Tensor, first: torch.Tensor, step: torch.Tensor,
     if outside:
         index = index[(flat >= low) & (flat <= high)]
     return torch.bincount(index, minlength=bins)
+
+
+def _segment_counts(flats: Sequence[torch.Tensor], low: torch.Tensor, high: torch.Tensor,
+                    bins: int) -> torch.Tensor:
+    """Exact counts ``[len(flats), bins]`` (int64) of several tensors of one device and
+    dtype, each over its own range [low[k], high[k]] (the values' exact range), in one
+    pass over their concatenation and one ``bincount`` with per-tensor offsets.
+
+    Per value the arithmetic is :func:`_bucket_chunk`'s, elementwise with its tensor's
+    first edge, step and scale (the same float operations in the same dtype), so the
+    counts equal ``np.histogram(values, bins)`` of each tensor.
+    """
+    data = torch.cat([flat.reshape(-1) for flat in flats])
+    lengths = torch.tensor([flat.numel() for flat in flats], device=data.device)
+    segment = torch.repeat_interleave(torch.arange(len(flats), device=data.device), lengths)
+    same = low == high
+    first = torch.where(same, low - 0.5, low)
+    width = torch.where(same, high + 0.5, high) - first
+    first_of, step_of, scale_of = (v[segment] for v in (first, width / bins, bins / width))
+    scaled = (data - first_of).mul_(scale_of)
+    index = scaled.to(torch.int32).clamp_(0, bins - 1)
+    edge = scaled.copy_(index).mul_(step_of).add_(first_of)  # lower edge, as numpy's linspace
+    below = data < edge
+    edge.copy_(index).add_(1).mul_(step_of).add_(first_of)  # upper edge
+    index += (data >= edge).view(torch.uint8)
+    index -= below.view(torch.uint8)
+    index.clamp_(0, bins - 1)
+    flat_index = segment.mul_(bins).add_(index)
+    return torch.bincount(flat_index, minlength=len(flats) * bins).reshape(len(flats), bins)
 
 
 class _SampleIndex:
@@ -459,6 +490,8 @@ class Batch:
                                          strict=True) if ok}
         nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats)
                         if flat.numel() and i not in finite}
+        counts_of = (self._small_counts(entries, flats, lows, highs, finite)
+                     if self.histograms else {})
         zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
         out: list[list[torch.Tensor]] = []
         for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
@@ -476,7 +509,9 @@ class Batch:
                 parts.append(torch.tensor(float(flat.numel()), device=flat.device,
                                           dtype=flat.dtype))
             if entry.histogram and self.histograms:
-                if i in finite:  # known on the host: no device-side guard needed
+                if i in counts_of:
+                    parts.append(counts_of[i])
+                elif i in finite:  # known on the host: no device-side guard needed
                     parts.append(_histogram_counts(flat, lows[i], highs[i], self.bins,
                                                    self.sample))
                 elif flat.numel():
@@ -490,6 +525,32 @@ class Batch:
                 else:
                     parts.append(torch.zeros(self.bins, dtype=flat.dtype, device=flat.device))
             out.append(parts)
+        return out
+
+    def _small_counts(self, entries: Sequence[Entry], flats: Sequence[torch.Tensor],
+                      lows: Sequence[torch.Tensor], highs: Sequence[torch.Tensor],
+                      finite: set[int]) -> dict[int, torch.Tensor]:
+        """Exact bucket counts of the small tensors that want a histogram, all of one
+        device and dtype bucketed together (:func:`_segment_counts`): a fixed number of
+        ops for any number of tensors instead of a dozen per tensor."""
+        groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+        for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
+            numel = flat.numel()
+            if (entry.histogram and 0 < numel <= _SMALL
+                    and (self.sample is None or numel <= self.sample)):
+                groups.setdefault((flat.device, flat.dtype), []).append(i)
+        out: dict[int, torch.Tensor] = {}
+        for indices in groups.values():
+            if len(indices) < 2:
+                continue  # the per-tensor path is as cheap
+            low = torch.stack([lows[i] for i in indices])
+            high = torch.stack([highs[i] for i in indices])
+            if not finite.issuperset(indices):  # NaN/Inf: a dummy range (the host drops it)
+                valid = torch.isfinite(low + high)
+                low = torch.where(valid, low, 0.0)
+                high = torch.where(valid, high, 1.0)
+            counts = _segment_counts([flats[i] for i in indices], low, high, self.bins)
+            out.update(zip(indices, counts, strict=True))
         return out
 
     # -- host side ------------------------------------------------------------------------

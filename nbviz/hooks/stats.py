@@ -403,16 +403,9 @@ class Batch:
         if not entries:
             return
         flats = [_as_float(entry.tensor) for entry in entries]
-        lows: list[torch.Tensor] = []
-        highs: list[torch.Tensor] = []
+        lows, highs = _ranges(flats)
         unit_max: list[torch.Tensor | None] = []
-        for entry, flat in zip(entries, flats, strict=True):
-            if flat.numel():
-                low, high = torch.aminmax(flat)
-            else:
-                low = high = torch.zeros((), device=flat.device, dtype=flat.dtype)
-            lows.append(low)
-            highs.append(high)
+        for entry in entries:
             if entry.activation == "relu" and entry.tensor.dim() >= 2:
                 dims = [d for d in range(entry.tensor.dim()) if d != 1]
                 unit_max.append(entry.tensor.detach().amax(dim=dims).reshape(-1))
@@ -627,6 +620,39 @@ def _segment_sums(data: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return torch.segment_reduce(data, "sum", lengths=lengths)
     except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
         return torch.stack([part.sum() for part in torch.split(data, lengths.tolist())])
+
+
+def _ranges(flats: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(min, max) of each tensor as 0-d tensors of its dtype (zeros for empty ones). Small
+    tensors of one device and dtype share two segmented reductions over their
+    concatenation; a large one gets its own ``aminmax``."""
+    lows: list[torch.Tensor] = [torch.empty(0)] * len(flats)
+    highs: list[torch.Tensor] = [torch.empty(0)] * len(flats)
+    small: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for i, flat in enumerate(flats):
+        if not flat.numel():
+            lows[i] = highs[i] = torch.zeros((), device=flat.device, dtype=flat.dtype)
+        elif flat.numel() <= _SMALL:
+            small.setdefault((flat.device, flat.dtype), []).append(i)
+        else:
+            lows[i], highs[i] = torch.aminmax(flat)
+    for indices in small.values():
+        if len(indices) < 6:  # the batched path is ~6 ops: not worth it for fewer tensors
+            for i in indices:
+                lows[i], highs[i] = torch.aminmax(flats[i])
+            continue
+        data = torch.cat([flats[i] for i in indices])
+        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
+        try:
+            low = torch.segment_reduce(data, "min", lengths=lengths)
+            high = torch.segment_reduce(data, "max", lengths=lengths)
+        except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
+            pairs = [torch.aminmax(flats[i]) for i in indices]
+            low = torch.stack([p[0] for p in pairs])
+            high = torch.stack([p[1] for p in pairs])
+        for i, lo, hi in zip(indices, low.unbind(), high.unbind(), strict=True):
+            lows[i], highs[i] = lo, hi
+    return lows, highs
 
 
 def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float,

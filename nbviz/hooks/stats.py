@@ -274,7 +274,9 @@ def _histogram_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     drawn = flat.index_select(0, _SAMPLES.get(count, sample, flat.device))
     # An estimate needs no exact-edge correction (a value within an ulp of an edge may
     # land one bin off, far below the sampling error): scale, truncate, count — 4 ops.
-    _, first, width = _edges(low, high, bins, flat.dtype)
+    same = low == high  # numpy widens an empty range by ±0.5 (see _edges)
+    first = torch.where(same, low - 0.5, low)
+    width = torch.where(same, high + 0.5, high) - first
     index = drawn.sub_(first).mul_(bins / width).to(torch.int32).clamp_(0, bins - 1)
     counts = torch.bincount(index, minlength=bins)
     return counts.to(flat.dtype if flat.dtype == torch.float64 else torch.float32) * (
@@ -756,10 +758,9 @@ def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
             ok = bool(np.isfinite(pair[1] - pair[0]))
         if not ok:
             return float(pair[0]), float(pair[1]), math.nan, math.nan, False, np.zeros(0)
-        counts = _histogram_counts(flat, low, high, bins, sample)
-        host = torch.cat([torch.stack([flat.sum(), torch.dot(flat, flat)]).to(torch.float64),
-                          counts.to(torch.float64)]).numpy()
-        return float(pair[0]), float(pair[1]), float(host[0]), float(host[1]), True, host[2:]
+        counts = _histogram_counts(flat, low, high, bins, sample).numpy().astype(np.float64)
+        return (float(pair[0]), float(pair[1]), flat.sum().item(),
+                torch.dot(flat, flat).item(), True, counts)
     acc = _ACC[flat.device.type == "mps"]
     valid = torch.isfinite(high - low)
     safe_low = torch.where(valid, low, torch.zeros_like(low))

@@ -758,9 +758,9 @@ def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
             ok = bool(np.isfinite(pair[1] - pair[0]))
         if not ok:
             return float(pair[0]), float(pair[1]), math.nan, math.nan, False, np.zeros(0)
-        counts = _histogram_counts(flat, low, high, bins, sample).numpy().astype(np.float64)
+        host_counts = _histogram_counts(flat, low, high, bins, sample).numpy()
         return (float(pair[0]), float(pair[1]), flat.sum().item(),
-                torch.dot(flat, flat).item(), True, counts)
+                torch.dot(flat, flat).item(), True, host_counts.astype(np.float64))
     acc = _ACC[flat.device.type == "mps"]
     valid = torch.isfinite(high - low)
     safe_low = torch.where(valid, low, torch.zeros_like(low))

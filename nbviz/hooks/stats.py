@@ -12,7 +12,9 @@ Histogram semantics equal ``numpy.histogram(values, bins=B)``: B equal bins over
 each value in the bin whose edges bracket it, the last bin closed), computed
 in the tensor's own floating dtype (float16/bfloat16 are upcast to float32).
 A tensor holding NaN/Inf gets no histogram (its counts are zero); its NaN/Inf
-count is reported instead. The bucketing runs in cache-sized chunks; optionally
+count is reported instead. Small tensors of one device and dtype are bucketed
+together (one pass over their concatenation, one ``bincount`` with per-tensor
+offsets); a large one runs in cache-sized chunks; optionally
 (``sample=N``) only N values at fixed random positions are bucketed and the
 counts scaled, while min/max/sums/NaN-Inf counts stay exact.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +190,35 @@ def _bucket_chunk(flat: torch.Tensor, first: torch.Tensor, step: torch.Tensor,
     return torch.bincount(index, minlength=bins)
 
 
+def _segment_counts(flats: Sequence[torch.Tensor], low: torch.Tensor, high: torch.Tensor,
+                    bins: int) -> torch.Tensor:
+    """Exact counts ``[len(flats), bins]`` (int64) of several tensors of one device and
+    dtype, each over its own range [low[k], high[k]] (the values' exact range), in one
+    pass over their concatenation and one ``bincount`` with per-tensor offsets.
+
+    Per value the arithmetic is :func:`_bucket_chunk`'s, elementwise with its tensor's
+    first edge, step and scale (the same float operations in the same dtype), so the
+    counts equal ``np.histogram(values, bins)`` of each tensor.
+    """
+    data = torch.cat([flat.reshape(-1) for flat in flats])
+    lengths = torch.tensor([flat.numel() for flat in flats], device=data.device)
+    segment = torch.repeat_interleave(torch.arange(len(flats), device=data.device), lengths)
+    same = low == high
+    first = torch.where(same, low - 0.5, low)
+    width = torch.where(same, high + 0.5, high) - first
+    first_of, step_of, scale_of = (v[segment] for v in (first, width / bins, bins / width))
+    scaled = (data - first_of).mul_(scale_of)
+    index = scaled.to(torch.int32).clamp_(0, bins - 1)
+    edge = scaled.copy_(index).mul_(step_of).add_(first_of)  # lower edge, as numpy's linspace
+    below = data < edge
+    edge.copy_(index).add_(1).mul_(step_of).add_(first_of)  # upper edge
+    index += (data >= edge).view(torch.uint8)
+    index -= below.view(torch.uint8)
+    index.clamp_(0, bins - 1)
+    flat_index = segment.mul_(bins).add_(index)
+    return torch.bincount(flat_index, minlength=len(flats) * bins).reshape(len(flats), bins)
+
+
 class _SampleIndex:
     """Fixed random sample positions per (tensor size, sample size, device), reused.
 
@@ -242,7 +273,13 @@ def _histogram_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
     if sample is None or count <= sample:
         return _bucket_counts(flat, low, high, bins)[0]
     drawn = flat.index_select(0, _SAMPLES.get(count, sample, flat.device))
-    counts = _bucket_counts(drawn, low, high, bins)[0]
+    # An estimate needs no exact-edge correction (a value within an ulp of an edge may
+    # land one bin off, far below the sampling error): scale, truncate, count — 4 ops.
+    same = low == high  # numpy widens an empty range by ±0.5 (see _edges)
+    first = torch.where(same, low - 0.5, low)
+    width = torch.where(same, high + 0.5, high) - first
+    index = drawn.sub_(first).mul_(bins / width).to(torch.int32).clamp_(0, bins - 1)
+    counts = torch.bincount(index, minlength=bins)
     return counts.to(flat.dtype if flat.dtype == torch.float64 else torch.float32) * (
         count / sample)
 
@@ -366,16 +403,9 @@ class Batch:
         if not entries:
             return
         flats = [_as_float(entry.tensor) for entry in entries]
-        lows: list[torch.Tensor] = []
-        highs: list[torch.Tensor] = []
+        lows, highs = _ranges(flats)
         unit_max: list[torch.Tensor | None] = []
-        for entry, flat in zip(entries, flats, strict=True):
-            if flat.numel():
-                low, high = torch.aminmax(flat)
-            else:
-                low = high = torch.zeros((), device=flat.device, dtype=flat.dtype)
-            lows.append(low)
-            highs.append(high)
+        for entry in entries:
             if entry.activation == "relu" and entry.tensor.dim() >= 2:
                 dims = [d for d in range(entry.tensor.dim()) if d != 1]
                 unit_max.append(entry.tensor.detach().amax(dim=dims).reshape(-1))
@@ -439,17 +469,29 @@ class Batch:
         reused scratch buffers. Zero counts use float arithmetic (sign, abs, sum):
         ``count_nonzero`` branches per element and is ~20x slower on ReLU outputs."""
         near = {i for i, entry in enumerate(entries) if entry.source != "activations"}
-        values = _fused_sums(flats, near, self.near_zero)
-        counted = [i for i, flat in enumerate(flats) if flat.numel() and (
-            flat.device.type != "cpu"
-            or not (math.isfinite(lows[i].item()) and math.isfinite(highs[i].item())))]
+        values = _fused_sums(flats, near, self.near_zero,
+                             nonnegative={i for i, e in enumerate(entries)
+                                          if e.activation == "relu"})
         # NaN/±Inf make the range non-finite, so a finite range means none: on a CPU
-        # (nothing to wait for) the count is skipped then; on other devices it is
-        # computed for all rather than synchronising.
-        nonfinite_of = {i: _nonfinite(flats[i]) for i in counted}
+        # (nothing to wait for) the count is skipped then (one host copy of all ranges);
+        # on other devices it is computed for all rather than synchronising.
+        on_cpu = [i for i, flat in enumerate(flats) if flat.numel() and flat.device.type == "cpu"]
+        finite: set[int] = set()
+        if on_cpu:
+            ranges = torch.stack([v for i in on_cpu for v in (lows[i], highs[i])]).numpy()
+            finite = {i for i, ok in zip(on_cpu, np.isfinite(ranges).reshape(-1, 2).all(axis=1),
+                                         strict=True) if ok}
+        nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats)
+                        if flat.numel() and i not in finite}
+        counts_of = (self._small_counts(entries, flats, lows, highs, finite)
+                     if self.histograms else {})
+        zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
         out: list[list[torch.Tensor]] = []
         for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
-            zero = torch.zeros((), dtype=flat.dtype, device=flat.device)
+            key = (flat.device, flat.dtype)
+            zero = zeros.get(key)
+            if zero is None:
+                zero = zeros[key] = torch.zeros((), dtype=flat.dtype, device=flat.device)
             total, squares, nonzero, near_count = values[i]
             parts = [total, squares, nonfinite_of.get(i, zero), nonzero]
             if i in near:
@@ -460,7 +502,12 @@ class Batch:
                 parts.append(torch.tensor(float(flat.numel()), device=flat.device,
                                           dtype=flat.dtype))
             if entry.histogram and self.histograms:
-                if flat.numel():
+                if i in counts_of:
+                    parts.append(counts_of[i])
+                elif i in finite:  # known on the host: no device-side guard needed
+                    parts.append(_histogram_counts(flat, lows[i], highs[i], self.bins,
+                                                   self.sample))
+                elif flat.numel():
                     # A non-finite range (NaN/Inf present) gets a dummy range here; the
                     # host drops that histogram.
                     valid = torch.isfinite(lows[i] + highs[i])
@@ -471,6 +518,32 @@ class Batch:
                 else:
                     parts.append(torch.zeros(self.bins, dtype=flat.dtype, device=flat.device))
             out.append(parts)
+        return out
+
+    def _small_counts(self, entries: Sequence[Entry], flats: Sequence[torch.Tensor],
+                      lows: Sequence[torch.Tensor], highs: Sequence[torch.Tensor],
+                      finite: set[int]) -> dict[int, torch.Tensor]:
+        """Exact bucket counts of the small tensors that want a histogram, all of one
+        device and dtype bucketed together (:func:`_segment_counts`): a fixed number of
+        ops for any number of tensors instead of a dozen per tensor."""
+        groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+        for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
+            numel = flat.numel()
+            if (entry.histogram and 0 < numel <= _SMALL
+                    and (self.sample is None or numel <= self.sample)):
+                groups.setdefault((flat.device, flat.dtype), []).append(i)
+        out: dict[int, torch.Tensor] = {}
+        for indices in groups.values():
+            if len(indices) < 2:
+                continue  # the per-tensor path is as cheap
+            low = torch.stack([lows[i] for i in indices])
+            high = torch.stack([highs[i] for i in indices])
+            if not finite.issuperset(indices):  # NaN/Inf: a dummy range (the host drops it)
+                valid = torch.isfinite(low + high)
+                low = torch.where(valid, low, 0.0)
+                high = torch.where(valid, high, 1.0)
+            counts = _segment_counts([flats[i] for i in indices], low, high, self.bins)
+            out.update(zip(indices, counts, strict=True))
         return out
 
     # -- host side ------------------------------------------------------------------------
@@ -540,19 +613,54 @@ def numpy_edges(low: float, high: float, bins: int, double: bool) -> np.ndarray:
 _SMALL = 1 << 16
 
 
-def _segment_sums(data: torch.Tensor, lengths: list[int]) -> torch.Tensor:
-    """Sum of each consecutive segment of ``data`` (one op where the device has it)."""
+def _segment_sums(data: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Sum of each consecutive segment of ``data`` (``lengths`` on its device; one op
+    where the device has it)."""
     try:
-        return torch.segment_reduce(
-            data, "sum", lengths=torch.tensor(lengths, device=data.device))
+        return torch.segment_reduce(data, "sum", lengths=lengths)
     except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
-        return torch.stack([part.sum() for part in torch.split(data, lengths)])
+        return torch.stack([part.sum() for part in torch.split(data, lengths.tolist())])
 
 
-def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
+def _ranges(flats: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(min, max) of each tensor as 0-d tensors of its dtype (zeros for empty ones). Small
+    tensors of one device and dtype share two segmented reductions over their
+    concatenation; a large one gets its own ``aminmax``."""
+    lows: list[torch.Tensor] = [torch.empty(0)] * len(flats)
+    highs: list[torch.Tensor] = [torch.empty(0)] * len(flats)
+    small: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for i, flat in enumerate(flats):
+        if not flat.numel():
+            lows[i] = highs[i] = torch.zeros((), device=flat.device, dtype=flat.dtype)
+        elif flat.numel() <= _SMALL:
+            small.setdefault((flat.device, flat.dtype), []).append(i)
+        else:
+            lows[i], highs[i] = torch.aminmax(flat)
+    for indices in small.values():
+        if len(indices) < 6:  # the batched path is ~6 ops: not worth it for fewer tensors
+            for i in indices:
+                lows[i], highs[i] = torch.aminmax(flats[i])
+            continue
+        data = torch.cat([flats[i] for i in indices])
+        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
+        try:
+            low = torch.segment_reduce(data, "min", lengths=lengths)
+            high = torch.segment_reduce(data, "max", lengths=lengths)
+        except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
+            pairs = [torch.aminmax(flats[i]) for i in indices]
+            low = torch.stack([p[0] for p in pairs])
+            high = torch.stack([p[1] for p in pairs])
+        for i, lo, hi in zip(indices, low.unbind(), high.unbind(), strict=True):
+            lows[i], highs[i] = lo, hi
+    return lows, highs
+
+
+def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float,
+                nonnegative: Collection[int] = (),
                 ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(sum, sum of squares, nonzero count, count of |x| < eps) of each tensor (the last
-    only for indices in ``near``; zeros for empty tensors)."""
+    only for indices in ``near``; zeros for empty tensors). Tensors in ``nonnegative``
+    (ReLU outputs) count their nonzeros without the ``abs`` pass."""
     out: list[tuple[torch.Tensor, ...]] = [()] * len(flats)
     small: dict[tuple[torch.device, bool], list[int]] = {}
     large: list[int] = []
@@ -568,7 +676,7 @@ def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
         # One accumulation-precision copy of all small tensors: exact counts, sums as
         # accurate as torch.sum's.
         data = torch.cat([flats[i] for i in indices]).to(_ACC[mps])
-        lengths = [flats[i].numel() for i in indices]
+        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
         columns = [_segment_sums(data, lengths), _segment_sums(data * data, lengths),
                    _segment_sums(torch.sign(data).abs_(), lengths)]
         if near & set(indices):
@@ -585,7 +693,8 @@ def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float
             flat = flats[i]
             total_dtype = torch.float64 if flat.numel() > (1 << 24) else None  # exact counts
             work = _scratch(flat, flat.dtype, "stats")
-            nonzero = torch.sign(flat, out=work).abs_().sum(dtype=total_dtype)
+            signs = torch.sign(flat, out=work)
+            nonzero = (signs if i in nonnegative else signs.abs_()).sum(dtype=total_dtype)
             near_count = (torch.abs(flat, out=work).neg_().add_(eps).sign_().clamp_(min=0)
                           .sum(dtype=total_dtype) if i in near else torch.zeros_like(nonzero))
             wide = norm.to(_ACC[flat.device.type == "mps"])  # no float32 overflow of ‖x‖²
@@ -632,6 +741,39 @@ def _saturated(flat: torch.Tensor, activation: str) -> torch.Tensor:
     return over.sum(dtype=torch.float64 if flat.numel() > (1 << 24) else None)
 
 
+def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
+                     ) -> tuple[float, float, float, float, bool, np.ndarray]:
+    """(min, max, sum, sum of squares, range ok, counts) of ``flat`` in one host copy.
+
+    ``ok`` is False when NaN/±Inf are present or max - min overflows the dtype
+    ([-1e308, 1e308]); the counts are meaningless then (the caller buckets on the host).
+    """
+    low, high = torch.aminmax(flat)
+    if flat.device.type == "cpu":
+        # Nothing to wait for on a CPU: check the range on the host (a few device ops less).
+        pair = torch.stack([low, high]).numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = bool(np.isfinite(pair[1] - pair[0]))
+        if not ok:
+            return float(pair[0]), float(pair[1]), math.nan, math.nan, False, np.zeros(0)
+        host_counts = _histogram_counts(flat, low, high, bins, sample).numpy()
+        return (float(pair[0]), float(pair[1]), flat.sum().item(),
+                torch.dot(flat, flat).item(), True, host_counts.astype(np.float64))
+    acc = _ACC[flat.device.type == "mps"]
+    valid = torch.isfinite(high - low)
+    safe_low = torch.where(valid, low, torch.zeros_like(low))
+    safe_high = torch.where(valid, high, torch.ones_like(high))
+    counts = _histogram_counts(flat, safe_low, safe_high, bins, sample)
+    packed = torch.cat([
+        torch.stack([low.to(acc), high.to(acc), flat.sum().to(acc),
+                     torch.dot(flat, flat).to(acc), valid.to(acc)]),
+        counts.to(acc),
+    ])
+    host = packed.cpu().to(torch.float64).numpy()
+    return (float(host[0]), float(host[1]), float(host[2]), float(host[3]), bool(host[4]),
+            host[5:])
+
+
 def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None = None
                      ) -> tuple[np.ndarray, dict[str, float]]:
     """nbviz's histogram record of a tensor, computed on its device, one transfer.
@@ -645,8 +787,10 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
     squares and the NaN/Inf count are still exact (full passes); only the bucket
     counts come from N values at fixed random positions, scaled to the tensor's
     size (float counts; ``extra["sample"]`` says N). The bucketing then touches N
-    values instead of all. Its error on 1M normal values with 64 bins and
-    N = 65,536 is about 1 % total-variation distance (``benchmarks/histogram_1m.py``).
+    values instead of all, without numpy's exact-edge correction (a value within an
+    ulp of a bin edge may be counted one bin off: far below the sampling error). Its
+    error on 1M normal values with 64 bins and N = 65,536 is about 1 % total-variation
+    distance, 0.15 % of all values in the worst bin (``benchmarks/histogram_1m.py``).
 
     >>> array, extra = tensor_histogram(torch.tensor([0.0, 1.0, 1.0]), bins=2)
     >>> array.tolist(), extra["num"]
@@ -660,28 +804,14 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
     flat = _as_float(values)
     if flat.numel() == 0:
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
-    acc = _ACC[flat.device.type == "mps"]
-    low, high = torch.aminmax(flat)
-    # NaN/±Inf make min or max non-finite, and a range wider than the dtype holds
-    # ([-1e308, 1e308]) makes max - min overflow: then (rarely) bucket on the host below.
-    valid = torch.isfinite(high - low)
-    safe_low = torch.where(valid, low, torch.zeros_like(low))
-    safe_high = torch.where(valid, high, torch.ones_like(high))
-    counts = _histogram_counts(flat, safe_low, safe_high, bins, sample)
-    packed = torch.cat([
-        torch.stack([low.to(acc), high.to(acc), flat.sum().to(acc),
-                     torch.dot(flat, flat).to(acc), valid.to(acc)]),
-        counts.to(acc),
-    ])
-    host = packed.cpu().to(torch.float64).numpy()
-    lo, hi, total, squares, ok = (float(v) for v in host[:5])
+    lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
     extra = {"min": lo, "max": hi, "num": float(flat.numel()), "sum": total,
              "sum_squares": squares, "nonfinite": 0.0}
     if sample is not None and flat.numel() > sample:
         extra["sample"] = float(sample)
     if ok:
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)
-        return np.stack([edges, np.concatenate([[0.0], host[5:]])]), extra
+        return np.stack([edges, np.concatenate([[0.0], counts])]), extra
     # NaN/Inf present or an overflowing range: bucket the finite values on the host (rare).
     from nbviz.panels.histograms.compute import uniform_histogram
 

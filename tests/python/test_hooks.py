@@ -100,6 +100,47 @@ def test_device_histogram_is_exact_next_to_every_bin_edge(dtype: type) -> None:
         np.testing.assert_array_equal(counts.numpy(), np.histogram(values, bins=bins)[0])
 
 
+def test_small_tensors_bucketed_together_equal_numpy_each() -> None:
+    """Many small tensors (mixed dtypes, values on and next to every edge, constant ones)
+    are bucketed in one pass; each histogram still equals numpy's."""
+    rng = np.random.default_rng(2)
+    for trial in range(40):
+        tensors = []
+        for k in range(int(rng.integers(2, 9))):
+            dtype = np.float64 if rng.random() < 0.3 else np.float32
+            n = int(rng.integers(1, 3000))
+            scale = 10 ** rng.uniform(-8, 8)
+            values = (rng.standard_normal(n) * scale + rng.uniform(-3, 3) * scale).astype(dtype)
+            if k % 3 == 0:
+                values = np.round(values)
+            if k % 4 == 1:
+                values = np.full(n, 3.0, dtype)
+            if k % 5 == 2:
+                low, high = dtype(rng.uniform(-5, 0)), dtype(rng.uniform(0.1, 5))
+                edges = np.histogram_bin_edges(np.array([low, high], dtype=dtype), bins=64)
+                edges = edges.astype(dtype)
+                near = np.concatenate([edges, np.nextafter(edges, dtype(-np.inf)),
+                                       np.nextafter(edges, dtype(np.inf))]).astype(dtype)
+                values = np.concatenate([[low, high], near[(near >= low) & (near <= high)]])
+            tensors.append(values.astype(dtype))
+        batch = Batch(64)
+        batch.add_many([Entry("weights", f"l{k}", "w", torch.from_numpy(v))
+                        for k, v in enumerate(tensors)])
+        for summary, values in zip(batch.finish(), tensors, strict=True):
+            counts, edges = np.histogram(values, 64)
+            assert summary.histogram is not None
+            np.testing.assert_array_equal(summary.histogram[1, 1:], counts,
+                                          err_msg=f"trial {trial} {summary.tag}")
+            np.testing.assert_array_equal(summary.histogram[0], edges.astype(np.float64))
+    broken = [torch.tensor([1.0, float("nan")]), torch.tensor([0.0, 2.0, 2.0])]
+    batch = Batch(4)
+    batch.add_many([Entry("grads", f"l{k}", "w", t) for k, t in enumerate(broken)])
+    summaries = batch.finish()
+    assert summaries[0].histogram is None and summaries[0].stats["nonfinite"] == 1
+    assert summaries[1].histogram is not None
+    assert summaries[1].histogram[1, 1:].tolist() == [1.0, 0.0, 0.0, 2.0]
+
+
 def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> None:
     torch.manual_seed(0)
     model = Net()

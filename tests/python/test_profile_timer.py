@@ -281,6 +281,28 @@ def test_timer_failure_warns_once_and_training_goes_on(logdir: Path) -> None:
     assert not timer.active and timer.step == 4
 
 
+def test_history_ring_keeps_the_last_steps_in_order(logdir: Path) -> None:
+    from nbviz.panels.profile.timer import HISTORY
+
+    run = nbviz.init("ring", logdir=logdir)
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    timer = StepTimer(model, optimizer, run, meter_interval=None)
+    steps = HISTORY + 9  # wraps around the ring
+    x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    for _ in range(steps):
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    timer.remove()
+    history = timer.history()
+    assert history.shape == (HISTORY, len(PHASES) + 2)
+    recorded = _scalars(run, "profile/")["profile/step_ms"]
+    assert len(recorded) == steps
+    np.testing.assert_allclose(history[:, 5] * 1e3, recorded[-HISTORY:])  # oldest first
+    np.testing.assert_allclose(history[:, :5].sum(axis=1), history[:, 5], rtol=1e-9)
+
+
 def test_thresholds_validate_the_profile_fields() -> None:
     with pytest.raises(ValueError, match="data_bound_share"):
         Thresholds(data_bound_share=1.5)
@@ -319,7 +341,7 @@ def test_a_pause_between_cells_is_not_a_step(logdir: Path) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     timer = StepTimer(model, optimizer, run, meter_interval=None)
     train(model, optimizer, nbviz.timed(fast_loader(16 * 12, 16)))  # typical step known
-    typical = np.median(np.asarray(timer._history)[:, 5])
+    typical = np.median(timer.history()[:, 5])
     time.sleep(max(1.2, 25 * typical))  # the user reads the output, runs the next cell
     train(model, optimizer, fast_loader(16 * 3, 16))  # without timed(): gap = data wait
     timer.remove()

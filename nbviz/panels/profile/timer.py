@@ -8,8 +8,9 @@ Attached by ``nbviz.watch`` (one per watched model). Per step it measures, with
   forward call of this step (data loading plus whatever else runs there, e.g.
   ``zero_grad``: an upper bound);
 * **forward** — the model's training-mode forward calls (root pre/post hooks);
-* **backward** — from the gradient reaching the model's output (a hook on the
-  output tensor) to the end of the autograd pass (an engine callback);
+* **backward** — from the gradient reaching the model's output (a pre-hook on the
+  output's ``grad_fn``, registered in C++ per step: no Python tensor-hook wrapper) to
+  the end of the autograd pass (an engine callback);
 * **optimizer** — ``optimizer.step()`` (step pre/post hooks);
 * **other** — the rest of the step (loss computation, logging, user code), so
   the five phases add up to the step time exactly.
@@ -23,8 +24,10 @@ A step ends when ``optimizer.step()`` returns (without an optimizer: when the
 backward pass ends). Each step is recorded as ordinary scalars —
 ``profile/<phase>_ms``, ``profile/step_ms``, ``profile/samples_per_s`` — at
 the step number ``watch`` uses, for every step. The cost is a handful of
-``perf_counter`` calls and one list append per step; the rules run every
-``RULE_EVERY`` steps on a bounded window.
+``perf_counter`` calls and one row written into a fixed ring buffer per step; the
+rules run every ``RULE_EVERY`` steps on a bounded window, and skip their medians
+when a cheap count already rules a finding out (``benchmarks/profile_overhead.py``:
+a few µs per step).
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -66,6 +68,13 @@ def timer_for(run: Any) -> StepTimer | None:
     """The active step timer recording into ``run`` (the last attached), if any."""
     found = [t for t in _live_timers() if t.run is run]
     return found[-1] if found else None
+
+
+def _engine() -> Any:
+    """torch's autograd engine (its ``queue_callback`` runs a function when backward ends)."""
+    import torch
+
+    return torch.autograd.Variable._execution_engine
 
 
 def _batch_size(args: Any) -> int:
@@ -108,7 +117,10 @@ class StepTimer:
         self._active = True
         self._reported: set[str] = set()
         self._listeners: list[Callable[[int], None]] = []
-        self._history: deque[tuple[float, ...]] = deque(maxlen=HISTORY)
+        # The last HISTORY steps' (data, forward, backward, optimizer, other, total, exact),
+        # a ring: row ``count % HISTORY`` is written next (no per-step allocation).
+        self._history = np.zeros((HISTORY, len(PHASES) + 2), np.float64)
+        self._count = 0
         self._pause = PAUSE_UNKNOWN  # seconds of gap that count as a pause, not data wait
         self._reset_phases(None)
         self._handles: list[Any] = [
@@ -156,6 +168,19 @@ class StepTimer:
                 self._listeners.remove(callback)
 
         return detach
+
+    def history(self) -> np.ndarray:
+        """The last (up to ``HISTORY``) steps, oldest first: columns are the phases in
+        ``PHASES`` order, then the step time and 1.0 where a ``timed()`` loader measured
+        the data wait (seconds).
+
+        >>> handle.timer.history()[:, 5]   # step times   # doctest: +SKIP
+        """
+        count = self._count
+        if count <= HISTORY:
+            return self._history[:count].copy()
+        split = count % HISTORY
+        return np.concatenate([self._history[split:], self._history[:split]])
 
     # -- phases --------------------------------------------------------------------------------
 
@@ -223,19 +248,18 @@ class StepTimer:
                 tensor = output[0]
             elif isinstance(output, dict) and output:
                 tensor = next(iter(output.values()))
-            if getattr(tensor, "requires_grad", False) and getattr(tensor, "grad_fn", None):
-                tensor.register_hook(self._on_output_grad)
+            grad_fn = getattr(tensor, "grad_fn", None)
+            if grad_fn is not None:  # runs as the gradient reaches the output, like a tensor hook
+                grad_fn.register_prehook(self._on_output_grad)
         except Exception as error:
             self._fail(error)
 
-    def _on_output_grad(self, grad: Any) -> None:
+    def _on_output_grad(self, grads: Any) -> None:
         if not self._active:
             return
         try:
-            import torch
-
             self._backward_t0 = time.perf_counter()
-            torch.autograd.Variable._execution_engine.queue_callback(self._on_backward_end)
+            _engine().queue_callback(self._on_backward_end)
         except Exception as error:
             self._fail(error)
 
@@ -293,7 +317,8 @@ class StepTimer:
         if samples and total > 0:
             values["profile/samples_per_s"] = samples / total
         self.run._log_floats(values, step, time.time())
-        self._history.append((*phases, total, 1.0 if exact else 0.0))
+        self._history[self._count % HISTORY] = (*phases, total, 1.0 if exact else 0.0)
+        self._count += 1
         if step >= WARMUP and step % RULE_EVERY == 0:
             self._apply_rules(step)
         for listener in list(self._listeners):
@@ -301,22 +326,31 @@ class StepTimer:
 
     def _apply_rules(self, step: int) -> None:
         # Only steps after the warm-up count; the history holds the last HISTORY steps.
-        kept = min(len(self._history), step + 1 - WARMUP)
+        kept = min(self._count, HISTORY, step + 1 - WARMUP)
         if kept < rules.MIN_WINDOW:
             return
-        history = np.asarray(self._history, np.float64)[-kept:]
-        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * float(np.median(history[:, 5])))
+        history = self.history()[-kept:]
+        totals = history[:, 5]
+        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * float(np.median(totals)))
         window = history[-WINDOW:]
-        found = [
-            rules.data_bound(step, window[:, 0], window[:, 5], self.thresholds, self.loader,
-                             exact=bool(window[-1, 6])),
-            rules.step_jump(step, history[:, 5],
-                            {name: history[:, i] for i, name in enumerate(PHASES)},
-                            self.thresholds),
-        ]
-        for finding in found:
-            if finding is not None:
-                self._report(finding)
+        # Each rule reports once; a rule already reported is not evaluated again, and the
+        # medians are skipped when a cheap count already rules the finding out.
+        valid = window[:, 5] > 0
+        shares = np.divide(window[:, 0], window[:, 5], out=np.zeros(len(window)), where=valid)
+        if "data_bound" not in self._reported and 2 * np.count_nonzero(
+                shares > self.thresholds.data_bound_share) >= np.count_nonzero(valid):
+            self._report_if(rules.data_bound(step, window[:, 0], window[:, 5], self.thresholds,
+                                             self.loader, exact=bool(window[-1, 6])))
+        recent = totals[-10:]  # step_jump's default `recent`
+        if "step_time_jump" not in self._reported and kept >= 10 + 2 * rules.MIN_WINDOW \
+                and recent.min() > self.thresholds.step_jump * totals[:-10].min():
+            self._report_if(rules.step_jump(
+                step, totals, {name: history[:, i] for i, name in enumerate(PHASES)},
+                self.thresholds))
+
+    def _report_if(self, finding: Finding | None) -> None:
+        if finding is not None:
+            self._report(finding)
 
     def _report(self, finding: Finding) -> None:
         if finding.rule in self._reported:

@@ -17,6 +17,9 @@ $(VENV)/.stamp-dev: pyproject.toml
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "torch==2.13.0"
+	# torchvision 0.28.0 (paired with torch 2.13; a CUDA build) for the graph tests only, kept out of
+	# site-packages: see tests/python/torchvision_loader.py
+	$(PIP) install -q --no-deps --upgrade --target $(VENV)/torchvision-0.28 "torchvision==0.28.0"
 	$(PIP) install -q hatchling hatch-jupyter-builder editables
 	$(PIP) install -q --no-build-isolation -e ".[dev,torch]"
 	@touch $@

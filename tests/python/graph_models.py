@@ -1,10 +1,9 @@
-"""Models for the Graph panel's tests and benchmark, built from torch.nn only.
-
-torchvision 0.28.0 from the registry is a CUDA build whose ``_C.so`` does not load beside
-the CPU torch 2.13 of this project's venv, so its classification models are rebuilt here
-to the same structure: ``resnet(layers=(3, 4, 6, 3))`` is ResNet-50 (25,557,032
-parameters, like ``torchvision.models.resnet50()``), ``vgg11`` is VGG-11, ``gpt`` is a
-GPT-2-style decoder stack.
+"""Models for the Graph panel's tests and benchmark, built from torch.nn only (the real
+torchvision models are tested in test_graph_torchvision.py; these need no torchvision and
+are small enough for the browser tests and the benchmark), to torchvision's structure:
+``resnet(layers=(3, 4, 6, 3))`` is ResNet-50 (25,557,032 parameters, like
+``torchvision.models.resnet50()``), ``vgg11`` is VGG-11, ``gpt`` is a GPT-2-style decoder
+stack.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Graph panel: capture with fallbacks, hierarchy, recording, overlay, picture (issue 11).
 
-Models come from ``graph_models`` (built from torch.nn: torchvision's CUDA wheel does not
-load beside this venv's CPU torch, see that module).
+Models come from ``graph_models`` (built from torch.nn); every torchvision classification
+model is captured in test_graph_torchvision.py.
 """
 
 from __future__ import annotations

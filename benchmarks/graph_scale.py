@@ -142,6 +142,16 @@ def _views(out: Path) -> dict[str, dict[str, Any]]:
         "gpt24": (gm.GPT(layers=24), torch.zeros(1, 32, dtype=torch.long), "h"),
         "wide2000": (wide, torch.zeros(1, 8), "body"),
     }
+    from torchvision_loader import torchvision_models
+
+    tv = torchvision_models()
+    if tv is None:
+        print("[python] torchvision not installed (make setup): no torchvision cases")
+    else:
+        cases["tv_resnet50"] = (tv.resnet50(weights=None), torch.zeros(1, 3, 224, 224),
+                                "layer3")
+        cases["tv_vit_b_16"] = (tv.vit_b_16(weights=None), torch.zeros(1, 3, 224, 224),
+                                "encoder")
     try:
         import transformers
     except ImportError:

@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from browser_helpers import SHOTS, effective_background, text_luminance
+from browser_helpers import SHOTS, code_notebook, effective_background, text_luminance
 
 pytestmark = pytest.mark.browser
 
@@ -59,15 +58,6 @@ handle.remove()
 """
 
 
-def _notebook(path: Path, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
-
-
 READY = "(seq) => { const r = document.querySelector('.nbviz-graph'); " \
         "return r && r.dataset.state === 'ready' && +(r.dataset.layoutSeq || 0) > seq; }"
 
@@ -85,7 +75,7 @@ def _wait_layout(page: Any, seq: int) -> None:
 
 
 def test_graph_renders_expands_searches_and_skip_edge(nb: Any, tmp_path: Path) -> None:
-    path = nb.copy(_notebook(tmp_path / "graph_static.ipynb", [SETUP]))
+    path = nb.copy(code_notebook(tmp_path / "graph_static.ipynb", [SETUP]))
     page = nb.page
     root = nb.run_until(".nbviz-graph", path=path)
     _wait_layout(page, 0)
@@ -145,7 +135,7 @@ def test_graph_renders_expands_searches_and_skip_edge(nb: Any, tmp_path: Path) -
 
 def test_live_overlay_changes_colour_while_training_and_dark_theme(nb: Any,
                                                                    tmp_path: Path) -> None:
-    path = nb.copy(_notebook(tmp_path / "graph_live.ipynb", [SETUP, TRAIN]))
+    path = nb.copy(code_notebook(tmp_path / "graph_live.ipynb", [SETUP, TRAIN]))
     page = nb.page
     root = nb.run_until(".nbviz-graph", path=path, wait_for_idle=False, widget_timeout=60_000)
     page.wait_for_function(
@@ -178,7 +168,7 @@ def test_live_overlay_changes_colour_while_training_and_dark_theme(nb: Any,
 
 
 def test_graph_in_notebook7(nb: Any, tmp_path: Path) -> None:
-    path = nb.copy(_notebook(tmp_path / "graph_nb7.ipynb", [SETUP]))
+    path = nb.copy(code_notebook(tmp_path / "graph_nb7.ipynb", [SETUP]))
     page = nb.page
     root = nb.run_until(".nbviz-graph", path=path, ui="nb7")
     _wait_layout(page, 0)
@@ -204,7 +194,7 @@ display(nbviz.Graph(model, torch.zeros(1, 8)))
 
 def test_expanding_a_2000_node_group_draws_only_what_is_in_view(nb: Any,
                                                                   tmp_path: Path) -> None:
-    path = nb.copy(_notebook(tmp_path / "graph_wide.ipynb", [WIDE]))
+    path = nb.copy(code_notebook(tmp_path / "graph_wide.ipynb", [WIDE]))
     page = nb.page
     root = nb.run_until(".nbviz-graph", path=path)
     _wait_layout(page, 0)

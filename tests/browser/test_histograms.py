@@ -16,9 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from browser_helpers import EFFECTIVE_BG_JS, SHOTS, canvas_stats, effective_background, wait_canvas
+from browser_helpers import (
+    EFFECTIVE_BG_JS,
+    SHOTS,
+    canvas_stats,
+    code_notebook,
+    effective_background,
+    wait_canvas,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -51,22 +57,13 @@ def train(run, model, steps, lr=0.1, pause=0.0):
 """
 
 
-def _notebook(path: Path, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
-
-
 def _records(root: Any) -> int:
     return int(root.get_attribute("data-records") or 0)
 
 
 def test_live_ridgelines_bands_and_heat_map(nb: Any, tmp_path: Path) -> None:
     """All three panels render non-blank and grow while the training cell runs."""
-    path = nb.copy(_notebook(tmp_path / "hist_live.ipynb", [
+    path = nb.copy(code_notebook(tmp_path / "hist_live.ipynb", [
         SETUP + "run = nbviz.init('live', logdir='runs_hist', if_exists='overwrite')\n"
         "display(nbviz.Histograms(run), nbviz.Distributions(run), nbviz.Health(run))",
         "train(run, mlp(), 160, pause=0.05)",
@@ -109,7 +106,7 @@ def test_live_ridgelines_bands_and_heat_map(nb: Any, tmp_path: Path) -> None:
 
 
 def _static_run(nb: Any, tmp_path: Path, extra: str = "") -> str:
-    return nb.copy(_notebook(tmp_path / "hist_static.ipynb", [
+    return nb.copy(code_notebook(tmp_path / "hist_static.ipynb", [
         SETUP + "run = nbviz.init('healthy', logdir='runs_hist2', if_exists='overwrite')\n"
         "train(run, mlp(), 60)\n"
         "dead = nbviz.init('dead', logdir='runs_hist3', if_exists='overwrite')\n"
@@ -222,7 +219,7 @@ def test_hover_toggles_and_screenshots_light_and_dark(nb: Any, tmp_path: Path) -
 def test_summarywriter_histograms_in_notebook7(nb: Any, tmp_path: Path) -> None:
     """Records written the SummaryWriter way (tb_histogram + log_tensor, source "user")
     render in Notebook 7, where the panel picks the 'logged' source by itself."""
-    path = nb.copy(_notebook(tmp_path / "hist_user.ipynb", [
+    path = nb.copy(code_notebook(tmp_path / "hist_user.ipynb", [
         "import numpy as np, nbviz\n"
         "from nbviz.panels.histograms.compute import tb_histogram\n"
         "run = nbviz.init('tb', logdir='runs_hist4', if_exists='overwrite')\n"

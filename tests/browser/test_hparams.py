@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from browser_helpers import SHOTS, canvas_stats, effective_background, wait_canvas
+from browser_helpers import SHOTS, canvas_stats, code_notebook, effective_background, wait_canvas
 
 pytestmark = pytest.mark.browser
 
@@ -44,11 +43,7 @@ def _write_sweep(logdir: Path, runs: range) -> dict[str, dict[str, Any]]:
 
 
 def _notebook(root: Path, name: str, cells: list[str]) -> str:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                       "language": "python"}
-    nbformat.write(notebook, str(root / name))
+    code_notebook(root / name, cells)
     return name
 
 

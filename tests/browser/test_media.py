@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from browser_helpers import SHOTS, effective_background, set_range
+from browser_helpers import SHOTS, code_notebook, effective_background, set_range
 
 pytestmark = pytest.mark.browser
 
@@ -84,13 +83,7 @@ display(nbviz.Images("runs_media_video"))
 
 
 def _notebook(tmp_path: Path, name: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = tmp_path / name
-    nbformat.write(nb, path)
-    return path
+    return code_notebook(tmp_path / name, list(cells))
 
 
 def _pixel(canvas: Any, x: int, y: int) -> list[int]:

@@ -16,10 +16,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import numpy as np
 import pytest
-from browser_helpers import SHOTS, canvas_stats, effective_background, set_range, wait_canvas
+from browser_helpers import (
+    SHOTS,
+    canvas_stats,
+    code_notebook,
+    effective_background,
+    set_range,
+    wait_canvas,
+)
 
 from nbviz.store.sqlite import StoreReader
 
@@ -74,13 +80,7 @@ print("done")
 
 
 def _notebook(tmp_path: Path, name: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = tmp_path / name
-    nbformat.write(nb, path)
-    return path
+    return code_notebook(tmp_path / name, list(cells))
 
 
 def _stored(run_dir: Path, tag: str) -> dict[int, np.ndarray]:

@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from browser_helpers import SHOTS, canvas_stats, effective_background, wait_canvas
+from browser_helpers import SHOTS, canvas_stats, code_notebook, effective_background, wait_canvas
 
 pytestmark = pytest.mark.browser
 
@@ -66,13 +65,7 @@ print(capture)
 
 
 def _notebook(tmp_path: Path, name: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = tmp_path / name
-    nbformat.write(nb, path)
-    return path
+    return code_notebook(tmp_path / name, list(cells))
 
 
 def _steps(root: Any) -> int:

@@ -3,7 +3,7 @@
  * variables, HiDPI canvases, a text-only tooltip, segmented toggles, frame
  * scheduling. User strings are always set with textContent, never as HTML.
  */
-import type { Theme } from "./theme";
+import { onThemeChange, readTheme, type Theme } from "./theme";
 
 /** Append `<style id=...>` with `css` to the page once (every view of every model shares it). */
 export function injectCss(id: string, css: string): void {
@@ -31,6 +31,16 @@ export function setThemeVars(root: HTMLElement, t: Theme): void {
   root.classList.toggle("nbviz-dark", t.dark);
 }
 
+/**
+ * Keep `root`'s theme variables in step with the page (JupyterLab/VS Code theme switches):
+ * applies them now, returns the unsubscribe.
+ */
+export function followTheme(root: HTMLElement, host: Element): () => void {
+  const apply = () => setThemeVars(root, readTheme(host));
+  apply();
+  return onThemeChange(apply);
+}
+
 /** An element with a class and text (always textContent: user strings never become HTML). */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -51,13 +61,18 @@ export function showText(node: HTMLElement, text: string): void {
 
 /**
  * Make a <select>'s options exactly `values` (rebuilt only when they changed), keeping the
- * selected value when it is still offered. Option text is set as text, never HTML.
+ * selected value when it is still offered. Option text (`label(value)`, default the value) is
+ * set as text, never HTML.
  */
-export function fillSelect(select: HTMLSelectElement, values: readonly string[]): void {
+export function fillSelect(
+  select: HTMLSelectElement,
+  values: readonly string[],
+  label: (value: string) => string = (v) => v,
+): void {
   const keep = select.value;
   if ([...select.options].map((o) => o.value).join("\0") !== values.join("\0")) {
     select.replaceChildren(...values.map((v) => {
-      const o = el("option", undefined, v);
+      const o = el("option", undefined, label(v));
       o.value = v;
       return o;
     }));

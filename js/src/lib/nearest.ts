@@ -42,3 +42,13 @@ export function lowerBound(xs: ArrayLike<number>, x: number, lo = 0, hi: number 
   }
   return lo;
 }
+
+/** First index i in [lo, hi) with xs[i] > x (hi if none). */
+export function upperBound(xs: ArrayLike<number>, x: number, lo = 0, hi: number = xs.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

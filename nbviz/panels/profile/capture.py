@@ -133,28 +133,26 @@ def _check_count(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+@dataclass(eq=False)
 class ProfileCapture:
     """The context manager :func:`profile` returns; ``.result`` is the :class:`Capture`."""
 
-    def __init__(self, run: Any, steps: int, wait: int, warmup: int, optimizer: Any,
-                 memory: bool, record_shapes: bool, with_stack: bool, trace: bool,
-                 top: int) -> None:
-        self.run = run
-        self.steps = steps
-        self.wait = wait
-        self.warmup = warmup
-        self.optimizer = optimizer
-        self.memory = memory
-        self.record_shapes = record_shapes
-        self.with_stack = with_stack
-        self.trace = trace
-        self.top = top
-        self.result: Capture | None = None
-        self.steps_seen = 0
-        self._first_step = -1
-        self._prof: Any = None
-        self._detach: Any = None
-        self._timer: Any = None
+    run: Any
+    steps: int
+    wait: int
+    warmup: int
+    optimizer: Any
+    memory: bool
+    record_shapes: bool
+    with_stack: bool
+    trace: bool
+    top: int
+    result: Capture | None = field(default=None, init=False)
+    steps_seen: int = field(default=0, init=False)
+    _first_step: int = field(default=-1, init=False, repr=False)
+    _prof: Any = field(default=None, init=False, repr=False)
+    _detach: Any = field(default=None, init=False, repr=False)
+    _timer: Any = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> ProfileCapture:
         import torch

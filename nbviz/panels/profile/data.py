@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nbviz.panels.health.rules import Finding
+from nbviz.panels.scalars.columns import SeriesColumns
 
 __all__ = ["PROFILE_RULES", "STEP_COLUMNS", "SYSTEM_COLUMNS", "RunProfile", "bucket_means"]
 
@@ -23,36 +24,7 @@ SYSTEM_COLUMNS = ("cpu_percent", "rss_mb", "cuda_allocated_mb", "cuda_reserved_m
                   "cuda_peak_mb", "gpu_util")
 
 
-class _Grow:
-    """An append-only (step, wall, value) column set with amortised O(1) appends."""
-
-    def __init__(self) -> None:
-        self.data = np.empty((3, 64))
-        self.count = 0
-
-    def append(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
-        need = self.count + step.size
-        if need > self.data.shape[1]:
-            grown = np.empty((3, max(need, 2 * self.data.shape[1])))
-            grown[:, : self.count] = self.data[:, : self.count]
-            self.data = grown
-        self.data[:, self.count : need] = np.vstack([step, wall, value])
-        self.count = need
-
-    @property
-    def step(self) -> np.ndarray:
-        return self.data[0, : self.count]
-
-    @property
-    def wall(self) -> np.ndarray:
-        return self.data[1, : self.count]
-
-    @property
-    def value(self) -> np.ndarray:
-        return self.data[2, : self.count]
-
-
-def _aligned(base: np.ndarray, series: _Grow | None) -> np.ndarray:
+def _aligned(base: np.ndarray, series: SeriesColumns | None) -> np.ndarray:
     """Values of ``series`` at the steps ``base`` (NaN where it has none; last one wins)."""
     out = np.full(base.size, np.nan)
     if series is None or series.count == 0 or base.size == 0:
@@ -91,7 +63,7 @@ class RunProfile:
 
     name: str
     color: int
-    series: dict[str, _Grow] = field(default_factory=dict)
+    series: dict[str, SeriesColumns] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     capture: dict[str, Any] | None = None  # the summary extra of the latest capture
     memory: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -102,7 +74,7 @@ class RunProfile:
     def add(self, tag: str, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
         grow = self.series.get(tag)
         if grow is None:
-            grow = self.series[tag] = _Grow()
+            grow = self.series[tag] = SeriesColumns()
         grow.append(step.astype(np.float64), wall, value)
 
     @property
@@ -125,17 +97,17 @@ class RunProfile:
         cpu = self.series.get("system/cpu_percent")
         if cpu is None or cpu.count == 0:
             return np.zeros((0, 2 + len(SYSTEM_COLUMNS)))
-        order = np.argsort(cpu.wall, kind="stable")
-        wall = cpu.wall[order]
+        order = np.argsort(cpu.wall_time, kind="stable")
+        wall = cpu.wall_time[order]
         columns = [cpu.step[order], wall]
         for name in SYSTEM_COLUMNS:
             grow = self.series.get(f"system/{name}")
             if grow is None or grow.count == 0:
                 columns.append(np.full(wall.size, np.nan))
                 continue
-            index = np.searchsorted(grow.wall, wall)  # samples of one tick share a wall time
+            index = np.searchsorted(grow.wall_time, wall)  # samples of one tick share a wall time
             ok = index < grow.count
-            ok[ok] &= grow.wall[index[ok]] == wall[ok]
+            ok[ok] &= grow.wall_time[index[ok]] == wall[ok]
             values = np.full(wall.size, np.nan)
             values[ok] = grow.value[index[ok]]
             columns.append(values)

@@ -3,8 +3,8 @@
  * player, and A/B: two slots (run + step each) and a switch that keeps the play position.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, fillSelect, setThemeVars } from "../../lib/dom";
-import { onThemeChange, readTheme } from "../../lib/theme";
+import { el, fillSelect, followTheme } from "../../lib/dom";
+import { readTheme } from "../../lib/theme";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl, uniqueSorted } from "../../lib/media";
 import { heat, parseWav, spectrogram, waveformColumns } from "./signal";
 
@@ -31,8 +31,8 @@ export class AudioView {
   private readonly caption: HTMLElement;
   private active: 0 | 1 = 0;
   private shownId = -1;
-  private readonly unsub: () => void;
-  private readonly unTheme: () => void;
+  /** theme and state subscriptions, released on destroy */
+  private readonly offs: (() => void)[];
 
   constructor(model: AnyModel<MediaModel>, host: HTMLElement, private readonly state: MediaState) {
     this.root = el("div", "nbviz-root nbviz-media-root nbviz-audio");
@@ -72,13 +72,10 @@ export class AudioView {
       this.abButton.textContent = this.active === 0 ? "A" : "B";
       this.refresh();
     });
-    const theme = () => setThemeVars(this.root, readTheme(host));
-    theme();
-    this.unTheme = onThemeChange(theme);
-    this.unsub = state.subscribe((change) => {
+    this.offs = [followTheme(this.root, host), state.subscribe((change) => {
       if (change.entries) this.refresh();
       else if (change.blobs.length) this.show();
-    });
+    })];
     this.refresh();
   }
 
@@ -178,8 +175,7 @@ export class AudioView {
 
   destroy(): void {
     this.player.pause();
-    this.unsub();
-    this.unTheme();
+    for (const off of this.offs) off();
     this.root.remove();
   }
 }

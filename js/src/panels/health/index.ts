@@ -8,7 +8,7 @@ import type { AnyModel } from "@anywidget/types";
 import { fmtStep, fmtValue } from "../../lib/format";
 import { onThemeChange, type Theme } from "../../lib/theme";
 import { Float64Reader, type BufferLike } from "../../lib/buffer";
-import { el, frameScheduler, releaseView, sizeCanvas, Tooltip } from "../../lib/dom";
+import { el, fillSelect, frameScheduler, releaseView, sizeCanvas, Tooltip } from "../../lib/dom";
 import { applyTheme } from "../histograms/style";
 import { extent, magma, normalise } from "../histograms/geometry";
 import { definePanel, type PanelView } from "../../lib/panel";
@@ -111,11 +111,7 @@ class HealthView {
     this.title = el("span", "nbviz-htitle");
     toolbar.appendChild(this.title);
     this.select = el("select", "nbviz-health-stat");
-    for (const name of model.get("statistics") ?? Object.keys(STAT_LABELS)) {
-      const o = el("option", "", STAT_LABELS[name] ?? name);
-      o.value = name;
-      this.select.appendChild(o);
-    }
+    fillSelect(this.select, model.get("statistics") ?? Object.keys(STAT_LABELS), (name) => STAT_LABELS[name] ?? name);
     this.select.value = model.get("statistic");
     this.select.addEventListener("change", () => {
       model.set("statistic", this.select.value);

@@ -6,6 +6,7 @@
  */
 import { Float64Reader, type BufferLike } from "../../lib/buffer";
 import { inOrder } from "../../lib/series_store";
+import { compileTagFilter } from "../../lib/tags";
 
 export interface HistSeriesInfo {
   id: number;
@@ -120,15 +121,5 @@ export function sampleIndices(n: number, max: number): number[] {
   return out;
 }
 
-/** Case-insensitive regex filter; an invalid regex is a plain substring. */
-export function tagMatcher(filter: string): (tag: string) => boolean {
-  const f = filter.trim();
-  if (!f) return () => true;
-  try {
-    const re = new RegExp(f, "i");
-    return (t) => re.test(t);
-  } catch {
-    const low = f.toLowerCase();
-    return (t) => t.toLowerCase().includes(low);
-  }
-}
+/** Case-insensitive regex filter; an invalid regex is a plain substring (lib/tags). */
+export const tagMatcher: (filter: string) => (tag: string) => boolean = compileTagFilter;

@@ -4,8 +4,7 @@
  * contrast and a grey-level window; a click opens the viewer (actual size, zoom/pan synchronised, compare modes).
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, setThemeVars } from "../../lib/dom";
-import { onThemeChange, readTheme } from "../../lib/theme";
+import { el, followTheme } from "../../lib/dom";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl, uniqueSorted } from "../../lib/media";
 import { classColor, colorMask, differencePixels, fitSize, visibleBoxes, windowPixels } from "./draw";
 
@@ -156,9 +155,7 @@ export class ImagesView {
       }
       if (changed) this.drawAll();
     }, { rootMargin: "200px" });
-    const theme = () => setThemeVars(this.root, readTheme(host));
-    theme();
-    this.unTheme = onThemeChange(theme);
+    this.unTheme = followTheme(this.root, host);
     this.unsub = state.subscribe((change) => {
       if (change.entries) this.layout();
       if (change.blobs.length) this.drawAll();

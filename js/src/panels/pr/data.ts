@@ -6,6 +6,7 @@
  * little-endian, no padding. Threshold i is i / (T - 1).
  */
 import { Float64Reader, type BufferLike } from "../../lib/buffer";
+import { upperBound } from "../../lib/nearest";
 import { compareNatural } from "../../lib/tags";
 
 export type CurveKind = "binary" | "class" | "micro" | "macro";
@@ -117,15 +118,8 @@ const KIND_ORDER: Record<CurveKind, number> = { binary: 0, class: 1, micro: 2, m
 
 /** The curve of `s` at `step`: the latest step <= `step` (null if none). */
 export function curveAtStep(s: SeriesData, step: number): Curve | null {
-  const xs = s.steps;
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! <= step) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? null : (s.byStep.get(xs[lo - 1]!) ?? null);
+  const i = upperBound(s.steps, step);
+  return i === 0 ? null : (s.byStep.get(s.steps[i - 1]!) ?? null);
 }
 
 /** Display name of a series within its tag: run and/or class. */

@@ -13,7 +13,7 @@ import type { ThemeBox } from "./chart";
 import type { SeriesData, TagData } from "./data";
 import type { View } from "./metrics";
 import type { PrModel, PrState } from "./model";
-import { el, setThemeVars } from "../../lib/dom";
+import { el, frameScheduler, setThemeVars } from "../../lib/dom";
 
 const TRAITS = ["view", "overlay_steps", "tag_filter", "hidden_runs", "hidden_series", "title"] as const;
 
@@ -35,7 +35,7 @@ export class PrView {
   private readonly cards = new Map<string, PrCard>();
   private readonly cleanups: (() => void)[] = [];
   private filterTimer: ReturnType<typeof setTimeout> | null = null;
-  private raf = 0;
+  private readonly frame = frameScheduler(() => this.flush());
   private destroyed = false;
   /** completed flushes (diagnostics / tests) */
   flushes = 0;
@@ -150,7 +150,7 @@ export class PrView {
 
   destroy(): void {
     this.destroyed = true;
-    if (this.raf) cancelAnimationFrame(this.raf);
+    this.frame.cancel();
     if (this.filterTimer !== null) clearTimeout(this.filterTimer);
     for (const c of this.cleanups) c();
     this.cleanups.length = 0;
@@ -207,11 +207,7 @@ export class PrView {
   }
 
   private schedule(): void {
-    if (this.raf || this.destroyed) return;
-    this.raf = requestAnimationFrame(() => {
-      this.raf = 0;
-      this.flush();
-    });
+    if (!this.destroyed) this.frame.request();
   }
 
   /** Class names (and averages) over all tags, classes by index then name. */

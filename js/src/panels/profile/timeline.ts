@@ -4,6 +4,7 @@
  * wheel zooms around the pointer, drag pans, double-click resets. Only events
  * wider than a pixel fraction in view are drawn, so redraws stay cheap.
  */
+import { frameScheduler } from "../../lib/dom";
 import { CATEGORY_COLORS } from "./colors";
 import type { Theme } from "../../lib/theme";
 
@@ -34,7 +35,7 @@ export class Timeline {
   private height = 60;
   private width = 600;
   private drag: { x: number; t0: number; t1: number } | null = null;
-  private raf = 0;
+  private readonly frame = frameScheduler(() => this.draw());
   private readonly ro: ResizeObserver | null = null;
   /** completed draws (tests) */
   draws = 0;
@@ -62,7 +63,7 @@ export class Timeline {
 
   destroy(): void {
     this.ro?.disconnect();
-    cancelAnimationFrame(this.raf);
+    this.frame.cancel();
     this.el.remove();
   }
 
@@ -187,11 +188,7 @@ export class Timeline {
   }
 
   schedule(): void {
-    if (this.raf) return;
-    this.raf = requestAnimationFrame(() => {
-      this.raf = 0;
-      this.draw();
-    });
+    this.frame.request();
   }
 
   draw(): void {

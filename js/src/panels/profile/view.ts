@@ -19,7 +19,7 @@ import {
   splitColumns,
   stack,
 } from "./wire";
-import { el } from "../../lib/dom";
+import { el, frameScheduler } from "../../lib/dom";
 
 export interface ProfileModel {
   runs: RunInfo[];
@@ -72,7 +72,7 @@ export class ProfileView {
   private selected = "";
   private columns: Float64Array[] = [];
   private readonly cleanups: (() => void)[] = [];
-  private raf = 0;
+  private readonly frame = frameScheduler(() => this.update());
   private captureSeen = "";
 
   constructor(model: AnyModel<ProfileModel>, host: HTMLElement) {
@@ -171,7 +171,7 @@ export class ProfileView {
 
   destroy(): void {
     for (const c of this.cleanups) c();
-    cancelAnimationFrame(this.raf);
+    this.frame.cancel();
     this.stackPlot?.destroy();
     this.systemPlot?.destroy();
     this.memoryPlot?.destroy();
@@ -180,11 +180,7 @@ export class ProfileView {
   }
 
   private schedule(): void {
-    if (this.raf) return;
-    this.raf = requestAnimationFrame(() => {
-      this.raf = 0;
-      this.update();
-    });
+    this.frame.request();
   }
 
   private runs(): RunInfo[] {

@@ -3,17 +3,11 @@
  * an invalid regex is matched as a plain substring. Category columns test each
  * category once, then map codes (fast for a million points).
  */
+import { compileTagFilter } from "../../lib/tags";
 import { columnText, type Column } from "./wire";
 
-export function compileQuery(q: string): (s: string) => boolean {
-  try {
-    const re = new RegExp(q, "i");
-    return (s) => re.test(s);
-  } catch {
-    const needle = q.toLowerCase();
-    return (s) => s.toLowerCase().includes(needle);
-  }
-}
+/** Case-insensitive regex match; an invalid regex is a plain substring (lib/tags). */
+export const compileQuery: (q: string) => (s: string) => boolean = compileTagFilter;
 
 export interface SearchResult {
   mask: Uint8Array;

@@ -36,7 +36,7 @@ import { PointRenderer } from "./renderer";
 import { searchColumn } from "./search";
 import type { ProjectorModel, ProjectorState } from "./state";
 import { columnText, formatValue, type Column, type DatasetData, type DatasetInfo, type Method, type Metric, type Positions, type Projection } from "./wire";
-import { el } from "../../lib/dom";
+import { el, frameScheduler } from "../../lib/dom";
 
 const METHOD_LABEL: Record<Method, string> = { pca: "PCA", tsne: "t-SNE", umap: "UMAP" };
 const ANIMATION_MS = 700;
@@ -92,7 +92,7 @@ export class ProjectorView {
   private neighbours: { indices: Int32Array; distances: Float32Array } | null = null;
   private neighbourRequest = 0;
   private hover = -1;
-  private frame = 0;
+  private readonly frame = frameScheduler(() => this.draw());
   private frames = 0;
   private playing: ReturnType<typeof setInterval> | null = null;
   private drag: { x: number; y: number; moved: boolean; id: number } | null = null;
@@ -985,11 +985,7 @@ export class ProjectorView {
   }
 
   private requestFrame(): void {
-    if (this.frame || this.destroyed) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    if (!this.destroyed) this.frame.request();
   }
 
   private draw(): void {
@@ -1024,7 +1020,7 @@ export class ProjectorView {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame.cancel();
     if (this.playing) clearInterval(this.playing);
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     for (const u of this.unsubscribe) u();

@@ -4,8 +4,7 @@
  * misclassified rows first when the table has truth and prediction columns.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, fillSelect, setThemeVars } from "../../lib/dom";
-import { onThemeChange, readTheme } from "../../lib/theme";
+import { el, fillSelect, followTheme, frameScheduler } from "../../lib/dom";
 import { type MediaEntry, type MediaModel, type MediaState, StepControl } from "../../lib/media";
 import { type Order, orderRows, predictionColumns, type TableData } from "./rows";
 
@@ -26,7 +25,7 @@ export class TableView {
   private readonly order: Order = { filter: "", sortColumn: null, descending: false, misclassifiedFirst: true };
   private entry: MediaEntry | null = null;
   private rows: number[] = [];
-  private frame = 0;
+  private readonly frame = frameScheduler(() => this.paint());
   private readonly unsub: () => void;
   private readonly unTheme: () => void;
 
@@ -65,9 +64,7 @@ export class TableView {
       this.reorder();
     });
     this.scroller.addEventListener("scroll", () => this.schedule());
-    const theme = () => setThemeVars(this.root, readTheme(host));
-    theme();
-    this.unTheme = onThemeChange(theme);
+    this.unTheme = followTheme(this.root, host);
     this.unsub = state.subscribe((change) => {
       if (change.entries) this.refresh();
       else if (this.entry && change.blobs.includes(this.entry.id)) this.paint();
@@ -137,11 +134,7 @@ export class TableView {
   }
 
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.paint();
-    });
+    this.frame.request();
   }
 
   /** Build the rows in view (plus a few), drop the rest. */
@@ -191,7 +184,7 @@ export class TableView {
   }
 
   destroy(): void {
-    cancelAnimationFrame(this.frame);
+    this.frame.cancel();
     this.unsub();
     this.unTheme();
     this.root.remove();

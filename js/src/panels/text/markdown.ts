@@ -193,62 +193,35 @@ function inlineNodes(doc: Document, items: Inline[]): Node[] {
   });
 }
 
+/** A `<tag>` element holding `children`. */
+function holding(doc: Document, tag: string, children: readonly Node[]): HTMLElement {
+  const e = doc.createElement(tag);
+  e.append(...children);
+  return e;
+}
+
 /** DOM nodes of parsed blocks (text always via text nodes / textContent). */
 export function renderBlocks(doc: Document, blocks: Block[]): Node[] {
+  const cells = (row: Inline[][], tag: "th" | "td") =>
+    holding(doc, "tr", row.map((cell) => holding(doc, tag, inlineNodes(doc, cell))));
   return blocks.map((b) => {
     switch (b.type) {
-      case "h": {
-        const e = doc.createElement(`h${Math.min(6, b.level + 2)}`);
-        e.append(...inlineNodes(doc, b.c));
-        return e;
-      }
-      case "p": {
-        const e = doc.createElement("p");
-        e.append(...inlineNodes(doc, b.c));
-        return e;
-      }
+      case "h":
+        return holding(doc, `h${Math.min(6, b.level + 2)}`, inlineNodes(doc, b.c));
+      case "p":
+        return holding(doc, "p", inlineNodes(doc, b.c));
       case "code": {
-        const pre = doc.createElement("pre");
         const code = doc.createElement("code");
         code.textContent = b.v;
-        pre.append(code);
-        return pre;
+        return holding(doc, "pre", [code]);
       }
       case "ul":
-      case "ol": {
-        const e = doc.createElement(b.type);
-        for (const item of b.items) {
-          const li = doc.createElement("li");
-          li.append(...inlineNodes(doc, item));
-          e.append(li);
-        }
-        return e;
-      }
-      case "quote": {
-        const e = doc.createElement("blockquote");
-        e.append(...renderBlocks(doc, b.blocks));
-        return e;
-      }
-      case "table": {
-        const table = doc.createElement("table");
-        const head = doc.createElement("tr");
-        for (const cell of b.header) {
-          const th = doc.createElement("th");
-          th.append(...inlineNodes(doc, cell));
-          head.append(th);
-        }
-        table.append(head);
-        for (const row of b.rows) {
-          const tr = doc.createElement("tr");
-          for (const cell of row) {
-            const td = doc.createElement("td");
-            td.append(...inlineNodes(doc, cell));
-            tr.append(td);
-          }
-          table.append(tr);
-        }
-        return table;
-      }
+      case "ol":
+        return holding(doc, b.type, b.items.map((item) => holding(doc, "li", inlineNodes(doc, item))));
+      case "quote":
+        return holding(doc, "blockquote", renderBlocks(doc, b.blocks));
+      case "table":
+        return holding(doc, "table", [cells(b.header, "th"), ...b.rows.map((row) => cells(row, "td"))]);
       default:
         return doc.createElement("hr");
     }

@@ -3,8 +3,7 @@
  * nodes from ./markdown, never HTML), a raw toggle, and a line diff against another step.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, setThemeVars } from "../../lib/dom";
-import { onThemeChange, readTheme } from "../../lib/theme";
+import { el, followTheme } from "../../lib/dom";
 import { type MediaModel, type MediaState, StepControl, uniqueSorted } from "../../lib/media";
 import { diffLines, parseMarkdown, renderBlocks } from "./markdown";
 
@@ -34,9 +33,7 @@ export class TextView {
     host.append(this.root);
     this.raw.addEventListener("change", () => this.render());
     this.diff.addEventListener("change", () => this.render());
-    const theme = () => setThemeVars(this.root, readTheme(host));
-    theme();
-    this.unTheme = onThemeChange(theme);
+    this.unTheme = followTheme(this.root, host);
     this.unsub = state.subscribe((change) => {
       if (change.entries) this.refresh();
     });

@@ -5,8 +5,8 @@ point, the gzip+base64 code of each bundle it needs (once per fragment), the
 snapshot's state as inert JSON, its bytes as gzip+base64 scripts (one per widget, and
 one per chunk of a lazy panel's points, decoded when needed) and the runtime
 (``nbviz/static/snapshot.js``, built from ``js/src/snapshot/``), which renders the
-mount point with the panels' own bundles. Where scripts do not run (GitHub's viewer) the mount point shows the
-fallback picture it was written with.
+mount point with the panels' own bundles. Where scripts do not run (GitHub's viewer)
+the mount point shows the fallback picture it was written with.
 
 User strings only ever reach the page inside JSON in ``<script type="application/json">``
 (every ``<``, ``>`` and ``&`` escaped, so neither ``</script>`` nor ``<!--`` can end it)

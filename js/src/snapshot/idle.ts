@@ -2,8 +2,9 @@
 
 /** Run `task` when the page is idle, after the next frame (so what is shown paints first). */
 export function whenIdle(task: () => void, timeout = 2000): void {
-  requestAnimationFrame(() => {
-    if (typeof requestIdleCallback === "function") requestIdleCallback(() => task(), { timeout });
-    else setTimeout(task, 50);
-  });
+  if (typeof requestAnimationFrame !== "function" || typeof requestIdleCallback !== "function") {
+    setTimeout(task, 16); // no frames to wait for (a worker, a test): soon
+    return;
+  }
+  requestAnimationFrame(() => requestIdleCallback(() => task(), { timeout }));
 }

@@ -66,6 +66,8 @@ const EXPERIMENTAL: Experimental = {
 
 class Runtime {
   private readonly modules = new Map<string, Promise<WidgetDef>>();
+  /** bundles being decoded and evaluated */
+  loading = 0;
 
   /** Render every mount point of the page not rendered yet. */
   mountAll(): void {
@@ -80,7 +82,8 @@ class Runtime {
   bundle(key: string): Promise<WidgetDef> {
     let found = this.modules.get(key);
     if (!found) {
-      found = this.load(key);
+      this.loading++;
+      found = this.load(key).finally(() => this.loading--);
       this.modules.set(key, found);
     }
     return found;
@@ -143,8 +146,9 @@ class PageWidgets implements Host {
   private readonly models = new Map<string, Promise<Loaded>>();
   private readonly ready = new Map<string, Promise<void>>();
   private readonly replayed = new Set<string>();
-  /** views being rendered */
+  /** views being rendered, widgets' bytes being decoded */
   private rendering = 0;
+  private decoding = 0;
   private readonly lazy = new Map<string, LazySeries>();
   private openGate: () => void = () => undefined;
   /** resolved once the roots are rendered and the page is idle */
@@ -156,15 +160,16 @@ class PageWidgets implements Host {
     private readonly doc: SnapshotDoc,
   ) {}
 
-  /** True while a view is being rendered or a shown chart waits for its points. */
+  /** True while code is loading, a view is being rendered or a shown chart waits for its
+   * points (the Dashboard asks for its tab's code before it renders it). */
   private busy(): boolean {
-    if (this.rendering > 0) return true;
+    if (this.rendering > 0 || this.runtime.loading > 0 || this.decoding > 0) return true;
     for (const lazy of this.lazy.values()) if (lazy.pending > 0) return true;
     return false;
   }
 
-  /** The roots are on screen: once what they show has drawn, decode the rest (other
-   * tabs' bundles and data, then the points nobody asked for) on idle. */
+  /** The roots are on screen: once what they show has loaded, decode the rest (other
+   * tabs' bundles and data) on idle. */
   shown(): void {
     const start = (): void => {
       if (this.busy()) {
@@ -175,10 +180,7 @@ class PageWidgets implements Host {
       const refs = Object.keys(this.doc.widgets);
       const next = (): void => {
         const ref = refs.shift();
-        if (ref === undefined) {
-          for (const lazy of this.lazy.values()) lazy.pushRest();
-          return;
-        }
+        if (ref === undefined) return;
         Promise.all([this.runtime.bundle(this.entry(ref).bundle), this.model(ref)])
           .catch((error: unknown) => console.error(`nbviz snapshot: ${ref}`, error))
           .finally(() => whenIdle(next));
@@ -208,7 +210,8 @@ class PageWidgets implements Host {
   private model(ref: string): Promise<Loaded> {
     let found = this.models.get(ref);
     if (!found) {
-      found = this.makeModel(ref);
+      this.decoding++;
+      found = this.makeModel(ref).finally(() => this.decoding--);
       this.models.set(ref, found);
     }
     return found;

@@ -4,8 +4,9 @@
  * The panel asks for the series of the charts it shows with the page → kernel message
  * `{"type": "request", "ids", "width"}` (docs/wire.md, "Lazy series"); with no kernel,
  * this answers it: the chunks holding those series are decoded (once each, one after the
- * other in the order asked) and every chunk's series go to the panel as one `append`. Series
- * nobody asked for are pushed on idle (`pushRest`), so every chart fills in eventually.
+ * other in the order asked) and every chunk's series go to the panel as one `append`. Once the
+ * first request is answered, the series nobody asked for follow on idle (`pushRest`), so
+ * every chart fills in without scrolling (a panel never shown asks for nothing).
  */
 import { whenIdle } from "./idle";
 
@@ -41,6 +42,7 @@ export class LazySeries {
   private readonly sent = new Set<number>();
   private emit: Emit | null = null;
   private queue: Promise<void> = Promise.resolve();
+  private asked = false;
   /** answers sent (diagnostics / tests) */
   answers = 0;
   /** chunks being decoded for an answer */
@@ -63,7 +65,12 @@ export class LazySeries {
     const ids = requestedIds(content);
     if (!ids) return false;
     performance.mark(`nbviz-snapshot-request:${ids.length}`);
-    void this.sendIds(ids);
+    const sent = this.sendIds(ids);
+    if (!this.asked) {
+      // what the panel shows first is on its way: the rest follows when the page is idle
+      this.asked = true;
+      void sent.then(() => whenIdle(() => this.pushRest()));
+    }
     return true;
   }
 

@@ -9,7 +9,10 @@ min/max-decimated to M points, as live). Measured:
     goal ≤ 2 MB for every panel's JS together) vs data;
   * first paint in headless Chromium from ``file://`` with the network blocked: from
     ``goto`` to the first Scalars chart drawn (``.nbviz-chart[data-points] > 0``; goal ≤ 2 s),
-    and to every chart drawn;
+    and to every chart drawn (the charts in view ask for their points, the others get
+    theirs on idle); and the page's own timeline (its performance marks: HTML parsed,
+    state read, each bundle evaluated, first points request, first chunk decoded, first
+    chart), to see where the time goes;
   * the same series (the exported, decimated points) written by Plotly as ``--tags`` figures
     (``Scattergl``) in one ``write_html``-style file (plotly.js inlined once): size and
     first paint (each figure's ``post_script`` counts it drawn), in the same run; ratios.
@@ -27,6 +30,7 @@ Usage:  .venv/bin/python benchmarks/export_size.py [--quick] [--runs 100] [--tag
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import shutil
 import statistics
@@ -55,6 +59,21 @@ NBVIZ_ALL = """(n) => { const charts = [...document.querySelectorAll('.nbviz-cha
 PLOTLY_POST = "window.__plotted = (window.__plotted || 0) + 1;"
 PLOTLY_FIRST = """() => (window.__plotted || 0) >= 1"""
 PLOTLY_ALL = """(n) => (window.__plotted || 0) >= n"""
+# In the nbviz page: when (performance.now(), ms since navigation) the first chart got points
+FIRST_CHART_CLOCK = """(() => { const tick = () => {
+  if ([...document.querySelectorAll('.nbviz-chart')].some(c => +c.dataset.points > 0))
+    window.__nbvizFirstChart = performance.now();
+  else requestAnimationFrame(tick); }; requestAnimationFrame(tick); })();"""
+# The phases of the nbviz page (ms since navigation): the runtime's performance marks
+PHASES = """() => { const nav = performance.getEntriesByType('navigation')[0];
+  const first = (prefix) => { const m = performance.getEntriesByType('mark')
+    .find(e => e.name.startsWith(prefix)); return m ? m.startTime : NaN; };
+  return {"HTML parsed": nav.domInteractive, "state read": first('nbviz-snapshot-decoded:'),
+    "dashboard code": first('nbviz-snapshot-bundle:dashboard'),
+    "scalars code": first('nbviz-snapshot-bundle:scalars'),
+    "first request": first('nbviz-snapshot-request:'),
+    "first chunk": first('nbviz-snapshot-chunk:'),
+    "first chart": window.__nbvizFirstChart ?? NaN}; }"""
 
 
 def write_logdir(logdir: Path, runs: int, tags: int, points: int) -> float:
@@ -102,9 +121,13 @@ def plotly_page(dashboard: Dashboard, path: Path, max_points: int) -> tuple[floa
     return time.perf_counter() - started, sum(s["count"] for s in state["series"])
 
 
-def first_paint(browser: Any, path: Path, first: str, every: str, charts: int
-                ) -> tuple[float, float, list[str]]:
+def first_paint(browser: Any, path: Path, first: str, every: str, charts: int,
+                phases: bool = False) -> tuple[float, float, list[str], dict[str, float]]:
+    """(first chart, every chart) in seconds from ``goto``, requests blocked, and (with
+    ``phases``) the page's own timeline in ms since navigation (``PHASES``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    if phases:
+        context.add_init_script(FIRST_CHART_CLOCK)
     blocked: list[str] = []
 
     def route(r: Any) -> None:
@@ -117,18 +140,21 @@ def first_paint(browser: Any, path: Path, first: str, every: str, charts: int
     context.route("**/*", route)
     page = context.new_page()
     started = time.perf_counter()
-    page.goto(path.as_uri(), wait_until="commit", timeout=120_000)
-    page.wait_for_function(first, polling="raf", timeout=120_000)
+    page.goto(path.as_uri(), wait_until="commit", timeout=300_000)
+    page.wait_for_function(first, polling="raf", timeout=300_000)
     painted = time.perf_counter() - started
-    page.wait_for_function(every, arg=charts, polling="raf", timeout=120_000)
+    page.wait_for_function(every, arg=charts, polling="raf", timeout=300_000)
     drawn = time.perf_counter() - started
+    timeline: dict[str, float] = page.evaluate(PHASES) if phases else {}
     context.close()
-    return painted, drawn, blocked
+    return painted, drawn, blocked, timeline
 
 
 def code_bytes(text: str) -> int:
+    """Bytes of the page's code: the bundles (gzip+base64) and the runtime."""
     return sum(len(m) for m in re.findall(
-        r'<script type="application/octet-stream"[^>]*>([^<]*)</script>', text)) + sum(
+        r'<script type="application/octet-stream" data-nbviz-bundle=[^>]*>([^<]*)</script>',
+        text)) + sum(
         len(m) for m in re.findall(r'<script type="module">(.*?)</script>', text, re.S))
 
 
@@ -174,16 +200,19 @@ def main() -> None:
 
         ours_paint, ours_screen, theirs_paint, theirs_screen = [], [], [], []
         blocked: list[str] = []
+        timelines: list[dict[str, float]] = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for _ in range(args.repeat):  # interleaved: the machine is noisy
-                    a, b, bl = first_paint(browser, ours, NBVIZ_FIRST, NBVIZ_ALL, args.tags)
+                    a, b, bl, timeline = first_paint(browser, ours, NBVIZ_FIRST, NBVIZ_ALL,
+                                                     args.tags, phases=True)
+                    timelines.append(timeline)
                     ours_paint.append(a)
                     ours_screen.append(b)
                     blocked += bl
-                    c, d, plotly_blocked = first_paint(browser, theirs, PLOTLY_FIRST,
-                                                       PLOTLY_ALL, args.tags)
+                    c, d, plotly_blocked, _ = first_paint(browser, theirs, PLOTLY_FIRST,
+                                                          PLOTLY_ALL, args.tags)
                     theirs_paint.append(c)
                     theirs_screen.append(d)
             finally:
@@ -195,6 +224,9 @@ def main() -> None:
               f"(all charts {fmt_secs(screen)}) vs Plotly {fmt_secs(plotly_paint)} "
               f"(all charts {fmt_secs(plotly_screen)}); nbviz/Plotly = "
               f"{paint / plotly_paint:.2f} (all charts {screen / plotly_screen:.2f})")
+        phases = {name: statistics.median(t[name] for t in timelines) for name in timelines[0]}
+        print("nbviz page timeline (median ms since navigation): " + ", ".join(
+            f"{name} {value:.0f}" for name, value in phases.items()))
         if blocked:
             print(f"note: the nbviz page asked the network for {blocked[:3]}")
         if plotly_blocked:
@@ -205,6 +237,8 @@ def main() -> None:
                 first_paint_s=paint, all_charts_s=screen, plotly_first_paint_s=plotly_paint,
                 plotly_all_charts_s=plotly_screen, paint_ratio=paint / plotly_paint,
                 export_s=exported, dashboard_build_s=built, network_requests=len(blocked),
+                timeline_ms={name: round(value) if math.isfinite(value) else None
+                             for name, value in phases.items()},
                 meets_goal=size <= 20e6 and paint <= 2.0 and code <= 2e6 and not blocked)
     finally:
         shutil.rmtree(work, ignore_errors=True)

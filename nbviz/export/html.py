@@ -2,10 +2,11 @@
 
 A *fragment* (one notebook output, or the body of an exported page) holds a mount
 point, the gzip+base64 code of each bundle it needs (once per fragment), the
-snapshot's state as inert JSON and the runtime (``nbviz/static/snapshot.js``, built
-from ``js/src/snapshot/``), which renders the mount point with the panels' own
-bundles. Where scripts do not run (GitHub's viewer) the mount point shows the
-fallback picture it was written with.
+snapshot's state as inert JSON, its bytes as gzip+base64 scripts (one per widget, and
+one per chunk of a lazy panel's points, decoded when needed) and the runtime
+(``nbviz/static/snapshot.js``, built from ``js/src/snapshot/``), which renders the
+mount point with the panels' own bundles. Where scripts do not run (GitHub's viewer)
+the mount point shows the fallback picture it was written with.
 
 User strings only ever reach the page inside JSON in ``<script type="application/json">``
 (every ``<``, ``>`` and ``&`` escaped, so neither ``</script>`` nor ``<!--`` can end it)
@@ -28,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from nbviz.export.collect import WidgetSnapshot
+from nbviz.export.lazy import split_series
 from nbviz.export.state import encode_value
 from nbviz.widgets._bundle import bundle_path
 
@@ -82,31 +84,50 @@ def _runtime_script() -> str:
     return code
 
 
+def _widget_entry(widget: WidgetSnapshot, key: str, blobs: list[bytes]) -> dict[str, Any]:
+    """The page's entry of one widget; its bytes go to ``blobs`` (each written as its own
+    script, decoded only when the page needs it)."""
+    state, lazy = split_series(widget.bundle, widget.state)
+    buffers: list[bytes] = []
+    messages: list[dict[str, Any]] = []
+    for content, payload in widget.messages:
+        first = len(buffers)
+        buffers.extend(bytes(part) for part in payload)
+        messages.append({"content": encode_value(content, buffers),
+                         "buffers": list(range(first, first + len(payload)))})
+    entry: dict[str, Any] = {"bundle": key, "state": encode_value(state, buffers),
+                             "messages": messages, "data": -1, "sizes": [len(b) for b in buffers]}
+    if buffers:
+        entry["data"] = len(blobs)
+        blobs.append(b"".join(buffers))
+    if lazy is not None:
+        first = len(blobs)
+        blobs.extend(lazy.chunks)
+        entry["lazy"] = {"seq": lazy.seq, "chunks": list(range(first, first + len(lazy.chunks))),
+                         "items": {str(sid): {"info": encode_value(info, []), "chunk": chunk,
+                                              "offset": offset}
+                                   for sid, (info, chunk, offset) in lazy.items.items()}}
+    return entry
+
+
 def fragment(roots: Sequence[str], widgets: Sequence[WidgetSnapshot], *,
              fallback_png: str | None = None, fallback_text: str = "") -> str:
     """One self-contained HTML fragment rendering the widgets named in ``roots``.
 
-    ``fallback_png`` (base64) and ``fallback_text`` are what the mount point shows
-    where scripts do not run.
+    Each widget's bytes (state buffers, replayed messages) are one gzip+base64 script,
+    and a lazy panel's points (``nbviz.export.lazy``) one per chunk: the page decodes
+    what it shows first, the rest on idle or when asked. ``fallback_png`` (base64) and
+    ``fallback_text`` are what the mount point shows where scripts do not run.
     """
     mount = uuid.uuid4().hex
-    buffers: list[bytes] = []
+    blobs: list[bytes] = []
     entries: dict[str, Any] = {}
     bundles: dict[str, str] = {}
     for widget in widgets:
-        key, blob = bundle_blob(widget.bundle)
-        bundles[key] = blob
-        messages: list[dict[str, Any]] = []
-        for content, payload in widget.messages:
-            first = len(buffers)
-            buffers.extend(bytes(part) for part in payload)
-            messages.append({"content": encode_value(content, buffers),
-                             "buffers": list(range(first, first + len(payload)))})
-        entries[widget.ref] = {"bundle": key, "state": encode_value(widget.state, buffers),
-                               "messages": messages}
-    doc = {"roots": list(roots), "widgets": entries,
-           "buffers": packed(b"".join(buffers)) if buffers else "",
-           "sizes": [len(b) for b in buffers]}
+        key, code = bundle_blob(widget.bundle)
+        bundles[key] = code
+        entries[widget.ref] = _widget_entry(widget, key, blobs)
+    doc = {"roots": list(roots), "widgets": entries}
     parts = [f'<div class="nbviz-export" data-nbviz-mount="{mount}">']
     if fallback_png:
         parts.append(f'<img class="nbviz-export-fallback" alt="{html.escape(fallback_text)}" '
@@ -114,10 +135,12 @@ def fragment(roots: Sequence[str], widgets: Sequence[WidgetSnapshot], *,
     elif fallback_text:
         parts.append(f'<pre class="nbviz-export-fallback">{html.escape(fallback_text)}</pre>')
     parts.append("</div>")
-    parts.extend(f'<script type="application/octet-stream" data-nbviz-bundle="{key}">{blob}'
-                 "</script>" for key, blob in bundles.items())
+    parts.extend(f'<script type="application/octet-stream" data-nbviz-bundle="{key}">{code}'
+                 "</script>" for key, code in bundles.items())
     parts.append(f'<script type="application/json" data-nbviz-state="{mount}">'
                  f"{state_json(doc)}</script>")
+    parts.extend(f'<script type="application/octet-stream" data-nbviz-data="{mount}/{index}">'
+                 f"{packed(blob)}</script>" for index, blob in enumerate(blobs))
     parts.append(f'<script type="module">{_runtime_script()}</script>')
     return "\n".join(parts)
 

@@ -1,7 +1,7 @@
 """Offline, interactive exports (issue 17): ``nbviz.export_html`` of a small logdir and
 ``jupyter nbconvert --to html`` of an executed notebook, opened from ``file://`` in
 Chromium with every network request aborted. Every panel draws, the interactions run
-client-side (hover, run selector, step slider, drag-rotate, tabs), and a run named
+client-side (hover, run selector, step sliders, drag-rotate, tabs), and a run named
 like an XSS attempt shows as text with no dialog. No Jupyter server is needed.
 
 DOM hooks: the export's mount point ``[data-nbviz-mount]`` (js/src/snapshot/), the
@@ -154,8 +154,11 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     assert "lr" in hparams.inner_text()
     hparams.screenshot(path=str(SHOTS / f"export_report_{scheme}_hparams.png"))
 
-    # Scalars: hover shows the tooltip; the run selector hides a run in the chart
+    # Scalars: every chart got its points (asked for as it came into view, the rest pushed
+    # on idle); hover shows the tooltip; the run selector hides a run in the chart
     pane = _tab(page, "scalars")
+    page.wait_for_function("""(p) => [...p.querySelectorAll('.nbviz-chart')].every(
+        c => +c.dataset.points > 0)""", arg=pane.element_handle())
     over = pane.locator(".nbviz-chart .u-over").first
     _hover(page, over, 0.5, 0.5)
     page.locator(".nbviz-tooltip:visible").first.wait_for(state="visible")
@@ -180,10 +183,23 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     page.wait_for_function("([c, s]) => c.dataset.step !== s", arg=[card.element_handle(), step])
     wait_canvas(page, card.locator("canvas").first, min_ink=400, not_hash=drawn["hash"])
 
-    # Projector: dragging rotates the 3-D cloud
+    # Projector: dragging rotates the 3-D cloud; the step slider goes through every logged
+    # step with no kernel (each step's positions travel in the file)
     pane = _tab(page, "projector")
     canvas = pane.locator("canvas.nbviz-proj-canvas")
     _assert_drag_rotates(page, canvas)
+    root = pane.locator(".nbviz-projector")
+    steps = export_data.embedding_steps(200)
+    assert root.get_attribute("data-step") == str(steps[-1])
+    slider = pane.locator("input.nbviz-proj-step")
+    assert slider.get_attribute("max") == str(len(steps) - 1)
+    for index, step in reversed(list(enumerate(steps[:-1]))):  # back to the first step
+        drawn = canvas_stats(canvas)
+        slider.fill(str(index))
+        page.wait_for_function("([r, s]) => r.dataset.step === s",
+                               arg=[root.element_handle(), str(step)])
+        wait_canvas(page, canvas, min_ink=400, not_hash=drawn["hash"])
+    pane.screenshot(path=str(SHOTS / f"export_report_{scheme}_projector_step0.png"))
 
     _tab(page, "scalars")
     page.screenshot(path=str(SHOTS / f"export_report_{scheme}.png"), full_page=True)

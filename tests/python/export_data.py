@@ -1,6 +1,7 @@
 """A small logdir for the export tests (tests/python/test_export.py and
 tests/browser/test_export.py): two runs — one named like an XSS attempt — with
-scalars, histograms, PR curves at two steps, an embedding, images, text and a config."""
+scalars, histograms, PR curves at two steps, an embedding at three steps, images, text
+and a config."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import nbviz
 
 XSS_RUN = "<img src=x onerror=alert(1)>"
 RUNS = ("baseline", XSS_RUN)
+
+
+def embedding_steps(steps: int) -> tuple[int, ...]:
+    """The steps the embedding is logged at (the offline Projector's slider goes through them)."""
+    return (0, steps // 2, steps - 1)
 
 
 def write_logdir(logdir: Path, steps: int = 200) -> Path:
@@ -29,8 +35,10 @@ def write_logdir(logdir: Path, steps: int = 200) -> Path:
             scores = np.clip(labels * (0.3 + step / steps / 2) + rng.random(500) * 0.6, 0, 1)
             run.log_pr("val/pr", labels, scores, step=step)
         centres = np.repeat(np.eye(16)[:3] * 4, 100, axis=0)
-        run.log_embedding("penultimate", rng.normal(size=(300, 16)) + centres,
-                          metadata=[f"class {i // 100}" for i in range(300)], step=steps - 1)
+        for step in embedding_steps(steps):  # the classes separate as training goes on
+            spread = 0.25 + step / steps
+            run.log_embedding("penultimate", rng.normal(size=(300, 16)) + centres * spread,
+                              metadata=[f"class {i // 100}" for i in range(300)], step=step)
         image = (rng.random((2, 24, 24, 3)) * 255).astype(np.uint8)
         run.log_image("samples", image, step=steps - 1)
         run.log_text("notes", f"run **{name}** finished", step=steps - 1)

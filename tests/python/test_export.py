@@ -62,12 +62,21 @@ def _state(page: _Page) -> dict[str, Any]:
     return dict(doc)
 
 
-def _buffers(doc: dict[str, Any]) -> list[bytes]:
-    blob = gzip.decompress(base64.b64decode(doc["buffers"])) if doc["buffers"] else b""
+def _blobs(page: _Page) -> dict[int, bytes]:
+    """The page's data scripts (``data-nbviz-data="<mount>/<index>"``), decoded, by index."""
+    return {int(str(attrs["data-nbviz-data"]).rsplit("/", 1)[1]):
+            gzip.decompress(base64.b64decode(body))
+            for attrs, body in page.scripts if attrs.get("data-nbviz-data")}
+
+
+def _buffers(page: _Page, entry: dict[str, Any]) -> list[bytes]:
+    """One widget's buffers, as its entry in the page's state splits its data script."""
+    blob = _blobs(page)[entry["data"]] if entry["data"] >= 0 else b""
     out, at = [], 0
-    for size in doc["sizes"]:
+    for size in entry["sizes"]:
         out.append(blob[at:at + size])
         at += size
+    assert at == len(blob)
     return out
 
 
@@ -199,8 +208,7 @@ def test_export_file_size_follows_max_points(logdir: Path, tmp_path: Path,
     run.finish()
     small = nbviz.export_html(logdir, tmp_path / "small.html", max_points=100)
     large = nbviz.export_html(logdir, tmp_path / "large.html", max_points=4_000)
-    doc = _state(_parse(small.read_text(encoding="utf-8")))
-    sizes = sum(doc["sizes"])
+    sizes = sum(len(blob) for blob in _blobs(_parse(small.read_text(encoding="utf-8"))).values())
     assert sizes <= 4 * 100 * 24 + 10_000  # 4 series of ≤ 100 points, plus other panels' state
     assert large.stat().st_size > small.stat().st_size + 4 * 3_000 * 8
 
@@ -229,16 +237,19 @@ def test_export_is_one_inert_file_naming_nothing_remote(small_logdir: Path, tmp_
         assert "src" not in attrs and "href" not in attrs, (tag, attrs)
     kinds = [attrs.get("type") for attrs, _ in page.scripts]
     assert kinds.count("application/json") == 1 and kinds.count("module") == 1
-    bundles = {attrs["data-nbviz-bundle"] for attrs, _ in page.scripts
-               if attrs.get("type") == "application/octet-stream"}
-    assert len(bundles) == kinds.count("application/octet-stream")  # each bundle once
+    keys = [str(attrs["data-nbviz-bundle"]) for attrs, _ in page.scripts
+            if attrs.get("data-nbviz-bundle")]
+    bundles = set(keys)
+    assert len(bundles) == len(keys)  # each bundle once
+    assert kinds.count("application/octet-stream") == len(keys) + len(_blobs(page))
     doc = _state(page)
     widgets = doc["widgets"]
     assert set(doc["roots"]) <= set(widgets) and {w["bundle"] for w in widgets.values()} == bundles
     names = json.dumps([w["state"].get("runs") for w in widgets.values()])
     assert "onerror=alert(1)" in names  # the run name is there, as JSON data
-    buffers = _buffers(doc)
-    assert [len(b) for b in buffers] == doc["sizes"] and max(doc["sizes"]) > 0
+    sizes = [size for entry in widgets.values() for size in entry["sizes"]]
+    assert [len(b) for e in widgets.values() for b in _buffers(page, e)] == sizes
+    assert max(sizes) > 0
 
 
 def test_panel_display_carries_the_snapshot_next_to_png_and_widget(small_logdir: Path,
@@ -271,7 +282,98 @@ def test_fragment_of_a_list_of_panels_dedupes_bundles(small_logdir: Path,
         for p in panels:
             p.close()
     page = _parse(text)
-    keys = [attrs["data-nbviz-bundle"] for attrs, _ in page.scripts
-            if attrs.get("type") == "application/octet-stream"]
+    keys = [str(attrs["data-nbviz-bundle"]) for attrs, _ in page.scripts
+            if attrs.get("data-nbviz-bundle")]
     assert len(keys) == 2 and {k.split("-")[0] for k in keys} == {"scalars", "histograms"}
     assert len(_state(page)["roots"]) == 3
+
+
+# -- first paint: lazy series, bytes per widget ----------------------------------------------
+
+
+def test_scalars_points_travel_in_chunks_the_page_answers_requests_from(
+        small_logdir: Path, built_js: None) -> None:
+    """The Scalars state announces every series (count 0, its summary kept) and its points
+    sit in one chunk per tag, byte for byte what the panel's snapshot holds."""
+    panel = nbviz.Scalars(small_logdir)
+    try:
+        (snapshot,) = collect(panel, 64)
+        page = _parse(fragment([snapshot.ref], [snapshot]))
+    finally:
+        panel.close()
+    entry = _state(page)["widgets"][snapshot.ref]
+    announced, lazy, blobs = entry["state"]["series"], entry["lazy"], _blobs(page)
+    assert announced and all(s["count"] == 0 and s["total"] > 0 for s in announced)
+    assert entry["state"]["snapshot"] == {"$nbviz_buffer": 0}
+    assert lazy["seq"] == entry["state"]["snapshot_seq"]
+    tags = sorted({s["tag"] for s in snapshot.state["series"]})
+    assert len(lazy["chunks"]) == len(tags) == 2
+    data, at = snapshot.state["snapshot"], 0
+    for info in snapshot.state["series"]:
+        size = 24 * info["count"]
+        item = lazy["items"][str(info["id"])]
+        assert item["info"]["count"] == info["count"] > 0
+        chunk = blobs[lazy["chunks"][item["chunk"]]]
+        assert chunk[item["offset"]:item["offset"] + size] == data[at:at + size]
+        at += size
+    assert at == len(data)
+
+
+def test_split_series_checks_the_snapshot_it_splits() -> None:
+    from nbviz.export.lazy import split_series
+
+    state = {"series": [{"id": 0, "tag": "a", "count": 2}], "snapshot": b"", "snapshot_seq": 1}
+    assert split_series("histograms", state) == (state, None)
+    with pytest.raises(ValueError, match="need 48 bytes, the snapshot holds 0"):
+        split_series("scalars", state)
+    with pytest.raises(TypeError, match="'snapshot_seq' \\(int\\)"):
+        split_series("scalars", {**state, "snapshot_seq": "1"})
+
+
+def test_projector_snapshot_carries_every_step_for_the_offline_slider(
+        small_logdir: Path, built_js: None) -> None:
+    from export_data import embedding_steps
+
+    panel = nbviz.Projector(small_logdir)
+    try:
+        (snapshot,) = collect(panel, 64)
+    finally:
+        panel.close()
+    datasets = snapshot.state["datasets"]
+    shown = snapshot.state["snapshot_info"]["dataset"]
+    by_group: dict[int, list[int]] = {}
+    for info in datasets:
+        by_group.setdefault(info["group"], []).append(info["step"])
+    steps = list(embedding_steps(60))  # small_logdir: 60 steps
+    assert len(by_group) == 2 and all(sorted(v) == steps for v in by_group.values())
+    carried = {content["dataset"]: (content, buffers) for content, buffers in snapshot.messages}
+    assert set(carried) == {d["id"] for d in datasets} - {shown}
+    for content, buffers in carried.values():
+        roles = [part["role"] for part in content["parts"]]
+        assert content["type"] == "data" and "positions" in roles and "vectors" in roles
+        (positions,) = [p for p in content["parts"] if p["role"] == "positions"]
+        assert positions["method"] == "pca" and positions["length"] == 300 * 3 * 4
+        assert len(buffers) == 1 and len(buffers[0]) >= positions["offset"] + positions["length"]
+
+
+def test_projector_snapshot_spreads_the_steps_that_fit_its_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_js: None) -> None:
+    from nbviz.panels.projector import widget as projector_widget
+
+    run = nbviz.init("emb", logdir=tmp_path / "runs")
+    rng = np.random.default_rng(2)
+    for step in range(9):
+        run.log_embedding("e", rng.normal(size=(100, 8)), step=step * 10)
+    run.finish()
+    one_step = 100 * 3 * 4 + 100 * 8 * 4  # positions (float32 × 3) + vectors (float32 × 8)
+    monkeypatch.setattr(projector_widget, "SNAPSHOT_STEPS_BYTES", 3 * one_step + 10)
+    panel = nbviz.Projector(tmp_path / "runs")
+    try:
+        (snapshot,) = collect(panel, 64)
+    finally:
+        panel.close()
+    steps = sorted(info["step"] for info in snapshot.state["datasets"])
+    assert steps == [0, 30, 70, 80]  # the shown (latest), then the last, first and middle others
+    assert sorted(c["dataset"] for c, _ in snapshot.messages) == sorted(
+        info["id"] for info in snapshot.state["datasets"]
+        if info["id"] != snapshot.state["snapshot_info"]["dataset"])

@@ -1,17 +1,28 @@
 /**
- * Decoding what `nbviz/export/html.py` writes: base64 text of gzip bytes (bundles
- * and the state's binary buffers), and the state JSON whose `{"$nbviz_buffer": i}`
- * leaves stand for slices of the buffer blob (as DataViews, like anywidget's).
+ * Decoding what `nbviz/export/html.py` writes: base64 text of gzip bytes (bundles,
+ * each widget's binary buffers, lazy chunks), and the state JSON whose
+ * `{"$nbviz_buffer": i}` leaves stand for slices of the widget's blob (as DataViews,
+ * like anywidget's).
  */
 
 export const BUFFER_KEY = "$nbviz_buffer";
 
-/** The bytes of base64 `text`. */
+type Base64Decoder = (text: string) => Uint8Array;
+
+/** The bytes of base64 `text` (the native `Uint8Array.fromBase64` where the browser has it). */
 export function fromBase64(text: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: Base64Decoder }).fromBase64;
+  if (native) return native(text.replace(/\s+/g, ""));
   const binary = atob(text.replace(/\s+/g, ""));
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
+}
+
+/** The bytes of the gzip+base64 text of `script` (a `<script type="application/octet-stream">`). */
+export function unpackScript(script: Element | null, what: string): Promise<Uint8Array> {
+  if (!script?.textContent) return Promise.reject(new Error(`the page lacks ${what}`));
+  return gunzip(fromBase64(script.textContent));
 }
 
 /** gunzip `bytes` with the browser's DecompressionStream. */

@@ -6,8 +6,9 @@
  *   <div data-nbviz-mount="ID"><img class="nbviz-export-fallback" …></div>
  *   <script type="application/octet-stream" data-nbviz-bundle="KEY">base64(gzip(bundle))</script>
  *   <script type="application/json" data-nbviz-state="ID">{"roots": [ref…], "widgets": {ref:
- *     {"bundle": KEY, "state": {…}, "messages": [{content, buffers: [i…]}]}},
- *     "buffers": base64(gzip(bytes)), "sizes": [n…]}</script>
+ *     {"bundle": KEY, "state": {…}, "messages": [{content, buffers: [i…]}], "data": N,
+ *      "sizes": [n…], "lazy"?: {seq, chunks: [N…], items: {id: {info, chunk, offset}}}}}}</script>
+ *   <script type="application/octet-stream" data-nbviz-data="ID/N">base64(gzip(bytes))</script>
  *
  * `messages` are custom messages a live kernel would send on request (e.g. media
  * bytes): replayed into the model (`msg:custom`) once its first view is rendered.
@@ -16,11 +17,20 @@
  * Every output of a notebook carries the runtime and its bundles (so any one output
  * works alone); the runtime installs itself once per page (`globalThis.__nbvizSnapshot`)
  * and evaluates each bundle once (by key). A Dashboard's child panels are rendered
- * through the anywidget `Host` it expects (`getWidget(ref).render`). Performance marks
- * `nbviz-snapshot-decoded:<id>` and `nbviz-snapshot-rendered:<id>` time each mount point.
+ * through the anywidget `Host` it expects (`getWidget(ref).render`).
+ *
+ * First paint first: a widget's bytes and bundle are decoded when it is rendered; the
+ * others (a Dashboard's hidden tabs) on idle once the shown ones are on screen. A lazy
+ * panel's points (`lazy`, the Scalars `request` protocol, docs/wire.md) are answered
+ * from their chunks when its charts scroll into view (./lazy.ts); the chunks nobody
+ * asked for are pushed on idle. Performance marks `nbviz-snapshot-decoded:<id>`,
+ * `nbviz-snapshot-rendered:<id>`, `nbviz-snapshot-bundle:<key>` and
+ * `nbviz-snapshot-chunk:<n>` time the phases.
  */
 import type { AnyModel, Experimental, Host, Initialize, Render, ResolvedWidget } from "@anywidget/types";
-import { fromBase64, gunzip, reviveBuffers, splitBuffers } from "./decode";
+import { reviveBuffers, splitBuffers, unpackScript } from "./decode";
+import { whenIdle } from "./idle";
+import { LazySeries, type LazyEntry } from "./lazy";
 import { StaticModel } from "./model";
 
 type Traits = Record<string, any>;
@@ -39,13 +49,15 @@ interface WidgetEntry {
   bundle: string;
   state: Traits;
   messages?: ReplayedMessage[];
+  /** index of the widget's bytes script (-1: none) and the byte size of each buffer */
+  data: number;
+  sizes: number[];
+  lazy?: LazyEntry;
 }
 
 interface SnapshotDoc {
   roots: string[];
   widgets: Record<string, WidgetEntry>;
-  buffers: string;
-  sizes: number[];
 }
 
 const EXPERIMENTAL: Experimental = {
@@ -54,6 +66,8 @@ const EXPERIMENTAL: Experimental = {
 
 class Runtime {
   private readonly modules = new Map<string, Promise<WidgetDef>>();
+  /** bundles being decoded and evaluated */
+  loading = 0;
 
   /** Render every mount point of the page not rendered yet. */
   mountAll(): void {
@@ -64,11 +78,12 @@ class Runtime {
     }
   }
 
-  /** The widget definition of bundle `key` (evaluated once per page). */
+  /** The widget definition of bundle `key` (decoded and evaluated once per page). */
   bundle(key: string): Promise<WidgetDef> {
     let found = this.modules.get(key);
     if (!found) {
-      found = this.load(key);
+      this.loading++;
+      found = this.load(key).finally(() => this.loading--);
       this.modules.set(key, found);
     }
     return found;
@@ -76,13 +91,13 @@ class Runtime {
 
   private async load(key: string): Promise<WidgetDef> {
     const script = document.querySelector(`script[data-nbviz-bundle="${CSS.escape(key)}"]`);
-    if (!script?.textContent) throw new Error(`the page lacks the panel code ${key}`);
-    const code = new TextDecoder().decode(await gunzip(fromBase64(script.textContent)));
+    const code = new TextDecoder().decode(await unpackScript(script, `the panel code ${key}`));
     const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
     const module = (await import(/* @vite-ignore */ url)) as { default?: unknown };
     let def = module.default;
     if (typeof def === "function") def = await (def as () => unknown)();
     if (!def || typeof def !== "object") throw new Error(`panel code ${key} exports no widget`);
+    performance.mark(`nbviz-snapshot-bundle:${key}`);
     return def as WidgetDef;
   }
 
@@ -95,8 +110,7 @@ class Runtime {
       const script = document.querySelector(`script[data-nbviz-state="${CSS.escape(id)}"]`);
       if (!script?.textContent) throw new Error("the page lacks this snapshot's data");
       const doc = JSON.parse(script.textContent) as SnapshotDoc;
-      const blob = doc.buffers ? await gunzip(fromBase64(doc.buffers)) : new Uint8Array(0);
-      const widgets = new PageWidgets(this, doc, splitBuffers(blob, doc.sizes));
+      const widgets = new PageWidgets(this, id, doc);
       performance.mark(`nbviz-snapshot-decoded:${id}`);
       el.appendChild(box);
       for (const ref of doc.roots) {
@@ -107,6 +121,7 @@ class Runtime {
       }
       fallback?.remove();
       performance.mark(`nbviz-snapshot-rendered:${id}`);
+      widgets.shown();
     } catch (error) {
       const note = document.createElement("div");
       note.className = "nbviz-export-error";
@@ -117,17 +132,63 @@ class Runtime {
   }
 }
 
-/** The widgets of one snapshot: their models, and the Host a Dashboard renders children through. */
+/**
+ * The widgets of one snapshot: their models, and the Host a Dashboard renders children
+ * through. A widget's bytes are decoded when it is first rendered; a model asked for
+ * without being rendered (a Dashboard's other tabs) once the shown ones have drawn.
+ */
+interface Loaded {
+  model: StaticModel;
+  buffers: DataView[];
+}
+
 class PageWidgets implements Host {
-  private readonly models = new Map<string, StaticModel>();
+  private readonly models = new Map<string, Promise<Loaded>>();
   private readonly ready = new Map<string, Promise<void>>();
   private readonly replayed = new Set<string>();
+  /** views being rendered, widgets' bytes being decoded */
+  private rendering = 0;
+  private decoding = 0;
+  private readonly lazy = new Map<string, LazySeries>();
+  private openGate: () => void = () => undefined;
+  /** resolved once the roots are rendered and the page is idle */
+  private readonly gate = new Promise<void>((resolve) => (this.openGate = resolve));
 
   constructor(
     private readonly runtime: Runtime,
+    private readonly mountId: string,
     private readonly doc: SnapshotDoc,
-    private readonly buffers: DataView[],
   ) {}
+
+  /** True while code is loading, a view is being rendered or a shown chart waits for its
+   * points (the Dashboard asks for its tab's code before it renders it). */
+  private busy(): boolean {
+    if (this.rendering > 0 || this.runtime.loading > 0 || this.decoding > 0) return true;
+    for (const lazy of this.lazy.values()) if (lazy.pending > 0) return true;
+    return false;
+  }
+
+  /** The roots are on screen: once what they show has loaded, decode the rest (other
+   * tabs' bundles and data) on idle. */
+  shown(): void {
+    const start = (): void => {
+      if (this.busy()) {
+        whenIdle(start);
+        return;
+      }
+      this.openGate();
+      const refs = Object.keys(this.doc.widgets);
+      const next = (): void => {
+        const ref = refs.shift();
+        if (ref === undefined) return;
+        Promise.all([this.runtime.bundle(this.entry(ref).bundle), this.model(ref)])
+          .catch((error: unknown) => console.error(`nbviz snapshot: ${ref}`, error))
+          .finally(() => whenIdle(next));
+      };
+      next();
+    };
+    whenIdle(start);
+  }
 
   private entry(ref: string): WidgetEntry {
     const entry = this.doc.widgets[ref];
@@ -135,22 +196,51 @@ class PageWidgets implements Host {
     return entry;
   }
 
-  private model(ref: string): StaticModel {
-    let model = this.models.get(ref);
-    if (!model) {
-      const state = reviveBuffers(this.entry(ref).state, this.buffers) as Traits;
-      model = new StaticModel(state, (other) => this.getModel(other));
-      this.models.set(ref, model);
+  private script(index: number): Element | null {
+    return document.querySelector(`script[data-nbviz-data="${CSS.escape(`${this.mountId}/${index}`)}"]`);
+  }
+
+  private async buffers(ref: string): Promise<DataView[]> {
+    const entry = this.entry(ref);
+    if (entry.data < 0) return [];
+    return splitBuffers(await unpackScript(this.script(entry.data), `the data of ${ref}`), entry.sizes);
+  }
+
+  /** The widget's model, its bytes decoded (once). */
+  private model(ref: string): Promise<Loaded> {
+    let found = this.models.get(ref);
+    if (!found) {
+      this.decoding++;
+      found = this.makeModel(ref).finally(() => this.decoding--);
+      this.models.set(ref, found);
     }
-    return model;
+    return found;
+  }
+
+  private async makeModel(ref: string): Promise<Loaded> {
+    const entry = this.entry(ref);
+    const buffers = await this.buffers(ref);
+    const state = reviveBuffers(entry.state, buffers) as Traits;
+    const lazy = entry.lazy ? new LazySeries(entry.lazy, (i) => unpackScript(this.script(i), `the points of ${ref}`)) : null;
+    const model = new StaticModel(state, (other) => this.getModel(other), lazy ? (content) => lazy.answer(content) : undefined);
+    if (lazy) {
+      lazy.attach((content, views) => model.emit("msg:custom", content, views));
+      this.lazy.set(ref, lazy);
+    }
+    for (const msg of entry.messages ?? []) {
+      for (const i of msg.buffers) if (!buffers[i]) throw new Error(`no buffer ${i} for a message of ${ref}`);
+    }
+    return { model, buffers };
   }
 
   getModel<T extends Traits = Traits>(ref: string): Promise<AnyModel<T>> {
     try {
-      return Promise.resolve(this.model(ref) as unknown as AnyModel<T>);
+      this.entry(ref);
     } catch (error) {
       return Promise.reject(error);
     }
+    const loaded = this.models.get(ref) ?? this.gate.then(() => this.model(ref));
+    return loaded.then(({ model }) => model as unknown as AnyModel<T>);
   }
 
   async getWidget<T = unknown>(ref: string): Promise<ResolvedWidget<T>> {
@@ -163,8 +253,16 @@ class PageWidgets implements Host {
 
   /** Initialize the widget's model once, then render one view of it into `el`. */
   async render(ref: string, el: HTMLElement, signal: AbortSignal): Promise<void> {
-    const def = await this.runtime.bundle(this.entry(ref).bundle);
-    const model = this.model(ref);
+    this.rendering++;
+    try {
+      await this.renderView(ref, el, signal);
+    } finally {
+      this.rendering--;
+    }
+  }
+
+  private async renderView(ref: string, el: HTMLElement, signal: AbortSignal): Promise<void> {
+    const [def, { model, buffers }] = await Promise.all([this.runtime.bundle(this.entry(ref).bundle), this.model(ref)]);
     let ready = this.ready.get(ref);
     if (!ready) {
       ready = Promise.resolve(def.initialize?.({ model, signal, experimental: EXPERIMENTAL })).then(() => undefined);
@@ -176,12 +274,8 @@ class PageWidgets implements Host {
     if (!this.replayed.has(ref)) {
       this.replayed.add(ref);
       for (const msg of this.entry(ref).messages ?? []) {
-        const views = msg.buffers.map((i) => {
-          const view = this.buffers[i];
-          if (!view) throw new Error(`no buffer ${i} for a message of ${ref}`);
-          return view;
-        });
-        model.emit("msg:custom", reviveBuffers(msg.content, this.buffers), views);
+        const views = msg.buffers.map((i) => buffers[i]!);
+        model.emit("msg:custom", reviveBuffers(msg.content, buffers), views);
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * The stand-in for anywidget's model in an offline snapshot: the panel's synced
  * traits in memory, `change:<name>` and `msg:custom` events, and no kernel
- * (`save_changes` and `send` keep the change local). What a panel's bundle
+ * (`save_changes` keeps the change local; `send` is answered from the page's data
+ * where it can be, else dropped). What a panel's bundle
  * needs from `AnyModel`, so the same bundle renders live and offline.
  */
 import type { AnyModel } from "@anywidget/types";
@@ -14,7 +15,15 @@ export class StaticModel implements AnyModel<Traits> {
   private readonly handlers = new Map<string, Set<Handler>>();
   readonly widget_manager: AnyModel<Traits>["widget_manager"];
 
-  constructor(state: Traits, getModel: (ref: string) => Promise<AnyModel<Traits>>) {
+  /**
+   * `answer` handles what the panel sends (`send`) where the page can answer without a
+   * kernel (lazy series requests, ./lazy.ts); other messages stay unanswered.
+   */
+  constructor(
+    state: Traits,
+    getModel: (ref: string) => Promise<AnyModel<Traits>>,
+    private readonly answer?: (content: unknown) => boolean,
+  ) {
     this.state = { ...state };
     this.widget_manager = { get_model: (id: string) => getModel(`anywidget:${id}`) as Promise<any> };
   }
@@ -58,7 +67,8 @@ export class StaticModel implements AnyModel<Traits> {
     // No kernel: the change stays in this page.
   }
 
-  send(): void {
-    // No kernel: requests go unanswered; the snapshot holds what the panel shows.
+  send(content?: unknown): void {
+    // No kernel: what the page holds answers (lazy series), other requests go unanswered.
+    this.answer?.(content);
   }
 }

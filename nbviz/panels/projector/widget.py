@@ -42,6 +42,8 @@ KINDS = frozenset({EMBEDDING, SPRITE})
 PCA_PROJECTION: dict[str, Any] = {"method": "pca", "dims": 3, "params": {}}
 MAX_SNAPSHOT_IMAGE_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_IMAGE_BYTES = 64 * 1024 * 1024
+# an offline page (nbviz/export) carries the other steps and embeddings within this budget
+SNAPSHOT_STEPS_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -576,6 +578,71 @@ class Projector(LivePanel):
                 event.set()
         super().close()
 
+    # -- offline snapshot (nbviz/export) ---------------------------------------------------
+
+    def _step_parts(self, dataset: Dataset, room: int) -> list[tuple[dict[str, Any], np.ndarray]]:
+        """Positions (PCA) and data of ``dataset`` for an offline page, within ``room`` bytes:
+        thumbnails and vectors (neighbours in the page) go along only while they fit."""
+        parts = [self._positions_part(PCA_PROJECTION, self._pca_of(dataset))]
+        parts += dataset.data_parts(max_image_bytes=0)
+        used = sum(int(array.nbytes) for _, array in parts)
+        extras = [part for part in self._data_parts(dataset, MAX_SNAPSHOT_IMAGE_BYTES)
+                  if part[0].get("role") in ("images", "vectors")]
+        for head, array in sorted(extras, key=lambda part: int(part[1].nbytes)):
+            if used + int(array.nbytes) <= room:
+                parts.append((head, array))
+                used += int(array.nbytes)
+        return parts
+
+    def _snapshot_steps(self) -> list[tuple[Dataset, list[tuple[dict[str, Any], np.ndarray]]]]:
+        """What an offline page carries besides the step it shows, so its step slider and
+        embedding menu work without a kernel: the latest step of every other embedding,
+        the other steps of the shown one, then the other embeddings' steps, each list
+        spread evenly (last, first, middle …), while they fit ``SNAPSHOT_STEPS_BYTES``;
+        each as positions + data parts."""
+        current = self._current()
+        if current is None:
+            return []
+        with self._lock:
+            others = [d for d in self._datasets.values() if d.id != current.id]
+        groups: dict[int, list[Dataset]] = {}
+        for dataset in sorted(others, key=lambda d: (d.step, d.id)):
+            groups.setdefault(dataset.group, []).append(dataset)
+        for dataset in (d for steps in groups.values() for d in steps):
+            self._pca_of(dataset)  # in step order: each step's axes follow the one before
+        same = groups.pop(current.group, [])
+        rest = [[steps[i] for i in _spread(len(steps))] for steps in groups.values()]
+        candidates = [steps[0] for steps in rest] + [same[i] for i in _spread(len(same))]
+        candidates += [dataset for steps in rest for dataset in steps[1:]]
+        carried: list[tuple[Dataset, list[tuple[dict[str, Any], np.ndarray]]]] = []
+        room = SNAPSHOT_STEPS_BYTES
+        for dataset in candidates:
+            parts = self._step_parts(dataset, room)
+            size = sum(int(array.nbytes) for _, array in parts)
+            if size <= room:
+                carried.append((dataset, parts))
+                room -= size
+        return sorted(carried, key=lambda item: (item[0].group, item[0].step, item[0].id))
+
+    def _snapshot_state(self, max_points: int) -> dict[str, Any]:
+        """The shown step (the synced snapshot), with ``datasets`` listing only the steps
+        the page carries (``_snapshot_messages``): the slider offers what it can show."""
+        state = super()._snapshot_state(max_points)
+        shown = {int(state.get("snapshot_info", {}).get("dataset", -1))}
+        shown |= {dataset.id for dataset, _ in self._snapshot_steps()}
+        state["datasets"] = [info for info in state["datasets"] if info["id"] in shown]
+        return state
+
+    def _snapshot_messages(self) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """Every carried step as the ``data`` message (positions included) a kernel sends
+        when the page asks for it (``need``), replayed into the page when it is shown."""
+        messages: list[tuple[dict[str, Any], list[bytes]]] = []
+        for dataset, parts in self._snapshot_steps():
+            headers, buffer = pack_parts(parts)
+            messages.append(({"type": "data", "dataset": dataset.id, "n": dataset.count,
+                              "parts": headers}, [buffer]))
+        return messages
+
     # -- pictures for saved notebooks ------------------------------------------------------
 
     def _render_png(self) -> bytes:
@@ -623,3 +690,24 @@ class Projector(LivePanel):
                   f", showing {current.tag!r} step {current.step}: {current.count} points x "
                   f"{current.vectors.shape[1]} dims")
         return f"nbviz.Projector: {count} embedding(s) in {len(runs)} run(s){latest} from {where}"
+
+
+def _spread(n: int) -> list[int]:
+    """Indices 0..n-1 in an order whose every prefix is spread evenly: last, first, then
+    the middles of the gaps, widest first.
+
+    >>> _spread(5)
+    [4, 0, 2, 1, 3]
+    """
+    if n <= 0:
+        return []
+    order = [n - 1] + ([0] if n > 1 else [])
+    gaps = collections.deque([(0, n - 1)])
+    while gaps:
+        low, high = gaps.popleft()
+        if high - low < 2:
+            continue
+        middle = (low + high) // 2
+        order.append(middle)
+        gaps.extend([(low, middle), (middle, high)])
+    return order

@@ -33,7 +33,8 @@ export class SelectionLayer {
   private readonly palette: Uint32Array;
   private readonly on: Uint8Array;
   private selected = 0;
-  /** lines drawn or erased by the last `update` (benchmarks and tests read it) */
+  /** lines drawn or erased by the last `update` (0: the picture did not change;
+   * benchmarks and tests read it) */
   lastChanged = 0;
 
   /**
@@ -70,8 +71,10 @@ export class SelectionLayer {
       wanted += want;
       if (want !== this.on[i]) changed++;
     }
+    let erased = 0;
     if (changed > wanted) {
       // cheaper to start over from the lines wanted than to erase most of the picture
+      erased = this.selected;
       this.counts.fill(0);
       this.top.fill(0);
       this.pixels.fill(0);
@@ -89,7 +92,7 @@ export class SelectionLayer {
       done++;
       if ((done & 3) === 0 && performance.now() > deadline) break;
     }
-    this.lastChanged = done;
+    this.lastChanged = done + erased;
     return changed - done;
   }
 

@@ -13,8 +13,12 @@ import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
 import { el } from "../../lib/dom";
 
-/** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D. */
-export const RASTER_LINES = 600;
+/** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D.
+ * Canvas 2D defers strokes to the next flush (a paint or a pixel read), so its cost does
+ * not show where they are issued: in software-rendered Chromium, 400 polylines × 30 axes
+ * cost ~50 ms as 1-px hairlines and ~1.5 s at width 1.4 (the stroker turns a wide path
+ * into a self-intersecting fill); the JS raster and the incremental layer cost a few ms. */
+export const RASTER_LINES = 200;
 /** Milliseconds of line drawing per brush frame; the rest of a big change follows in the
  * next frames (progressive), so a drag stays fluid whatever jumps in or out. */
 export const FRAME_BUDGET_MS = 12;
@@ -78,6 +82,9 @@ export class Parcoords {
   private layerImage: ImageData | null = null;
   /** the layer's picture is on `front` (a drag used it since the layer was made) */
   private layerUsed = false;
+  /** `front` holds exactly the layer's current pixels (a frame that changed no line
+   * skips the copy) */
+  private frontIsLayer = false;
   /** the animation frame that goes on drawing a selection change too big for one frame */
   private pending = 0;
   private prepare = 0;
@@ -236,6 +243,7 @@ export class Parcoords {
   private dropLayer(): void {
     this.layer = null;
     this.layerUsed = false;
+    this.frontIsLayer = false;
   }
 
   /** The incremental layer of the selected lines, in CSS pixels (colour slot per run:
@@ -292,6 +300,7 @@ export class Parcoords {
     const t0 = performance.now();
     if (!this.table || this.axes.length === 0) {
       this.ctx(this.front);
+      this.frontIsLayer = false;
       return;
     }
     let count = 0;
@@ -305,7 +314,8 @@ export class Parcoords {
       this.layerUsed = true;
       const left = layer.update(this.mask, t0 + FRAME_BUDGET_MS);
       this.lastChanged = layer.lastChanged;
-      this.blit(layer);
+      if (layer.lastChanged > 0 || !this.frontIsLayer) this.blit(layer);
+      this.frontIsLayer = true;
       this.root.dataset.pending = String(left);
       if (left > 0 && !this.pending) {
         this.pending = requestAnimationFrame(() => {
@@ -317,6 +327,7 @@ export class Parcoords {
       return;
     }
     this.root.dataset.pending = "0";
+    this.frontIsLayer = false;
     if (count > RASTER_LINES) {
       // the whole selection rasterised (first paint; more runs than the layer takes)
       const words = BUCKET_COLORS.map((c) => rgbaWord(c, 235));
@@ -331,8 +342,9 @@ export class Parcoords {
     }
     const ctx = this.ctx(this.front);
     if (!ctx) return;
-    ctx.lineWidth = count > 2000 ? 1 : 1.4;
-    ctx.globalAlpha = count > 2000 ? 0.35 : count > 300 ? 0.6 : 0.9;
+    // one device pixel: Skia's hairline path (a wider stroke costs 15-30x more to flush)
+    ctx.lineWidth = 1 / this.dpr;
+    ctx.globalAlpha = count > 100 ? 0.6 : 0.9;
     ctx.strokeStyle = this.style.faint;
     this.tracePath(ctx, (i) => this.mask[i] === 1 && this.buckets[i] === -1);
     ctx.stroke();

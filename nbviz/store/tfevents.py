@@ -44,6 +44,7 @@ everything else goes through a small protobuf decoder
 from __future__ import annotations
 
 import csv
+import copy
 import functools
 import io
 import json
@@ -202,6 +203,16 @@ def _google_value(data: bytes, span: tuple[int, int]) -> Any:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _hparam_entry(entry: bytes) -> tuple[str, Any]:
+    """One ``map<string, Value>`` entry of a session's hparams, memoised on its bytes: in a
+    sweep most entries (a categorical, a bool, a grid value) repeat from trial to trial."""
+    msg = proto.parse_fields(entry, 0, len(entry))
+    value_span = proto.get_span(msg, 2)
+    return (proto.get_string(entry, msg, 1, errors="replace"),
+            None if value_span is None else _google_value(entry, value_span))
+
+
 def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
     """``HParamsPluginData`` → dict with any of "experiment", "session_start_info",
     "session_end_info".
@@ -245,11 +256,9 @@ def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
     if start is not None:
         ssi = proto.parse_fields(content, *start)
         hparams: dict[str, Any] = {}
-        for entry_span in proto.get_spans(ssi, 1):
-            entry = proto.parse_fields(content, *entry_span)
-            key = proto.get_string(content, entry, 1, errors="replace")
-            value_span = proto.get_span(entry, 2)
-            hparams[key] = None if value_span is None else _google_value(content, value_span)
+        for start, stop in proto.get_spans(ssi, 1):
+            key, value = _hparam_entry(content[start:stop])
+            hparams[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         out["session_start_info"] = {
             "hparams": hparams,
             "group_name": proto.get_string(content, ssi, 4, errors="replace"),
@@ -489,6 +498,11 @@ def _varints(buf: np.ndarray, pos: np.ndarray, max_len: int) -> tuple[np.ndarray
         going = going[byte >= 0x80]
     length[going] = 0
     return value, length
+
+
+# Fewer records than this are decoded one by one: for a handful (a sweep's run holds a few
+# events) the ~40 numpy calls of the vectorised match cost more than decoding them in Python.
+_FAST_SCALARS_MIN = 24
 
 
 def _fast_scalars(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
@@ -792,7 +806,7 @@ class EventRun:
         buf = np.frombuffer(data + bytes(32), dtype=np.uint8)
         fast_ok = np.zeros(n, dtype=bool)
         fast: dict[str, Any] = {}
-        if want_scalars and n:
+        if want_scalars and n >= _FAST_SCALARS_MIN:
             fast = _fast_scalars(buf, starts, lengths)
             fast_ok = fast["ok"]
         slow = np.flatnonzero(~fast_ok)

@@ -108,10 +108,31 @@ def find_event_runs(logdir: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     if not logdir.is_dir():
         return found
-    for directory, subdirs, files in os.walk(logdir):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        if any(is_event_file(name) for name in files) or "projector_config.pbtxt" in files:
-            found[run_name(logdir, Path(directory))] = Path(directory)
+    # One os.scandir per directory (as os.walk: symlinked directories are not entered);
+    # names are built from the walk's relative parts, not with os.path.relpath per run.
+    stack: list[tuple[str, str]] = [(os.fspath(logdir), "")]
+    while stack:
+        directory, relative = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        holds_run = False
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    stack.append((entry.path, f"{relative}/{entry.name}" if relative
+                                  else entry.name))
+            elif is_event_file(entry.name) or entry.name == "projector_config.pbtxt":
+                holds_run = True
+        if holds_run:
+            found[relative or run_name(logdir, logdir)] = (
+                logdir / relative if relative else logdir)
     return dict(sorted(found.items()))
 
 

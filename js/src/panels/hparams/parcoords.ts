@@ -32,6 +32,14 @@ export interface ParcoordsStyle {
   dark: boolean;
 }
 
+/** What passes the brushes: the brushes, the mask of runs passing them (and not hidden),
+ * the runs drawn highlighted. */
+export interface Selection {
+  brushes: Record<string, [number, number]>;
+  mask: Uint8Array;
+  marked: Set<number>;
+}
+
 export interface ParcoordsEvents {
   /** a brush changed; `final` once the drag ends */
   brush(name: string, range: [number, number] | null, final: boolean): void;
@@ -88,6 +96,8 @@ export class Parcoords {
   /** the animation frame that goes on drawing a selection change too big for one frame */
   private pending = 0;
   private prepare = 0;
+  /** the timer drawing `back` after a paint whose front covered it */
+  private backLater = 0;
   /** milliseconds of the last `front` redraw (benchmarks read it) */
   lastFrameMs = 0;
   /** selection layers built and lines the last layer update drew or erased (diagnostics) */
@@ -136,8 +146,11 @@ export class Parcoords {
   }
 
   /** New data or axes: rebuild scales and unit positions, redraw everything. */
-  setData(table: Table, axes: string[], buckets: Int8Array, visible: Uint8Array, logs: Map<string, boolean>): void {
+  setData(table: Table, axes: string[], buckets: Int8Array, visible: Uint8Array, logs: Map<string, boolean>, selection: Selection): void {
     this.table = table;
+    this.brushes = selection.brushes;
+    this.mask = selection.mask;
+    this.marked = selection.marked;
     this.axes = axes.filter((a) => table.index.has(a));
     this.scales = this.axes.map((a) => new Scale(table.columns[table.index.get(a)!]!, logs.get(a) ?? null));
     this.units = this.axes.map((a, k) => this.scales[k]!.units(table.values[table.index.get(a)!]!));
@@ -156,6 +169,7 @@ export class Parcoords {
     this.brushes = brushes;
     this.mask = mask;
     this.marked = marked;
+    if (!this.coversVisible()) this.drawBackNow();
     this.drawFront();
     this.drawOver();
   }
@@ -189,7 +203,17 @@ export class Parcoords {
   }
 
   private drawAll(): void {
-    this.drawBack();
+    this.geometry = null;
+    if (this.backLater) clearTimeout(this.backLater);
+    this.backLater = 0;
+    if (this.coversVisible()) {
+      // every visible line is selected: the front covers the faint back lines exactly, so
+      // they are drawn after this paint (before any brush can uncover them)
+      this.ctx(this.back);
+      this.backLater = window.setTimeout(() => this.drawBackNow(), 0);
+    } else {
+      this.drawBack();
+    }
     this.drawFront();
     this.drawAxes();
     this.drawOver();
@@ -275,8 +299,23 @@ export class Parcoords {
     ctx.putImageData(image, 0, 0);
   }
 
+  /** Every run not hidden by the run selector passes the brushes (nothing brushed). */
+  private coversVisible(): boolean {
+    const n = this.table?.runs.length ?? 0;
+    if (this.mask.length !== n || this.visible.length !== n) return false;
+    for (let i = 0; i < n; i++) if (this.mask[i] !== this.visible[i]) return false;
+    return true;
+  }
+
+  /** The back lines now, if their drawing was put off after the last paint. */
+  private drawBackNow(): void {
+    if (!this.backLater) return;
+    clearTimeout(this.backLater);
+    this.backLater = 0;
+    this.drawBack();
+  }
+
   private drawBack(): void {
-    this.geometry = null;
     const n0 = this.table?.runs.length ?? 0;
     if (n0 > RASTER_LINES && this.table && this.axes.length > 0) {
       const faint = rgbaWord(this.style.dark ? "rgb(200,200,200)" : "rgb(90,90,90)", 40);
@@ -599,6 +638,7 @@ export class Parcoords {
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.pending) cancelAnimationFrame(this.pending);
     if (this.prepare) clearTimeout(this.prepare);
+    if (this.backLater) clearTimeout(this.backLater);
     this.root.remove();
   }
 }

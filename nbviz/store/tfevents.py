@@ -43,8 +43,8 @@ everything else goes through a small protobuf decoder
 
 from __future__ import annotations
 
-import csv
 import copy
+import csv
 import functools
 import io
 import json
@@ -277,8 +277,8 @@ def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
     if start is not None:
         ssi = proto.parse_fields(content, *start)
         hparams: dict[str, Any] = {}
-        for start, stop in proto.get_spans(ssi, 1):
-            key, value = _hparam_entry(content[start:stop])
+        for entry_start, entry_stop in proto.get_spans(ssi, 1):
+            key, value = _hparam_entry(content[entry_start:entry_stop])
             hparams[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         out["session_start_info"] = {
             "hparams": hparams,

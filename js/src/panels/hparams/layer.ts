@@ -33,9 +33,11 @@ export class SelectionLayer {
   private readonly palette: Uint32Array;
   private readonly on: Uint8Array;
   private selected = 0;
-  /** lines drawn or erased by the last `update` (0: the picture did not change;
+  /** lines drawn or erased by the last `update` (a rebuild counts the lines drawn;
    * benchmarks and tests read it) */
   lastChanged = 0;
+  /** the last `update` changed pixels (false: the picture is the one before) */
+  pictureChanged = true;
 
   /**
    * `xs[k]` / `ys[k][i]`: pixel position of run i on axis k; `slot[i]`: its colour slot
@@ -92,7 +94,8 @@ export class SelectionLayer {
       done++;
       if ((done & 3) === 0 && performance.now() > deadline) break;
     }
-    this.lastChanged = done + erased;
+    this.lastChanged = done;
+    this.pictureChanged = done > 0 || erased > 0;
     return changed - done;
   }
 

@@ -353,7 +353,7 @@ export class Parcoords {
       this.layerUsed = true;
       const left = layer.update(this.mask, t0 + FRAME_BUDGET_MS);
       this.lastChanged = layer.lastChanged;
-      if (layer.lastChanged > 0 || !this.frontIsLayer) this.blit(layer);
+      if (layer.pictureChanged || !this.frontIsLayer) this.blit(layer);
       this.frontIsLayer = true;
       this.root.dataset.pending = String(left);
       if (left > 0 && !this.pending) {

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -314,7 +315,8 @@ def main() -> None:
     runs = 1_000 if args.quick else 10_000
     frame = sweep_frame(runs)
     print(f"HParams at scale: {runs:,} runs × {HPARAMS + METRICS} axes "
-          f"({HPARAMS} hparams, {METRICS} metrics), median of {args.repeats}")
+          f"({HPARAMS} hparams, {METRICS} metrics), median of {args.repeats}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (figures scale with it)")
     kernel = bench_kernel(frame, args.repeats)
     print(f"  kernel: table encode {fmt_secs(kernel['encode_s'])} "
           f"({kernel['wire_bytes'] / 1e6:.1f} MB binary), importance "
@@ -359,6 +361,7 @@ def main() -> None:
         fields.update(anchor_runs=anchor_runs, tensorboard_load_s=tb["load_s"],
                       nbviz_read_s=ours["read_s"], nbviz_panel_s=ours["panel_s"],
                       tensorboard_over_nbviz=ratio)
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps(record, indent=1, default=float))
     summary("hparams_scale", **fields)

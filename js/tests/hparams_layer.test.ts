@@ -65,6 +65,11 @@ describe("hparams selection layer", () => {
     layer.update(few);
     expect(layer.lastChanged).toBe(2); // rebuilt from the 2 wanted lines, not 297 erased
     expect(Array.from(new Uint32Array(layer.rgba.buffer))).toEqual(Array.from(fullRaster(few)));
+    layer.update(few);
+    expect([layer.lastChanged, layer.pictureChanged]).toEqual([0, false]); // nothing to copy
+    layer.update(new Uint8Array(RUNS)); // rebuilt from no line: 0 drawn, yet every pixel cleared
+    expect([layer.lastChanged, layer.pictureChanged]).toEqual([0, true]);
+    expect(new Uint32Array(layer.rgba.buffer).every((p) => p === 0)).toBe(true);
   });
 
   it("stops at a deadline and completes over later calls (progressive)", () => {

@@ -43,6 +43,7 @@ everything else goes through a small protobuf decoder
 
 from __future__ import annotations
 
+import copy
 import csv
 import functools
 import io
@@ -107,10 +108,31 @@ def find_event_runs(logdir: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     if not logdir.is_dir():
         return found
-    for directory, subdirs, files in os.walk(logdir):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        if any(is_event_file(name) for name in files) or "projector_config.pbtxt" in files:
-            found[run_name(logdir, Path(directory))] = Path(directory)
+    # One os.scandir per directory (as os.walk: symlinked directories are not entered);
+    # names are built from the walk's relative parts, not with os.path.relpath per run.
+    stack: list[tuple[str, str]] = [(os.fspath(logdir), "")]
+    while stack:
+        directory, relative = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        holds_run = False
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    stack.append((entry.path, f"{relative}/{entry.name}" if relative
+                                  else entry.name))
+            elif is_event_file(entry.name) or entry.name == "projector_config.pbtxt":
+                holds_run = True
+        if holds_run:
+            found[relative or run_name(logdir, logdir)] = (
+                logdir / relative if relative else logdir)
     return dict(sorted(found.items()))
 
 
@@ -202,6 +224,16 @@ def _google_value(data: bytes, span: tuple[int, int]) -> Any:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _hparam_entry(entry: bytes) -> tuple[str, Any]:
+    """One ``map<string, Value>`` entry of a session's hparams, memoised on its bytes: in a
+    sweep most entries (a categorical, a bool, a grid value) repeat from trial to trial."""
+    msg = proto.parse_fields(entry, 0, len(entry))
+    value_span = proto.get_span(msg, 2)
+    return (proto.get_string(entry, msg, 1, errors="replace"),
+            None if value_span is None else _google_value(entry, value_span))
+
+
 def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
     """``HParamsPluginData`` → dict with any of "experiment", "session_start_info",
     "session_end_info".
@@ -245,11 +277,9 @@ def decode_hparams_plugin(content: bytes) -> dict[str, Any]:
     if start is not None:
         ssi = proto.parse_fields(content, *start)
         hparams: dict[str, Any] = {}
-        for entry_span in proto.get_spans(ssi, 1):
-            entry = proto.parse_fields(content, *entry_span)
-            key = proto.get_string(content, entry, 1, errors="replace")
-            value_span = proto.get_span(entry, 2)
-            hparams[key] = None if value_span is None else _google_value(content, value_span)
+        for entry_start, entry_stop in proto.get_spans(ssi, 1):
+            key, value = _hparam_entry(content[entry_start:entry_stop])
+            hparams[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         out["session_start_info"] = {
             "hparams": hparams,
             "group_name": proto.get_string(content, ssi, 4, errors="replace"),
@@ -489,6 +519,11 @@ def _varints(buf: np.ndarray, pos: np.ndarray, max_len: int) -> tuple[np.ndarray
         going = going[byte >= 0x80]
     length[going] = 0
     return value, length
+
+
+# Fewer records than this are decoded one by one: for a handful (a sweep's run holds a few
+# events) the ~40 numpy calls of the vectorised match cost more than decoding them in Python.
+_FAST_SCALARS_MIN = 24
 
 
 def _fast_scalars(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
@@ -792,7 +827,7 @@ class EventRun:
         buf = np.frombuffer(data + bytes(32), dtype=np.uint8)
         fast_ok = np.zeros(n, dtype=bool)
         fast: dict[str, Any] = {}
-        if want_scalars and n:
+        if want_scalars and n >= _FAST_SCALARS_MIN:
             fast = _fast_scalars(buf, starts, lengths)
             fast_ok = fast["ok"]
         slow = np.flatnonzero(~fast_ok)

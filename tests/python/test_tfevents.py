@@ -498,3 +498,53 @@ def test_text_suffix_removed_and_graph_json(tmp_path: Path) -> None:
     text = nbviz.read(tmp_path, kind="text")
     assert text[["tag", "step", "text"]].values.tolist() == [["notes", 4, "héllo"]]
     assert json.loads(json.dumps(text.iloc[0].to_dict(), default=str))
+
+
+def test_small_files_framed_in_python_match_the_vectorised_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "run"))
+    for step in range(5):
+        writer.add_scalar("loss", 1.0 / (step + 1), step)
+    writer.add_hparams({"lr": 0.1, "opt": "adam", "bn": True}, {"hparam/acc": 0.5}, run_name=".")
+    writer.close()
+    files = sorted((tmp_path / "run").glob("*tfevents*"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert len(data) <= proto._SMALL_TOTAL
+        small = proto.frame_records(data)
+        assert proto._frame_small(data, 0) is not None  # the plain-Python path took it
+        with monkeypatch.context() as patch:
+            patch.setattr(proto, "_SMALL_TOTAL", -1)  # force the numpy path
+            vectorised = proto.frame_records(data)
+        assert small.starts.tolist() == vectorised.starts.tolist()
+        assert small.lengths.tolist() == vectorised.lengths.tolist()
+        assert small.consumed == vectorised.consumed == len(data)
+    # one flipped payload byte: the plain path steps aside, the record is reported
+    data = bytearray(files[-1].read_bytes())
+    data[20] ^= 0xFF
+    assert proto._frame_small(bytes(data), 0) is None
+    assert proto.frame_records(bytes(data)).problems
+    # the hparams sub-run decodes the same with and without the vectorised scalar match
+    run = EventRun(tmp_path / "run")
+    run.refresh()
+    (record,) = run.tensors_since(0, frozenset({"hparams"}))[0]
+    assert record.extra["hparams"] == {"lr": 0.1, "opt": "adam", "bn": True}
+    columns, _ = run.scalars_since(0)
+    assert sorted(columns.tags) == ["hparam/acc", "loss"]
+
+
+def test_find_event_runs_names_skips_hidden_and_symlinked_dirs(tmp_path: Path) -> None:
+    logdir = tmp_path / "sweep"
+    for sub in ("", "a", "a/b", ".hidden", "c/d"):
+        (logdir / sub).mkdir(parents=True, exist_ok=True)
+        (logdir / sub / "events.out.tfevents.1.host").write_bytes(b"")
+    (logdir / "e").mkdir()
+    (logdir / "e" / "projector_config.pbtxt").write_text("")
+    (logdir / "c" / "notes.txt").write_text("")
+    (logdir / "link").symlink_to(logdir / "a", target_is_directory=True)
+    assert find_event_runs(logdir) == {
+        "a": logdir / "a", "a/b": logdir / "a/b", "c/d": logdir / "c/d", "e": logdir / "e",
+        "sweep": logdir}

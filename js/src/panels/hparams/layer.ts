@@ -33,8 +33,11 @@ export class SelectionLayer {
   private readonly palette: Uint32Array;
   private readonly on: Uint8Array;
   private selected = 0;
-  /** lines drawn or erased by the last `update` (benchmarks and tests read it) */
+  /** lines drawn or erased by the last `update` (a rebuild counts the lines drawn;
+   * benchmarks and tests read it) */
   lastChanged = 0;
+  /** the last `update` changed pixels (false: the picture is the one before) */
+  pictureChanged = true;
 
   /**
    * `xs[k]` / `ys[k][i]`: pixel position of run i on axis k; `slot[i]`: its colour slot
@@ -70,8 +73,10 @@ export class SelectionLayer {
       wanted += want;
       if (want !== this.on[i]) changed++;
     }
+    let erased = 0;
     if (changed > wanted) {
       // cheaper to start over from the lines wanted than to erase most of the picture
+      erased = this.selected;
       this.counts.fill(0);
       this.top.fill(0);
       this.pixels.fill(0);
@@ -90,6 +95,7 @@ export class SelectionLayer {
       if ((done & 3) === 0 && performance.now() > deadline) break;
     }
     this.lastChanged = done;
+    this.pictureChanged = done > 0 || erased > 0;
     return changed - done;
   }
 

@@ -13,8 +13,12 @@ import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
 import { el } from "../../lib/dom";
 
-/** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D. */
-export const RASTER_LINES = 600;
+/** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D.
+ * Canvas 2D defers strokes to the next flush (a paint or a pixel read), so its cost does
+ * not show where they are issued: in software-rendered Chromium, 400 polylines × 30 axes
+ * cost ~50 ms as 1-px hairlines and ~1.5 s at width 1.4 (the stroker turns a wide path
+ * into a self-intersecting fill); the JS raster and the incremental layer cost a few ms. */
+export const RASTER_LINES = 200;
 /** Milliseconds of line drawing per brush frame; the rest of a big change follows in the
  * next frames (progressive), so a drag stays fluid whatever jumps in or out. */
 export const FRAME_BUDGET_MS = 12;
@@ -26,6 +30,14 @@ export interface ParcoordsStyle {
   axis: string;
   background: string;
   dark: boolean;
+}
+
+/** What passes the brushes: the brushes, the mask of runs passing them (and not hidden),
+ * the runs drawn highlighted. */
+export interface Selection {
+  brushes: Record<string, [number, number]>;
+  mask: Uint8Array;
+  marked: Set<number>;
 }
 
 export interface ParcoordsEvents {
@@ -78,9 +90,14 @@ export class Parcoords {
   private layerImage: ImageData | null = null;
   /** the layer's picture is on `front` (a drag used it since the layer was made) */
   private layerUsed = false;
+  /** `front` holds exactly the layer's current pixels (a frame that changed no line
+   * skips the copy) */
+  private frontIsLayer = false;
   /** the animation frame that goes on drawing a selection change too big for one frame */
   private pending = 0;
   private prepare = 0;
+  /** the timer drawing `back` after a paint whose front covered it */
+  private backLater = 0;
   /** milliseconds of the last `front` redraw (benchmarks read it) */
   lastFrameMs = 0;
   /** selection layers built and lines the last layer update drew or erased (diagnostics) */
@@ -129,8 +146,11 @@ export class Parcoords {
   }
 
   /** New data or axes: rebuild scales and unit positions, redraw everything. */
-  setData(table: Table, axes: string[], buckets: Int8Array, visible: Uint8Array, logs: Map<string, boolean>): void {
+  setData(table: Table, axes: string[], buckets: Int8Array, visible: Uint8Array, logs: Map<string, boolean>, selection: Selection): void {
     this.table = table;
+    this.brushes = selection.brushes;
+    this.mask = selection.mask;
+    this.marked = selection.marked;
     this.axes = axes.filter((a) => table.index.has(a));
     this.scales = this.axes.map((a) => new Scale(table.columns[table.index.get(a)!]!, logs.get(a) ?? null));
     this.units = this.axes.map((a, k) => this.scales[k]!.units(table.values[table.index.get(a)!]!));
@@ -149,6 +169,7 @@ export class Parcoords {
     this.brushes = brushes;
     this.mask = mask;
     this.marked = marked;
+    if (!this.coversVisible()) this.drawBackNow();
     this.drawFront();
     this.drawOver();
   }
@@ -182,7 +203,17 @@ export class Parcoords {
   }
 
   private drawAll(): void {
-    this.drawBack();
+    this.geometry = null;
+    if (this.backLater) clearTimeout(this.backLater);
+    this.backLater = 0;
+    if (this.coversVisible()) {
+      // every visible line is selected: the front covers the faint back lines exactly, so
+      // they are drawn after this paint (before any brush can uncover them)
+      this.ctx(this.back);
+      this.backLater = window.setTimeout(() => this.drawBackNow(), 0);
+    } else {
+      this.drawBack();
+    }
     this.drawFront();
     this.drawAxes();
     this.drawOver();
@@ -236,6 +267,7 @@ export class Parcoords {
   private dropLayer(): void {
     this.layer = null;
     this.layerUsed = false;
+    this.frontIsLayer = false;
   }
 
   /** The incremental layer of the selected lines, in CSS pixels (colour slot per run:
@@ -267,8 +299,23 @@ export class Parcoords {
     ctx.putImageData(image, 0, 0);
   }
 
+  /** Every run not hidden by the run selector passes the brushes (nothing brushed). */
+  private coversVisible(): boolean {
+    const n = this.table?.runs.length ?? 0;
+    if (this.mask.length !== n || this.visible.length !== n) return false;
+    for (let i = 0; i < n; i++) if (this.mask[i] !== this.visible[i]) return false;
+    return true;
+  }
+
+  /** The back lines now, if their drawing was put off after the last paint. */
+  private drawBackNow(): void {
+    if (!this.backLater) return;
+    clearTimeout(this.backLater);
+    this.backLater = 0;
+    this.drawBack();
+  }
+
   private drawBack(): void {
-    this.geometry = null;
     const n0 = this.table?.runs.length ?? 0;
     if (n0 > RASTER_LINES && this.table && this.axes.length > 0) {
       const faint = rgbaWord(this.style.dark ? "rgb(200,200,200)" : "rgb(90,90,90)", 40);
@@ -292,6 +339,7 @@ export class Parcoords {
     const t0 = performance.now();
     if (!this.table || this.axes.length === 0) {
       this.ctx(this.front);
+      this.frontIsLayer = false;
       return;
     }
     let count = 0;
@@ -305,7 +353,8 @@ export class Parcoords {
       this.layerUsed = true;
       const left = layer.update(this.mask, t0 + FRAME_BUDGET_MS);
       this.lastChanged = layer.lastChanged;
-      this.blit(layer);
+      if (layer.pictureChanged || !this.frontIsLayer) this.blit(layer);
+      this.frontIsLayer = true;
       this.root.dataset.pending = String(left);
       if (left > 0 && !this.pending) {
         this.pending = requestAnimationFrame(() => {
@@ -317,6 +366,7 @@ export class Parcoords {
       return;
     }
     this.root.dataset.pending = "0";
+    this.frontIsLayer = false;
     if (count > RASTER_LINES) {
       // the whole selection rasterised (first paint; more runs than the layer takes)
       const words = BUCKET_COLORS.map((c) => rgbaWord(c, 235));
@@ -331,8 +381,9 @@ export class Parcoords {
     }
     const ctx = this.ctx(this.front);
     if (!ctx) return;
-    ctx.lineWidth = count > 2000 ? 1 : 1.4;
-    ctx.globalAlpha = count > 2000 ? 0.35 : count > 300 ? 0.6 : 0.9;
+    // one device pixel: Skia's hairline path (a wider stroke costs 15-30x more to flush)
+    ctx.lineWidth = 1 / this.dpr;
+    ctx.globalAlpha = count > 100 ? 0.6 : 0.9;
     ctx.strokeStyle = this.style.faint;
     this.tracePath(ctx, (i) => this.mask[i] === 1 && this.buckets[i] === -1);
     ctx.stroke();
@@ -587,6 +638,7 @@ export class Parcoords {
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.pending) cancelAnimationFrame(this.pending);
     if (this.prepare) clearTimeout(this.prepare);
+    if (this.backLater) clearTimeout(this.backLater);
     this.root.remove();
   }
 }

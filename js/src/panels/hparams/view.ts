@@ -239,16 +239,20 @@ export class HParamsView {
     const axes = orderedAxes(table.columns, this.model.get("axis_order") ?? [], this.model.get("hidden_axes") ?? []);
     const metric = table.index.get(this.model.get("metric") ?? "");
     const buckets = colorBuckets(metric === undefined ? undefined : table.values[metric], n, this.model.get("goal") ?? "max");
-    this.parcoords.setData(table, axes, buckets, this.visible, this.logs);
-    this.refreshSelection();
+    this.mask = brushMask(table, this.brushes, hidden);
+    this.parcoords.setData(table, axes, buckets, this.visible, this.logs, { brushes: this.brushes, mask: this.mask, marked: this.marked() });
+    this.refreshSelection(true, true, false);
   }
 
-  /** `lower`: also redraw the scatter; `rows`: also the table (DOM — not while dragging). */
-  private refreshSelection(lower = true, rows = lower): void {
+  /** `lower`: also redraw the scatter; `rows`: also the table (DOM — not while dragging);
+   * `lines`: recompute the mask and redraw the lines (rebuild has just drawn them). */
+  private refreshSelection(lower = true, rows = lower, lines = true): void {
     const table = this.table;
     if (!table) return;
-    this.mask = brushMask(table, this.brushes, new Set(this.model.get("hidden_runs") ?? []));
-    this.parcoords.setSelection(this.brushes, this.mask, this.marked());
+    if (lines) {
+      this.mask = brushMask(table, this.brushes, new Set(this.model.get("hidden_runs") ?? []));
+      this.parcoords.setSelection(this.brushes, this.mask, this.marked());
+    }
     let shown = 0;
     for (let i = 0; i < this.mask.length; i++) shown += this.mask[i]!;
     this.countEl.textContent = `${shown} of ${table.runs.length} runs`;

@@ -9,6 +9,13 @@ kernel, a run that another process is writing, or an old logdir:
 * :class:`LogdirSource` discovers runs under a logdir (again every few seconds)
   and tails each of them.
 * :class:`MultiSource` combines sources (``Scalars([run_a, "runs/old"])``).
+
+A scalar source made with ``summaries=True`` (the Scalars panel's) starts each nbviz
+store from its per-tag summary table instead of its values: the first poll of a run
+returns a :class:`RunSummary` (count, first/last step, min/max, last value per tag,
+without reading the values) and the tail then continues from the store's end; a
+panel loads a series' earlier values only when it draws it (``RunSummary.history``).
+TensorBoard runs are parsed whole either way (their rows are returned as before).
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "EventTail", "LogdirSource", "MultiSource", "RunScalars", "RunTail", "RunTensors", "Source",
-    "TensorTail", "as_source",
+    "EventTail", "LogdirSource", "MultiSource", "RunScalars", "RunSummary", "RunTail",
+    "RunTensors", "Source", "TensorTail", "as_source",
 ]
 
 
@@ -40,6 +47,28 @@ class RunScalars:
 
     run: str
     columns: ScalarColumns
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run's store held when its tail started, per tag, without the values.
+
+    Arrays are aligned with ``tags``: ``count``, ``first_step``, ``last_step``, ``low`` /
+    ``high`` (min / max of the finite values, NaN when none), ``last_value`` and
+    ``last_wall_time``. ``history`` is the tail, whose :meth:`RunTail.history` reads
+    those values (only those: later rows come through ``poll``).
+    """
+
+    run: str
+    tags: list[str]
+    count: np.ndarray
+    first_step: np.ndarray
+    last_step: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    last_value: np.ndarray
+    last_wall_time: np.ndarray
+    history: RunTail
 
 
 @dataclass(frozen=True)
@@ -105,6 +134,7 @@ class _StoreTail:
 
     def __init__(self, run_dir: Path, name: str, poll_interval: float) -> None:
         self.run_dir = Path(run_dir)
+        self._real_dir = os.path.realpath(self.run_dir)  # resolved once, not every poll
         self.name = name
         self.poll_interval = poll_interval
         self._reader = StoreReader(self.run_dir)
@@ -113,6 +143,13 @@ class _StoreTail:
 
     def describe(self) -> str:
         return f"run {self.name!r}"
+
+    def _live(self) -> LiveRun | None:
+        """The unfinished ``Run`` of this process writing here, if any (a look-up among the
+        few live runs, not a path resolution per poll: a logdir may hold 500 runs)."""
+        if not any(str(path) == self._real_dir for path in live_run_dirs()):
+            return None
+        return live_run_for(Path(self._real_dir))
 
     def _store_poll_due(self) -> bool:
         now = time.monotonic()
@@ -130,17 +167,74 @@ class _StoreTail:
 
 
 class RunTail(_StoreTail):
-    """Follow one run directory; each row is returned exactly once, in log order."""
+    """Follow one run directory; each row is returned exactly once, in log order.
 
-    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5) -> None:
+    With ``summaries=True`` the first poll returns the store's per-tag summary
+    (:class:`RunSummary`) in place of the rows already stored; :meth:`history` reads
+    those rows for the tags a panel draws.
+    """
+
+    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5,
+                 summaries: bool = False) -> None:
         super().__init__(run_dir, name, poll_interval)
+        self._summaries_due = summaries
+        self._history_end = 0  # rows with seq < this were summarised, not returned
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
         return self._reader.meta()
 
-    def poll(self) -> list[RunScalars]:
-        live = live_run_for(self.run_dir)
+    def _summary(self) -> RunSummary | None:
+        """The store's per-tag summaries (one read of the summary table for a columnar
+        store); the tail continues after the last summarised row."""
+        self._summaries_due = False
+        found = self._reader.tag_summaries()
+        if not found:
+            return None
+        names = self._reader.tag_names()
+        ids = sorted(found)  # tag ids number tags in order of first appearance
+        rows = [found[i] for i in ids]
+
+        def column(values: list[float | None]) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+        self._history_end = max(row.last_seq for row in rows) + 1
+        self._cursor = max(self._cursor, self._history_end)
+        return RunSummary(
+            run=self.name, tags=[names.get(i, f"(unknown tag #{i})") for i in ids],
+            count=np.array([row.count for row in rows], dtype=np.int64),
+            first_step=column([row.first_step for row in rows]),
+            last_step=column([row.last_step for row in rows]),
+            low=column([row.min_value for row in rows]),
+            high=column([row.max_value for row in rows]),
+            last_value=column([row.last_value for row in rows]),
+            last_wall_time=column([row.last_wall for row in rows]),
+            history=self,
+        )
+
+    def history(self, tags: Sequence[str]) -> ScalarColumns:
+        """The stored rows of ``tags`` that the summary stood for (seq before the tail's
+        start), in log order: what a panel prepends to the rows it was polled since.
+
+        >>> tail.history(["loss"]).value  # doctest: +SKIP
+        """
+        if not tags or self._history_end == 0:
+            return ScalarColumns.empty()
+        wanted = set(tags)
+        ids = [i for i, name in self._reader.tag_names().items() if name in wanted]
+        if not ids:
+            return ScalarColumns.empty()
+        return self._reader.scalars_between(0, self._history_end, tag_ids=ids)
+
+    def poll(self) -> list[RunScalars | RunSummary]:
+        announced: list[RunScalars | RunSummary] = []
+        if self._summaries_due:
+            summary = self._summary()
+            if summary is not None:
+                announced.append(summary)
+                # what the store holds now was summarised: only a live run's rows are new
+                self._last_store_poll = time.monotonic()
+        live = self._live()
         parts: list[ScalarColumns] = []
         if live is not None:
             base, rows = live._pending_since(self._cursor)
@@ -150,13 +244,13 @@ class RunTail(_StoreTail):
             self._cursor = max(self._cursor, base) + len(rows)
         else:
             if not self._store_poll_due():
-                return []
+                return announced
             columns = self._reader.scalars_between(self._cursor)
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
             parts.append(columns)
         merged = concat_columns(parts)
-        return [RunScalars(self.name, merged)] if len(merged) else []
+        return announced + [RunScalars(self.name, merged)] if len(merged) else announced
 
 
 class TensorTail(_StoreTail):
@@ -168,7 +262,7 @@ class TensorTail(_StoreTail):
         self.kinds = kinds
 
     def poll(self) -> list[RunTensors]:
-        live = live_run_for(self.run_dir)
+        live = self._live()
         records: list[TensorRecord] = []
         if live is not None:
             base, pending = live._tensor_pending_since(self._cursor)
@@ -236,11 +330,13 @@ class LogdirSource:
     """
 
     def __init__(self, logdir: Path, *, rescan_interval: float = 2.0,
-                 kinds: frozenset[str] | None = None, tfevents: bool = True) -> None:
+                 kinds: frozenset[str] | None = None, tfevents: bool = True,
+                 summaries: bool = False) -> None:
         self.logdir = Path(logdir)
         self.rescan_interval = rescan_interval
         self.kinds = kinds
         self.tfevents = tfevents
+        self.summaries = summaries
         self._tails: dict[str, RunTail | TensorTail] = {}
         self._event_tails: dict[str, EventTail] = {}
         self._last_scan = -1e9
@@ -287,7 +383,7 @@ class LogdirSource:
 
     def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
         if self.kinds is None:
-            return RunTail(run_dir, name)
+            return RunTail(run_dir, name, summaries=self.summaries)
         return TensorTail(run_dir, name, self.kinds)
 
     def close(self) -> None:
@@ -332,16 +428,20 @@ def check_targets(target: Any, *, where: str, must_exist: bool = False) -> list[
     return items
 
 
-def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
+def as_source(target: Any, kinds: frozenset[str] | None = None, *,
+              summaries: bool = False) -> Source:
     """Turn a logdir path, a ``Run``, a source, or a list of those into a source.
 
     ``kinds`` None gives scalar rows; a set of record kinds gives those tensor records.
+    ``summaries`` (scalars only): each nbviz store starts with a :class:`RunSummary` of
+    what it holds instead of those rows (see the module docstring).
 
     >>> as_source("runs")  # doctest: +SKIP
+    >>> as_source("runs", summaries=True)  # doctest: +SKIP
     """
     if isinstance(target, LiveRun):
         if kinds is None:
-            return RunTail(target.dir, target.name)
+            return RunTail(target.dir, target.name, summaries=summaries)
         return TensorTail(target.dir, target.name, kinds)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
@@ -350,11 +450,11 @@ def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
                 f"logdir {str(path)!r} does not exist; pass the folder your runs are written "
                 "to (e.g. 'runs'), or create it first."
             )
-        return LogdirSource(path, kinds=kinds)
+        return LogdirSource(path, kinds=kinds, summaries=summaries and kinds is None)
     if isinstance(target, (list, tuple)):
         if not target:
             raise ValueError("expected at least one run or logdir, got an empty list.")
-        return MultiSource(as_source(item, kinds) for item in target)
+        return MultiSource(as_source(item, kinds, summaries=summaries) for item in target)
     if hasattr(target, "poll") and hasattr(target, "describe"):
         return target  # type: ignore[no-any-return]
     raise TypeError(

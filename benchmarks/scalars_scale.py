@@ -125,13 +125,8 @@ BUILD_CODE = textwrap.dedent("""
         if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
             import numpy as np
             index = panel._index
-            offsets, parts, at = [], [], 0
-            for s in index.by_id:
-                packed = s.columns.pack()
-                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
-            (out / "answers.bin").write_bytes(b"".join(parts))
-            (out / "answers.json").write_text(json.dumps(offsets))
-            # the reply to one request for the charts of one screen (6 tags x every run)
+            # the reply to one request for the charts of one screen (6 tags x every run),
+            # reading their history from the store when the panel started from summaries
             first_tags = sorted({s.tag for s in index.by_id})[:6]
             ids = [s.id for s in index.by_id if s.tag in first_tags]
             sent = []
@@ -141,6 +136,14 @@ BUILD_CODE = textwrap.dedent("""
             panel._send_append()
             result["reply_s"] = time.perf_counter() - t
             result["reply_bytes"] = sum(sent)
+            if hasattr(index, "load_history"):  # every series' points, one read per run
+                index.load_history(list(index.by_id))
+            offsets, parts, at = [], [], 0
+            for s in index.by_id:
+                packed = s.columns.pack()
+                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
+            (out / "answers.bin").write_bytes(b"".join(parts))
+            (out / "answers.json").write_text(json.dumps(offsets))
     print(json.dumps(result))
 """)
 

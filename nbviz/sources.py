@@ -32,13 +32,35 @@ import numpy as np
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.store.discover import find_runs, run_name
-from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
+from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "EventTail", "LogdirSource", "MultiSource", "RunScalars", "RunSummary", "RunTail",
-    "RunTensors", "Source", "TensorTail", "as_source",
+    "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
+    "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
+    "store_stamp",
 ]
+
+
+UNCHANGED_RECHECK_SECS = 5.0  # a store whose files look unchanged is still queried this often
+
+
+def store_stamp(run_dir: Path) -> tuple[int, ...]:
+    """What changes when a writer commits to a run's store: size and mtime of its database
+    and its WAL (two ``stat`` calls, where a query costs a connection's round trip).
+
+    >>> store_stamp(Path("no/such/run"))
+    (-1, -1, -1, -1)
+    """
+    stamp: list[int] = []
+    for name in (DB_FILENAME, DB_FILENAME + "-wal"):
+        try:
+            info = os.stat(run_dir / name)
+        except OSError:
+            stamp += [-1, -1]
+        else:
+            stamp += [info.st_size, info.st_mtime_ns]
+    return tuple(stamp)
 
 
 @dataclass(frozen=True)
@@ -140,6 +162,8 @@ class _StoreTail:
         self._reader = StoreReader(self.run_dir)
         self._cursor = 0  # next seq to return
         self._last_store_poll = -1e9
+        self._stamp: tuple[int, ...] = ()  # store_stamp when last queried
+        self._last_query = -1e9
 
     def describe(self) -> str:
         return f"run {self.name!r}"
@@ -152,10 +176,17 @@ class _StoreTail:
         return live_run_for(Path(self._real_dir))
 
     def _store_poll_due(self) -> bool:
+        """True when the store should be queried now: the poll interval passed and its
+        files changed since the last query (or ``UNCHANGED_RECHECK_SECS`` passed, in case
+        a commit kept size and mtime), so following 500 idle runs costs ``stat`` calls."""
         now = time.monotonic()
         if now - self._last_store_poll < self.poll_interval:
             return False
         self._last_store_poll = now
+        stamp = store_stamp(self.run_dir)  # before the query: a later commit changes it
+        if stamp == self._stamp and now - self._last_query < UNCHANGED_RECHECK_SECS:
+            return False
+        self._stamp, self._last_query = stamp, now
         return True
 
     def problems(self) -> list[Problem]:
@@ -169,25 +200,34 @@ class _StoreTail:
 class RunTail(_StoreTail):
     """Follow one run directory; each row is returned exactly once, in log order.
 
-    With ``summaries=True`` the first poll returns the store's per-tag summary
-    (:class:`RunSummary`) in place of the rows already stored; :meth:`history` reads
-    those rows for the tags a panel draws.
+    With ``summaries=True``, :meth:`summary` is due before the first poll: it returns
+    the store's per-tag summary (:class:`RunSummary`) in place of the rows already
+    stored, which ``poll`` then skips; :meth:`history` reads those rows for the tags a
+    panel draws. (:class:`LogdirSource` and :class:`SummaryFirst` call it.)
     """
 
     def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5,
                  summaries: bool = False) -> None:
         super().__init__(run_dir, name, poll_interval)
-        self._summaries_due = summaries
+        self.summary_due = summaries
         self._history_end = 0  # rows with seq < this were summarised, not returned
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
         return self._reader.meta()
 
-    def _summary(self) -> RunSummary | None:
+    def summary(self) -> RunSummary | None:
         """The store's per-tag summaries (one read of the summary table for a columnar
-        store); the tail continues after the last summarised row."""
-        self._summaries_due = False
+        store), None when it holds no scalar yet; the tail continues after the last
+        summarised row (rows of a live run of this process not yet stored come next).
+
+        >>> RunTail(Path("runs/a"), "a", summaries=True).summary().tags  # doctest: +SKIP
+        ['loss', 'acc']
+        """
+        self.summary_due = False
+        now = time.monotonic()
+        self._stamp, self._last_query = store_stamp(self.run_dir), now
+        self._last_store_poll = now  # what the store holds now is summarised, not polled
         found = self._reader.tag_summaries()
         if not found:
             return None
@@ -226,14 +266,7 @@ class RunTail(_StoreTail):
             return ScalarColumns.empty()
         return self._reader.scalars_between(0, self._history_end, tag_ids=ids)
 
-    def poll(self) -> list[RunScalars | RunSummary]:
-        announced: list[RunScalars | RunSummary] = []
-        if self._summaries_due:
-            summary = self._summary()
-            if summary is not None:
-                announced.append(summary)
-                # what the store holds now was summarised: only a live run's rows are new
-                self._last_store_poll = time.monotonic()
+    def poll(self) -> list[RunScalars]:
         live = self._live()
         parts: list[ScalarColumns] = []
         if live is not None:
@@ -244,13 +277,37 @@ class RunTail(_StoreTail):
             self._cursor = max(self._cursor, base) + len(rows)
         else:
             if not self._store_poll_due():
-                return announced
+                return []
             columns = self._reader.scalars_between(self._cursor)
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
             parts.append(columns)
         merged = concat_columns(parts)
-        return announced + [RunScalars(self.name, merged)] if len(merged) else announced
+        return [RunScalars(self.name, merged)] if len(merged) else []
+
+
+class SummaryFirst:
+    """One run's tail whose first poll starts with its store's :class:`RunSummary`.
+
+    >>> SummaryFirst(RunTail(Path("runs/a"), "a", summaries=True)).poll()  # doctest: +SKIP
+    """
+
+    def __init__(self, tail: RunTail) -> None:
+        self.tail = tail
+
+    def describe(self) -> str:
+        return self.tail.describe()
+
+    def poll(self) -> list[RunScalars | RunSummary]:
+        summary = self.tail.summary() if self.tail.summary_due else None
+        rows: list[RunScalars | RunSummary] = [] if summary is None else [summary]
+        return rows + list(self.tail.poll())
+
+    def problems(self) -> list[Problem]:
+        return self.tail.problems()
+
+    def close(self) -> None:
+        self.tail.close()
 
 
 class TensorTail(_StoreTail):
@@ -363,6 +420,10 @@ class LogdirSource:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
         for tail in self._tails.values():
+            if isinstance(tail, RunTail) and tail.summary_due:
+                summary = tail.summary()
+                if summary is not None:
+                    batches.append(summary)
             batches.extend(tail.poll())
         for event_tail in self._event_tails.values():
             batches.extend(event_tail.poll())
@@ -441,7 +502,8 @@ def as_source(target: Any, kinds: frozenset[str] | None = None, *,
     """
     if isinstance(target, LiveRun):
         if kinds is None:
-            return RunTail(target.dir, target.name, summaries=summaries)
+            tail = RunTail(target.dir, target.name, summaries=summaries)
+            return SummaryFirst(tail) if summaries else tail
         return TensorTail(target.dir, target.name, kinds)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)

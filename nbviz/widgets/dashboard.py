@@ -40,7 +40,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.sources import check_targets
+from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
@@ -127,6 +127,8 @@ class _RunInfo:
     source: str  # "nbviz" or "tensorboard"
     kinds: set[str]
     config: dict[str, Any] = field(default_factory=dict)
+    stamp: tuple[int, ...] = ()  # store_stamp when its kinds were last read
+    read_at: float = -1e9
 
 
 class _Catalog:
@@ -170,6 +172,10 @@ class _Catalog:
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"
             if source == "nbviz":
+                stamp, now = store_stamp(directory), time.monotonic()
+                if stamp == info.stamp and now - info.read_at < UNCHANGED_RECHECK_SECS:
+                    continue  # 500 idle runs: 1,000 stat calls a rescan, not 500 queries
+                info.stamp, info.read_at = stamp, now
                 kinds, config = _store_kinds(directory)
                 info.kinds |= kinds
                 info.config = config or info.config

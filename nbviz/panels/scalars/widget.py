@@ -66,7 +66,7 @@ class Scalars(StreamingPanel):
     """
 
     # series infos (dicts): not validated one by one, a panel may announce 25,000 of them
-    series = traitlets.List().tag(sync=True)
+    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)

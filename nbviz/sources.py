@@ -211,6 +211,7 @@ class RunTail(_StoreTail):
         super().__init__(run_dir, name, poll_interval)
         self.summary_due = summaries
         self._history_end = 0  # rows with seq < this were summarised, not returned
+        self._summarised: dict[str, int] = {}  # tag name -> store tag id, of the summary
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
@@ -240,8 +241,10 @@ class RunTail(_StoreTail):
 
         self._history_end = max(row.last_seq for row in rows) + 1
         self._cursor = max(self._cursor, self._history_end)
+        tags = [names.get(i, f"(unknown tag #{i})") for i in ids]
+        self._summarised = dict(zip(tags, ids, strict=True))
         return RunSummary(
-            run=self.name, tags=[names.get(i, f"(unknown tag #{i})") for i in ids],
+            run=self.name, tags=tags,
             count=np.array([row.count for row in rows], dtype=np.int64),
             first_step=column([row.first_step for row in rows]),
             last_step=column([row.last_step for row in rows]),
@@ -258,10 +261,7 @@ class RunTail(_StoreTail):
 
         >>> tail.history(["loss"]).value  # doctest: +SKIP
         """
-        if not tags or self._history_end == 0:
-            return ScalarColumns.empty()
-        wanted = set(tags)
-        ids = [i for i, name in self._reader.tag_names().items() if name in wanted]
+        ids = [self._summarised[tag] for tag in tags if tag in self._summarised]
         if not ids:
             return ScalarColumns.empty()
         return self._reader.scalars_between(0, self._history_end, tag_ids=ids)

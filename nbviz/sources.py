@@ -264,7 +264,13 @@ class RunTail(_StoreTail):
         ids = [self._summarised[tag] for tag in tags if tag in self._summarised]
         if not ids:
             return ScalarColumns.empty()
-        return self._reader.scalars_between(0, self._history_end, tag_ids=ids)
+        seq, tag_ids, step, wall, value = self._reader.scalar_arrays(
+            0, self._history_end, tag_ids=ids)  # named by the summary: no tag-table read
+        names = {tag_id: tag for tag, tag_id in self._summarised.items()}
+        unique, index = np.unique(tag_ids, return_inverse=True)
+        return ScalarColumns(seq=seq, tag_index=index.astype(np.int32).reshape(-1),
+                             step=step.astype(np.float64), wall_time=wall, value=value,
+                             tags=[names[int(tag_id)] for tag_id in unique])
 
     def poll(self) -> list[RunScalars]:
         live = self._live()

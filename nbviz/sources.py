@@ -212,6 +212,9 @@ class RunTail(_StoreTail):
         self.summary_due = summaries
         self._history_end = 0  # rows with seq < this were summarised, not returned
         self._summarised: dict[str, int] = {}  # tag name -> store tag id, of the summary
+        # every row returned so far was read from the store (no live Run of this process
+        # wrote here): the history of a summarised tag then extends to the cursor
+        self.stored_only = True
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
@@ -257,7 +260,8 @@ class RunTail(_StoreTail):
 
     def history(self, tags: Sequence[str]) -> ScalarColumns:
         """The stored rows of ``tags`` that the summary stood for (seq before the tail's
-        start), in log order: what a panel prepends to the rows it was polled since.
+        start; while ``stored_only``, before its cursor: the rows polled since are in the
+        store too), in log order: what a panel prepends to the rows it holds.
 
         >>> tail.history(["loss"]).value  # doctest: +SKIP
         """
@@ -276,6 +280,7 @@ class RunTail(_StoreTail):
         live = self._live()
         parts: list[ScalarColumns] = []
         if live is not None:
+            self.stored_only = False
             base, rows = live._pending_since(self._cursor)
             if self._cursor < base:
                 parts.append(self._reader.scalars_between(self._cursor, base))
@@ -287,6 +292,8 @@ class RunTail(_StoreTail):
             columns = self._reader.scalars_between(self._cursor)
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
+                if self.stored_only and self._summarised:
+                    self._history_end = self._cursor  # a panel need not hold these rows
             parts.append(columns)
         merged = concat_columns(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -138,4 +139,27 @@ def test_a_version_1_store_is_summarised_and_read(tmp_path: Path) -> None:
         points = held(panel, str(run), str(tag))
         assert points[0].tolist() == rows["step"].tolist()
         np.testing.assert_array_equal(points[1], rows["value"].to_numpy())
+    panel.close()
+
+
+def test_series_nobody_draws_hold_no_points_however_many_steps(logdir: Path) -> None:
+    """Runs written elsewhere (here: finished before each poll) keep their rows in the
+    store: a series the page does not draw only counts them, and reads them when asked."""
+    write_runs(logdir, runs=2, tags=2, steps=50)
+    panel = Scalars(logdir, lazy=True)
+    MessageRecorder(panel)
+    for start in (50, 150):
+        for r in range(2):
+            with nbviz.init(f"run{r}", logdir=logdir, if_exists="append") as run:
+                for step in range(start, start + 100):
+                    run.log({f"t{t}": math.sin(step / 10 + r + t) for t in range(2)},
+                            step=step)
+        time.sleep(0.6)  # the store-poll interval
+        panel.sync()
+    assert all(s.total == 250 and s.columns.count == 0 for s in panel._index.by_id)
+    ask(panel, "run1", "t0")
+    points = held(panel, "run1", "t0")
+    assert points[0].tolist() == list(range(250))
+    np.testing.assert_allclose(points[1], np.sin(np.arange(250) / 10 + 1))
+    assert panel._index.by_key[("run0", "t0")].columns.count == 0
     panel.close()

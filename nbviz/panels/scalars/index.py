@@ -27,7 +27,11 @@ from nbviz.store.sqlite import ScalarColumns
 
 
 class History(Protocol):
-    """Where a series announced by a summary reads its earlier values (a ``RunTail``)."""
+    """Where a series announced by a summary reads its earlier values (a ``RunTail``).
+    ``stored_only``: its history covers every row polled so far (a run no ``Run`` of
+    this process writes), so the rows of series nobody draws need not be held."""
+
+    stored_only: bool
 
     def history(self, tags: list[str]) -> ScalarColumns:
         """The summarised rows of ``tags``, in log order."""
@@ -188,9 +192,12 @@ class SeriesIndex:
         return full
 
     def ingest(self, series: IndexedSeries, group: TagRows) -> bool:
-        """Append one tag's rows; True when the page's copy must be replaced (decimated)."""
+        """Append one tag's rows; True when the page's copy must be replaced (decimated).
+        A series nobody draws whose rows the store keeps (``History.stored_only``) only
+        counts them: its held points stay empty, whatever the steps."""
         rows = group.rows
-        series.columns.append(rows[0], rows[1], rows[2])
+        if series.wanted or series.history is None or not series.history.stored_only:
+            series.columns.append(rows[0], rows[1], rows[2])
         if series.total == 0:
             series.first_step = float(rows[0, 0])
         series.total += group.stop - group.start

@@ -178,18 +178,30 @@ class SeriesIndex:
                     series.columns.keep(minmax_indices(series.columns.value, self.max_points))
                     series.decimated = True
 
-    def points(self, series: IndexedSeries) -> SeriesColumns:
-        """Every point of a series — the held ones, after its history when that was not
-        read yet (read now, not kept: for an export or a picture)."""
-        if series.history is None:
-            return series.columns
-        full = SeriesColumns(series.columns.count)
-        for group in group_rows(series.history.history([series.tag])):
-            rows = group.rows
+    def points(self, wanted: list[IndexedSeries]) -> list[SeriesColumns]:
+        """Every point of each series — the held ones, after its history when that was
+        not read yet (read now, one read per run, not kept: for an export or a picture)."""
+        by_source: dict[int, tuple[History, list[str]]] = {}
+        for series in wanted:
+            if series.history is not None:
+                by_source.setdefault(id(series.history), (series.history, []))[1].append(
+                    series.tag)
+        found: dict[tuple[int, str], TagRows] = {}
+        for key, (source, tags) in by_source.items():
+            for rows_of_tag in group_rows(source.history(tags)):
+                found[(key, rows_of_tag.tag)] = rows_of_tag
+        out = []
+        for series in wanted:
+            group = found.get((id(series.history), series.tag))
+            if group is None:
+                out.append(series.columns)
+                continue
+            full = SeriesColumns(group.stop - group.start + series.columns.count)
+            rows, columns = group.rows, series.columns
             full.append(rows[0], rows[1], rows[2])
-        columns = series.columns
-        full.append(columns.step, columns.wall_time, columns.value)
-        return full
+            full.append(columns.step, columns.wall_time, columns.value)
+            out.append(full)
+        return out
 
     def ingest(self, series: IndexedSeries, group: TagRows) -> bool:
         """Append one tag's rows; True when the page's copy must be replaced (decimated).

@@ -255,8 +255,8 @@ class Scalars(StreamingPanel):
             state = synced_state(self)
             infos: list[dict[str, Any]] = []
             parts: list[bytes] = []
-            for series in self._index.by_id:
-                columns = self._index.points(series)
+            for series, columns in zip(self._index.by_id, self._index.points(
+                    self._index.by_id), strict=True):
                 keep = minmax_budget(columns.value, max_points)
                 info = _info(series, int(keep.size))
                 info["decimated"] = series.decimated or int(keep.size) < columns.count
@@ -275,14 +275,12 @@ class Scalars(StreamingPanel):
             shown = [s for s in self._index.by_id if s.run not in self.hidden_runs]
             tags = set(sorted({s.tag for s in shown})[:MAX_CHARTS])
             runs = set(list(dict.fromkeys(s.run for s in shown))[:MAX_RUNS])
-            views = []
-            for s in shown:
-                drawn = s.tag in tags and s.run in runs
-                points = self._index.points(s) if drawn else s.columns
-                step = points.step.copy() if drawn else points.step[:0].copy()
-                value = points.value.copy() if drawn else points.value[:0].copy()
-                views.append(SeriesView(s.run, s.tag, s.color, step, value))
-            return views
+            drawn = [s for s in shown if s.tag in tags and s.run in runs]
+            points = dict(zip((s.id for s in drawn), self._index.points(drawn), strict=True))
+            empty = np.empty(0)
+            return [SeriesView(s.run, s.tag, s.color, points[s.id].step.copy(),
+                               points[s.id].value.copy()) if s.id in points
+                    else SeriesView(s.run, s.tag, s.color, empty, empty) for s in shown]
 
     def _render_png(self) -> bytes:
         return render_png(self._views(), self.smoothing)

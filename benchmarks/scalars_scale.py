@@ -7,8 +7,9 @@ Same run, same logdir, same headless Chromium, for both panels:
     fresh process; median of ``--repeat``), bytes of the first message (series infos JSON +
     snapshot buffer), and the kernel's reply to the page's request for the charts in view;
   * first paint in headless Chromium: state arrives (fetched) -> panel mounted -> every chart
-    in the viewport drawn with all its runs (the old panel gets its full snapshot; the new
-    one its summaries, then answers its requests from a stand-in kernel in the page);
+    in the viewport drawn with all its runs (a panel without requests gets its full
+    snapshot; a lazy one its summaries, then answers its requests from a stand-in kernel
+    in the page, for the old ref too when it is lazy);
   * 10,000 tags in one run: mount -> tag list painted, and filter keystroke -> filtered
     render (typing ``layer42/unit07`` one key at a time; median and max);
   * kernel RSS while each panel follows the logdir as a writer appends ``--round-steps``
@@ -125,13 +126,8 @@ BUILD_CODE = textwrap.dedent("""
         if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
             import numpy as np
             index = panel._index
-            offsets, parts, at = [], [], 0
-            for s in index.by_id:
-                packed = s.columns.pack()
-                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
-            (out / "answers.bin").write_bytes(b"".join(parts))
-            (out / "answers.json").write_text(json.dumps(offsets))
-            # the reply to one request for the charts of one screen (6 tags x every run)
+            # the reply to one request for the charts of one screen (6 tags x every run),
+            # reading their history from the store when the panel started from summaries
             first_tags = sorted({s.tag for s in index.by_id})[:6]
             ids = [s.id for s in index.by_id if s.tag in first_tags]
             sent = []
@@ -141,6 +137,14 @@ BUILD_CODE = textwrap.dedent("""
             panel._send_append()
             result["reply_s"] = time.perf_counter() - t
             result["reply_bytes"] = sum(sent)
+            if hasattr(index, "load_history"):  # every series' points, one read per run
+                index.load_history(list(index.by_id))
+            offsets, parts, at = [], [], 0
+            for s in index.by_id:
+                packed = s.columns.pack()
+                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
+            (out / "answers.bin").write_bytes(b"".join(parts))
+            (out / "answers.json").write_text(json.dumps(offsets))
     print(json.dumps(result))
 """)
 
@@ -271,11 +275,11 @@ window.bench = {
       fetch(`${dir}/state.json`).then((r) => r.json()),
       fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
       fetch(`${dir}/seq.json`).then((r) => r.json())]);
-    let answers = null, offsets = null;
-    if (which === "new") {
+    let answers = null, offsets = null;  // a panel that asks for points gets answers
+    const asked = await fetch(`${dir}/answers.json`);
+    if (asked.ok) {
       [answers, offsets] = await Promise.all([
-        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()),
-        fetch(`${dir}/answers.json`).then((r) => r.json())]);
+        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json()]);
     }
     const tFetched = performance.now();
     const state = {series: infos, snapshot: new DataView(snap), snapshot_seq: seq, smoothing: 0.6,

@@ -9,6 +9,13 @@ kernel, a run that another process is writing, or an old logdir:
 * :class:`LogdirSource` discovers runs under a logdir (again every few seconds)
   and tails each of them.
 * :class:`MultiSource` combines sources (``Scalars([run_a, "runs/old"])``).
+
+A scalar source made with ``summaries=True`` (the Scalars panel's) starts each nbviz
+store from its per-tag summary table instead of its values: the first poll of a run
+returns a :class:`RunSummary` (count, first/last step, min/max, last value per tag,
+without reading the values) and the tail then continues from the store's end; a
+panel loads a series' earlier values only when it draws it (``RunSummary.history``).
+TensorBoard runs are parsed whole either way (their rows are returned as before).
 """
 
 from __future__ import annotations
@@ -25,13 +32,35 @@ import numpy as np
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.store.discover import find_runs, run_name
-from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
+from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "EventTail", "LogdirSource", "MultiSource", "RunScalars", "RunTail", "RunTensors", "Source",
-    "TensorTail", "as_source",
+    "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
+    "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
+    "store_stamp",
 ]
+
+
+UNCHANGED_RECHECK_SECS = 5.0  # a store whose files look unchanged is still queried this often
+
+
+def store_stamp(run_dir: Path) -> tuple[int, ...]:
+    """What changes when a writer commits to a run's store: size and mtime of its database
+    and its WAL (two ``stat`` calls, where a query costs a connection's round trip).
+
+    >>> store_stamp(Path("no/such/run"))
+    (-1, -1, -1, -1)
+    """
+    stamp: list[int] = []
+    for name in (DB_FILENAME, DB_FILENAME + "-wal"):
+        try:
+            info = os.stat(run_dir / name)
+        except OSError:
+            stamp += [-1, -1]
+        else:
+            stamp += [info.st_size, info.st_mtime_ns]
+    return tuple(stamp)
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,28 @@ class RunScalars:
 
     run: str
     columns: ScalarColumns
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run's store held when its tail started, per tag, without the values.
+
+    Arrays are aligned with ``tags``: ``count``, ``first_step``, ``last_step``, ``low`` /
+    ``high`` (min / max of the finite values, NaN when none), ``last_value`` and
+    ``last_wall_time``. ``history`` is the tail, whose :meth:`RunTail.history` reads
+    those values (only those: later rows come through ``poll``).
+    """
+
+    run: str
+    tags: list[str]
+    count: np.ndarray
+    first_step: np.ndarray
+    last_step: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    last_value: np.ndarray
+    last_wall_time: np.ndarray
+    history: RunTail
 
 
 @dataclass(frozen=True)
@@ -105,20 +156,37 @@ class _StoreTail:
 
     def __init__(self, run_dir: Path, name: str, poll_interval: float) -> None:
         self.run_dir = Path(run_dir)
+        self._real_dir = os.path.realpath(self.run_dir)  # resolved once, not every poll
         self.name = name
         self.poll_interval = poll_interval
         self._reader = StoreReader(self.run_dir)
         self._cursor = 0  # next seq to return
         self._last_store_poll = -1e9
+        self._stamp: tuple[int, ...] = ()  # store_stamp when last queried
+        self._last_query = -1e9
 
     def describe(self) -> str:
         return f"run {self.name!r}"
 
+    def _live(self) -> LiveRun | None:
+        """The unfinished ``Run`` of this process writing here, if any (a look-up among the
+        few live runs, not a path resolution per poll: a logdir may hold 500 runs)."""
+        if not any(str(path) == self._real_dir for path in live_run_dirs()):
+            return None
+        return live_run_for(Path(self._real_dir))
+
     def _store_poll_due(self) -> bool:
+        """True when the store should be queried now: the poll interval passed and its
+        files changed since the last query (or ``UNCHANGED_RECHECK_SECS`` passed, in case
+        a commit kept size and mtime), so following 500 idle runs costs ``stat`` calls."""
         now = time.monotonic()
         if now - self._last_store_poll < self.poll_interval:
             return False
         self._last_store_poll = now
+        stamp = store_stamp(self.run_dir)  # before the query: a later commit changes it
+        if stamp == self._stamp and now - self._last_query < UNCHANGED_RECHECK_SECS:
+            return False
+        self._stamp, self._last_query = stamp, now
         return True
 
     def problems(self) -> list[Problem]:
@@ -130,19 +198,89 @@ class _StoreTail:
 
 
 class RunTail(_StoreTail):
-    """Follow one run directory; each row is returned exactly once, in log order."""
+    """Follow one run directory; each row is returned exactly once, in log order.
 
-    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5) -> None:
+    With ``summaries=True``, :meth:`summary` is due before the first poll: it returns
+    the store's per-tag summary (:class:`RunSummary`) in place of the rows already
+    stored, which ``poll`` then skips; :meth:`history` reads those rows for the tags a
+    panel draws. (:class:`LogdirSource` and :class:`SummaryFirst` call it.)
+    """
+
+    def __init__(self, run_dir: Path, name: str, *, poll_interval: float = 0.5,
+                 summaries: bool = False) -> None:
         super().__init__(run_dir, name, poll_interval)
+        self.summary_due = summaries
+        self._history_end = 0  # rows with seq < this were summarised, not returned
+        self._summarised: dict[str, int] = {}  # tag name -> store tag id, of the summary
+        # every row returned so far was read from the store (no live Run of this process
+        # wrote here): the history of a summarised tag then extends to the cursor
+        self.stored_only = True
 
     def meta(self) -> dict[str, Any]:
         """The run's stored metadata (name, config, created …)."""
         return self._reader.meta()
 
+    def summary(self) -> RunSummary | None:
+        """The store's per-tag summaries (one read of the summary table for a columnar
+        store), None when it holds no scalar yet; the tail continues after the last
+        summarised row (rows of a live run of this process not yet stored come next).
+
+        >>> RunTail(Path("runs/a"), "a", summaries=True).summary().tags  # doctest: +SKIP
+        ['loss', 'acc']
+        """
+        self.summary_due = False
+        now = time.monotonic()
+        self._stamp, self._last_query = store_stamp(self.run_dir), now
+        self._last_store_poll = now  # what the store holds now is summarised, not polled
+        found = self._reader.tag_summaries()
+        if not found:
+            return None
+        names = self._reader.tag_names()
+        ids = sorted(found)  # tag ids number tags in order of first appearance
+        rows = [found[i] for i in ids]
+
+        def column(values: list[float | None]) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+        self._history_end = max(row.last_seq for row in rows) + 1
+        self._cursor = max(self._cursor, self._history_end)
+        tags = [names.get(i, f"(unknown tag #{i})") for i in ids]
+        self._summarised = dict(zip(tags, ids, strict=True))
+        return RunSummary(
+            run=self.name, tags=tags,
+            count=np.array([row.count for row in rows], dtype=np.int64),
+            first_step=column([row.first_step for row in rows]),
+            last_step=column([row.last_step for row in rows]),
+            low=column([row.min_value for row in rows]),
+            high=column([row.max_value for row in rows]),
+            last_value=column([row.last_value for row in rows]),
+            last_wall_time=column([row.last_wall for row in rows]),
+            history=self,
+        )
+
+    def history(self, tags: Sequence[str]) -> ScalarColumns:
+        """The stored rows of ``tags`` that the summary stood for (seq before the tail's
+        start; while ``stored_only``, before its cursor: the rows polled since are in the
+        store too), in log order: what a panel prepends to the rows it holds.
+
+        >>> tail.history(["loss"]).value  # doctest: +SKIP
+        """
+        ids = [self._summarised[tag] for tag in tags if tag in self._summarised]
+        if not ids:
+            return ScalarColumns.empty()
+        seq, tag_ids, step, wall, value = self._reader.scalar_arrays(
+            0, self._history_end, tag_ids=ids)  # named by the summary: no tag-table read
+        names = {tag_id: tag for tag, tag_id in self._summarised.items()}
+        unique, index = np.unique(tag_ids, return_inverse=True)
+        return ScalarColumns(seq=seq, tag_index=index.astype(np.int32).reshape(-1),
+                             step=step.astype(np.float64), wall_time=wall, value=value,
+                             tags=[names[int(tag_id)] for tag_id in unique])
+
     def poll(self) -> list[RunScalars]:
-        live = live_run_for(self.run_dir)
+        live = self._live()
         parts: list[ScalarColumns] = []
         if live is not None:
+            self.stored_only = False
             base, rows = live._pending_since(self._cursor)
             if self._cursor < base:
                 parts.append(self._reader.scalars_between(self._cursor, base))
@@ -154,9 +292,35 @@ class RunTail(_StoreTail):
             columns = self._reader.scalars_between(self._cursor)
             if len(columns):
                 self._cursor = int(columns.seq[-1]) + 1
+                if self.stored_only and self._summarised:
+                    self._history_end = self._cursor  # a panel need not hold these rows
             parts.append(columns)
         merged = concat_columns(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []
+
+
+class SummaryFirst:
+    """One run's tail whose first poll starts with its store's :class:`RunSummary`.
+
+    >>> SummaryFirst(RunTail(Path("runs/a"), "a", summaries=True)).poll()  # doctest: +SKIP
+    """
+
+    def __init__(self, tail: RunTail) -> None:
+        self.tail = tail
+
+    def describe(self) -> str:
+        return self.tail.describe()
+
+    def poll(self) -> list[RunScalars | RunSummary]:
+        summary = self.tail.summary() if self.tail.summary_due else None
+        rows: list[RunScalars | RunSummary] = [] if summary is None else [summary]
+        return rows + list(self.tail.poll())
+
+    def problems(self) -> list[Problem]:
+        return self.tail.problems()
+
+    def close(self) -> None:
+        self.tail.close()
 
 
 class TensorTail(_StoreTail):
@@ -168,7 +332,7 @@ class TensorTail(_StoreTail):
         self.kinds = kinds
 
     def poll(self) -> list[RunTensors]:
-        live = live_run_for(self.run_dir)
+        live = self._live()
         records: list[TensorRecord] = []
         if live is not None:
             base, pending = live._tensor_pending_since(self._cursor)
@@ -236,11 +400,13 @@ class LogdirSource:
     """
 
     def __init__(self, logdir: Path, *, rescan_interval: float = 2.0,
-                 kinds: frozenset[str] | None = None, tfevents: bool = True) -> None:
+                 kinds: frozenset[str] | None = None, tfevents: bool = True,
+                 summaries: bool = False) -> None:
         self.logdir = Path(logdir)
         self.rescan_interval = rescan_interval
         self.kinds = kinds
         self.tfevents = tfevents
+        self.summaries = summaries
         self._tails: dict[str, RunTail | TensorTail] = {}
         self._event_tails: dict[str, EventTail] = {}
         self._last_scan = -1e9
@@ -267,6 +433,10 @@ class LogdirSource:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
         for tail in self._tails.values():
+            if isinstance(tail, RunTail) and tail.summary_due:
+                summary = tail.summary()
+                if summary is not None:
+                    batches.append(summary)
             batches.extend(tail.poll())
         for event_tail in self._event_tails.values():
             batches.extend(event_tail.poll())
@@ -287,7 +457,7 @@ class LogdirSource:
 
     def _tail(self, run_dir: Path, name: str) -> RunTail | TensorTail:
         if self.kinds is None:
-            return RunTail(run_dir, name)
+            return RunTail(run_dir, name, summaries=self.summaries)
         return TensorTail(run_dir, name, self.kinds)
 
     def close(self) -> None:
@@ -332,16 +502,21 @@ def check_targets(target: Any, *, where: str, must_exist: bool = False) -> list[
     return items
 
 
-def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
+def as_source(target: Any, kinds: frozenset[str] | None = None, *,
+              summaries: bool = False) -> Source:
     """Turn a logdir path, a ``Run``, a source, or a list of those into a source.
 
     ``kinds`` None gives scalar rows; a set of record kinds gives those tensor records.
+    ``summaries`` (scalars only): each nbviz store starts with a :class:`RunSummary` of
+    what it holds instead of those rows (see the module docstring).
 
     >>> as_source("runs")  # doctest: +SKIP
+    >>> as_source("runs", summaries=True)  # doctest: +SKIP
     """
     if isinstance(target, LiveRun):
         if kinds is None:
-            return RunTail(target.dir, target.name)
+            tail = RunTail(target.dir, target.name, summaries=summaries)
+            return SummaryFirst(tail) if summaries else tail
         return TensorTail(target.dir, target.name, kinds)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
@@ -350,11 +525,11 @@ def as_source(target: Any, kinds: frozenset[str] | None = None) -> Source:
                 f"logdir {str(path)!r} does not exist; pass the folder your runs are written "
                 "to (e.g. 'runs'), or create it first."
             )
-        return LogdirSource(path, kinds=kinds)
+        return LogdirSource(path, kinds=kinds, summaries=summaries and kinds is None)
     if isinstance(target, (list, tuple)):
         if not target:
             raise ValueError("expected at least one run or logdir, got an empty list.")
-        return MultiSource(as_source(item, kinds) for item in target)
+        return MultiSource(as_source(item, kinds, summaries=summaries) for item in target)
     if hasattr(target, "poll") and hasattr(target, "describe"):
         return target  # type: ignore[no-any-return]
     raise TypeError(

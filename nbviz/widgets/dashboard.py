@@ -7,8 +7,13 @@ from outside nbviz is added with :func:`register_panel`): a panel is a class (or
 factory) taking the dashboard's target (a logdir, a Run, or a list of them) plus
 the record kinds it shows. The dashboard watches which
 kinds the runs hold (nbviz stores and TensorBoard event files alike, again every
-``rescan_interval`` seconds) and creates a panel the first time one of its kinds
+``rescan_interval`` seconds) and lists a tab the first time one of its kinds
 appears, so tabs appear live as training starts logging histograms, PR curves …
+
+A tab's panel is built when the tab is first shown (the selected tab at once, the
+others when the page selects them, or when ``dashboard.panels`` or an export asks):
+over 500 runs a panel's build reads what it shows (HParams every run's metrics),
+which a dashboard opened to look at its Scalars should not wait for.
 
 One run selector is shared by all panels: the page sets ``hidden_runs`` on every
 child panel that has that trait (Scalars, PR curves …), without a kernel round trip.
@@ -35,7 +40,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.sources import check_targets
+from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
@@ -122,6 +127,8 @@ class _RunInfo:
     source: str  # "nbviz" or "tensorboard"
     kinds: set[str]
     config: dict[str, Any] = field(default_factory=dict)
+    stamp: tuple[int, ...] = ()  # store_stamp when its kinds were last read
+    read_at: float = -1e9
 
 
 class _Catalog:
@@ -165,6 +172,10 @@ class _Catalog:
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"
             if source == "nbviz":
+                stamp, now = store_stamp(directory), time.monotonic()
+                if stamp == info.stamp and now - info.read_at < UNCHANGED_RECHECK_SECS:
+                    continue  # 500 idle runs: 1,000 stat calls a rescan, not 500 queries
+                info.stamp, info.read_at = stamp, now
                 kinds, config = _store_kinds(directory)
                 info.kinds |= kinds
                 info.config = config or info.config
@@ -226,6 +237,7 @@ class Dashboard(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._catalog = _Catalog(self._targets)
         self._panels: dict[str, Any] = {}  # spec name -> widget
+        self._waiting: set[str] = set()  # tabs listed whose panel is built when first shown
         self._failed: dict[str, str] = {}
         self._last_scan = -1e9
         self._version = 0
@@ -242,9 +254,46 @@ class Dashboard(anywidget.AnyWidget):
 
     @property
     def panels(self) -> dict[str, Any]:
-        """The panels created so far, by tab name (e.g. ``dashboard.panels["scalars"]``)."""
+        """Every tab's panel, by tab name (e.g. ``dashboard.panels["scalars"]``); tabs not
+        shown yet have their panel built now."""
         with self._lock:
+            if self._waiting and not self._closed:
+                for spec in self._specs:
+                    if spec.name in self._waiting:
+                        self._build(spec)
+                self._publish(self._catalog.problems())
             return dict(self._panels)
+
+    @traitlets.observe("selected_tab")
+    def _on_selected(self, change: dict[str, Any]) -> None:
+        """The page shows a tab whose panel is not built yet: build it (then the page
+        gets its reference with the next ``tabs``)."""
+        name = change["new"]
+        if name not in self._waiting or self._closed:
+            return
+        with self._lock:
+            spec = next((spec for spec in self._specs if spec.name == name), None)
+            if spec is not None and name in self._waiting:
+                self._build(spec)
+                self._publish(self._catalog.problems())
+
+    def _build(self, spec: PanelSpec) -> None:
+        """Create the panel of tab ``spec`` (under ``_lock``); a failure is listed as
+        unavailable rather than raised."""
+        self._waiting.discard(spec.name)
+        factory = spec.resolve()
+        if factory is None:
+            self._failed[spec.name] = (f"the {spec.label} panel is not available in this "
+                                       "nbviz install")
+            return
+        try:
+            panel = factory(self.target)
+        except Exception as error:  # a panel must not take the dashboard down
+            self._failed[spec.name] = f"{type(error).__name__}: {error}"
+            return
+        if self.hidden_runs and panel.has_trait("hidden_runs"):
+            panel.hidden_runs = list(self.hidden_runs)
+        self._panels[spec.name] = panel
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -262,34 +311,32 @@ class Dashboard(anywidget.AnyWidget):
         changed = self._catalog.refresh()
         kinds = self._catalog.kinds()
         for spec in self._specs:
-            if spec.name in self._panels or spec.name in self._failed or not spec.kinds & kinds:
+            if (spec.name in self._panels or spec.name in self._failed
+                    or spec.name in self._waiting or not spec.kinds & kinds):
                 continue
-            factory = spec.resolve()
-            if factory is None:
+            changed = True
+            if spec.resolve() is None:  # an import, not a build: known before it is shown
                 self._failed[spec.name] = (f"the {spec.label} panel is not available in this "
                                            "nbviz install")
-                changed = True
                 continue
-            try:
-                panel = factory(self.target)
-            except Exception as error:  # a panel must not take the dashboard down
-                self._failed[spec.name] = f"{type(error).__name__}: {error}"
-                changed = True
-                continue
-            if self.hidden_runs and panel.has_trait("hidden_runs"):
-                panel.hidden_runs = list(self.hidden_runs)
-            self._panels[spec.name] = panel
-            changed = True
+            shown = self.selected_tab or next(
+                (s.name for s in self._specs if s.name in self._panels or s.name in
+                 self._waiting), spec.name)
+            if spec.name == shown:
+                self._build(spec)
+            else:
+                self._waiting.add(spec.name)
         problems = self._catalog.problems()
         if changed or force or problems != list(self.problems):
             self._publish(problems)
 
     def _publish(self, problems: list[str]) -> None:
         infos = sorted(self._catalog.runs.values(), key=lambda info: info.name)
-        tabs: list[dict[str, Any]] = [
+        tabs: list[dict[str, Any]] = [  # a tab not shown yet has no panel: ref ""
             {"name": spec.name, "label": spec.label, "kinds": sorted(spec.kinds),
-             "ref": f"anywidget:{self._panels[spec.name].model_id}"}
-            for spec in self._specs if spec.name in self._panels
+             "ref": f"anywidget:{self._panels[spec.name].model_id}"
+             if spec.name in self._panels else ""}
+            for spec in self._specs if spec.name in self._panels or spec.name in self._waiting
         ]
         runs = [{"name": info.name, "source": info.source, "kinds": sorted(info.kinds),
                  "config": info.config} for info in infos]
@@ -330,6 +377,7 @@ class Dashboard(anywidget.AnyWidget):
         with self._lock:
             panels = list(self._panels.values())
             self._panels.clear()
+            self._waiting.clear()
         for panel in panels:
             panel.close()
         super().close()
@@ -338,7 +386,8 @@ class Dashboard(anywidget.AnyWidget):
         """One-line text summary: runs and tabs."""
         with self._lock:
             runs = sorted(self._catalog.runs)
-            tabs = [spec.label for spec in self._specs if spec.name in self._panels]
+            tabs = [spec.label for spec in self._specs
+                    if spec.name in self._panels or spec.name in self._waiting]
         shown = ", ".join(runs[:5]) + (" …" if len(runs) > 5 else "")
         where = ", ".join(str(t.name if isinstance(t, Run) else t) for t in self._targets)
         return (f"nbviz.Dashboard({where}): {len(runs)} run(s) [{shown}], tabs: "
@@ -348,8 +397,8 @@ class Dashboard(anywidget.AnyWidget):
         """The offline snapshots of this Dashboard (nbviz/export): its own state, then its
         tabs' panels; a tab whose panel cannot snapshot itself is listed as unavailable."""
         self._before_picture_refresh()  # rescan the logdir, complete every panel
+        panels = self.panels  # builds the tabs not shown yet: an offline page shows them all
         state = synced_state(self)
-        panels = self.panels
         children: list[WidgetSnapshot] = []
         tabs: list[dict[str, Any]] = []
         unavailable = list(state.get("unavailable", []))

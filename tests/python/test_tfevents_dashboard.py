@@ -60,11 +60,18 @@ def test_dashboard_over_mixed_logdir(logdir: Path, dashboard_js: None) -> None:
     try:
         names = [tab["name"] for tab in board.tabs]
         assert names == ["scalars", "histograms", "distributions", "pr_curves"]
-        assert all(tab["ref"] == f"anywidget:{board.panels[tab['name']].model_id}"
+        # only the shown tab's panel is built; another is built when the page selects it
+        assert [bool(tab["ref"]) for tab in board.tabs] == [True, False, False, False]
+        assert board.selected_tab == "scalars"
+        board.selected_tab = "pr_curves"
+        assert [bool(tab["ref"]) for tab in board.tabs] == [True, False, False, True]
+        assert "histograms" not in board._panels
+        panels = board.panels  # builds every tab's panel
+        assert all(tab["ref"] == f"anywidget:{panels[tab['name']].model_id}"
                    for tab in board.tabs)
         assert {r["name"]: r["source"] for r in board.runs} == {
             "nb_run": "nbviz", "tb_run": "tensorboard"}
-        assert board.selected_tab == "scalars" and board.status == ""
+        assert board.status == ""
         scalars = board.panels["scalars"]
         assert {s["run"] for s in scalars.series} == {"nb_run", "tb_run"}
         bundle = board._repr_mimebundle_()[0]
@@ -123,6 +130,8 @@ def test_panel_registry_plugs_a_panel_in_one_line(logdir: Path, dashboard_js: No
     try:
         # the registered tab sits beside the built-in ones (nbviz.Text shows text too)
         assert [t["name"] for t in board.tabs] == ["scalars", "texts", "text"]
+        assert made == []  # built when shown
+        board.selected_tab = "texts"
         assert made == [logdir]
         assert board.unavailable == [{"name": "missing", "label": "Not installed", "reason":
                                       "the Not installed panel is not available in this nbviz "

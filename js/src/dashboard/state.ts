@@ -4,7 +4,7 @@
  */
 import { compareNatural } from "../lib/tags";
 
-/** One tab: a child panel widget (`ref` = "anywidget:<model id>"). */
+/** One tab: a child panel widget (`ref` = "anywidget:<model id>", "" until the kernel builds it). */
 export interface DashboardTab {
   name: string;
   label: string;

@@ -1,7 +1,9 @@
 /**
  * One view of a Dashboard model: tab bar, shared run selector, notes, and one
  * pane per tab. A tab's panel is rendered the first time the tab is shown
- * (anywidget `host.getWidget(ref).render`), and stays alive afterwards.
+ * (anywidget `host.getWidget(ref).render`), and stays alive afterwards. A tab
+ * whose `ref` is "" has no panel yet: the kernel builds it when the tab is
+ * selected (`selected_tab`) and sends its ref; the pane says so meanwhile.
  *
  * The run selection lives in the dashboard's `hidden_runs` and is pushed to
  * every child panel model that has a `hidden_runs` trait (client side, no
@@ -236,6 +238,13 @@ export class DashboardView {
     if (this.rendered.has(tab.name)) return;
     const pane = this.panes.get(tab.name);
     if (!pane) return;
+    if (!tab.ref) {
+      if (pane.childElementCount === 0) {
+        pane.appendChild(el("div", "nbviz-dash-status", `Loading the ${tab.label} panel…`));
+      }
+      return;
+    }
+    pane.replaceChildren();
     this.rendered.add(tab.name);
     try {
       const widget = await this.host.getWidget(tab.ref);
@@ -382,6 +391,7 @@ export class DashboardView {
   // ------------------------------------------------------------------ children
 
   private child(tab: DashboardTab): Promise<ChildModel | null> {
+    if (!tab.ref) return Promise.resolve(null); // not built yet (see renderPane)
     let promise = this.children.get(tab.ref);
     if (!promise) {
       promise = this.host

@@ -28,6 +28,19 @@ class SeriesColumns:
         self._data[2, self.count : needed] = value
         self.count = needed
 
+    def prepend(self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray) -> None:
+        """Put earlier points before the held ones (a series' history, loaded late)."""
+        added = int(step.shape[0])
+        if not added:
+            return
+        grown = np.empty((3, max(256, 2 * (self.count + added))), dtype=np.float64)
+        grown[0, :added] = step
+        grown[1, :added] = wall_time
+        grown[2, :added] = value
+        grown[:, added : added + self.count] = self._data[:, : self.count]
+        self._data = grown
+        self.count += added
+
     def keep(self, indices: np.ndarray) -> None:
         """Keep only the points at ``indices`` (sorted), e.g. after decimation."""
         kept = self._data[:, indices]

@@ -7,22 +7,35 @@ Points are held up to a cap: ``max_points`` for series the page draws, a share o
 ``LITE_POINT_BUDGET`` for the others (min/max decimated, first/last/NaN kept), so
 the kernel's memory does not grow with steps however many runs it follows.
 
-The summary columns mirror ``nbviz.store.query.tag_summaries`` (tag, count,
-first_step, last_step, min, max, last_value, last_wall_time) so a store-side
-summary can replace this one without touching the widget.
+A series of an nbviz store starts from the store's summary (``announce``: a
+:class:`~nbviz.sources.RunSummary` row) and holds no points until the page draws
+it; then ``load_history`` reads the values the summary stood for (one query per
+run for all of its series asked at once) and puts them before the rows polled since.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from nbviz.panels.scalars.columns import SeriesColumns
 from nbviz.panels.scalars.decimate import minmax_indices
 from nbviz.store.sqlite import ScalarColumns
+
+
+class History(Protocol):
+    """Where a series announced by a summary reads its earlier values (a ``RunTail``).
+    ``stored_only``: its history covers every row polled so far (a run no ``Run`` of
+    this process writes), so the rows of series nobody draws need not be held."""
+
+    stored_only: bool
+
+    def history(self, tags: list[str]) -> ScalarColumns:
+        """The summarised rows of ``tags``, in log order."""
+        ...
 
 __all__ = ["LITE_POINT_BUDGET", "IndexedSeries", "SeriesIndex", "TagRows", "group_rows"]
 
@@ -31,7 +44,7 @@ LITE_MIN_POINTS = 128  # ... but never fewer than this per series
 LITE_MAX_POINTS = 4096  # ... nor more
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexedSeries:
     """One series: its points (possibly decimated) and its summary over every point seen."""
 
@@ -39,7 +52,7 @@ class IndexedSeries:
     run: str
     tag: str
     color: int
-    columns: SeriesColumns = field(default_factory=lambda: SeriesColumns(32))
+    columns: SeriesColumns = field(default_factory=lambda: SeriesColumns(0))
     total: int = 0  # points logged (seen), whatever is held
     first_step: float = math.nan
     last_step: float = math.nan
@@ -52,6 +65,7 @@ class IndexedSeries:
     sent: int = 0  # points of `columns` the page holds
     decimated: bool = False  # the page holds a decimated version
     announced: bool = False  # the page knows the series exists (its info was sent)
+    history: History | None = None  # summarised values not read yet (None: all held)
 
     def summary(self) -> dict[str, Any]:
         """What the page's tag list shows of the summary, JSON-safe (non-finite as None).
@@ -130,10 +144,72 @@ class SeriesIndex:
         share = LITE_POINT_BUDGET // max(len(self.by_id), 1)
         return int(min(max(share, LITE_MIN_POINTS), LITE_MAX_POINTS, self.max_points))
 
+    def announce(self, series: IndexedSeries, summary: Any, row: int) -> None:
+        """Start a series from row ``row`` of a store's summary (a ``RunSummary``): its
+        totals without its points, which ``load_history`` reads when they are drawn."""
+        series.total = int(summary.count[row])
+        series.first_step = float(summary.first_step[row])
+        series.last_step = float(summary.last_step[row])
+        low, high = float(summary.low[row]), float(summary.high[row])
+        series.low = low if math.isfinite(low) else math.inf
+        series.high = high if math.isfinite(high) else -math.inf
+        series.last_value = float(summary.last_value[row])
+        series.last_wall_time = float(summary.last_wall_time[row])
+        series.history = summary.history if series.total else None
+
+    def load_history(self, wanted: list[IndexedSeries]) -> None:
+        """Read the summarised points of ``wanted`` series (one read per run) and put them
+        before the points polled since; held at most ``max_points`` (min/max decimated)."""
+        by_source: dict[int, tuple[History, list[IndexedSeries]]] = {}
+        for series in wanted:
+            if series.history is not None:
+                by_source.setdefault(id(series.history), (series.history, []))[1].append(series)
+        for source, members in by_source.values():
+            found = {group.tag: group for group in group_rows(
+                source.history([series.tag for series in members]))}
+            for series in members:
+                series.history = None
+                group = found.get(series.tag)
+                if group is None:
+                    continue
+                rows = group.rows
+                series.columns.prepend(rows[0], rows[1], rows[2])
+                if series.columns.count > 2 * self.max_points:
+                    series.columns.keep(minmax_indices(series.columns.value, self.max_points))
+                    series.decimated = True
+
+    def points(self, wanted: list[IndexedSeries]) -> list[SeriesColumns]:
+        """Every point of each series — the held ones, after its history when that was
+        not read yet (read now, one read per run, not kept: for an export or a picture)."""
+        by_source: dict[int, tuple[History, list[str]]] = {}
+        for series in wanted:
+            if series.history is not None:
+                by_source.setdefault(id(series.history), (series.history, []))[1].append(
+                    series.tag)
+        found: dict[tuple[int, str], TagRows] = {}
+        for key, (source, tags) in by_source.items():
+            for rows_of_tag in group_rows(source.history(tags)):
+                found[(key, rows_of_tag.tag)] = rows_of_tag
+        out = []
+        for series in wanted:
+            group = found.get((id(series.history), series.tag))
+            if group is None:
+                out.append(series.columns)
+                continue
+            full = SeriesColumns(group.stop - group.start + series.columns.count)
+            rows, columns = group.rows, series.columns
+            full.append(rows[0], rows[1], rows[2])
+            full.append(columns.step, columns.wall_time, columns.value)
+            out.append(full)
+        return out
+
     def ingest(self, series: IndexedSeries, group: TagRows) -> bool:
-        """Append one tag's rows; True when the page's copy must be replaced (decimated)."""
+        """Append one tag's rows; True when the page's copy must be replaced (decimated).
+        A series nobody draws whose rows the store keeps (``History.stored_only``) only
+        counts them: its held points stay empty, whatever the steps."""
         rows = group.rows
-        series.columns.append(rows[0], rows[1], rows[2])
+        if series.wanted or series.history is None or not series.history.stored_only:
+            series.columns.append(rows[0], rows[1], rows[2])
         if series.total == 0:
             series.first_step = float(rows[0, 0])
         series.total += group.stop - group.start

@@ -24,8 +24,8 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
-from nbviz.panels.scalars.picture import SeriesView, render_png
-from nbviz.sources import RunScalars, Source, as_source
+from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
+from nbviz.sources import RunScalars, RunSummary, Source, as_source
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
 
@@ -65,7 +65,8 @@ class Scalars(StreamingPanel):
     sends the first ``EAGER_SERIES`` series up front and the rest on request.
     """
 
-    series = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # series infos (dicts): not validated one by one, a panel may announce 25,000 of them
+    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)
@@ -103,7 +104,7 @@ class Scalars(StreamingPanel):
             raise TypeError(f"Scalars(): 'lazy' must be True, False or None, got "
                             f"{describe(lazy)}.")
         self._lazy = lazy
-        self._source: Source = as_source(source)
+        self._source: Source = as_source(source, summaries=True)
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
         super().__init__(
@@ -117,20 +118,43 @@ class Scalars(StreamingPanel):
     def _series_for(self, run: str, tag: str) -> IndexedSeries:
         series = self._index.by_key.get((run, tag))
         if series is None:
-            color = self._run_colors.setdefault(run, run_color(run))
+            color = self._run_colors.get(run)
+            if color is None:
+                color = self._run_colors[run] = run_color(run)
             eager = self._lazy is False or (self._lazy is None
                                             and len(self._index) < EAGER_SERIES)
             series = self._index.add(run, tag, color, wanted=eager)
         return series
 
-    def _ingest(self, batches: list[RunScalars]) -> None:
+    def _announce(self, summary: RunSummary) -> list[IndexedSeries]:
+        """Series of a store's summary, without their points; those the page draws from
+        the start (eager) are returned, to read their history."""
+        eager: list[IndexedSeries] = []
+        for row, tag in enumerate(summary.tags):
+            known = (summary.run, tag) in self._index.by_key
+            series = self._series_for(summary.run, tag)
+            if known:  # rows of this run and tag came first (another source): read them now
+                for group in group_rows(summary.history.history([tag])):
+                    self._needs_snapshot |= self._index.ingest(series, group)
+                continue
+            self._index.announce(series, summary, row)
+            if series.wanted:
+                eager.append(series)
+        return eager
+
+    def _ingest(self, batches: list[RunScalars | RunSummary]) -> None:
+        eager: list[IndexedSeries] = []
         for batch in batches:
-            for group in group_rows(batch.columns):
-                series = self._series_for(batch.run, group.tag)
-                if self._index.ingest(series, group):
-                    self._needs_snapshot = True
+            if isinstance(batch, RunSummary):
+                eager.extend(self._announce(batch))
+            else:
+                for group in group_rows(batch.columns):
+                    series = self._series_for(batch.run, group.tag)
+                    if self._index.ingest(series, group):
+                        self._needs_snapshot = True
             self._data_version += 1
             self._last_data = time.monotonic()
+        self._index.load_history(eager)
 
     # -- requests from the page ------------------------------------------------------------
 
@@ -153,6 +177,7 @@ class Scalars(StreamingPanel):
         """
         width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
         with self._lock:
+            asked: list[IndexedSeries] = []
             for series_id in ids:
                 if not 0 <= series_id < len(self._index):
                     continue
@@ -164,6 +189,8 @@ class Scalars(StreamingPanel):
                 series.wanted = True
                 series.width = width
                 series.sent = 0
+                asked.append(series)
+            self._index.load_history(asked)  # one store read per run
 
     # -- data out --------------------------------------------------------------------------
 
@@ -228,8 +255,8 @@ class Scalars(StreamingPanel):
             state = synced_state(self)
             infos: list[dict[str, Any]] = []
             parts: list[bytes] = []
-            for series in self._index.by_id:
-                columns = series.columns
+            for series, columns in zip(self._index.by_id, self._index.points(
+                    self._index.by_id), strict=True):
                 keep = minmax_budget(columns.value, max_points)
                 info = _info(series, int(keep.size))
                 info["decimated"] = series.decimated or int(keep.size) < columns.count
@@ -242,11 +269,18 @@ class Scalars(StreamingPanel):
     # -- pictures for saved notebooks ------------------------------------------------------
 
     def _views(self) -> list[SeriesView]:
+        """Every shown series; points only for those the picture draws (its first
+        ``MAX_CHARTS`` tags × ``MAX_RUNS`` runs), read from the store when not held."""
         with self._lock:
-            return [
-                SeriesView(s.run, s.tag, s.color, s.columns.step.copy(), s.columns.value.copy())
-                for s in self._index.by_id if s.run not in self.hidden_runs
-            ]
+            shown = [s for s in self._index.by_id if s.run not in self.hidden_runs]
+            tags = set(sorted({s.tag for s in shown})[:MAX_CHARTS])
+            runs = set(list(dict.fromkeys(s.run for s in shown))[:MAX_RUNS])
+            drawn = [s for s in shown if s.tag in tags and s.run in runs]
+            points = dict(zip((s.id for s in drawn), self._index.points(drawn), strict=True))
+            empty = np.empty(0)
+            return [SeriesView(s.run, s.tag, s.color, points[s.id].step.copy(),
+                               points[s.id].value.copy()) if s.id in points
+                    else SeriesView(s.run, s.tag, s.color, empty, empty) for s in shown]
 
     def _render_png(self) -> bytes:
         return render_png(self._views(), self.smoothing)

@@ -32,17 +32,16 @@ SCALAR_COLUMNS = ("run", "tag", "step", "wall_time", "value")
 
 
 def _categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
-    """``names[codes]`` as a Categorical whose categories are in lexical order (so that
+    """``names[codes]`` as a Categorical of the names used, in lexical order (so that
     sorting and grouping order rows as they would order the strings)."""
-    order = np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(
-        0, np.int64)
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[order] = np.arange(len(names))
-    sorted_names = [names[i] for i in order.tolist()]
-    small = np.int16 if len(names) < 2**15 else np.int32
-    return pd.Categorical.from_codes(rank.astype(small)[codes] if len(codes) else
-                                     np.empty(0, small),
-                                     categories=pd.Index(sorted_names, dtype=object))
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names))) if len(codes) else \
+        np.empty(0, np.int64)
+    used_names = np.array([names[i] for i in used.tolist()], dtype=object)
+    order = np.argsort(used_names, kind="stable")
+    rank = np.zeros(len(names), dtype=np.int32 if len(used) >= 2**15 else np.int16)
+    rank[used[order]] = np.arange(len(used))
+    return pd.Categorical.from_codes(rank[codes], categories=pd.Index(
+        used_names[order].tolist(), dtype=object))
 
 
 @dataclass(frozen=True)

@@ -265,14 +265,18 @@ def _unshuffled(blobs: Sequence[bytes], count: int) -> np.ndarray:
 def _decode_codec(codec: int, blobs: Sequence[bytes], count: int, floats: bool) -> np.ndarray:
     """``[len(blobs), count]`` values of blobs that all use ``codec`` (its byte value)."""
     if codec == ord("X") and floats:
-        return np.bitwise_xor.accumulate(_unshuffled(blobs, count), axis=1).view(_F64)
+        words = _unshuffled(blobs, count)  # a fresh array: accumulate in place
+        return np.bitwise_xor.accumulate(words, axis=1, out=words).view(_F64)
     if codec == ord("R") and floats:
         return np.frombuffer(_joined(blobs, 8 * count), dtype=_F64).reshape(-1, count)
     if codec == ord("L") and not floats:
         pairs = np.frombuffer(_joined(blobs, 16), dtype=_I64).reshape(-1, 2)
-        return pairs[:, :1] + pairs[:, 1:] * np.arange(count, dtype=np.int64)
+        block = pairs[:, 1:] * np.arange(count, dtype=np.int64)
+        block += pairs[:, :1]
+        return block
     if codec == ord("D") and not floats:
-        return np.cumsum(_unshuffled(blobs, count).view(_I64), axis=1)
+        deltas = _unshuffled(blobs, count).view(_I64)
+        return np.cumsum(deltas, axis=1, out=deltas)
     raise ValueError(f"unknown {'float' if floats else 'integer'} chunk codec "
                      f"{bytes([codec])!r}")
 

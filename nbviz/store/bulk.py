@@ -2,10 +2,10 @@
 
 Per run: one read-only connection (``mode=ro`` URI, no PRAGMA), one query for the tag
 names and one for the chosen chunk blobs. Then every chunk of every run is checked
-(CRC-32) and decoded together (:func:`~nbviz.store.chunks.decode_many`: one numpy call
+(CRC-32) and decoded together (:func:`~nbviz.store.chunks.decode_block`: one numpy call
 per codec and chunk length, whatever the number of runs), and each run's rows are put
-in log (``seq``) order by one scatter over all runs. The per-run reads run in a small
-thread pool: SQLite and zlib release the GIL.
+in log (``seq``) order by one scatter over all runs. Batches of runs are read and
+decoded side by side in a small thread pool (SQLite, zlib and numpy release the GIL).
 
 Only healthy columnar stores take this path. A run that is written by this process,
 a store of the version-1 layout (alone or beside chunks), a store that cannot be
@@ -13,7 +13,8 @@ opened, a damaged chunk, a tag without a name: that run is read by
 :class:`~nbviz.store.sqlite.StoreReader` (or the live run's tail) instead, which
 salvages and reports; the others are unaffected.
 
->>> table, problems = read_stores({"a": Path("runs/a")}, Subset(None, None, None))  # doctest: +SKIP
+>>> problems: list[str] = []
+>>> read_stores({"a": Path("runs/a")}, Subset(None, None, None), problems).frame()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ class _Fetched:
     """One run's tag names and chosen chunk rows (``_CHUNKS`` columns)."""
 
     name: str
-    run_dir: Path
     names: dict[int, str]
     rows: list[tuple[Any, ...]]
 
@@ -75,7 +75,7 @@ def _fetch(name: str, run_dir: Path, subset: Subset) -> _Fetched | None:
         ids = subset.tag_ids(names)
         if ids is not None:
             if not ids:
-                return _Fetched(name, run_dir, names, [])
+                return _Fetched(name, names, [])
             conditions.append(f"tag_id IN ({', '.join(str(int(i)) for i in ids)})")
         low, high = subset.steps if subset.steps is not None else (None, None)
         if low is not None:
@@ -91,7 +91,7 @@ def _fetch(name: str, run_dir: Path, subset: Subset) -> _Fetched | None:
         return None  # damaged or not UTF-8: the careful reader salvages and reports
     finally:
         connection.close()
-    return _Fetched(name, run_dir, names, rows) if _healthy(rows, names) else None
+    return _Fetched(name, names, rows) if _healthy(rows, names) else None
 
 
 def _healthy(rows: list[tuple[Any, ...]], names: dict[int, str]) -> bool:
@@ -224,12 +224,14 @@ def _read_batch(items: list[tuple[str, Path]], subset: Subset) -> tuple[ScalarTa
 
 
 def read_stores(runs: Mapping[str, Path], subset: Subset, problems: list[str], *,
-                threads: int = READ_THREADS) -> ScalarTable:
+                threads: int | None = None) -> ScalarTable:
     """The chosen scalars of the stores ``runs`` (name -> run directory, in the order
     wanted), each run's rows in log order; what cannot be read goes to ``problems``.
-    ``threads`` batches of runs are read and decoded side by side."""
+    ``threads`` batches of runs (default :data:`READ_THREADS`) are read and decoded side
+    by side."""
     from nbviz.record.run import live_run_for
 
+    threads = READ_THREADS if threads is None else threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"read_stores(): 'threads' must be an int >= 1, got {threads!r}.")
     quick = [(name, run_dir) for name, run_dir in runs.items() if live_run_for(run_dir) is None]

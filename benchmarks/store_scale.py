@@ -181,6 +181,32 @@ def many_summaries(logdir: Path) -> int:
     return len(tag_summaries_many(find_runs(logdir)))
 
 
+def read_run_by_run(logdir: Path) -> Any:
+    """The anchor: the read path before issue 18's bulk reader — each store read alone by
+    ``StoreReader`` (its chunks decoded per run), the frame's run/tag as strings."""
+    import pandas as pd
+
+    from nbviz.store.discover import find_runs
+    from nbviz.store.sqlite import StoreReader
+
+    parts = []
+    for name, run_dir in find_runs(logdir).items():
+        reader = StoreReader(run_dir)
+        try:
+            columns = reader.scalars_between(0)
+        finally:
+            reader.close()
+        parts.append(pd.DataFrame({
+            "run": pd.Categorical.from_codes(np.zeros(len(columns), np.int8), [name]),
+            "tag": pd.Categorical.from_codes(columns.tag_index, columns.tags),
+            "step": columns.step.astype(np.int64), "wall_time": columns.wall_time,
+            "value": columns.value}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["run"] = frame["run"].astype(str)
+    frame["tag"] = frame["tag"].astype(str)
+    return frame
+
+
 def read_with_threads(logdir: Path, threads: int) -> Any:
     """``nbviz.read`` with the store reader's thread count set to ``threads``."""
     from nbviz.store import bulk
@@ -300,6 +326,12 @@ def main() -> None:
                                          lambda threads=threads: read_with_threads(big, threads),
                                          repeat)
         print(f"  2 threads / 1 thread: {thread_s[2] / thread_s[1]:.2f}×")
+        anchor_s, frame = timed("anchor: StoreReader run by run, str columns",
+                                lambda: read_run_by_run(big), 1)
+        assert len(frame) == total, (len(frame), total)
+        del frame
+        print(f"  anchor / nbviz.read: {anchor_s / read_s:.1f}× (same run)")
+        record["read_anchor_s"] = anchor_s
         phases = read_phases(big)
         print("  CPU per phase (1 thread): " + ", ".join(
             f"{name} {fmt_secs(seconds)}" for name, seconds in phases.items()), flush=True)

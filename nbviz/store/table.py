@@ -31,17 +31,19 @@ __all__ = ["SCALAR_COLUMNS", "ScalarTable"]
 SCALAR_COLUMNS = ("run", "tag", "step", "wall_time", "value")
 
 
-def _categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
-    """``names[codes]`` as a Categorical of the names used, in lexical order (so that
-    sorting and grouping order rows as they would order the strings)."""
-    used = np.flatnonzero(np.bincount(codes, minlength=len(names))) if len(codes) else \
-        np.empty(0, np.int64)
+def _lexical_codes(names: Sequence[str], counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(code of each name, categories): the names with a nonzero count, in lexical order
+    (so that sorting and grouping order rows as they would order the strings)."""
+    used = np.flatnonzero(counts)
     used_names = np.array([names[i] for i in used.tolist()], dtype=object)
     order = np.argsort(used_names, kind="stable")
     rank = np.zeros(len(names), dtype=np.int32 if len(used) >= 2**15 else np.int16)
     rank[used[order]] = np.arange(len(used))
-    return pd.Categorical.from_codes(rank[codes], categories=pd.Index(
-        used_names[order].tolist(), dtype=object))
+    return rank, used_names[order].tolist()
+
+
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,15 @@ class ScalarTable:
         """``run, tag, step, wall_time, value``: run and tag as Categoricals."""
         names = list(dict.fromkeys(self.runs))
         position = {name: code for code, name in enumerate(names)}
-        run_codes = np.repeat(np.array([position[run] for run in self.runs], dtype=np.int64),
-                              np.diff(self.bounds))
-        return pd.DataFrame({
-            "run": _categorical(run_codes, names),
-            "tag": _categorical(self.tag_code, self.tags),
+        run_of_segment = np.array([position[run] for run in self.runs], dtype=np.int64)
+        lengths = np.diff(self.bounds)
+        run_rank, runs = _lexical_codes(names, np.bincount(
+            run_of_segment, weights=lengths, minlength=len(names)) if len(names) else lengths)
+        tag_rank, tags = _lexical_codes(self.tags, np.bincount(
+            self.tag_code, minlength=len(self.tags)))
+        identity = tags == list(self.tags) and tag_rank.size == len(tags)
+        return pd.DataFrame({  # per row: one repeat (runs) and at most one gather (tags)
+            "run": _categorical(np.repeat(run_rank[run_of_segment], lengths), runs),
+            "tag": _categorical(self.tag_code if identity else tag_rank[self.tag_code], tags),
             "step": self.step, "wall_time": self.wall_time, "value": self.value,
         }, columns=list(SCALAR_COLUMNS), copy=False)

@@ -153,8 +153,9 @@ def _decode(fetched: list[_Fetched], subset: Subset) -> ScalarTable:
         np.maximum.at(high, run_of_chunk[chunks], block.max(axis=1))
     spans = np.where(per_run > 0, high - low + 1, 0)
     shift = np.cumsum(spans) - spans - np.where(per_run > 0, low, 0)
-    slots = [block + shift[run_of_chunk[chunks]][:, None]
-             for (_, chunks), block in zip(groups, seq_blocks, strict=True)]
+    for (_, chunks), block in zip(groups, seq_blocks, strict=True):
+        block += shift[run_of_chunk[chunks]][:, None]  # seq -> slot, in place
+    slots = seq_blocks
     total = int(lengths.sum())
     tag_code = np.empty(total, dtype=np.int32)
     step = np.empty(total, dtype=np.int64)

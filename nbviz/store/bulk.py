@@ -1,11 +1,12 @@
 """The scalars of many run stores at once — ``nbviz.read``'s store side at scale.
 
-Per run: one read-only connection (``mode=ro`` URI, no PRAGMA), one query for the tag
-names and one for the chosen chunk blobs. Then every chunk of every run is checked
-(CRC-32) and decoded together (:func:`~nbviz.store.chunks.decode_block`: one numpy call
-per codec and chunk length, whatever the number of runs), and each run's rows are put
-in log (``seq``) order by one scatter over all runs. Batches of runs are read and
-decoded side by side in a small thread pool (SQLite, zlib and numpy release the GIL).
+Per run: one read-only connection (``mode=ro`` URI, no PRAGMA), a look at its tables,
+one query for the tag names and one for the chosen chunk blobs, every chunk checked
+(CRC-32). Then the chunks of every run are decoded together
+(:func:`~nbviz.store.chunks.decode_block`: one numpy call per codec and chunk length,
+whatever the number of runs), and each run's rows are put in log (``seq``) order by
+one scatter over all runs. With ``threads > 1``, batches of runs are read and decoded
+side by side (SQLite, zlib and numpy release the GIL).
 
 Only healthy columnar stores take this path. A run that is written by this process,
 a store of the version-1 layout (alone or beside chunks), a store that cannot be
@@ -38,7 +39,10 @@ from nbviz.store.table import ScalarTable
 
 __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
 
-READ_THREADS = 2  # measured on 2 cores: see benchmarks/store_scale.py --threads
+# Batches read side by side. Measured on the shared 2-core machine (store_scale.py, 500
+# runs x 50 tags x 400 steps): 2 threads took 0.97x-1.5x the wall time of 1 and ~15 % more
+# CPU (load average 10-30), so 1 by default; raise it on an idle multi-core machine.
+READ_THREADS = 1
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
 
 

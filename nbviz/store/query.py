@@ -165,8 +165,9 @@ def tag_summaries(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
 def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.DataFrame:
     """:func:`tag_summaries` of many runs as one frame: ``run`` (the mapping's key) then
-    the same columns, runs in the mapping's order. The summary tables are read side by
-    side (a small thread pool); ``df.attrs["problems"]`` gathers every run's problems.
+    the same columns, runs in the mapping's order: one query per run, one frame built
+    from all rows (``nbviz.store.bulk.READ_THREADS`` > 1 reads the runs side by side);
+    ``df.attrs["problems"]`` gathers every run's problems.
 
     >>> tag_summaries_many({"a": "runs/a", "b": "runs/b"})  # doctest: +SKIP
       run   tag  count  first_step  last_step  ...
@@ -184,7 +185,7 @@ def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.Dat
             raise TypeError(f"tag_summaries_many(): run names must be str, got "
                             f"{describe(name)}.")
         paths[name] = _run_dir(run_dir, "tag_summaries_many()")
-    if len(paths) > 1:
+    if READ_THREADS > 1 and len(paths) > 1:
         with ThreadPoolExecutor(READ_THREADS) as pool:
             found = list(pool.map(_stored_summaries, paths.values()))
     else:

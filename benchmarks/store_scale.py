@@ -17,14 +17,17 @@ medians of ``--repeat``):
 * the process's RSS after each phase (``/proc/self/status`` VmRSS, and the peak).
 
 Run: ``.venv/bin/python benchmarks/store_scale.py [--quick] [--runs R --tags T
---steps S --tb-steps S2 --repeat K]``; ``--quick`` (40 × 20 × 100, tb 20 steps) takes
-under a minute (~45 s with the load average at 11 on 2 cores).
+--steps S --tb-steps S2 --repeat K] [--keep DIR] [--no-panels]`` (``--keep``: write the
+logdirs under DIR once and reuse them; every read is timed warm, wall and CPU);
+``--quick`` (40 × 20 × 100, tb 20 steps) takes under a minute (~45 s with the load
+average at 11 on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
 import statistics
 import sys
@@ -100,17 +103,28 @@ def write_torch(logdir: Path, values: np.ndarray, names: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def load_average() -> str:
+    """The 1-minute load average (the machine is shared: read timings against it)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def timed(label: str, action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` runs of ``action`` (its last result kept)."""
-    times, result = [], None
+    """Median wall seconds of ``repeat`` runs of ``action`` (its last result kept); the
+    median CPU seconds of the process (all threads) are printed beside it."""
+    times, cpus, result = [], [], None
     for _ in range(repeat):
         gc.collect()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = action()
         times.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
     median = statistics.median(times)
-    print(f"  {label:<46} {fmt_secs(median):>10}   (runs: "
-          f"{', '.join(fmt_secs(t) for t in times)})", flush=True)
+    print(f"  {label:<46} {fmt_secs(median):>10}   cpu {fmt_secs(statistics.median(cpus)):>9}"
+          f"   (runs: {', '.join(fmt_secs(t) for t in times)}; load {load_average()})",
+          flush=True)
     return median, result
 
 
@@ -160,6 +174,90 @@ def all_summaries(logdir: Path) -> int:
     return sum(len(tag_summaries(run_dir)) for run_dir in find_runs(logdir).values())
 
 
+def many_summaries(logdir: Path) -> int:
+    from nbviz.store.discover import find_runs
+    from nbviz.store.query import tag_summaries_many
+
+    return len(tag_summaries_many(find_runs(logdir)))
+
+
+def read_run_by_run(logdir: Path) -> Any:
+    """The anchor: the read path before issue 18's bulk reader — each store read alone by
+    ``StoreReader`` (its chunks decoded per run), the frame's run/tag as strings."""
+    import pandas as pd
+
+    from nbviz.store.discover import find_runs
+    from nbviz.store.sqlite import StoreReader
+
+    parts = []
+    for name, run_dir in find_runs(logdir).items():
+        reader = StoreReader(run_dir)
+        try:
+            columns = reader.scalars_between(0)
+        finally:
+            reader.close()
+        parts.append(pd.DataFrame({
+            "run": pd.Categorical.from_codes(np.zeros(len(columns), np.int8), [name]),
+            "tag": pd.Categorical.from_codes(columns.tag_index, columns.tags),
+            "step": columns.step.astype(np.int64), "wall_time": columns.wall_time,
+            "value": columns.value}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["run"] = frame["run"].astype(str)
+    frame["tag"] = frame["tag"].astype(str)
+    return frame
+
+
+def read_with_threads(logdir: Path, threads: int) -> Any:
+    """``nbviz.read`` with the store reader's thread count set to ``threads``."""
+    from nbviz.store import bulk
+
+    saved = bulk.READ_THREADS
+    bulk.READ_THREADS = threads
+    try:
+        return read_everything(logdir)
+    finally:
+        bulk.READ_THREADS = saved
+
+
+def read_phases(logdir: Path) -> dict[str, float]:
+    """CPU seconds of each phase of the store read, one thread: discovery, per-run open +
+    queries + checksums, decoding every chunk into ordered columns, the DataFrame."""
+    from nbviz.store import bulk
+    from nbviz.store.discover import find_runs
+    from nbviz.store.subset import Subset
+
+    everything = Subset(None, None, None)
+    phases: dict[str, float] = {}
+    clock = time.process_time()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        phases[name] = now - clock
+        clock = now
+
+    runs = find_runs(logdir)
+    lap("discovery")
+    fetched = [bulk._fetch(name, run_dir, everything) for name, run_dir in runs.items()]
+    lap("open + SELECT + CRC")
+    table = bulk._decode([f for f in fetched if f is not None], everything)
+    lap("decode + log order")
+    table.frame()
+    lap("DataFrame")
+    return phases
+
+
+def write_once(directory: Path, values: np.ndarray, names: list[str], torch: bool = False
+               ) -> float | None:
+    """Write ``values`` into ``directory`` unless a previous --keep run did (then None)."""
+    marker = directory / ".store_scale_done"
+    if marker.exists() and marker.read_text() == repr(values.shape):
+        return None
+    seconds = (write_torch if torch else write_nbviz)(directory, values, names)
+    marker.write_text(repr(values.shape))
+    return seconds
+
+
 def build_panel(kind: str, logdir: Path) -> str:
     import nbviz
 
@@ -181,6 +279,9 @@ def main() -> None:
                         help="steps per run of the torch-written comparison")
     parser.add_argument("--repeat", type=int, default=None, help="median of this many reads")
     parser.add_argument("--no-panels", action="store_true", help="skip the panel builds")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write the logdirs here and reuse them on the next run "
+                             "(the default is a temporary directory)")
     args = parser.parse_args()
     runs = args.runs or (40 if args.quick else 500)
     tags = args.tags or (20 if args.quick else 50)
@@ -197,22 +298,45 @@ def main() -> None:
                               "values": total, "values_tb": total_tb}
 
     with tempfile.TemporaryDirectory(prefix="nbviz-scale-") as tmp:
-        root = Path(tmp)
+        root = Path(tmp) if args.keep is None else args.keep / f"{runs}x{tags}x{steps}x{tb_steps}"
         big, same_nb, same_tb = root / "big", root / "same_nb", root / "same_tb"
         values = curves(runs, tags, steps)
-        seconds = write_nbviz(big, values, names)
+        seconds = write_once(big, values, names)
         checkpoint(big)
         big_bytes = disk_bytes(big, "nbviz.sqlite")
-        print(f"\nwrote the big logdir with run.log: {fmt_secs(seconds)} "
-              f"({total / seconds / 1e6:.2f} M values/s), {fmt_bytes(big_bytes)} = "
-              f"{big_bytes / total:.1f} B/value", flush=True)
+        if seconds is None:
+            print(f"\nreusing the big logdir {big} (--keep): {fmt_bytes(big_bytes)} = "
+                  f"{big_bytes / total:.1f} B/value", flush=True)
+        else:
+            print(f"\nwrote the big logdir with run.log: {fmt_secs(seconds)} "
+                  f"({total / seconds / 1e6:.2f} M values/s), {fmt_bytes(big_bytes)} = "
+                  f"{big_bytes / total:.1f} B/value", flush=True)
         record.update(write_s=seconds, bytes_per_value=big_bytes / total)
 
-        print(f"\nreading {total:,} scalars ({runs} runs):")
+        print(f"\nreading {total:,} scalars ({runs} runs; load average {load_average()} on "
+              f"{os.cpu_count()} cores):")
+        read_everything(big)  # warm the page cache and the imports: every read below is warm
         read_s, frame = timed("nbviz.read(logdir)", lambda: read_everything(big), repeat)
         assert len(frame) == total, (len(frame), total)
         del frame
         rss_after_read = rss_bytes()
+        thread_s = {}
+        for threads in (1, 2):
+            thread_s[threads], _ = timed(f"nbviz.read(logdir), store reader {threads} thread(s)",
+                                         lambda threads=threads: read_with_threads(big, threads),
+                                         repeat)
+        print(f"  2 threads / 1 thread: {thread_s[2] / thread_s[1]:.2f}×")
+        anchor_s, frame = timed("anchor: StoreReader run by run, str columns",
+                                lambda: read_run_by_run(big), 1)
+        assert len(frame) == total, (len(frame), total)
+        del frame
+        print(f"  anchor / nbviz.read: {anchor_s / read_s:.1f}× (same run)")
+        record["read_anchor_s"] = anchor_s
+        phases = read_phases(big)
+        print("  CPU per phase (1 thread): " + ", ".join(
+            f"{name} {fmt_secs(seconds)}" for name, seconds in phases.items()), flush=True)
+        record.update(read_1_thread_s=thread_s[1], read_2_threads_s=thread_s[2],
+                      read_phases_cpu_s=phases)
         import nbviz
 
         last = (steps - steps // 10, None)
@@ -222,8 +346,11 @@ def main() -> None:
         summaries_s, count = timed(f"tag_summaries() of all {runs} runs",
                                    lambda: all_summaries(big), repeat)
         assert count == runs * tags, count
+        many_s, count = timed(f"tag_summaries_many() of all {runs} runs",
+                              lambda: many_summaries(big), repeat)
+        assert count == runs * tags, count
         record.update(read_s=read_s, read_subset_s=subset_s, summaries_s=summaries_s,
-                      rss_after_read=rss_after_read)
+                      summaries_many_s=many_s, rss_after_read=rss_after_read)
         print(f"  RSS after reading: {fmt_bytes(rss_after_read)} (peak so far "
               f"{fmt_bytes(peak_rss_bytes())})", flush=True)
 
@@ -242,14 +369,16 @@ def main() -> None:
         record["panel_build_s"] = panel_times
 
         print(f"\nsame values written twice ({total_tb:,}): nbviz run.log vs torch's writer")
-        small = values[:, :tb_steps, :]
-        nb_write = write_nbviz(same_nb, small, names)
-        tb_write = write_torch(same_tb, small, names)
+        small = np.ascontiguousarray(values[:, :tb_steps, :])
+        nb_write = write_once(same_nb, small, names)
+        tb_write = write_once(same_tb, small, names, torch=True)
         checkpoint(same_nb)
         nb_bytes = disk_bytes(same_nb, "nbviz.sqlite")
         tb_bytes = disk_bytes(same_tb, "events.out.tfevents.*")
-        print(f"  write: nbviz {fmt_secs(nb_write)}, torch {fmt_secs(tb_write)}; bytes/value: "
-              f"nbviz {nb_bytes / total_tb:.1f}, tfevents {tb_bytes / total_tb:.1f}")
+        if nb_write is not None and tb_write is not None:
+            print(f"  write: nbviz {fmt_secs(nb_write)}, torch {fmt_secs(tb_write)}")
+        print(f"  bytes/value: nbviz {nb_bytes / total_tb:.1f}, tfevents "
+              f"{tb_bytes / total_tb:.1f}")
         nb_s, frame = timed("nbviz.read(nbviz stores)", lambda: read_everything(same_nb), repeat)
         assert len(frame) == total_tb
         del frame

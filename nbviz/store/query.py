@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from nbviz._validate import describe
 from nbviz.store.chunks import TagSummary, summarize
 from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader
 
-__all__ = ["SUMMARY_COLUMNS", "Series", "scalar_series", "tag_summaries"]
+__all__ = ["SUMMARY_COLUMNS", "Series", "scalar_series", "tag_summaries", "tag_summaries_many"]
 
 SUMMARY_COLUMNS = ("tag", "count", "first_step", "last_step", "min", "max", "last_value",
                    "last_wall_time")
@@ -79,18 +81,37 @@ def _summary_frame(names: list[str], summaries: list[TagSummary], problems: list
     return frame
 
 
-def tag_summaries(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """One row per scalar tag of a run, in order of first appearance: ``tag, count,
-    first_step, last_step, min, max`` (over finite values; NaN when none), ``last_value,
-    last_wall_time`` (the last value in log order). For a columnar store this reads only
-    the summary table, however many values the run holds. Problems met (a damaged store)
-    are listed in ``df.attrs["problems"]``; nothing raises but a bad argument.
+_SUMMARY_QUERY = ("SELECT g.name, s.count, s.first_step, s.last_step, s.min, s.max, "
+                  "s.last_value, s.last_wall FROM scalar_tags s LEFT JOIN tags g "
+                  "ON g.id = s.tag_id ORDER BY s.tag_id")
 
-    >>> tag_summaries("runs/a")  # doctest: +SKIP
-        tag  count  first_step  last_step   min  max  last_value  last_wall_time
-    0  loss    500           0        499  0.02  2.3        0.02    1.764e+09
-    """
-    path = _run_dir(run_dir, "tag_summaries()")
+
+def _stored_summaries(path: Path) -> list[tuple[Any, ...]] | None:
+    """A columnar store's summary rows (``_SUMMARY_QUERY``), or None when the run needs
+    the careful reader (no store, not columnar, damaged, a tag without a name)."""
+    from nbviz.store.bulk import open_read_only
+
+    if not (path / DB_FILENAME).exists():
+        return None
+    try:
+        connection = open_read_only(path / DB_FILENAME)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = connection.execute(_SUMMARY_QUERY).fetchall()
+    except (sqlite3.Error, ValueError):
+        return None  # no summary table (a version-1 store), damaged, not UTF-8 …
+    finally:
+        connection.close()
+    if any(not isinstance(row[0], str) or not all(isinstance(cell, int) for cell in row[1:4])
+           or not all(cell is None or isinstance(cell, (int, float)) for cell in row[4:])
+           for row in rows):
+        return None
+    return rows
+
+
+def _careful_summaries(path: Path) -> pd.DataFrame:
+    """Summaries through StoreReader (salvaging, reporting) or the event files."""
     problems: list[str] = []
     if (path / DB_FILENAME).exists():
         reader = StoreReader(path)
@@ -110,6 +131,85 @@ def tag_summaries(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
     indices = sorted(by_index)  # the reader numbers tags in order of first appearance
     return _summary_frame([columns.tags[i] for i in indices], [by_index[i] for i in indices],
                           problems)
+
+
+def _rows_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Summary rows (``_SUMMARY_QUERY`` columns, any number of runs) as a frame."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(SUMMARY_COLUMNS)
+    frame = pd.DataFrame({
+        "tag": pd.Series(columns[0], dtype=object),
+        **{name: np.array(column, dtype=np.int64) for name, column in
+           zip(SUMMARY_COLUMNS[1:4], columns[1:4], strict=True)},
+        **{name: np.array(column, dtype=np.float64) for name, column in  # NULL -> NaN
+           zip(SUMMARY_COLUMNS[4:], columns[4:], strict=True)},
+    }, columns=list(SUMMARY_COLUMNS))
+    frame.attrs["problems"] = []
+    return frame
+
+
+def tag_summaries(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per scalar tag of a run, in order of first appearance: ``tag, count,
+    first_step, last_step, min, max`` (over finite values; NaN when none), ``last_value,
+    last_wall_time`` (the last value in log order). For a columnar store this reads only
+    the summary table, however many values the run holds. Problems met (a damaged store)
+    are listed in ``df.attrs["problems"]``; nothing raises but a bad argument.
+
+    >>> tag_summaries("runs/a")  # doctest: +SKIP
+        tag  count  first_step  last_step   min  max  last_value  last_wall_time
+    0  loss    500           0        499  0.02  2.3        0.02    1.764e+09
+    """
+    path = _run_dir(run_dir, "tag_summaries()")
+    rows = _stored_summaries(path)
+    return _careful_summaries(path) if rows is None else _rows_frame(rows)
+
+
+def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.DataFrame:
+    """:func:`tag_summaries` of many runs as one frame: ``run`` (the mapping's key) then
+    the same columns, runs in the mapping's order: one query per run, one frame built
+    from all rows (``nbviz.store.bulk.READ_THREADS`` > 1 reads the runs side by side);
+    ``df.attrs["problems"]`` gathers every run's problems.
+
+    >>> tag_summaries_many({"a": "runs/a", "b": "runs/b"})  # doctest: +SKIP
+      run   tag  count  first_step  last_step  ...
+    0   a  loss    500           0        499  ...
+    """
+    from nbviz.store.bulk import READ_THREADS
+
+    if not isinstance(run_dirs, Mapping):
+        raise TypeError("tag_summaries_many(): 'run_dirs' must map run names to run "
+                        f"directories, got {describe(run_dirs)}; e.g. "
+                        "nbviz.store.discover.find_runs(logdir).")
+    paths = {}
+    for name, run_dir in run_dirs.items():
+        if not isinstance(name, str):
+            raise TypeError(f"tag_summaries_many(): run names must be str, got "
+                            f"{describe(name)}.")
+        paths[name] = _run_dir(run_dir, "tag_summaries_many()")
+    if READ_THREADS > 1 and len(paths) > 1:
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            found = list(pool.map(_stored_summaries, paths.values()))
+    else:
+        found = [_stored_summaries(path) for path in paths.values()]
+    quick = [rows or [] for rows in found]
+    frame = _rows_frame([row for rows in quick for row in rows])
+    names = np.repeat(np.array(list(paths), dtype=object),
+                      np.array([len(rows) for rows in quick], dtype=np.int64))
+    frame.insert(0, "run", pd.Series(names, dtype=object))
+    problems: list[str] = []
+    careful = [name for name, rows in zip(paths, found, strict=True) if rows is None]
+    if careful:
+        parts = [frame]
+        for name in careful:
+            part = _careful_summaries(paths[name])
+            problems.extend(part.attrs["problems"])
+            part.insert(0, "run", pd.Series([name] * len(part), dtype=object))
+            parts.append(part)
+        order = {name: index for index, name in enumerate(paths)}
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame.iloc[np.argsort(frame["run"].map(order).to_numpy(), kind="stable")]
+        frame = frame.reset_index(drop=True)
+    frame.attrs["problems"] = problems
+    return frame
 
 
 def _check_tags(tags: object) -> str | list[str] | None:

@@ -16,6 +16,7 @@ import pandas as pd
 from nbviz._validate import describe
 from nbviz.store.kinds import READ_KINDS
 from nbviz.store.subset import Subset
+from nbviz.store.table import ScalarTable
 
 __all__ = ["KINDS", "read"]
 
@@ -41,8 +42,9 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     Columns by ``kind`` (all start with ``run, tag, step, wall_time`` except hparams and
     custom_scalars):
 
-    - ``"scalars"``: ``value`` (one row per logged value, in log order within each run;
-      NaN/±Inf kept);
+    - ``"scalars"``: ``value`` (one row per logged value, runs in name order, each run's
+      rows in log order; NaN/±Inf kept); ``run`` and ``tag`` are pandas Categoricals
+      (they compare, filter and group like strings; ``.astype(str)`` for plain strings);
     - ``"histograms"``: ``min, max, num, sum, sum_squares`` and ``limits`` / ``counts``
       (arrays: upper bucket limits and counts, TensorBoard's ``bucket_limit`` / ``bucket``);
     - ``"pr_curves"``: ``num_thresholds``, ``thresholds`` and ``tp, fp, tn, fn, precision,
@@ -158,14 +160,6 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     return frame
 
 
-def _empty_scalars() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"run": pd.Series(dtype=str), "tag": pd.Series(dtype=str),
-         "step": pd.Series(dtype=np.int64), "wall_time": pd.Series(dtype=np.float64),
-         "value": pd.Series(dtype=np.float64)}
-    )
-
-
 def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) -> list[Any]:
     """Everything in the nbviz stores under ``path`` (scalars when ``kinds`` is None); what
     cannot be read (a corrupt or unreadable store) goes to ``problems``, never raises."""
@@ -182,83 +176,44 @@ def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) 
     return batches
 
 
-def _store_subset(path: Path, subset: Subset, problems: list[str]) -> list[tuple[str, Any]]:
-    """(run, columns) of the chosen runs' stores: only the chosen tags' chunks overlapping
-    the chosen steps are read (a live run of this process: its tail, filtered)."""
-    from nbviz.record.run import live_run_for
-    from nbviz.sources import RunTail, concat_columns
-    from nbviz.store.discover import find_runs
-    from nbviz.store.sqlite import StoreReader
+def _store_runs(path: Path, subset: Subset) -> dict[str, Path]:
+    """The chosen runs' store directories under ``path`` (name order), with the runs this
+    process is writing there even before their store file exists."""
+    from nbviz.record.live import live_run_dirs
+    from nbviz.store.discover import find_runs, run_name
 
-    batches = []
-    for name, run_dir in find_runs(path).items():
-        if not subset.run_ok(name):
-            continue
-        if live_run_for(run_dir) is not None:
-            tail = RunTail(run_dir, name)
-            try:
-                columns = subset.filter(concat_columns([b.columns for b in tail.poll()]))
-                found = tail.problems()
-            finally:
-                tail.close()
-        else:
-            reader = StoreReader(run_dir)
-            try:
-                columns = reader.scalars_between(0, tag_ids=subset.tag_ids(reader.tag_names()),
-                                                 step_range=subset.steps)
-                found = reader.problems()
-            finally:
-                reader.close()
-        problems.extend(str(problem) for problem in found if str(problem) not in problems)
-        if len(columns):
-            batches.append((name, columns))
-    return batches
+    runs = find_runs(path)
+    root = os.path.realpath(path)
+    for run_dir in live_run_dirs():
+        if str(run_dir).startswith(root + os.sep):
+            runs.setdefault(run_name(Path(root), run_dir), run_dir)
+    return {name: run_dir for name, run_dir in sorted(runs.items()) if subset.run_ok(name)}
+
+
+def _scalar_table(path: Path, event_runs: dict[str, Any], problems: list[str],
+                  subset: Subset = EVERYTHING) -> ScalarTable:
+    """The chosen scalars of every run, runs in name order (a directory with a store and
+    event files: the store's rows first), each run's rows in log order."""
+    from nbviz.store.bulk import read_stores
+    from nbviz.store.tfevents import apply_purges
+
+    parts = [read_stores(_store_runs(path, subset), subset, problems)]
+    for name, run in event_runs.items():
+        columns, _ = run.scalars_since(0)
+        columns, _ = apply_purges(run, columns, [])
+        parts.append(ScalarTable.of_columns(name, subset.filter(columns)))
+    return ScalarTable.join(parts).sorted_by()
 
 
 def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str],
                     subset: Subset = EVERYTHING) -> list[tuple[str, Any]]:
-    from nbviz.store.tfevents import apply_purges
-
-    if subset.everything:
-        batches = [(batch.run, batch.columns) for batch in _poll_stores(path, None, problems)]
-    else:
-        batches = _store_subset(path, subset, problems)
-    for name, run in event_runs.items():
-        columns, _ = run.scalars_since(0)
-        columns, _ = apply_purges(run, columns, [])
-        columns = subset.filter(columns)
-        if len(columns):
-            batches.append((name, columns))
-    batches.sort(key=lambda item: item[0])  # stable: nbviz rows before TensorBoard rows
-    return batches
+    """(run, ScalarColumns) of every run with scalars, in run name order."""
+    return _scalar_table(path, event_runs, problems, subset).split()
 
 
 def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str],
                    subset: Subset) -> pd.DataFrame:
-    batches = _scalar_batches(path, event_runs, problems, subset)
-    if not batches:
-        return _empty_scalars()
-    run_names = list(dict.fromkeys(run for run, _ in batches))
-    run_codes = {name: code for code, name in enumerate(run_names)}
-    tag_names: dict[str, int] = {}
-    run_code_parts, tag_code_parts = [], []
-    for run, columns in batches:
-        run_code_parts.append(np.full(len(columns), run_codes[run], dtype=np.int32))
-        remap = np.array([tag_names.setdefault(tag, len(tag_names)) for tag in columns.tags],
-                         dtype=np.int32)
-        tag_code_parts.append(remap[columns.tag_index])
-    frame = pd.DataFrame({
-        "run": pd.Categorical.from_codes(np.concatenate(run_code_parts),
-                                         categories=pd.Index(run_names)),
-        "tag": pd.Categorical.from_codes(np.concatenate(tag_code_parts),
-                                         categories=pd.Index(list(tag_names))),
-        "step": np.concatenate([c.step for _, c in batches]).astype(np.int64),
-        "wall_time": np.concatenate([c.wall_time for _, c in batches]),
-        "value": np.concatenate([c.value for _, c in batches]),
-    })
-    frame["run"] = frame["run"].astype(str)
-    frame["tag"] = frame["tag"].astype(str)
-    return frame
+    return _scalar_table(path, event_runs, problems, subset).frame()
 
 
 def _records_frame(record_kind: str, pairs: list[tuple[str, Any]], decode: bool = True

@@ -207,7 +207,8 @@ def test_reads_torch_written_logdir_like_tbparse(tmp_path: Path) -> None:
     ours = ours.sort_values(key).reset_index(drop=True)
     theirs = (theirs.rename(columns={"dir_name": "run"}).sort_values(key)
               .reset_index(drop=True))
-    assert ours[key].equals(theirs[key].astype({"step": np.int64}))
+    assert ours[key].astype({"run": str, "tag": str}).equals(  # ours: Categoricals
+        theirs[key].astype({"run": str, "tag": str, "step": np.int64}))
     np.testing.assert_array_equal(ours.value.to_numpy(), theirs.value.to_numpy(np.float64))
     assert set(ours.run) == {"a", "b/nested"}
     assert ours.wall_time.between(1.5e9, 3e9).all()

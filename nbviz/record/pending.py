@@ -162,7 +162,7 @@ class PendingScalars:
             chain.from_iterable(dicts),
             chain.from_iterable(map(repeat, map(_STEP, calls), counts_list)),
             chain.from_iterable(map(repeat, map(_WALL, calls), counts_list)),
-            chain.from_iterable(map(dict.values, dicts)),
+            chain.from_iterable(map(dict.values, dicts)), strict=True,
         ))
         return base, rows[skip:]
 

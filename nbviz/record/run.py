@@ -246,12 +246,13 @@ class Run(LiveRun):
         if len(valid_tags) < MAX_CACHED_TAGS:
             valid_tags.update(data)
 
-    def _log_floats(self, data: Mapping[str, float], step: int, wall_time: float) -> None:
+    def _log_floats(self, data: dict[str, float], step: int, wall_time: float) -> None:
         """Append already-validated floats at ``step`` without moving the auto-increment step
-        (nbviz's own meters: the step timer and the system meter)."""
+        (nbviz's own meters: the step timer and the system meter). ``data`` is kept as it
+        is, not copied: pass a dict made for this call and do not change it afterwards."""
         if self._finished:
             return
-        self._calls.append((step, wall_time, dict(data)))
+        self._calls.append((step, wall_time, data))
 
     def resolve_step(self, step: Any, *, where: str) -> int:
         """``step`` validated, or the current step (last ``log()`` step) when None."""

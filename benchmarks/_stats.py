@@ -42,9 +42,9 @@ class Estimate:
             return "missed"
         return "inconclusive"
 
-    def fmt(self, digits: int = 4, unit: str = "×") -> str:
+    def fmt(self, digits: int = 4, unit: str = "×", noun: str = "chunks") -> str:
         return (f"{self.median:.{digits}f}{unit} (95% CI {self.low:.{digits}f}–"
-                f"{self.high:.{digits}f}, {self.n} chunks)")
+                f"{self.high:.{digits}f}, {self.n} {noun})")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

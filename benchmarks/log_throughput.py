@@ -189,7 +189,8 @@ def main() -> None:
             goal_e2e = 50 if variant == "tensor0d" else 100
             print(f"{'':<9} ratio   {ratio:>9.1f}× calls/s (median repeat)\n"
                   f"{'':<9} end-to-end incl. durable commit, same-run ratio: wall "
-                  f"{wall_e2e.fmt(1)}, CPU {cpu_e2e.fmt(1)}; goal ≥ {goal_e2e}×\n")
+                  f"{wall_e2e.fmt(1, noun='repeats')}, CPU {cpu_e2e.fmt(1, noun='repeats')}; "
+                  f"goal ≥ {goal_e2e}×\n")
             results[variant] = {
                 "nbviz_us_per_call": nb_call * 1e6,
                 "tb_us_per_call": tb_call * 1e6,

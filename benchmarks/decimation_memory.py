@@ -197,7 +197,7 @@ def phase_run(total: int, max_points: int, logdir: Path) -> dict[str, Any]:
     for step in range(total):
         log({"loss": 1.0 / (step + 1)}, step=step)
     loop = time.perf_counter() - started
-    pending = len(run._pending)  # rows logged but not yet committed by the flusher
+    pending = run._pending_count()  # values logged but not yet committed by the flusher
     time.sleep(0.3)
     panel.sync()
     after, peak = rss()

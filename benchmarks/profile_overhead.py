@@ -2,25 +2,29 @@
 
 Same run, same small CNN and data as benchmarks/watch_overhead.py (64×1×28×28, 1 thread).
 
-* **Step timer** (goal ≤ 1.01×): two models are stepped alternately in chunks of 10 steps
-  (load drift hits both alike): one plain, iterating a list of batches; one with the
-  step timer attached (its hooks, ``run._log_floats`` of 7 scalars per step, the rules
-  every 5 steps, the meter thread sampling once a second) iterating the same batches
-  through ``nbviz.timed``. The direct ratio is the median of the per-chunk time ratios; on a
-  loaded machine its spread (IQR printed) is wider than the goal, so the timer's cost is
-  also measured in absolute terms on a tiny model (``nn.Linear(8, 8)``, steps of ~0.1 ms,
-  where the timer's few µs stand out of the noise) and divided by the CNN's step time:
-  that decomposed figure decides ``meets_goal``, together with the same alternating
-  measurement in CPU time (``time.process_time``: all threads of the process, the
-  meter's included, not the wait for a core), whose IQR stays narrow under load.
-  ``watch(every=10**9)`` with and without ``timer=`` is measured the same way.
+* **Step timer** (goal ≤ 1.01×): two identical models are trained alternately in many
+  short chunks (``--steps`` steps each, the order swapped every chunk: ABBAABBA…, so
+  drift and load hit both alike); one plain, iterating a list of batches, one with the
+  step timer attached (its hooks, 7 scalars recorded per step, the rules every 5 steps,
+  the meter thread sampling once a second) iterating the same batches through
+  ``nbviz.timed``. Each chunk gives a ratio timed/plain in wall time and in CPU time
+  (``time.process_time``: every thread of the process — the meter's and the flusher's
+  included — and not the time spent waiting for a core, so far less sensitive to a
+  loaded machine). The first ``--warmup`` chunks are discarded. Reported: the median
+  ratio with a bootstrap 95 % CI (benchmarks/_stats.py); the **verdict is taken on the
+  CPU-time median and its CI**: *met* when the whole CI is ≤ 1.01, *missed* when the whole
+  CI is above, *inconclusive* otherwise.
+* **Decomposed**, beside it: the timer's absolute CPU cost per step, measured the same
+  way on a tiny model (``nn.Linear(8, 8)``, where the timer's µs stand out of the noise;
+  median per-chunk difference with its CI), divided by the CNN's plain CPU step time.
+* ``watch(every=10**9)`` with and without ``timer=``: the same interleaved measurement.
 * **Capture** next to raw ``torch.profiler``: the same schedule (wait=1, warmup=1,
   active=5) around the same steps, alternating; raw writes its Chrome trace in
   ``on_trace_ready`` (what ``tensorboard_trace_handler`` does); nbviz also summarises
   (categories, operators, memory curve, timeline) and stores the records. Reported:
   median wall time of the whole with-block, and the ratio.
 
-Run: ``.venv/bin/python benchmarks/profile_overhead.py [--quick]``
+Run: ``.venv/bin/python benchmarks/profile_overhead.py [--quick] [--chunks N] [--steps K]``
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import fmt_secs, summary
-from watch_overhead import alternate, build, fmt_spread, spread
+from _stats import median_ci
+from watch_overhead import build
 from watch_overhead import train_chunk as chunk
 
 
@@ -88,10 +93,48 @@ def summarise_seconds(model: Any, optimizer: Any, steps: list[Any]) -> float:
     return time.perf_counter() - started
 
 
+def interleave(a: tuple[Any, Any, Any], b: tuple[Any, Any, Any], chunks: int,
+               warmup: int) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Train (model, optimizer, batches) ``a`` and ``b`` alternately, the order swapped
+    every chunk; after ``warmup`` discarded chunks, returns per-chunk (wall ratios b/a,
+    CPU ratios b/a, CPU seconds of a, CPU seconds of b)."""
+    wall_ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    cpu_a: list[float] = []
+    cpu_b: list[float] = []
+
+    def timed_chunk(side: tuple[Any, Any, Any]) -> tuple[float, float]:
+        cpu = time.process_time()
+        wall = chunk(*side)
+        return wall, time.process_time() - cpu
+
+    for index in range(warmup + chunks):
+        if index % 2:
+            wb, cb = timed_chunk(b)
+            wa, ca = timed_chunk(a)
+        else:
+            wa, ca = timed_chunk(a)
+            wb, cb = timed_chunk(b)
+        if index < warmup or ca <= 0:
+            continue
+        wall_ratios.append(wb / wa)
+        cpu_ratios.append(cb / ca)
+        cpu_a.append(ca)
+        cpu_b.append(cb)
+    return wall_ratios, cpu_ratios, cpu_a, cpu_b
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer chunks and repeats")
+    parser.add_argument("--chunks", type=int, default=None,
+                        help="interleaved chunk pairs kept (default 120; --quick 40)")
+    parser.add_argument("--steps", type=int, default=3, help="training steps per chunk")
+    parser.add_argument("--warmup", type=int, default=6, help="chunk pairs discarded first")
     args = parser.parse_args()
+    chunks = args.chunks or (40 if args.quick else 120)
+    if chunks < 2 or args.steps < 1 or args.warmup < 0:
+        parser.error("--chunks must be >= 2, --steps >= 1, --warmup >= 0")
 
     import torch
 
@@ -102,8 +145,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="nbviz-profile-bench-"))
     generator = torch.Generator().manual_seed(0)
     batches = [(torch.randn(64, 1, 28, 28, generator=generator),
-                torch.randint(0, 10, (64,), generator=generator)) for _ in range(10)]
-    chunks = 30 if args.quick else 80
+                torch.randint(0, 10, (64,), generator=generator)) for _ in range(args.steps)]
 
     # -- the step timer alone vs plain -------------------------------------------------
     run = nbviz.init("timer", logdir=tmp)
@@ -112,16 +154,14 @@ def main() -> None:
     timer = StepTimer(timed_model, timed_opt, run)
     plain = (plain_model, plain_opt, batches)
     timed = (timed_model, timed_opt, nbviz.timed(batches))
-    alternate(plain, timed, 2)  # warm-up
-    timer_ratios = alternate(plain, timed, chunks)
-    # The same in CPU time (every thread of the process, the meter's included; not the
-    # time spent waiting for a core): far tighter on a loaded machine.
-    timer_cpu = spread(alternate(plain, timed, chunks, time.process_time))
-    step_seconds = statistics.median(chunk(*plain) for _ in range(5)) / len(batches)
+    wall_ratios, cpu_ratios, cpu_plain, _ = interleave(plain, timed, chunks, args.warmup)
+    timer_wall = median_ci(wall_ratios)
+    timer_cpu = median_ci(cpu_ratios)
+    step_cpu = statistics.median(cpu_plain) / len(batches)
     timer.remove()
     meter_samples = timer.meter.samples if timer.meter is not None else 0
 
-    # -- the timer's absolute cost per step, on a tiny model -----------------------------
+    # -- the timer's absolute CPU cost per step, on a tiny model ------------------------
     from torch import nn
 
     tiny = [(torch.randn(4, 8, generator=generator), torch.randint(0, 8, (4,),
@@ -131,17 +171,14 @@ def main() -> None:
     plain_sgd = torch.optim.SGD(tiny_plain.parameters(), lr=0.01)
     timed_sgd = torch.optim.SGD(tiny_timed.parameters(), lr=0.01)
     tiny_timer = StepTimer(tiny_timed, timed_sgd, run)
-    a = (tiny_plain, plain_sgd, tiny)
-    b = (tiny_timed, timed_sgd, nbviz.timed(tiny))
-    alternate(a, b, 4)
-    extra: list[float] = []
-    for _ in range(chunks):
-        ta = chunk(*a)
-        tb = chunk(*b)
-        extra.append((tb - ta) / len(tiny))
+    _, _, tiny_a, tiny_b = interleave((tiny_plain, plain_sgd, tiny),
+                                      (tiny_timed, timed_sgd, nbviz.timed(tiny)),
+                                      chunks, args.warmup)
     tiny_timer.remove()
-    timer_cost = statistics.median(extra)
-    decomposed = 1.0 + timer_cost / step_seconds
+    timer_cost = median_ci([(tb - ta) / len(tiny) for ta, tb in zip(tiny_a, tiny_b,
+                                                                     strict=True)])
+    decomposed = median_ci([1.0 + (tb - ta) / len(tiny) / step_cpu
+                            for ta, tb in zip(tiny_a, tiny_b, strict=True)])
 
     # -- watch's idle hooks with vs without the timer -----------------------------------
     off_model, off_opt = build()
@@ -149,22 +186,21 @@ def main() -> None:
     off = nbviz.watch(off_model, off_opt, every=10**9, run=run, timer=False)
     on = nbviz.watch(on_model, on_opt, every=10**9, run=run)
     off.step = on.step = 1  # past the sampled step 0
-    watch_ratios = alternate((off_model, off_opt, batches), (on_model, on_opt, batches), chunks)
-    watch_cpu = spread(alternate((off_model, off_opt, batches), (on_model, on_opt, batches),
-                                 chunks, time.process_time))
+    watch_wall, watch_cpu, _, _ = interleave((off_model, off_opt, batches),
+                                             (on_model, on_opt, batches), chunks, args.warmup)
     off.remove()
     on.remove()
     run.finish()
 
     # -- a capture: nbviz.profile vs raw torch.profiler ---------------------------------
     repeats = 3 if args.quick else 6
-    steps = batches[:7]  # wait 1 + warmup 1 + active 5
+    steps = [batches[i % len(batches)] for i in range(7)]  # wait 1 + warmup 1 + active 5
     raw_times: list[float] = []
     nbviz_times: list[float] = []
     summaries: list[float] = []
     for index in range(repeats):
         model, optimizer = build()
-        chunk(model, optimizer, batches[:2])  # warm-up outside the capture
+        chunk(model, optimizer, steps[:2])  # warm-up outside the capture
         raw_trace = tmp / f"raw-{index}.pt.trace.json"
         name = f"capture-{index}"
         if index % 2:
@@ -175,32 +211,33 @@ def main() -> None:
             nbviz_times.append(capture_nbviz(model, optimizer, steps, tmp, name))
         summaries.append(summarise_seconds(model, optimizer, steps))
 
-    timer_ratio = statistics.median(timer_ratios)
-    quartiles = statistics.quantiles(timer_ratios, n=4)
-    watch_ratio = statistics.median(watch_ratios)
     raw_block = statistics.median(raw_times)
     nbviz_block = statistics.median(nbviz_times)
-    print(f"small CNN step (64×1×28×28, 1 thread): {fmt_secs(step_seconds)} plain")
-    print(f"step timer + timed() + meter vs plain: {timer_ratio:.4f}× (median of {chunks} "
-          f"alternating 10-step chunk ratios; IQR {quartiles[0]:.3f}–{quartiles[2]:.3f}); "
-          f"goal ≤ 1.01×; meter samples taken: {meter_samples}")
-    print(f"timer cost per step (tiny model, median of {chunks} chunks of 50 steps): "
-          f"{timer_cost * 1e6:.1f} µs → {decomposed:.5f}× the CNN step (goal ≤ 1.01×)")
-    print(f"step timer + timed() + meter vs plain, CPU time: {fmt_spread(timer_cpu)}; "
-          "goal ≤ 1.01×")
-    print(f"watch(every=1e9) with timer vs timer=False: {watch_ratio:.4f}× wall, "
-          f"{fmt_spread(watch_cpu)} CPU time")
+    verdict = timer_cpu.verdict(1.01)
+    watch_cpu_ci = median_ci(watch_cpu)
+    print(f"small CNN step (64×1×28×28, 1 thread): {fmt_secs(step_cpu)} CPU plain; "
+          f"{chunks} interleaved chunk pairs of {args.steps} steps ({args.warmup} discarded)")
+    print(f"step timer + timed() + meter vs plain, CPU time: {timer_cpu.fmt()} → "
+          f"{verdict.upper()} (goal ≤ 1.01×: met when the whole CI is ≤ 1.01)")
+    print(f"  decomposed, beside it: {timer_cost.median * 1e6:.1f} µs CPU per step (95% CI "
+          f"{timer_cost.low * 1e6:.1f}–{timer_cost.high * 1e6:.1f}, tiny model, chunks of 50 "
+          f"steps) → {decomposed.fmt(5)} the CNN step")
+    print(f"  wall time (noisier on a shared machine): {timer_wall.fmt()}; meter samples "
+          f"taken: {meter_samples}")
+    print(f"watch(every=1e9) with timer vs timer=False: CPU {watch_cpu_ci.fmt()}, wall "
+          f"{median_ci(watch_wall).fmt()}")
     print(f"capture of 5 steps (wait 1, warmup 1): raw torch.profiler + trace "
           f"{fmt_secs(raw_block)}, nbviz.profile {fmt_secs(nbviz_block)} "
           f"→ {nbviz_block / raw_block:.2f}× (median of {repeats}); summarise alone "
           f"{fmt_secs(statistics.median(summaries))}")
-    summary("profile_overhead", step_seconds=step_seconds, timer_ratio=timer_ratio,
-            timer_cost_seconds=timer_cost, timer_ratio_decomposed=decomposed,
-            watch_timer_ratio=watch_ratio, timer_cpu_ratio=timer_cpu,
-            watch_timer_cpu_ratio=watch_cpu, capture_raw_seconds=raw_block,
-            capture_nbviz_seconds=nbviz_block, capture_ratio=nbviz_block / raw_block,
-            summarise_seconds=statistics.median(summaries),
-            meets_goal=decomposed <= 1.01 and timer_cpu["median"] <= 1.01)
+    summary("profile_overhead", step_cpu_seconds=step_cpu, chunks=chunks,
+            steps_per_chunk=args.steps, timer_cpu_ratio=timer_cpu.as_dict(),
+            timer_wall_ratio=timer_wall.as_dict(), timer_cost_seconds=timer_cost.as_dict(),
+            timer_ratio_decomposed=decomposed.as_dict(), verdict=verdict,
+            watch_timer_cpu_ratio=watch_cpu_ci.as_dict(),
+            capture_raw_seconds=raw_block, capture_nbviz_seconds=nbviz_block,
+            capture_ratio=nbviz_block / raw_block,
+            summarise_seconds=statistics.median(summaries), meets_goal=verdict == "met")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,16 @@
 """``Run``: the recording facade. ``log()`` appends to memory; a flusher commits.
 
-A log call validates its input, converts values to floats (deferring device
-tensors) and appends rows to an in-memory list under a lock: it never touches
-the disk or the frontend. A background flusher materialises deferred tensors
-(one transfer per device) and commits rows to the run's SQLite store at least
-once per ``flush_secs`` (default 1 s), so at most that much data is at risk if
-the process dies.
+A log call validates its input (each tag once: validated tags are cached), converts
+values to floats (deferring device tensors) and appends one ``(step, wall, values)``
+tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no lock):
+it never touches the disk or the frontend. A background flusher materialises
+deferred tensors (one transfer per device), turns the calls into numpy columns and
+commits them to the run's SQLite store at least once per ``flush_secs`` (default
+1 s), so at most that much data is at risk if the process dies.
 
-Rows carry a sequence number (``seq``): rows below ``_base_seq`` are committed
-to the store, rows from ``_base_seq`` on are still in ``_pending``. Readers in
-this process (``nbviz.sources``) read both and so see a value as soon as it is
-logged.
+Values carry a sequence number (``seq``): values below ``_scalars.base_seq`` are
+committed to the store, the rest are still pending. Readers in this process
+(``nbviz.sources``) read both and so see a value as soon as it is logged.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ import numpy as np
 from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
-from nbviz.record.values import DeferredTensor, coerce_scalar, materialize
+from nbviz.record.pending import PendingScalars, ScalarBatch
+from nbviz.record.values import DeferredTensor, coerce_scalar
 from nbviz.store.errors import (
     StoreWriteError,
     WriterConflictError,
@@ -45,13 +46,13 @@ from nbviz.store.sqlite import DB_FILENAME, StoreWriter, TensorRecord
 
 __all__ = ["Run", "current_run", "finish", "init", "live_run_dirs", "live_run_for", "log"]
 
-PendingRow = tuple[str, int, float, "float | DeferredTensor"]
 IfExists = Literal["new", "append", "overwrite"]
 
 # While the store cannot be written (disk full …) logged data waits in memory, up to these
 # bounds; past them the oldest is dropped with a warning.
 MAX_PENDING_ROWS = 5_000_000
 MAX_PENDING_TENSOR_BYTES = 1 << 30
+MAX_CACHED_TAGS = 100_000  # validated tag names remembered (each checked once)
 
 _CURRENT: Run | None = None
 
@@ -137,11 +138,9 @@ class Run(LiveRun):
         self.config = config_json
         self.flush_secs = float(flush_secs)
         self._lock = threading.Lock()
-        self._materialize_lock = threading.Lock()
         self._commit_lock = threading.Lock()
-        self._pending: list[PendingRow] = []
-        self._base_seq = self._store.next_seq()
-        self._materialized_seq = self._base_seq
+        self._scalars = PendingScalars(self._store.next_seq())
+        self._calls = self._scalars.calls  # log() appends here (never rebound)
         self._tensor_pending: list[TensorRecord] = []
         self._tensor_base_seq = self._store.next_seq("tensors")
         self._next_step = self._store.next_step()  # 0, or after the last stored step (append)
@@ -207,11 +206,13 @@ class Run(LiveRun):
             raise RuntimeError(
                 f"log(): run {self.name!r} is finished; start a new one with init()."
             )
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise TypeError(
-                f"log(): 'data' must be a dict of metric name -> number, got {describe(data)}; "
-                "use e.g. run.log({'loss': 0.5}, step=3)."
-            )
+        if type(data) is not dict:
+            if not isinstance(data, Mapping):
+                raise TypeError(
+                    f"log(): 'data' must be a dict of metric name -> number, got "
+                    f"{describe(data)}; use e.g. run.log({{'loss': 0.5}}, step=3)."
+                )
+            data = dict(data)
         if type(step) is int and 0 <= step <= MAX_STEP:  # the common case, checked fast
             step_value = step
         elif step is None:
@@ -224,37 +225,34 @@ class Run(LiveRun):
         else:
             step_value = check_step(step, where="log()")
         wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log()")
-        rows: list[PendingRow] = []
+        if not data.keys() <= self._valid_tags:
+            self._check_tags(data)
+        for value in data.values():
+            if type(value) is not float:
+                values = _coerced(data, self._scalars)
+                break
+        else:
+            values = data.copy()
+        self._calls.append((step_value, wall, values))  # atomic: no lock on the hot path
+        self._next_step = step_value + 1
+
+    def _check_tags(self, data: dict[Any, Any]) -> None:
+        """Validate the tags of ``data`` not seen before (raises naming the first bad one)
+        and remember them (up to MAX_CACHED_TAGS), so each tag is checked once."""
         valid_tags = self._valid_tags
-        for tag, value in data.items():
+        for tag in data:
             if tag not in valid_tags:
                 check_tag(tag, where="log()")
-                if len(valid_tags) < 100_000:
-                    valid_tags.add(tag)
-            kind = type(value)
-            try:
-                number = (
-                    float(value) if kind is float or kind is int
-                    else coerce_scalar(tag, value, where="log()")
-                )
-            except OverflowError:
-                raise ValueError(
-                    f"log(): value for {short_text(tag)!r} is {describe(value)}, too large "
-                    "for a float64 (max ~1.8e308); log a float (e.g. float('inf')) or rescale."
-                ) from None
-            rows.append((tag, step_value, wall, number))
-        with self._lock:
-            self._pending.extend(rows)
-            self._next_step = step_value + 1
+        if len(valid_tags) < MAX_CACHED_TAGS:
+            valid_tags.update(data)
 
-    def _log_floats(self, data: Mapping[str, float], step: int, wall_time: float) -> None:
+    def _log_floats(self, data: dict[str, float], step: int, wall_time: float) -> None:
         """Append already-validated floats at ``step`` without moving the auto-increment step
-        (nbviz's own meters: the step timer and the system meter)."""
+        (nbviz's own meters: the step timer and the system meter). ``data`` is kept as it
+        is, not copied: pass a dict made for this call and do not change it afterwards."""
         if self._finished:
             return
-        rows: list[PendingRow] = [(tag, step, wall_time, value) for tag, value in data.items()]
-        with self._lock:
-            self._pending.extend(rows)
+        self._calls.append((step, wall_time, data))
 
     def resolve_step(self, step: Any, *, where: str) -> int:
         """``step`` validated, or the current step (last ``log()`` step) when None."""
@@ -447,33 +445,9 @@ class Run(LiveRun):
 
     # -- reading what is not yet in the store --------------------------------------------------
 
-    def _materialize(self) -> None:
-        """Convert deferred device tensors in pending rows to floats (batched per device)."""
-        with self._materialize_lock:
-            with self._lock:
-                start = self._materialized_seq - self._base_seq
-                todo = self._pending[start:]
-                first_seq = self._materialized_seq
-            if not todo:
-                return
-            if any(type(row[3]) is DeferredTensor for row in todo):
-                floats = materialize([row[3] for row in todo])
-                todo = [(t, s, w, v) for (t, s, w, _), v in zip(todo, floats, strict=True)]
-                with self._lock:
-                    offset = first_seq - self._base_seq
-                    self._pending[offset : offset + len(todo)] = todo
-            with self._lock:
-                self._materialized_seq = first_seq + len(todo)
-
     def _pending_since(self, seq: int) -> tuple[int, list[tuple[str, int, float, float]]]:
         """(base_seq, materialized rows with seq >= max(seq, base_seq)) at one instant."""
-        self._materialize()
-        with self._lock:
-            base = self._base_seq
-            start = max(seq, base) - base
-            stop = self._materialized_seq - base
-            rows = self._pending[start:stop] if stop > start else []
-        return base, rows  # type: ignore[return-value]
+        return self._scalars.rows_since(seq)
 
     # -- flushing ------------------------------------------------------------------------------
 
@@ -491,18 +465,24 @@ class Run(LiveRun):
             with self._lock:
                 del self._tensor_pending[: len(tensors)]
                 self._tensor_base_seq = tensor_seq + len(tensors)
-        self._materialize()
-        with self._lock:
-            count = self._materialized_seq - self._base_seq
-            rows = self._pending[:count]
-            first_seq = self._base_seq
-        if not rows:
+        batch = self._scalars.batch()
+        if batch.calls:
+            self._write_scalars(batch)
+            self._scalars.drop(batch)
+
+    def _write_scalars(self, batch: ScalarBatch) -> None:
+        """Commit ``batch`` as columns; should the store refuse it for its content (log()
+        validates every value, so only a bug could cause it), store every good row."""
+        if not len(batch):
             return
-        self._write_isolating(self._store.write_scalars, first_seq, rows, scalar_row_problem,
-                              "value")
-        with self._lock:
-            del self._pending[:count]
-            self._base_seq = first_seq + count
+        try:
+            self._store.write_scalar_columns(batch.seqs, batch.tags, batch.steps, batch.walls,
+                                             batch.values)
+        except Exception as error:
+            if not is_content_error(error):
+                raise
+            self._write_isolating(self._store.write_scalars, batch.first_seq, batch.rows(),
+                                  scalar_row_problem, "value")
 
     def _write_isolating(self, write: Any, first_seq: int, items: list[Any],
                          problem_of: Any, noun: str) -> None:
@@ -531,12 +511,9 @@ class Run(LiveRun):
     def _bound_pending(self) -> None:
         """While the store cannot be written, keep at most MAX_PENDING_* in memory: drop the
         oldest beyond that, with a warning naming the file, the cause and the amount."""
-        with self._commit_lock, self._materialize_lock, self._lock:
-            rows = len(self._pending) - MAX_PENDING_ROWS
-            if rows > 0:
-                del self._pending[:rows]
-                self._base_seq += rows
-                self._materialized_seq = max(self._materialized_seq, self._base_seq)
+        with self._commit_lock:
+            rows = self._scalars.bound(MAX_PENDING_ROWS)
+        with self._commit_lock, self._lock:
             sizes = [record.array.nbytes for record in self._tensor_pending]
             records = 0
             total = sum(sizes)
@@ -557,7 +534,8 @@ class Run(LiveRun):
 
     def _pending_count(self) -> int:
         with self._lock:
-            return len(self._pending) + len(self._tensor_pending)
+            tensors = len(self._tensor_pending)
+        return self._scalars.count() + tensors
 
     def _flush_loop(self) -> None:
         # A value logged just after a snapshot is durable when the *next* commit ends, so
@@ -680,6 +658,27 @@ class Run(LiveRun):
     def __repr__(self) -> str:
         state = "finished" if self._finished else "live"
         return f"Run({self.name!r}, dir={str(self.dir)!r}, {state})"
+
+
+def _coerced(data: dict[Any, Any], pending: PendingScalars) -> dict[str, float | DeferredTensor]:
+    """``data``'s values as floats (deferred tensors on an accelerator: ``pending`` is told);
+    raises naming the tag of the first value that is not a number. Nothing is kept when one
+    fails."""
+    out: dict[str, float | DeferredTensor] = {}
+    for tag, value in data.items():
+        kind = type(value)
+        try:
+            number = (float(value) if kind is float or kind is int
+                      else coerce_scalar(tag, value, where="log()"))
+        except OverflowError:
+            raise ValueError(
+                f"log(): value for {short_text(tag)!r} is {describe(value)}, too large "
+                "for a float64 (max ~1.8e308); log a float (e.g. float('inf')) or rescale."
+            ) from None
+        if type(number) is DeferredTensor:
+            pending.deferred = True  # before the call is appended; never cleared
+        out[tag] = number
+    return out
 
 
 _ALL_RUNS: set[Run] = set()

@@ -28,9 +28,15 @@ class DeferredTensor:
         self.tensor = tensor
 
 
+_TENSOR: Any = None  # torch.Tensor once torch is imported (nbviz never imports it itself)
+
+
 def _torch_tensor_type() -> Any:
-    torch = sys.modules.get("torch")
-    return None if torch is None else torch.Tensor
+    global _TENSOR
+    if _TENSOR is None:
+        torch = sys.modules.get("torch")
+        _TENSOR = None if torch is None else torch.Tensor
+    return _TENSOR
 
 
 def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor:
@@ -42,6 +48,13 @@ def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor
     kind = type(value)
     if kind is float or kind is int or kind is bool:
         return float(value)
+    if kind is _TENSOR and value.is_cpu:  # the usual 0-d CPU tensor: one .item(), no sync
+        try:
+            number = value.item()
+        except RuntimeError:  # not one element: explained by _coerce_tensor
+            number = None
+        if type(number) is float:
+            return number
     tensor_type = _torch_tensor_type()
     if tensor_type is not None and isinstance(value, tensor_type):
         return _coerce_tensor(tag, value, where=where)
@@ -85,8 +98,8 @@ def _coerce_tensor(tag: str, value: Any, *, where: str) -> float | DeferredTenso
         )
     if value.is_complex():
         raise TypeError(f"{where}: value for {tag!r} is a complex tensor; log a real number.")
-    if value.is_cpu:  # ~0.07 µs vs ~0.3-0.7 µs for value.device.type == "cpu"
-        return float(value.item())  # .item(): ~0.15 µs vs ~2.2 µs for detach().reshape()
+    if value.is_cpu:
+        return float(value.item())
     return DeferredTensor(value.detach().reshape(()))
 
 

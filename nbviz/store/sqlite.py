@@ -177,21 +177,22 @@ def _connect(path: Path, *, journal_fallback: bool) -> sqlite3.Connection:
     return connection
 
 
-def _step_column(steps: Sequence[Any]) -> np.ndarray:
-    """Steps as int64; TypeError/ValueError (content errors) for anything else."""
-    column = np.array(steps)
+def _step_column(steps: Any) -> np.ndarray:
+    """Steps (a sequence or an array) as int64; TypeError/ValueError (content errors) for
+    anything else."""
+    column = np.asarray(steps)
     if column.dtype.kind not in "iub":
         raise TypeError(f"scalar steps must be integers, got an array of {column.dtype} "
                         f"(first: {steps[0]!r}).")
-    column = column.astype(np.int64)
+    column = column.astype(np.int64, copy=False)
     if column.size and (int(column.min()) < 0 or int(column.max()) > MAX_STEP):
         raise ValueError(f"scalar steps must be in 0..{MAX_STEP}, got {int(column.min())}.."
                          f"{int(column.max())}.")
     return column
 
 
-def _wall_column(walls: Sequence[Any]) -> np.ndarray:
-    column = np.array(walls, dtype=np.float64)
+def _wall_column(walls: Any) -> np.ndarray:
+    column = np.asarray(walls, dtype=np.float64)
     if not np.isfinite(column).all():
         raise ValueError("scalar wall times must be finite numbers.")
     return column
@@ -543,8 +544,23 @@ class StoreWriter:
                      else np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
         if seq_array.shape != (len(rows),):
             raise ValueError(f"write_scalars(): {len(rows)} rows but {seq_array.size} seqs.")
-        chunks = build_chunks(tags, seq_array, _step_column(steps), _wall_column(walls),
-                              np.array(values, dtype=np.float64))
+        self.write_scalar_columns(seq_array, tags, steps, walls,
+                                  np.array(values, dtype=np.float64))
+
+    def write_scalar_columns(self, seqs: np.ndarray, tags: Sequence[str], steps: Any,
+                             walls: Any, values: np.ndarray) -> None:
+        """Append values given as columns (seq order), atomically: one chunk per tag plus
+        the tags' summary rows (what :meth:`write_scalars` does with rows, without a Python
+        object per value). Content that the store cannot hold raises TypeError/ValueError
+        and writes nothing.
+
+        >>> writer.write_scalar_columns(np.arange(2), ["loss", "loss"], np.arange(2),
+        ...                             np.full(2, 1.7e9), np.array([0.5, 0.4]))  # doctest: +SKIP
+        """
+        if not len(tags):
+            return
+        chunks = build_chunks(tags, np.asarray(seqs, dtype=np.int64), _step_column(steps),
+                              _wall_column(walls), np.asarray(values, dtype=np.float64))
         for chunk in chunks:
             if not isinstance(chunk.tag, str):
                 raise TypeError(f"write_scalars(): tags must be str, got {chunk.tag!r}.")

@@ -131,7 +131,7 @@ class SystemMeter:
         cuda = _cuda_sample()
         values.update(cuda)
         step = max(int(timer.step) - 1, 0)  # the last step that ended
-        run._log_floats(values, step, time.time())
+        run._log_floats(dict(values), step, time.time())  # values is returned: a copy
         self.samples += 1
         used, what = ((cuda["system/cuda_allocated_mb"] * 2**20, "CUDA memory allocated")
                       if cuda else (rss, "process RSS"))

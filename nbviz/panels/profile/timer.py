@@ -23,11 +23,12 @@ starts at that first event instead.
 A step ends when ``optimizer.step()`` returns (without an optimizer: when the
 backward pass ends). Each step is recorded as ordinary scalars —
 ``profile/<phase>_ms``, ``profile/step_ms``, ``profile/samples_per_s`` — at
-the step number ``watch`` uses, for every step. The cost is a handful of
-``perf_counter`` calls and one row written into a fixed ring buffer per step; the
-rules run every ``RULE_EVERY`` steps on a bounded window, and skip their medians
-when a cheap count already rules a finding out (``benchmarks/profile_overhead.py``:
-a few µs per step).
+the step number ``watch`` uses, for every step. The cost per step is a handful of
+``perf_counter`` calls, one tuple stored in a fixed ring (a Python list: no numpy call
+per step) and one append to the run's pending values; the rules run every
+``RULE_EVERY`` steps on a bounded window with plain Python pre-checks, and call the
+numpy rules only when a finding is possible (``benchmarks/profile_overhead.py``
+measures the cost per step).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ PAUSE_STEPS = 20  # steps is a pause (the next cell, an evaluation …), not a s
 PAUSE_UNKNOWN = 5.0  # s: the same before a typical step time is known
 
 _TIMERS: list[weakref.ref[StepTimer]] = []
+_GENERATION = [0]  # bumped whenever a timer starts or stops (timed loaders re-read the list)
+_KEYS = tuple(f"profile/{name}_ms" for name in PHASES)
+_ENGINE: list[Any] = []
 
 
 def _live_timers() -> list[StepTimer]:
@@ -72,9 +76,18 @@ def timer_for(run: Any) -> StepTimer | None:
 
 def _engine() -> Any:
     """torch's autograd engine (its ``queue_callback`` runs a function when backward ends)."""
-    import torch
+    if not _ENGINE:
+        import torch
 
-    return torch.autograd.Variable._execution_engine
+        _ENGINE.append(torch.autograd.Variable._execution_engine)
+    return _ENGINE[0]
+
+
+def _median(values: list[float]) -> float:
+    """Median of a short list (plain Python: cheaper than numpy's for a few dozen floats)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else 0.5 * (ordered[middle - 1] + ordered[middle])
 
 
 def _batch_size(args: Any) -> int:
@@ -118,10 +131,12 @@ class StepTimer:
         self._reported: set[str] = set()
         self._listeners: list[Callable[[int], None]] = []
         # The last HISTORY steps' (data, forward, backward, optimizer, other, total, exact),
-        # a ring: row ``count % HISTORY`` is written next (no per-step allocation).
-        self._history = np.zeros((HISTORY, len(PHASES) + 2), np.float64)
+        # a ring of tuples: slot ``count % HISTORY`` is written next.
+        self._history: list[tuple[float, ...]] = [()] * HISTORY
         self._count = 0
         self._pause = PAUSE_UNKNOWN  # seconds of gap that count as a pause, not data wait
+        # perf_counter() + this = unix time: a step's wall time without a time.time() call
+        self._wall_offset = time.time() - time.perf_counter()
         self._reset_phases(None)
         self._handles: list[Any] = [
             model.register_forward_pre_hook(self._on_forward_pre, prepend=True),
@@ -138,6 +153,7 @@ class StepTimer:
                                      thresholds=self.thresholds, on_finding=self._report)
             self.meter.start()
         _TIMERS.append(weakref.ref(self))
+        _GENERATION[0] += 1
         # A small record of kind "profile" marks the run as timed (the Dashboard's Profile tab).
         run.log_tensor("profile", "profile/timer", np.zeros(0), 0,
                        {"part": "timer", "optimizer": optimizer is not None})
@@ -152,6 +168,7 @@ class StepTimer:
     def remove(self) -> None:
         """Detach the hooks and stop the meter thread. Idempotent."""
         self._active = False
+        _GENERATION[0] += 1
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
@@ -176,11 +193,15 @@ class StepTimer:
 
         >>> handle.timer.history()[:, 5]   # step times   # doctest: +SKIP
         """
-        count = self._count
-        if count <= HISTORY:
-            return self._history[:count].copy()
-        split = count % HISTORY
-        return np.concatenate([self._history[split:], self._history[:split]])
+        return np.array(self._recent(HISTORY), np.float64).reshape(-1, len(PHASES) + 2)
+
+    def _recent(self, count: int) -> list[tuple[float, ...]]:
+        """The last ``count`` (at most HISTORY) steps' rows, oldest first."""
+        count = min(count, self._count, HISTORY)
+        end = self._count % HISTORY
+        if count <= end:
+            return self._history[end - count:end]
+        return self._history[end - count:] + self._history[:end]
 
     # -- phases --------------------------------------------------------------------------------
 
@@ -305,47 +326,51 @@ class StepTimer:
         total = now - start
         first = self._first_forward if self._first_forward is not None else now
         data = self._data if self._timed else max(first - start, 0.0)
-        other = max(total - data - self._forward - self._backward - self._optimizer, 0.0)
-        phases = (data, self._forward, self._backward, self._optimizer, other)
+        forward, backward, optimizer = self._forward, self._backward, self._optimizer
+        other = max(total - data - forward - backward - optimizer, 0.0)
         samples = self._samples
         exact = self._timed
         self._reset_phases(now)
-        self.last = dict(zip(PHASES, phases, strict=True), step=total)
-        values = {f"profile/{name}_ms": value * 1e3
-                  for name, value in zip(PHASES, phases, strict=True)}
-        values["profile/step_ms"] = total * 1e3
+        self.last = {"data": data, "forward": forward, "backward": backward,
+                     "optimizer": optimizer, "other": other, "step": total}
+        keys = _KEYS
+        values = {keys[0]: data * 1e3, keys[1]: forward * 1e3, keys[2]: backward * 1e3,
+                  keys[3]: optimizer * 1e3, keys[4]: other * 1e3, "profile/step_ms": total * 1e3}
         if samples and total > 0:
             values["profile/samples_per_s"] = samples / total
-        self.run._log_floats(values, step, time.time())
-        self._history[self._count % HISTORY] = (*phases, total, 1.0 if exact else 0.0)
+        self.run._log_floats(values, step, now + self._wall_offset)
+        self._history[self._count % HISTORY] = (data, forward, backward, optimizer, other, total,
+                                                1.0 if exact else 0.0)
         self._count += 1
         if step >= WARMUP and step % RULE_EVERY == 0:
             self._apply_rules(step)
-        for listener in list(self._listeners):
-            listener(step)
+        if self._listeners:
+            for listener in list(self._listeners):
+                listener(step)
 
     def _apply_rules(self, step: int) -> None:
         # Only steps after the warm-up count; the history holds the last HISTORY steps.
         kept = min(self._count, HISTORY, step + 1 - WARMUP)
         if kept < rules.MIN_WINDOW:
             return
-        history = self.history()[-kept:]
-        totals = history[:, 5]
-        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * float(np.median(totals)))
-        window = history[-WINDOW:]
+        rows = self._recent(kept)
+        totals = [row[5] for row in rows]
+        self._pause = max(PAUSE_FLOOR, PAUSE_STEPS * _median(totals))
         # Each rule reports once; a rule already reported is not evaluated again, and the
-        # medians are skipped when a cheap count already rules the finding out.
-        valid = window[:, 5] > 0
-        shares = np.divide(window[:, 0], window[:, 5], out=np.zeros(len(window)), where=valid)
-        if "data_bound" not in self._reported and 2 * np.count_nonzero(
-                shares > self.thresholds.data_bound_share) >= np.count_nonzero(valid):
-            self._report_if(rules.data_bound(step, window[:, 0], window[:, 5], self.thresholds,
-                                             self.loader, exact=bool(window[-1, 6])))
-        recent = totals[-10:]  # step_jump's default `recent`
+        # numpy rules run only when a cheap count (plain Python) leaves a finding possible.
+        window = rows[-WINDOW:]
+        share = self.thresholds.data_bound_share
+        valid = [row for row in window if row[5] > 0]
+        if "data_bound" not in self._reported and 2 * sum(
+                row[0] > share * row[5] for row in valid) >= len(valid):
+            table = np.array(window, np.float64)
+            self._report_if(rules.data_bound(step, table[:, 0], table[:, 5], self.thresholds,
+                                             self.loader, exact=bool(table[-1, 6])))
         if "step_time_jump" not in self._reported and kept >= 10 + 2 * rules.MIN_WINDOW \
-                and recent.min() > self.thresholds.step_jump * totals[:-10].min():
+                and min(totals[-10:]) > self.thresholds.step_jump * min(totals[:-10]):
+            table = np.array(rows, np.float64)  # step_jump's default `recent` is 10
             self._report_if(rules.step_jump(
-                step, totals, {name: history[:, i] for i, name in enumerate(PHASES)},
+                step, table[:, 5], {name: table[:, i] for i, name in enumerate(PHASES)},
                 self.thresholds))
 
     def _report_if(self, finding: Finding | None) -> None:
@@ -379,6 +404,8 @@ class TimedLoader:
     def __iter__(self) -> Iterator[Any]:
         iterator = iter(self.loader)
         clock = time.perf_counter
+        generation = -1
+        timers: list[StepTimer] = []
         while True:
             started = clock()
             try:
@@ -386,9 +413,12 @@ class TimedLoader:
             except StopIteration:
                 return
             seconds = clock() - started
-            for timer in _live_timers():
-                if self.run is None or timer.run is self.run:
-                    timer.data_wait(started, seconds, self.loader)
+            if generation != _GENERATION[0]:  # a timer started or stopped: look again
+                generation = _GENERATION[0]
+                timers = [timer for timer in _live_timers()
+                          if self.run is None or timer.run is self.run]
+            for timer in timers:
+                timer.data_wait(started, seconds, self.loader)
             yield batch
 
     def __len__(self) -> int:

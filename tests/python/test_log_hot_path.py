@@ -1,0 +1,185 @@
+"""The log() hot path (issue 18): one append per call, tags validated once, columns at flush.
+
+Real torch tensors and real stores; no mocks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import nbviz
+from nbviz.record.pending import PendingScalars
+from nbviz.record.values import DeferredTensor
+from nbviz.store.sqlite import DB_FILENAME, StoreReader, StoreWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from _stats import median_ci  # benchmarks/ is not a package
+
+
+def _stored(run_dir: Path) -> tuple[np.ndarray, ...]:
+    """(seq, tag, step, wall, value) of every stored scalar, in seq order."""
+    reader = StoreReader(run_dir)
+    try:
+        columns = reader.scalars_between(0)
+    finally:
+        reader.close()
+    tags = np.array(columns.tags, dtype=object)[columns.tag_index]
+    return columns.seq, tags, columns.step, columns.wall_time, columns.value
+
+
+def test_a_logged_dict_is_copied_so_later_changes_do_not_leak(logdir: Path) -> None:
+    run = nbviz.init("copy", logdir=logdir)
+    data = {"loss": 1.0, "acc": 0.5}
+    run.log(data, step=0)
+    data["loss"] = 99.0  # the caller reuses its dict
+    data["new"] = 3.0
+    run.log({"loss": 2.0}, step=1)
+    run.finish()
+    frame = nbviz.read(logdir)
+    assert sorted(zip(frame.tag, frame.step, frame.value, strict=True)) == [
+        ("acc", 0, 0.5), ("loss", 0, 1.0), ("loss", 1, 2.0)]
+
+
+def test_a_tag_is_validated_once_and_a_bad_one_still_writes_nothing(logdir: Path) -> None:
+    run = nbviz.init("tags", logdir=logdir)
+    run.log({"loss": 1.0}, step=0)
+    assert "loss" in run._valid_tags
+    with pytest.raises(ValueError, match=r"metric name 'bad\\x01' contains control"):
+        run.log({"loss": 2.0, "bad\x01": 1.0}, step=1)
+    assert "bad\x01" not in run._valid_tags
+    with pytest.raises(TypeError, match=r"value for 'loss' is str"):
+        run.log({"loss": "x"}, step=2)  # a cached tag's value is still checked
+    run.finish()
+    frame = nbviz.read(logdir)
+    assert frame.step.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(torch.tensor(0.25), 0.25), (torch.tensor([0.5]), 0.5), (torch.tensor(3), 3.0),
+     (torch.tensor(True), 1.0), (torch.tensor(0.75, requires_grad=True) * 1, 0.75),
+     (np.float32(0.5), 0.5), (np.int64(7), 7.0), (True, 1.0), (2**60, float(2**60))],
+)
+def test_values_of_every_kind_become_floats(logdir: Path, value: object,
+                                            expected: float) -> None:
+    run = nbviz.init("kinds", logdir=logdir)
+    run.log({"v": value}, step=0)
+    run.finish()
+    assert nbviz.read(logdir).value.tolist() == [expected]
+
+
+def test_a_two_element_or_complex_tensor_is_refused_naming_the_tag(logdir: Path) -> None:
+    run = nbviz.init("refuse", logdir=logdir)
+    with pytest.raises(ValueError, match=r"'w' is a tensor with 2 elements"):
+        run.log({"w": torch.zeros(2)})
+    with pytest.raises(TypeError, match=r"'c' is a complex tensor"):
+        run.log({"c": torch.tensor(1 + 2j)})
+    with pytest.raises(ValueError, match=r"'big' is int .*too large for a float64"):
+        run.log({"big": 10**400})
+    run.finish()
+    assert len(nbviz.read(logdir)) == 0
+
+
+def test_threads_logging_at_once_store_every_value_once_with_unique_seqs(logdir: Path) -> None:
+    run = nbviz.init("threads", logdir=logdir, flush_secs=0.01)
+    per_thread, threads = 3000, 4
+
+    def work(index: int) -> None:
+        for step in range(per_thread):
+            run.log({f"t{index}/a": float(step), f"t{index}/b": -float(step)}, step=step)
+            if step % 7 == 0:
+                run._log_floats({f"t{index}/meter": 1.0}, step, 1.7e9)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    run.finish()
+    with sqlite3.connect(run.dir / DB_FILENAME) as db:
+        chunks = db.execute("SELECT COUNT(*) FROM scalar_chunks").fetchone()[0]
+    seq = _stored(run.dir)[0]
+    meters = len(range(0, per_thread, 7))
+    assert len(seq) == threads * (2 * per_thread + meters)
+    assert np.array_equal(np.sort(seq), np.arange(len(seq)))  # each seq once, none missing
+    assert chunks > threads * 3  # several flushes happened while the threads logged
+    frame = nbviz.read(logdir)
+    for index in range(threads):
+        series = frame[frame.tag == f"t{index}/a"].sort_values("step")
+        assert series.value.tolist() == [float(s) for s in range(per_thread)]
+
+
+def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
+    pending = PendingScalars(base_seq=10)
+    pending.calls.append((0, 1.0, {"a": 1.0, "b": 2.0}))
+    pending.calls.append((1, 2.0, {"a": 3.0}))
+    pending.calls.append((2, 3.0, {}))
+    pending.calls.append((3, 4.0, {"a": 5.0, "b": 6.0}))
+    base, rows = pending.rows_since(0)
+    assert base == 10 and [row[3] for row in rows] == [1.0, 2.0, 3.0, 5.0, 6.0]
+    assert pending.rows_since(12)[1] == [("a", 1, 2.0, 3.0), ("a", 3, 4.0, 5.0),
+                                         ("b", 3, 4.0, 6.0)]
+    assert pending.rows_since(15)[1] == []
+    batch = pending.batch()
+    assert batch.seqs.tolist() == [10, 11, 12, 13, 14]
+    assert batch.steps.tolist() == [0, 0, 1, 3, 3] and batch.tags == ["a", "b", "a", "a", "b"]
+    pending.calls.append((4, 5.0, {"c": 7.0}))  # logged while the batch is being written
+    pending.drop(batch)
+    assert pending.rows_since(0) == (15, [("c", 4, 5.0, 7.0)])
+
+
+def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
+    pending = PendingScalars(base_seq=0)
+    for step in range(4):
+        pending.calls.append((step, 0.0, {"a": float(step), "b": float(-step)}))
+    assert pending.bound(5) == 3  # 8 values, keep 5: the first call and 'a' of the second
+    base, rows = pending.rows_since(0)
+    assert base == 3 and rows[0] == ("b", 1, 0.0, -1.0) and len(rows) == 5
+    assert pending.bound(5) == 0 and pending.count() == 5
+
+
+def test_deferred_tensors_are_converted_before_anything_reads_them() -> None:
+    pending = PendingScalars(base_seq=0)
+    pending.calls.append((0, 0.0, {"a": 1.0}))
+    pending.deferred = True
+    pending.calls.append((1, 0.0, {"a": DeferredTensor(torch.tensor(2.5)),
+                                   "b": DeferredTensor(torch.tensor(3, dtype=torch.int32))}))
+    assert [row[3] for row in pending.rows_since(0)[1]] == [1.0, 2.5, 3.0]
+    assert pending.batch().values.tolist() == [1.0, 2.5, 3.0]
+
+
+def test_columns_and_rows_write_the_same_store(tmp_path: Path) -> None:
+    rows = [("a", 0, 1.5, 0.1), ("b", 0, 1.5, float("nan")), ("a", 1, 2.5, float("inf"))]
+    by_rows, by_columns = StoreWriter(tmp_path / "r"), StoreWriter(tmp_path / "c")
+    by_rows.write_scalars(0, rows)
+    by_columns.write_scalar_columns(np.arange(3), ["a", "b", "a"], np.array([0, 0, 1]),
+                                    np.array([1.5, 1.5, 2.5]),
+                                    np.array([0.1, float("nan"), float("inf")]))
+    with pytest.raises(ValueError, match="steps must be in"):
+        by_columns.write_scalar_columns(np.arange(3, 4), ["a"], np.array([-1]),
+                                        np.array([1.0]), np.array([1.0]))
+    by_rows.close()
+    by_columns.close()
+    left, right = _stored(tmp_path / "r"), _stored(tmp_path / "c")
+    assert left[1].tolist() == right[1].tolist() == ["a", "b", "a"]
+    for index in (0, 2, 3, 4):
+        assert np.array_equal(left[index], right[index], equal_nan=True)
+
+
+def test_median_ci_brackets_the_median_and_judges_a_goal() -> None:
+    rng = np.random.default_rng(1)
+    samples = 1.0 + 0.01 * rng.standard_normal(200)
+    estimate = median_ci(samples)
+    assert estimate.low <= estimate.median <= estimate.high and estimate.n == 200
+    assert estimate.high - estimate.low < 0.01
+    assert estimate.verdict(1.05) == "met" and estimate.verdict(0.9) == "missed"
+    assert estimate.verdict(estimate.median) == "inconclusive"
+    with pytest.raises(ValueError, match="at least 2 numbers"):
+        median_ci([1.0])

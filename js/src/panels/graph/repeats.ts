@@ -8,7 +8,7 @@
  * nested open groups, inner edges in local indices), so a reused layout is exact, never
  * an approximation. Pure: no DOM, no worker (ELK runs in ./layout.ts).
  */
-import { itemWidth, LAYER_GAP, type Placed } from "./geometry";
+import { itemWidth, LAYER_GAP, PAD, type Placed } from "./geometry";
 import type { GraphView, Visible } from "./model";
 
 type Point = { x: number; y: number };
@@ -138,11 +138,12 @@ export function withoutInsides(view: GraphView, vis: Visible, blocks: Block[]): 
 /**
  * The full placement from the outer layout (blocks as boxes) and each block's inside:
  * insides translated into their box; an edge crossing a block's border is extended from
- * the border to the real box inside (its first / last bend moved onto that box's centre).
+ * the border to the real box inside: into the block's first row / out of its last a short
+ * jog, deeper inside along the block's right padding.
  */
 export function compose(vis: Visible, blocks: Block[], outerPlaced: Placed, reduced: Reduced, insides: BlockLayout[]): Placed {
   const out: Placed = { ...outerPlaced, items: new Array(vis.items.length), open: new Map(outerPlaced.open), edges: new Array(vis.edges.length) };
-  const inBlock = new Uint8Array(vis.items.length);
+  const blockOf = new Int32Array(vis.items.length).fill(-1);
   blocks.forEach((block, b) => {
     const box = outerPlaced.items[reduced.boxes[b]!]!;
     const lay = insides[b]!;
@@ -150,7 +151,7 @@ export function compose(vis: Visible, blocks: Block[], outerPlaced: Placed, redu
     const move = (p: Point): Point => ({ x: p.x + box.x, y: p.y + box.y });
     block.items.forEach((pos, i) => {
       out.items[pos] = { ...lay.items[i]!, ...move(lay.items[i]!) };
-      inBlock[pos] = 1;
+      blockOf[pos] = b;
     });
     block.inner.open.forEach((g, i) => out.open.set(g, { ...lay.open[i]!, ...move(lay.open[i]!) }));
     block.edges.forEach((k, i) => {
@@ -163,26 +164,52 @@ export function compose(vis: Visible, blocks: Block[], outerPlaced: Placed, redu
   reduced.edgeOf.forEach((k, r) => {
     const e = vis.edges[k]!;
     let points = (outerPlaced.edges[r] ?? []).map((p) => ({ ...p }));
-    const fromInside = inBlock[e.source] === 1;
-    const intoInside = inBlock[e.target] === 1;
-    if (points.length >= 2 && (fromInside || intoInside)) {
-      if (points.length < 4) {
-        const a = points[0]!;
-        const z = points[points.length - 1]!;
-        const mid = intoInside && !fromInside ? a.y + LAYER_GAP / 2 : z.y - LAYER_GAP / 2;
-        points = [a, { x: a.x, y: mid }, { x: z.x, y: mid }, z];
+    if (points.length < 2) {
+      out.edges[k] = points;
+      return;
+    }
+    // an end below a block's first row / above its last: round the boxes in the block's
+    // right padding (a straight line would hide behind them, e.g. a transformer's residual)
+    let fromInside = blockOf[e.source]! >= 0;
+    let intoInside = blockOf[e.target]! >= 0;
+    if (fromInside) {
+      const box = out.open.get(blocks[blockOf[e.source]!]!.group)!;
+      const src = out.items[e.source]!;
+      if (src.y + src.height < box.y + box.height - PAD.bottom - 1) {
+        const x = src.x + src.width / 2;
+        const y = src.y + src.height + LAYER_GAP / 2;
+        const lane = box.x + box.width - PAD.right / 2;
+        const bottom = box.y + box.height - 4;
+        points = [{ x, y: src.y + src.height }, { x, y }, { x: lane, y }, { x: lane, y: bottom }, { x: points[0]!.x, y: bottom }, ...points];
+        fromInside = false;
       }
-      const last = points.length - 1;
-      if (fromInside) {
-        const src = out.items[e.source]!;
-        points[0] = { x: src.x + src.width / 2, y: src.y + src.height };
-        points[1] = { x: points[0].x, y: points[1]!.y };
+    }
+    if (intoInside) {
+      const box = out.open.get(blocks[blockOf[e.target]!]!.group)!;
+      const dst = out.items[e.target]!;
+      if (dst.y > box.y + PAD.top + 1) {
+        const x = dst.x + dst.width / 2;
+        const y = dst.y - LAYER_GAP / 2;
+        const lane = box.x + box.width - PAD.right / 2;
+        const top = box.y + 4;
+        points.push({ x: points[points.length - 1]!.x, y: top }, { x: lane, y: top }, { x: lane, y }, { x, y }, { x, y: dst.y });
+        intoInside = false;
       }
-      if (intoInside) {
-        const dst = out.items[e.target]!;
-        points[last] = { x: dst.x + dst.width / 2, y: dst.y };
-        points[last - 1] = { x: points[last]!.x, y: points[last - 1]!.y };
-      }
+    }
+    // the last / first row: a short jog from the border point to the real box's centre
+    if (fromInside) {
+      const src = out.items[e.source]!;
+      const q = points[0]!;
+      const x = src.x + src.width / 2;
+      const y = (src.y + src.height + q.y) / 2;
+      points = [{ x, y: src.y + src.height }, { x, y }, { x: q.x, y }, ...points];
+    }
+    if (intoInside) {
+      const dst = out.items[e.target]!;
+      const p = points[points.length - 1]!;
+      const x = dst.x + dst.width / 2;
+      const y = (p.y + dst.y) / 2;
+      points.push({ x: p.x, y }, { x, y }, { x, y: dst.y });
     }
     out.edges[k] = points;
   });

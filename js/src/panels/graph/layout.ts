@@ -181,9 +181,10 @@ const worker = {
       void elk.layout({ id: "warm", children: [] }).finally(() => URL.revokeObjectURL(url));
       await nextTask(); // the first real postMessage in a task of its own too
       this.elk = elk;
-      this.starting = null;
       return elk;
-    })();
+    })().finally(() => {
+      this.starting = null; // started, or failed: the next layout tries again
+    });
     return this.starting;
   },
 };

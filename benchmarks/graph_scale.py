@@ -8,7 +8,11 @@ one Sequential of 1,000 × (Linear, ReLU) = 2,000 nodes in one group, and when
 ``transformers`` is installed a 24-layer transformers GPT-2 built from a config.
 
 Cold: the first paint of a session on a fresh browser context, with graph.js imported in
-the measured window (p50 and max over the repeats). Repeated blocks: after the expand,
+the measured window (p50 and max over the repeats), plus a CDP trace of the renderer's
+main thread: its longest task in wall time and in thread CPU time (what a loaded machine
+does not inflate); --baseline-js runs another build (e.g. main's) the same way,
+interleaved. The warm page after it keeps one ELK worker for all its views (as a
+notebook page does), so its expands are the warm ones. Repeated blocks: after the expand,
 open --blocks of the repeated blocks one click at a time, the layout's reuse of an
 identical block's inside off and on, interleaved in the same run.
 
@@ -40,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python")
 
 from _common import CHROMIUM, CHROMIUM_ARGS, REPO, serve, summary
 
-# models whose expanded group holds repeated blocks: opened one by one, reuse off / on
-REPEATED = ("gpt24", "tv_vit_b_16")
+# models with repeated blocks: the groups down to them, then blocks opened one by one
+REPEATED = {"gpt24": ["h"], "tv_vit_b_16": ["encoder", "encoder.layers"]}
 EXPORT_FIRST = ("torch.export", "torch.fx", "torch.jit", "hooks")  # the order before fx-first
 
 HARNESS = """<!doctype html><html><head><meta charset="utf-8">
@@ -93,9 +97,10 @@ async function click(host, selector, seq) {
   return { ms, longest: await longest(t), reused: +root.dataset.reused, items: +root.dataset.items,
            layoutMs: +root.dataset.layoutMs };
 }
-// expand `expandKey`, then open `blocks` of its repeated blocks (boxes with a ×N badge) one
-// click at a time, repeated-block reuse on or off; the view is new, the ELK worker warm
-window.openBlocks = async (name, expandKey, blocks, reuse) => {
+// expand the groups `expandKeys` in turn, then open `blocks` of the repeated blocks (boxes
+// with a ×N badge) one click at a time, repeated-block reuse on or off; a new view, the
+// ELK worker warm
+window.openBlocks = async (name, expandKeys, blocks, reuse) => {
   const view = await (await fetch(`./${name}.json`)).json();
   const host = document.createElement("div");
   host.style.width = "1100px";
@@ -107,14 +112,17 @@ window.openBlocks = async (name, expandKey, blocks, reuse) => {
   const cleanup = widget.render({ model, el: host });
   const root = () => host.querySelector(".nbviz-graph");
   await until(() => root() && root().dataset.state === "ready" && +root().dataset.layoutSeq >= 1);
-  const expand = await click(host, `g.nbviz-graph-item[data-key="${expandKey}"] rect`, 2);
+  let expand = null;  // the groups down to the blocks, one click each: the last one's
+  for (const [i, key] of expandKeys.entries()) {
+    expand = await click(host, `g.nbviz-graph-item[data-key="${key}"] rect`, 2 + i);
+  }
   const clicks = [];
   for (let i = 0; i < blocks; i++) {
     const badge = host.querySelector("g.nbviz-graph-group .nbviz-graph-badge");
     if (!badge) break;
     const key = badge.parentNode.dataset.key;
     const selector = `g.nbviz-graph-item[data-key="${key}"] rect`;
-    clicks.push({ key, ...(await click(host, selector, 3 + i)) });
+    clicks.push({ key, ...(await click(host, selector, 2 + expandKeys.length + i)) });
   }
   cleanup && cleanup();
   host.remove();
@@ -247,7 +255,7 @@ def _views(out: Path, only: set[str]) -> dict[str, dict[str, Any]]:
         info[name] = {"forward_s": forward, "capture_s": capture, "view_s": view_s,
                       "method": graph["capture"]["method"], "expand": expand,
                       "export_first_s": export_first, "export_first_method": first,
-                      "blocks": name in REPEATED,
+                      "blocks": REPEATED.get(name, []),
                       "nodes": len(drawable["nodes"])}
         print(f"[python] {name}: {info[name]['nodes']} nodes, capture {capture:.2f} s with "
               f"{graph['capture']['method']} (one plain forward: {forward:.2f} s, ratio "
@@ -334,7 +342,8 @@ def _cold(browser: Any, base: str, name: str, expand: str, repeat: int, baseline
     return runs
 
 
-def _blocks(page: Any, name: str, expand: str, blocks: int, repeat: int) -> dict[str, Any]:
+def _blocks(page: Any, name: str, expand: list[str], blocks: int,
+            repeat: int) -> dict[str, Any]:
     """Open `blocks` repeated blocks one click at a time, reuse off / on interleaved."""
     runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
     for _ in range(repeat):
@@ -353,10 +362,10 @@ def _blocks(page: Any, name: str, expand: str, blocks: int, repeat: int) -> dict
 
     n = len(runs["on"][0]["clicks"])
     if n < 2:
-        print(f"[blocks] {name}: fewer than 2 repeated blocks after expanding '{expand}'")
+        print(f"[blocks] {name}: fewer than 2 repeated blocks after expanding {expand}")
         return runs
     last = runs["on"][0]["clicks"][-1]
-    print(f"[blocks] {name}: expand '{expand}' p50 off "
+    print(f"[blocks] {name}: expand {' > '.join(expand)} (the last click) p50 off "
           f"{stat('off', lambda r: r['expand']['ms']):.0f} / on "
           f"{stat('on', lambda r: r['expand']['ms']):.0f} ms; then open {n} of its "
           f"repeated blocks one click each (p50 of {repeat}, reuse off / on): first block "
@@ -429,7 +438,7 @@ def main() -> None:
                       flush=True)
             for name, meta in info.items():
                 if meta["blocks"]:
-                    blocks[name] = _blocks(page, name, meta["expand"], args.blocks, args.repeat)
+                    blocks[name] = _blocks(page, name, meta["blocks"], args.blocks, args.repeat)
             browser.close()
         if errors:
             print("page errors:", errors)

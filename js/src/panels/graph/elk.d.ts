@@ -1,6 +1,6 @@
-// elkjs's worker bundle, imported as text (esbuild: `with { type: "text" }`) and
-// started from a Blob URL by layout.ts.
-declare module "elkjs/lib/elk-worker.min.js" {
-  const source: string;
-  export default source;
+// A file imported with the `?gzip64` suffix (js/build.mjs): a function returning its
+// gzipped bytes as base64. layout.ts imports elkjs's worker bundle this way.
+declare module "*?gzip64" {
+  const gzip64: () => string;
+  export default gzip64;
 }

@@ -25,6 +25,8 @@ export interface Placed {
   millis: number;
   /** which layout made it: "elk" (worker) or "layered" (linear, large graphs) */
   engine: "elk" | "layered";
+  /** repeated blocks whose inside came from an earlier layout of an identical sibling */
+  reused?: number;
 }
 
 export const NODE_HEIGHT = 30;

@@ -8,6 +8,9 @@ import { definePanel } from "../../lib/panel";
 import graphCss from "./graph.css";
 import { type GraphModel, GraphPanelView } from "./view";
 
+/** The layout switch benchmarks/graph_scale.py flips to compare repeated-block reuse off / on. */
+export { Layouter } from "./layout";
+
 export default definePanel<GraphModel>({
   name: "graph",
   css: [graphCss],

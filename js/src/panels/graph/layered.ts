@@ -13,6 +13,10 @@
  *   boxes packed left to right without overlap, then shifted to balance;
  * - edges: one orthogonal bend between neighbouring layers, and edges that skip layers or
  *   go back run beside the layers they cross instead of through their boxes.
+ *
+ * A level of a repeated block (Python's `repeat` > 1) is laid out once per key (its
+ * signature + member sizes + edges in local indices) and copied for identical siblings,
+ * within this layout and across layouts sharing `cache`.
  */
 import {
   type Box,
@@ -59,6 +63,55 @@ function lift(scene: Scene, depth: Int32Array, a: number, b: number): [number, n
     else b = n + parent[b]! - 1;
   }
   return [a, b];
+}
+
+/** One laid-out level, relative to its slot's content area (members / edges in level order). */
+export interface LevelLayout {
+  lx: Float64Array;
+  ly: Float64Array;
+  routes: Point[][];
+  width: number;
+  height: number;
+}
+
+/** Level layouts of repeated blocks by key, kept by the caller across layouts. */
+export type LevelCache = Map<string, LevelLayout>;
+const KEEP_LEVELS = 256;
+
+function levelKey(view: GraphView, g: number, scene: Scene, members: number[], edges: LevelEdge[]): string | null {
+  const group = view.groups[g]!;
+  if (group.repeat <= 1 || !group.signature) return null;
+  const local = new Map<number, number>();
+  members.forEach((e, i) => local.set(e, i));
+  const sizes = members.map((e) => `${scene.width[e]!.toFixed(1)}x${scene.height[e]!.toFixed(1)}`).join(",");
+  const links = edges.map(({ a, b }) => `${local.get(a)}>${local.get(b)}`).join(",");
+  return `${group.signature}|${sizes}|${links}`;
+}
+
+/** Lay out one level from the cache when an identical one was laid out before; else layoutLevel. */
+function cachedLevel(scene: Scene, members: number[], edges: LevelEdge[], key: string | null, cache: LevelCache | undefined): { width: number; height: number; reused: boolean } {
+  const hit = key !== null ? cache?.get(key) : undefined;
+  if (hit) {
+    members.forEach((e, i) => {
+      scene.lx[e] = hit.lx[i]!;
+      scene.ly[e] = hit.ly[i]!;
+    });
+    edges.forEach((edge, i) => {
+      edge.route = hit.routes[i]!;
+    });
+    return { width: hit.width, height: hit.height, reused: true };
+  }
+  const size = layoutLevel(scene, members, edges);
+  if (key !== null && cache) {
+    cache.set(key, {
+      lx: Float64Array.from(members, (e) => scene.lx[e]!),
+      ly: Float64Array.from(members, (e) => scene.ly[e]!),
+      routes: edges.map((edge) => edge.route),
+      ...size,
+    });
+    while (cache.size > KEEP_LEVELS) cache.delete(cache.keys().next().value!);
+  }
+  return { ...size, reused: false };
 }
 
 /** Lay out one level: sets lx/ly of `members`, routes of `edges`; returns its size. */
@@ -149,8 +202,11 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
   return { width: maxX, height: Math.max(0, y - LAYER_GAP) };
 }
 
-/** Absolute boxes and edge polylines of the visible graph (pure; exported for tests). */
-export function layered(view: GraphView, vis: Visible): Placed {
+/**
+ * Absolute boxes and edge polylines of the visible graph (pure but for `cache`, which it
+ * fills; exported for tests). Repeated blocks' levels come from `cache` when identical.
+ */
+export function layered(view: GraphView, vis: Visible, cache: LevelCache = new Map()): Placed {
   const started = performance.now();
   const n = vis.items.length;
   const slots = vis.open.length + 1;
@@ -205,10 +261,14 @@ export function layered(view: GraphView, vis: Visible): Placed {
   // innermost first: slots of deeper groups come later in vis.open
   const size = { width: 0, height: 0 };
   const inset = new Float64Array(slots); // content centred under a header wider than it
+  let reused = 0;
   for (let s = slots - 1; s >= 0; s--) {
-    const level = layoutLevel(scene, members[s]!, levelEdges[s]!);
+    const key = s > 0 ? levelKey(view, vis.open[s - 1]!, scene, members[s]!, levelEdges[s]!) : null;
+    const level = cachedLevel(scene, members[s]!, levelEdges[s]!, key, cache);
+    if (level.reused) reused++;
     if (s === 0) {
-      Object.assign(size, level);
+      size.width = level.width;
+      size.height = level.height;
       continue;
     }
     const e = n + s - 1;
@@ -228,6 +288,7 @@ export function layered(view: GraphView, vis: Visible): Placed {
     height: size.height,
     millis: 0,
     engine: "layered",
+    reused,
   };
   const boxOf = (e: number): Box => ({
     x: originX[parent[e]!]! + scene.lx[e]!,

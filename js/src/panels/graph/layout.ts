@@ -1,15 +1,23 @@
 /**
  * Layout of the visible graph with elkjs ("layered", top to bottom) in a Web Worker.
- * The worker is elkjs's own bundled `elk-worker.min.js`, inlined as text and started
- * from a Blob URL, so it runs inside anywidget's ESM with no server. Only the visible
+ * The worker is elkjs's own bundled `elk-worker.min.js`, inlined gzipped (base64 text,
+ * js/build.mjs) and started from a Blob URL, so it runs inside anywidget's ESM and the
+ * exported HTML with no server. Only the visible
  * items are laid out: open groups are compound nodes holding their visible contents.
  * Coordinates come back absolute (ELK's json shape/edge coords = ROOT).
+ *
+ * The main thread never parses elkjs: its 1.6 MB worker source is 0.63 MB of base64 here
+ * (in a function V8 only pre-parses while the bundle loads), unpacked by DecompressionStream (asynchronously, in small chunks) into a Blob the first
+ * time a layout needs it, the Worker started in a task of its own (not the view's first
+ * task), and kept for IDLE_MS after the last view is gone (a re-rendered cell finds it warm). Open repeated blocks (./repeats.ts) are laid out once per
+ * structure and reused for their identical siblings.
  */
-import workerSource from "elkjs/lib/elk-worker.min.js" with { type: "text" };
+import workerGzip64 from "elkjs/lib/elk-worker.min.js?gzip64";
 import * as elkApi from "elkjs/lib/elk-api.js";
-import { itemWidth, LAYER_GAP, NODE_GAP, NODE_HEIGHT, PAD, type Placed } from "./geometry";
-import { layered } from "./layered";
+import { boxWidth, itemWidth, LAYER_GAP, NODE_GAP, NODE_HEIGHT, openHeader, PAD, type Placed } from "./geometry";
+import { layered, type LevelCache } from "./layered";
 import type { GraphView, Visible } from "./model";
+import { type Block, type BlockLayout, compose, repeatedBlocks, withoutInsides } from "./repeats";
 
 export { boxWidth, NODE_HEIGHT, type Box, type Placed } from "./geometry";
 
@@ -60,8 +68,13 @@ const GROUP_OPTIONS: Record<string, string> = {
 export const LARGE = 400;
 
 /** The ELK graph of the visible items (pure; exported for tests). */
-export function elkGraph(view: GraphView, vis: Visible): ElkNodeJson {
-  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: ROOT_OPTIONS };
+export function elkGraph(
+  view: GraphView,
+  vis: Visible,
+  sizes: ReadonlyMap<number, { width: number; height: number }> = new Map(),
+  rootOptions: Record<string, string> = ROOT_OPTIONS,
+): ElkNodeJson {
+  const root: ElkNodeJson = { id: "root", children: [], edges: [], layoutOptions: rootOptions };
   const containers = new Map<number, ElkNodeJson>();
   const containerOf = (g: number): ElkNodeJson => (g < 0 ? root : containers.get(g) ?? root);
   for (const g of vis.open) {
@@ -71,7 +84,8 @@ export function elkGraph(view: GraphView, vis: Visible): ElkNodeJson {
     containerOf(group.parent).children!.push(node);
   }
   vis.items.forEach((item, pos) => {
-    containerOf(item.container).children!.push({ id: `i${pos}`, width: itemWidth(view, item), height: NODE_HEIGHT });
+    const size = sizes.get(pos) ?? { width: itemWidth(view, item), height: NODE_HEIGHT };
+    containerOf(item.container).children!.push({ id: `i${pos}`, ...size });
   });
   vis.edges.forEach((e, k) => {
     root.edges!.push({ id: `e${k}`, sources: [`i${e.source}`], targets: [`i${e.target}`] });
@@ -106,8 +120,10 @@ export function nextTask(): Promise<void> {
   });
 }
 
-let shared: { elk: ElkLike; users: number } | null = null;
-let workerUrl: string | null = null; // the Blob of the 1.6 MB worker source is made once per page
+/** Keep the worker this long after the last Graph view is gone. */
+export const IDLE_MS = 30_000;
+/** Block layouts kept per view (least recently used dropped first). */
+const KEEP_BLOCKS = 64;
 
 function elkConstructor(): new (opts: { workerFactory: () => Worker }) => ElkLike {
   const mod = elkApi as unknown as { default?: unknown };
@@ -116,19 +132,91 @@ function elkConstructor(): new (opts: { workerFactory: () => Worker }) => ElkLik
   return ctor as new (opts: { workerFactory: () => Worker }) => ElkLike;
 }
 
-/** One ELK worker per page, shared by every Graph view; released with the last one. */
+/** A Blob URL of elkjs's worker source, unpacked from its gzipped base64 text. */
+async function workerUrl(): Promise<string> {
+  const base64 = workerGzip64(); // V8 parses the 0.63 MB literal now, not when the bundle loads
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (native) bytes = native(base64);
+  else {
+    const text = atob(base64);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  }
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const source = await new Response(stream).blob();
+  return URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+}
+
+/** The page's one ELK worker: started on first need, in tasks of their own; stopped when idle. */
+const worker = {
+  elk: null as ElkLike | null,
+  starting: null as Promise<ElkLike> | null,
+  users: 0,
+  timer: 0 as ReturnType<typeof setTimeout> | 0,
+  acquire(): void {
+    this.users++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = 0;
+  },
+  release(): void {
+    this.users = Math.max(0, this.users - 1);
+    if (this.users > 0 || !this.elk) return;
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      if (this.users > 0 || !this.elk) return;
+      this.elk.terminateWorker();
+      this.elk = null;
+    }, IDLE_MS);
+  },
+  get(): Promise<ElkLike> {
+    if (this.elk) return Promise.resolve(this.elk);
+    this.starting ??= (async () => {
+      await nextTask(); // not in the caller's task
+      const url = await workerUrl();
+      await nextTask();
+      const Elk = elkConstructor();
+      const elk = new Elk({ workerFactory: () => new Worker(url) });
+      // once the worker answers it has read its source: the URL is no longer needed
+      void elk.layout({ id: "warm", children: [] }).finally(() => URL.revokeObjectURL(url));
+      await nextTask(); // the first real postMessage in a task of its own too
+      this.elk = elk;
+      return elk;
+    })().finally(() => {
+      this.starting = null; // started, or failed: the next layout tries again
+    });
+    return this.starting;
+  },
+};
+
+
+/** Turn an ELK result into the Placed form (positions per visible item / open group / edge). */
+function placedOf(result: ElkNodeJson, vis: Visible, started: number): Placed {
+  const out: Placed = {
+    items: new Array(vis.items.length),
+    open: new Map(),
+    edges: new Array(vis.edges.length),
+    width: result.width ?? 0,
+    height: result.height ?? 0,
+    millis: performance.now() - started,
+    engine: "elk",
+  };
+  collect(result, vis, out);
+  return out;
+}
+
+/** ELK in the worker for every view of the page; one per view, it remembers repeated blocks. */
 export class Layouter {
-  private readonly elk: ElkLike;
+  /** Lay repeated blocks out once (off: every block laid out again, for comparisons). */
+  static reuseRepeats = true;
   private disposed = false;
+  /** ELK layouts of repeated blocks' insides by block key (./repeats.ts) */
+  private readonly blocks = new Map<string, BlockLayout>();
+  /** the layered path's level layouts of repeated blocks by level key (./layered.ts) */
+  private readonly levels: LevelCache = new Map();
 
   constructor() {
-    if (!shared) {
-      const url = (workerUrl ??= URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" })));
-      const Elk = elkConstructor();
-      shared = { elk: new Elk({ workerFactory: () => new Worker(url) }), users: 0 };
-    }
-    shared.users++;
-    this.elk = shared.elk;
+    worker.acquire();
   }
 
   /** ELK in the worker up to LARGE visible boxes, the linear layered layout past it. */
@@ -136,30 +224,52 @@ export class Layouter {
     if (vis.items.length > LARGE) {
       // on the main thread, but in a task of its own (not the click's, not the render's)
       await nextTask();
-      return layered(view, vis);
+      return layered(view, vis, Layouter.reuseRepeats ? this.levels : new Map());
     }
+    const elk = await worker.get();
     const started = performance.now();
-    const result = await this.elk.layout(elkGraph(view, vis));
-    const out: Placed = {
-      items: new Array(vis.items.length),
-      open: new Map(),
-      edges: new Array(vis.edges.length),
-      width: result.width ?? 0,
-      height: result.height ?? 0,
-      millis: performance.now() - started,
-      engine: "elk",
-    };
-    collect(result, vis, out);
+    const blocks = Layouter.reuseRepeats ? repeatedBlocks(view, vis) : [];
+    if (!blocks.length) return placedOf(await elk.layout(elkGraph(view, vis)), vis, started);
+    let reused = 0;
+    const insides: BlockLayout[] = [];
+    for (const block of blocks) {
+      const known = this.blocks.get(block.key);
+      if (known) reused++;
+      const lay = known ?? (await this.layoutBlock(elk, view, block));
+      this.remember(block.key, lay);
+      insides.push(lay);
+    }
+    const reduced = withoutInsides(view, vis, blocks);
+    const sizes = new Map(reduced.boxes.map((r, b) => [r, { width: insides[b]!.width, height: insides[b]!.height }]));
+    const outer = placedOf(await elk.layout(elkGraph(view, reduced.outer, sizes)), reduced.outer, started);
+    const out = compose(vis, blocks, outer, reduced, insides);
+    out.millis = performance.now() - started;
+    out.reused = reused;
     return out;
   }
 
+  /** A block's inside on its own (the block is the root: its padding, relative coordinates). */
+  private async layoutBlock(elk: ElkLike, view: GraphView, block: Block): Promise<BlockLayout> {
+    const options = { ...ROOT_OPTIONS, ...GROUP_OPTIONS };
+    const placed = placedOf(await elk.layout(elkGraph(view, block.inner, new Map(), options)), block.inner, 0);
+    return {
+      width: Math.max(placed.width, boxWidth(openHeader(view, block.group))),
+      height: placed.height,
+      items: placed.items,
+      open: block.inner.open.map((g) => placed.open.get(g)!),
+      edges: placed.edges,
+    };
+  }
+
+  private remember(key: string, lay: BlockLayout): void {
+    this.blocks.delete(key);
+    this.blocks.set(key, lay);
+    while (this.blocks.size > KEEP_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+  }
+
   dispose(): void {
-    if (this.disposed || !shared) return;
+    if (this.disposed) return;
     this.disposed = true;
-    shared.users--;
-    if (shared.users <= 0) {
-      shared.elk.terminateWorker();
-      shared = null;
-    }
+    worker.release();
   }
 }

@@ -382,6 +382,7 @@ export class GraphPanelView implements PanelView {
     this.root.dataset.items = String(vis.items.length);
     this.root.dataset.layoutMs = placed.millis.toFixed(1);
     this.root.dataset.engine = placed.engine;
+    this.root.dataset.reused = String(placed.reused ?? 0);
     this.root.dataset.renderMs = (work + performance.now() - t).toFixed(1);
   }
 

@@ -5,7 +5,7 @@
  * in the page: the kernel is busy training.
  */
 import type { AnyModel } from "@anywidget/types";
-import { el, Tooltip } from "../../lib/dom";
+import { el, fillSelect, Tooltip } from "../../lib/dom";
 import { fmtValue } from "../../lib/format";
 import { onThemeChange } from "../../lib/theme";
 import { applyTheme } from "../histograms/style";
@@ -151,11 +151,7 @@ export class GraphPanelView implements PanelView {
     const fit = el("button", "nbviz-graph-fit", "Fit");
     const collapse = el("button", "nbviz-graph-collapse", "Collapse all");
     this.select = el("select", "nbviz-graph-stat");
-    for (const name of model.get("statistics") ?? Object.keys(STAT_LABELS)) {
-      const o = el("option", "", STAT_LABELS[name] ?? name);
-      o.value = name;
-      this.select.appendChild(o);
-    }
+    fillSelect(this.select, model.get("statistics") ?? Object.keys(STAT_LABELS), (name) => STAT_LABELS[name] ?? name);
     this.select.value = model.get("statistic");
     this.legend = el("span", "nbviz-graph-legend");
     toolbar.append(title, this.searchBox, this.searchInfo, fit, collapse, this.select, this.legend);

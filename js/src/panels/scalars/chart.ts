@@ -327,9 +327,9 @@ export class ChartView {
     traceLine(stroke, c.x, ui <= k ? c.raw : c.sm, 0, c.x.length, mx, my);
     const { left, top, width, height } = u.bbox;
     const gaps = this.gapsFor(u, s);
-    const clip = new Path2D();
-    const clipped = clipOutside(clip, gaps, left, top, width, height);
-    return { stroke, fill: null, clip: clipped ? clip : null, band: null, gaps, flags: 0 };
+    let clip: Path2D | null = null;
+    if (gaps.length > 0) clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    return { stroke, fill: null, clip, band: null, gaps, flags: 0 };
   }
 
   private gatherBuffers(si: number, n: number): { x: Float64Array; raw: Float64Array; sm: Float64Array } {

@@ -1,13 +1,19 @@
 /**
  * One uPlot chart (one tag, one series per visible run): raw values faint
  * behind the smoothed line, non-finite markers, hover tooltip, drag-zoom.
+ *
+ * Each run is drawn from its own (windowed, decimated) x/y columns by a custom
+ * uPlot path builder; uPlot itself gets only a two-point x (the window) and
+ * empty y columns, so it owns scales, axes, cursor and selection but never
+ * walks a shared x axis. Building or redrawing a chart of k runs with n_i
+ * drawn points costs O(Σ n_i), not O(k × |∪ x|).
  */
 import uPlot from "uplot";
-import { Aligner } from "../../lib/align";
 import { m4Capacity, m4Indices } from "../../lib/decimate";
 import { withAlpha } from "../../lib/colors";
 import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
-import { lowerBound, nearestIndex } from "../../lib/nearest";
+import { axisMap, clipOutside, traceLine } from "../../lib/line_path";
+import { lowerBound, nearestIndex, upperBound } from "../../lib/nearest";
 import type { EmaSmoother } from "../../lib/smoothing";
 import type { SeriesStore } from "../../lib/series_store";
 import type { Theme } from "../../lib/theme";
@@ -45,6 +51,13 @@ interface RelColumn {
   arr: Float64Array;
 }
 
+/** The drawn (windowed, maybe decimated) points of one run. */
+interface DrawnColumns {
+  x: Float64Array;
+  raw: Float64Array;
+  sm: Float64Array;
+}
+
 export interface ThemeBox {
   current: Theme;
 }
@@ -57,7 +70,10 @@ export class ChartView {
   private readonly emptyEl: HTMLDivElement;
   private readonly theme: ThemeBox;
   private u: uPlot | null = null;
-  private readonly aligner: Aligner = new Aligner(2);
+  /** per visible run: the points drawn at the last redraw */
+  private cols: DrawnColumns[] = [];
+  /** x window of the last redraw (axis units) */
+  private win: { min: number; max: number } = { min: 0, max: 1 };
   private key = "";
   private series: ChartSeries[] = [];
   private params: ChartParams = { xAxis: "step", logY: false, weight: 0 };
@@ -239,10 +255,11 @@ export class ChartView {
   }
 
   /**
-   * Build uPlot data for the visible x window: per series the points inside
-   * it (plus one each side), M4-decimated to the pixel columns when there are
-   * more than a few per column, then aligned on a shared x when there are
-   * several runs. Cost O(points in window) with tight typed-array loops.
+   * Pick the drawn points for the visible x window: per series the points
+   * inside it (plus one each side), M4-decimated to the pixel columns when
+   * there are more than a few per column. uPlot gets the window as a
+   * two-point x and one empty column per series (the lines are drawn from
+   * `cols` by `linePaths`). Cost O(points in window) with tight typed-array loops.
    */
   private buildData(): uPlot.AlignedData {
     const series = this.series;
@@ -250,7 +267,7 @@ export class ChartView {
     const full = this.extent();
     const win = this.zoom ?? full ?? { min: 0, max: 1 };
     const W = this.plotPixels();
-    const cols: { x: Float64Array; raw: Float64Array; sm: Float64Array }[] = [];
+    const cols: DrawnColumns[] = [];
     let drawn = 0;
     for (let si = 0; si < k; si++) {
       const s = series[si]!;
@@ -284,19 +301,35 @@ export class ChartView {
       drawn += cnt;
     }
     this.drawnPoints = drawn;
+    this.cols = cols;
+    this.win = win;
     for (let si = 0; si < k; si++) this.lone[si] = cols[si]!.x.length === 1;
     this.lone.length = k;
-    if (k === 1) {
-      const c = cols[0]!;
-      return [c.x, c.raw, c.sm];
-    }
-    const al = this.aligner;
-    al.reset();
-    al.sync(cols.map((c) => ({ xs: c.x, n: c.x.length, xOffset: 0, xScale: 1, ys: [c.raw, c.sm] })));
-    const data: Float64Array[] = [al.x];
-    for (let i = 0; i < k; i++) data.push(al.col(i, 0));
-    for (let i = 0; i < k; i++) data.push(al.col(i, 1));
+    const empty = new Float64Array([NaN, NaN]);
+    const data: Float64Array[] = [new Float64Array([win.min, win.max])];
+    for (let i = 0; i < 2 * k; i++) data.push(empty);
     return data;
+  }
+
+  /** uPlot path builder: the line of uPlot series `ui` (raw 1..k, smoothed k+1..2k) from its own columns. */
+  private linePaths(u: uPlot, ui: number): uPlot.Series.Paths | null {
+    const k = this.series.length;
+    const si = ui <= k ? ui - 1 : ui - k - 1;
+    const c = this.cols[si];
+    const s = this.series[si];
+    const sx = u.scales.x!;
+    const sy = u.scales.y!;
+    if (!c || !s || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
+    const log = this.params.logY;
+    const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true), u.valToPos(sx.max, "x", true));
+    const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true), u.valToPos(sy.max, "y", true), log);
+    const stroke = new Path2D();
+    traceLine(stroke, c.x, ui <= k ? c.raw : c.sm, 0, c.x.length, mx, my);
+    const { left, top, width, height } = u.bbox;
+    const gaps = this.gapsFor(u, s);
+    let clip: Path2D | null = null;
+    if (gaps.length > 0) clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    return { stroke, fill: null, clip, band: null, gaps, flags: 0 };
   }
 
   private gatherBuffers(si: number, n: number): { x: Float64Array; raw: Float64Array; sm: Float64Array } {
@@ -375,22 +408,20 @@ export class ChartView {
     return gaps;
   }
 
-  /** y range of the visible window, ignoring non-finite (and, on log, non-positive) values. */
-  private yRange(u: uPlot, dataMin: number | null, dataMax: number | null): uPlot.Range.MinMax {
+  /** y range of the drawn points in the x window, ignoring non-finite (and, on log, non-positive) values. */
+  private yRange(u: uPlot): uPlot.Range.MinMax {
     const log = this.params.logY;
-    let lo = dataMin ?? NaN;
-    let hi = dataMax ?? NaN;
-    // uPlot's own min/max is right unless NaN/Inf got in the way
-    if (!(Number.isFinite(lo) && Number.isFinite(hi)) || (log && !(lo > 0))) {
-      lo = Infinity;
-      hi = -Infinity;
-      const x = u.data[0] as ArrayLike<number>;
-      const sx = u.scales.x!;
-      const i0 = sx.min == null ? 0 : lowerBound(x, sx.min);
-      const i1 = sx.max == null ? x.length : lowerBound(x, sx.max + Math.abs(sx.max) * 1e-12 + 1e-300);
-      for (let si = 1; si < u.series.length; si++) {
-        if (!u.series[si]!.show) continue;
-        const ys = u.data[si] as ArrayLike<number>;
+    const k = this.series.length;
+    const win = this.win;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let si = 0; si < k; si++) {
+      const c = this.cols[si];
+      if (!c) continue;
+      const i0 = lowerBound(c.x, win.min);
+      const i1 = upperBound(c.x, win.max);
+      for (const [ui, ys] of [[si + 1, c.raw], [si + k + 1, c.sm]] as const) {
+        if (!u.series[ui]?.show) continue;
         for (let i = i0; i < i1; i++) {
           const v = ys[i]!;
           if (v - v === 0 && (!log || v > 0)) {
@@ -399,8 +430,8 @@ export class ChartView {
           }
         }
       }
-      if (lo > hi) return log ? [1, 10] : [0, 1];
     }
+    if (lo > hi) return log ? [1, 10] : [0, 1];
     if (log) return uPlot.rangeLog(lo, hi, 10, false);
     return uPlot.rangeNum(lo, hi, {
       min: { pad: 0.08, soft: 0, mode: 2 },
@@ -437,21 +468,13 @@ export class ChartView {
       },
     };
     const series: uPlot.Series[] = [{}];
-    const gaps = (si: number) => (u: uPlot) => this.gapsFor(u, this.series[si]!);
-    this.series.forEach((s, si) => {
-      series.push({
-        label: `${s.run} (raw)`,
-        stroke: withAlpha(s.color, RAW_ALPHA),
-        width: 1,
-        points: { show: false },
-        show: rawShown,
-        gaps: gaps(si),
-      });
-    });
-    this.series.forEach((s, si) => {
-      const points: uPlot.Series.Points = { show: () => this.lone[si] === true, size: 7, width: 1.5, stroke: s.color, fill: s.color };
-      series.push({ label: s.run, stroke: s.color, width: 1.5, points, gaps: gaps(si) });
-    });
+    // lines come from each run's own columns; uPlot's data holds no points (auto: false)
+    const paths: uPlot.Series.PathBuilder = (u, ui) => this.linePaths(u, ui);
+    const line = { paths, auto: false, points: { show: false } };
+    for (const s of this.series) {
+      series.push({ ...line, label: `${s.run} (raw)`, stroke: withAlpha(s.color, RAW_ALPHA), width: 1, show: rawShown });
+    }
+    for (const s of this.series) series.push({ ...line, label: s.run, stroke: s.color, width: 1.5 });
     const opts: uPlot.Options = {
       width: this.width || this.plotEl.clientWidth || 400,
       height: PLOT_HEIGHT,
@@ -473,7 +496,7 @@ export class ChartView {
         x: { time: p.xAxis === "wall", auto: () => this.zoom === null },
         y: {
           distr: p.logY ? 3 : 1,
-          range: (u, min, max) => this.yRange(u, min, max),
+          range: (u) => this.yRange(u),
           // log: non-positive values are not clamped to the bottom but dropped (gaps)
           ...(p.logY ? { clamp: () => NaN } : {}),
         },
@@ -538,6 +561,7 @@ export class ChartView {
     ctx.fillStyle = MARKER_COLOR;
     ctx.strokeStyle = MARKER_COLOR;
     ctx.lineWidth = 1.5 * pr;
+    this.drawLone(u);
     for (const s of this.series) {
       const nf = s.store.nonFinite;
       if (nf.length === 0) continue;
@@ -582,6 +606,24 @@ export class ChartView {
     }
     ctx.restore();
     this.el.dispatchEvent(new CustomEvent("nbviz:draw", { bubbles: true }));
+  }
+
+  /** A run with one point in the window: a dot on its smoothed line (a line of one point is invisible). */
+  private drawLone(u: uPlot): void {
+    const ctx = u.ctx;
+    const r = 3.5 * (uPlot.pxRatio || 1);
+    this.series.forEach((s, si) => {
+      const c = this.cols[si];
+      if (!this.lone[si] || !c) return;
+      const px = u.valToPos(c.x[0]!, "x", true);
+      const py = u.valToPos(c.sm[0]!, "y", true);
+      if (px - px !== 0 || py - py !== 0) return;
+      ctx.beginPath();
+      ctx.arc(px, py, r, 0, 2 * Math.PI);
+      ctx.fillStyle = s.color;
+      ctx.fill();
+    });
+    ctx.fillStyle = MARKER_COLOR;
   }
 
   private hideHover(): void {
@@ -686,16 +728,4 @@ function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
     else out.push(b[j++]!);
   }
   return out;
-}
-
-/** First index i with xs[i] > x. */
-function upperBound(xs: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

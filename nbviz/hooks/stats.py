@@ -27,6 +27,7 @@ follow. Mean, std, L2 norm and fractions are derived on the host.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Collection, Sequence
@@ -665,35 +666,32 @@ def _reduce(flats: Sequence[torch.Tensor], near: Collection[int], eps: float) ->
             zeros[key] = torch.zeros((), dtype=flat.dtype, device=flat.device)
         return zeros[key]
 
-    # Sums and norms of small tensors are taken in the accumulation precision (float64:
-    # the std of a nearly constant tensor, e.g. a norm layer's weight, needs it); one
-    # copy of all of them per device.
-    exact = list(flats)
+    out = _Reductions([zero(flat) for flat in flats], [zero(flat) for flat in flats],
+                      [zero(flat) for flat in flats], [zero(flat) for flat in flats],
+                      [zero(flat) for flat in flats], [None] * count)
+    # Small tensors (most parameters): a fixed number of segmented ops per device for all
+    # of them, in the accumulation precision (float64: the std of a nearly constant
+    # tensor, e.g. a norm layer's weight, needs it).
     small: dict[torch.device, list[int]] = {}
     for i, flat in enumerate(flats):
-        if 0 < flat.numel() <= _SMALL and flat.dtype != _ACC[flat.device.type == "mps"]:
+        if 0 < flat.numel() <= _SMALL:
             small.setdefault(flat.device, []).append(i)
-    for device, indices in small.items():
-        acc = _ACC[device.type == "mps"]
-        if len(indices) == 1:
-            exact[indices[0]] = flats[indices[0]].to(acc)
-            continue
-        wide = torch.cat([flats[i] for i in indices]).to(acc)
-        for i, part in zip(indices, torch.split(wide, [flats[i].numel() for i in indices]),
-                           strict=True):
-            exact[i] = part
-    out = _Reductions([], [], [], list(torch._foreach_norm(exact)),
-                      [zero(flat) for flat in flats], [None] * count)
+    done: set[int] = set()
+    for indices in small.values():
+        if len(indices) >= 4 and _reduce_small(flats, indices, near, eps, out):
+            done.update(indices)
+    rest = [i for i, flat in enumerate(flats) if flat.numel() and i not in done]
+    # The few small tensors left are still summed in the accumulation precision.
+    exact = [flats[i].to(_ACC[flats[i].device.type == "mps"]) if flats[i].numel() <= _SMALL
+             else flats[i] for i in rest]
+    norms = torch._foreach_norm(exact) if rest else []
     groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
-    for i, flat in enumerate(flats):
-        if flat.numel():
-            low, high = torch.aminmax(flat)
-            groups.setdefault((flat.device, flat.dtype), []).append(i)
-        else:
-            low = high = zero(flat)
-        out.low.append(low)
-        out.high.append(high)
-        out.total.append(exact[i].sum())
+    for i, wide, norm in zip(rest, exact, norms, strict=True):
+        flat = flats[i]
+        out.low[i], out.high[i] = torch.aminmax(flat)
+        out.norm[i] = norm
+        out.total[i] = wide.sum()
+        groups.setdefault((flat.device, flat.dtype), []).append(i)
     for indices in groups.values():
         parts = [flats[i] for i in indices]
         data = parts[0] if len(parts) == 1 else torch.cat(parts)
@@ -712,6 +710,35 @@ def _reduce(flats: Sequence[torch.Tensor], near: Collection[int], eps: float) ->
     return out
 
 
+def _reduce_small(flats: Sequence[torch.Tensor], indices: list[int], near: Collection[int],
+                  eps: float, out: _Reductions) -> bool:
+    """:func:`_reduce` of the small tensors ``indices`` of one device, together: one copy
+    of all of them in the accumulation precision and one ``segment_reduce`` per quantity.
+    False (nothing filled in) on a backend without ``segment_reduce``."""
+    device = flats[indices[0]].device
+    acc = _ACC[device.type == "mps"]
+    wide = torch.cat([flats[i] for i in indices]).to(acc)
+    lengths = torch.tensor([flats[i].numel() for i in indices], device=device)
+    try:
+        columns = [torch.segment_reduce(values, kind, lengths=lengths) for values, kind in (
+            (wide, "min"), (wide, "max"), (wide, "sum"), (wide * wide, "sum"),
+            (torch.ne(wide, 0).to(acc), "sum"),
+            (torch.lt(wide.abs(), eps).to(acc), "sum"))]
+    except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
+        return False
+    columns[3] = columns[3].sqrt_()
+    total, norm, nonzero, near_count = (column.unbind() for column in columns[2:])
+    # min/max of the widened values are exact in each tensor's own dtype
+    ranges = {dtype: torch.stack(columns[:2]).to(dtype).unbind(1)
+              for dtype in {flats[i].dtype for i in indices}}
+    for j, i in enumerate(indices):
+        out.low[i], out.high[i] = ranges[flats[i].dtype][j].unbind()
+        out.total[i], out.norm[i], out.nonzero[i] = total[j], norm[j], nonzero[j]
+        if i in near:
+            out.near[i] = near_count[j]
+    return True
+
+
 def _nonfinite(flat: torch.Tensor) -> torch.Tensor:
     """How many values of ``flat`` are NaN or ±Inf (x - x is NaN exactly for those)."""
     work = _scratch(flat, flat.dtype, "stats")
@@ -724,15 +751,15 @@ def _to_host(parts: list[torch.Tensor]) -> np.ndarray:
     CPU: per device one ``stack``/``cat`` per dtype, one conversion and one copy. Parts
     already on the CPU are read in place (``item``/``numpy``: no copy to wait for, and
     cheaper than stacking hundreds of 0-d tensors)."""
-    sizes = [1 if part.dim() == 0 else part.numel() for part in parts]
-    starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    sizes = [part.numel() if part.ndim else 1 for part in parts]
+    starts = list(itertools.accumulate(sizes, initial=0))
     host = np.empty(starts[-1], dtype=np.float64)
     by_device: dict[torch.device, dict[tuple[torch.dtype, bool], list[int]]] = {}
     for index, part in enumerate(parts):
-        if part.device.type != "cpu":
+        if not part.is_cpu:
             groups = by_device.setdefault(part.device, {})
-            groups.setdefault((part.dtype, part.dim() == 0), []).append(index)
-        elif part.dim() == 0:
+            groups.setdefault((part.dtype, part.ndim == 0), []).append(index)
+        elif not part.ndim:
             host[starts[index]] = part.item()
         elif sizes[index]:
             values = part if part.dtype in _NUMPY_READABLE else part.to(torch.float64)

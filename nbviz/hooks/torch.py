@@ -108,10 +108,12 @@ class WatchHandle:
         self._layers = layers
         self._params = params
         self._optimizer_ref = weakref.ref(optimizer) if optimizer is not None else None
-        order = [name for name, _ in layers]
-        for layer, _, _ in params:
-            if layer not in order:
-                order.append(layer)
+        # Watched layers in model order (records are written in it, so panels that list
+        # layers by first appearance show them in model order).
+        position = {name: i for i, (name, _) in enumerate(model.named_modules())}
+        order = sorted({name for name, _ in layers} | {layer for layer, _, _ in params},
+                       key=lambda name: position.get(name, len(position)))
+        self._rank = {name: i for i, name in enumerate(order)}
         self._monitor = HealthMonitor(order, thresholds)
         self._handles: list[Any] = []
         self._step_handles: list[Any] = []  # hooks attached for one sampled step only
@@ -417,7 +419,8 @@ class WatchHandle:
             if s.source == "updates":
                 w = weight_norm.get((s.layer, s.param), math.nan)
                 s.stats["ratio"] = s.stats["norm"] / w if w and math.isfinite(w) else math.nan
-        shown = [s for s in summaries if s.source in self.sources]
+        shown = sorted((s for s in summaries if s.source in self.sources),
+                       key=lambda s: self._rank.get(s.layer, len(self._rank)))
         run = self.run
         for s in shown:
             meta = {"source": s.source, "layer": s.layer, "param": s.param}
@@ -511,7 +514,8 @@ def default_activation_layers(leaves: list[tuple[str, nn.Module]]
     ...     list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).named_modules())[1:])]
     ['1']
     """
-    chosen = [(name, module) for name, module in leaves if isinstance(module, _ACTIVATIONS)]
+    chosen: list[tuple[str, nn.Module]] = [
+        (name, module) for name, module in leaves if isinstance(module, _ACTIVATIONS)]
     return chosen or leaves
 
 

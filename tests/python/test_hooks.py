@@ -548,19 +548,22 @@ def test_a_statistics_only_batch_has_no_histogram_but_the_same_statistics() -> N
     assert lean.stats["zero_frac"] == 0.0 and lean.stats["nonfinite"] == 0.0
 
 
-def test_activations_default_to_the_activation_modules(run: nbviz.Run) -> None:
-    torch.manual_seed(0)
-    model = Net()
+def activation_tags(run: nbviz.Run, model: nn.Module, **options: Any) -> set[str]:
+    """The activation stats tags one watched training step records."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    handle = nbviz.watch(model, optimizer, every=1)
-    train(model, optimizer, 2)
-    handle.remove()
-    tags = {r.tag for r in records(run, "stats") if r.tag.startswith("activations/")}
-    assert tags == {"activations/act1", "activations/act2"}  # ReLU and Tanh, not the Linears
-    handle = nbviz.watch(model, optimizer, every=1, activations=r"fc1|act1")
+    handle = nbviz.watch(model, optimizer, every=1, run=run, **options)
     train(model, optimizer, 1)
     handle.remove()
-    assert {"activations/fc1", "activations/act1"} <= {r.tag for r in records(run, "stats")}
+    return {r.tag for r in records(run, "stats") if r.tag.startswith("activations/")}
+
+
+def test_activations_default_to_the_activation_modules(logdir: Path) -> None:
+    torch.manual_seed(0)
+    default = activation_tags(nbviz.init("default", logdir=logdir), Net())
+    assert default == {"activations/act1", "activations/act2"}  # ReLU and Tanh, not Linears
+    chosen = activation_tags(nbviz.init("chosen", logdir=logdir), Net(),
+                             activations=r"fc1|act1")
+    assert chosen == {"activations/fc1", "activations/act1"}
 
 
 def test_activations_default_without_activation_modules_is_every_leaf(run: nbviz.Run) -> None:
@@ -574,10 +577,4 @@ def test_activations_default_without_activation_modules_is_every_leaf(run: nbviz
             return self.out(nn.functional.relu(self.fc1(x)))
 
     torch.manual_seed(0)
-    model = Functional()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    handle = nbviz.watch(model, optimizer, every=1)
-    train(model, optimizer, 1)
-    handle.remove()
-    tags = {r.tag for r in records(run, "stats") if r.tag.startswith("activations/")}
-    assert tags == {"activations/fc1", "activations/out"}
+    assert activation_tags(run, Functional()) == {"activations/fc1", "activations/out"}

@@ -9,8 +9,8 @@ each is reported as median seconds per step and as a ratio to the plain step:
 * ``nbviz(every=100)``: ``nbviz.watch(model, opt)`` at its defaults (every 100 steps;
   weights, grads, activations, updates; statistics and histograms);
 * ``nbviz(every=1)``: ``watch(model, opt, every=1)`` with the defaults' statistics:
-  per-layer statistics of every source each step, histograms each 10th step (the
-  default ``histogram_every``);
+  per-layer statistics of every source each step (activations: the ReLU modules'
+  outputs, the default), histograms each 50th step (the default ``histogram_every``);
 * ``nbviz(every=1, histograms every step)``: ``histogram_every=1`` (everything, every step);
 * ``nbviz weights+grads``: ``what=("weights", "grads")``, histograms every sampled
   step — the same coverage as the anchors below, at each anchor frequency;
@@ -352,7 +352,7 @@ def main() -> None:
           "(goal ≤ 1.05×)")
     print(f"  (decomposed: idle hooks {idle_ratio:.3f}× measured interleaved + a sampled "
           f"step's extra {lines['sampled_step_extra_ms']:.1f} ms / 100 → {predicted:.3f}×)")
-    print(f"nbviz.watch every=1 (statistics each step, histograms each 10th): "
+    print(f"nbviz.watch every=1 (statistics each step, histograms each 50th): "
           f"{lines['watch_every1_vs_plain']:.2f}× the plain step (goal ≤ 1.3×)")
     print(f"nbviz.watch every=1, histograms every step: "
           f"{lines['watch_every1_histograms_every_step_vs_plain']:.2f}× the plain step")

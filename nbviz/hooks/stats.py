@@ -27,6 +27,7 @@ follow. Mean, std, L2 norm and fractions are derived on the host.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Collection, Sequence
@@ -327,7 +328,7 @@ class Entry:
 @dataclass(frozen=True)
 class _Done:
     """What the host side needs to know of a summarised entry (no tensor), and which
-    optional values its packed device vector holds (see ``Batch._pack``)."""
+    optional values its packed device parts hold (see ``Batch._sums``)."""
 
     source: str
     layer: str
@@ -335,11 +336,12 @@ class _Done:
     double: bool
     histogram: bool
     activation: str
-    units: bool
+    units: int  # length of the per-unit maximum vector (ReLU activations), 0 if none
     numel: int
     near: bool
     saturated: bool
     merged: bool
+    nonfinite: bool  # a NaN/Inf count is packed (else it is known to be 0)
 
 
 @dataclass
@@ -403,7 +405,9 @@ class Batch:
         if not entries:
             return
         flats = [_as_float(entry.tensor) for entry in entries]
-        lows, highs = _ranges(flats)
+        near = {i for i, entry in enumerate(entries) if entry.source != "activations"}
+        reduced = _reduce(flats, near, self.near_zero)
+        lows, highs = reduced.low, reduced.high
         unit_max: list[torch.Tensor | None] = []
         for entry in entries:
             if entry.activation == "relu" and entry.tensor.dim() >= 2:
@@ -425,22 +429,29 @@ class Batch:
                 if unit_max[i] is not None:
                     unit_max[i] = next(rest)
         merged = set(merged_idx) if merging else set()
-        sums = self._sums(entries, flats, lows, highs, merged)
+        sums, counted = self._sums(entries, flats, reduced, merged)
         if merging:
-            packed = [torch.cat([s.reshape(-1).to(_ACC[sums[i][0].device.type == "mps"])
-                                 for s in sums[i]]) for i in merged_idx]
+            packed = []
+            for i in merged_idx:
+                acc = _ACC[sums[i][0].device.type == "mps"]
+                # The L2 norm (part 1) is merged as its square, a sum.
+                values = [s.reshape(-1).to(acc) for s in sums[i]]
+                values[1] = values[1] * values[1]
+                packed.append(torch.cat(values))
             for i, total in zip(merged_idx, distributed.all_reduce_sum(packed, self.group),
                                 strict=True):
+                total[1:2].sqrt_()
                 sums[i] = [total]
         for i, (entry, flat, units) in enumerate(zip(entries, flats, unit_max, strict=True)):
-            parts = [-lows[i], highs[i], *sums[i]]
+            parts = [lows[i], highs[i], *sums[i]]
             if units is not None:
-                parts += [(units > 0).sum(), torch.tensor(units.numel(), device=units.device)]
+                parts.append(units)
             self._done.append((_Done(
                 entry.source, entry.layer, entry.param, entry.tensor.dtype == torch.float64,
-                entry.histogram and self.histograms, entry.activation, units is not None,
-                flat.numel(), near=entry.source != "activations",
+                entry.histogram and self.histograms, entry.activation,
+                0 if units is None else units.numel(), flat.numel(), near=i in near,
                 saturated=entry.activation in ("tanh", "sigmoid"), merged=i in merged,
+                nonfinite=i in counted,
             ), parts))
 
     def __len__(self) -> int:
@@ -458,46 +469,42 @@ class Batch:
         return self._summaries([meta for meta, _ in done], host)
 
     def _sums(self, entries: Sequence[Entry], flats: Sequence[torch.Tensor],
-              lows: Sequence[torch.Tensor], highs: Sequence[torch.Tensor],
-              merged: set[int]) -> list[list[torch.Tensor]]:
-        """SUM-mergeable values of each tensor, in packing order: ``sum, sum_squares,
-        nonfinite, nonzero[, near_zero][, saturated][, num][, counts(bins)]``.
+              reduced: _Reductions, merged: set[int]
+              ) -> tuple[list[list[torch.Tensor]], set[int]]:
+        """The values of each tensor after its range, in packing order: ``sum, norm[,
+        nonfinite], nonzero[, near_zero][, saturated][, num][, counts(bins)]``, and the
+        indices whose NaN/Inf count is packed (the others have none).
 
-        Small tensors (most parameters) are concatenated and reduced together: a
-        handful of ops for all of them, with one segmented sum per quantity, instead
-        of a dozen per tensor. Large tensors get a few element-wise passes each, into
-        reused scratch buffers. Zero counts use float arithmetic (sign, abs, sum):
-        ``count_nonzero`` branches per element and is ~20x slower on ReLU outputs."""
-        near = {i for i, entry in enumerate(entries) if entry.source != "activations"}
-        values = _fused_sums(flats, near, self.near_zero,
-                             nonnegative={i for i, e in enumerate(entries)
-                                          if e.activation == "relu"})
+        All but the norm are SUM-mergeable (the norm is merged as its square). The
+        reductions come from :func:`_reduce` (a few ops per tensor, one flagging pass for
+        the counts of all tensors of a device and dtype)."""
+        lows, highs = reduced.low, reduced.high
         # NaN/±Inf make the range non-finite, so a finite range means none: on a CPU
         # (nothing to wait for) the count is skipped then (one host copy of all ranges);
         # on other devices it is computed for all rather than synchronising.
         on_cpu = [i for i, flat in enumerate(flats) if flat.numel() and flat.device.type == "cpu"]
-        finite: set[int] = set()
+        finite: set[int] = {i for i, flat in enumerate(flats) if not flat.numel()}
         if on_cpu:
             ranges = torch.stack([v for i in on_cpu for v in (lows[i], highs[i])]).numpy()
-            finite = {i for i, ok in zip(on_cpu, np.isfinite(ranges).reshape(-1, 2).all(axis=1),
-                                         strict=True) if ok}
-        nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats)
-                        if flat.numel() and i not in finite}
+            finite.update(i for i, ok in zip(
+                on_cpu, np.isfinite(ranges).reshape(-1, 2).all(axis=1), strict=True) if ok)
+        nonfinite_of = {i: _nonfinite(flat) for i, flat in enumerate(flats) if i not in finite}
+        for i in merged - set(nonfinite_of):  # every rank packs the same layout
+            nonfinite_of[i] = torch.zeros((), dtype=flats[i].dtype, device=flats[i].device)
         counts_of = (self._small_counts(entries, flats, lows, highs, finite)
                      if self.histograms else {})
-        zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
         out: list[list[torch.Tensor]] = []
         for i, (entry, flat) in enumerate(zip(entries, flats, strict=True)):
-            key = (flat.device, flat.dtype)
-            zero = zeros.get(key)
-            if zero is None:
-                zero = zeros[key] = torch.zeros((), dtype=flat.dtype, device=flat.device)
-            total, squares, nonzero, near_count = values[i]
-            parts = [total, squares, nonfinite_of.get(i, zero), nonzero]
-            if i in near:
+            parts = [reduced.total[i], reduced.norm[i]]
+            if i in nonfinite_of:
+                parts.append(nonfinite_of[i])
+            parts.append(reduced.nonzero[i])
+            near_count = reduced.near[i]
+            if near_count is not None:
                 parts.append(near_count)
             if entry.activation in ("tanh", "sigmoid"):  # |x| > 0.99 (tanh), |x - ½| > 0.49
-                parts.append(_saturated(flat, entry.activation) if flat.numel() else zero)
+                parts.append(_saturated(flat, entry.activation) if flat.numel()
+                             else reduced.nonzero[i])
             if i in merged:
                 parts.append(torch.tensor(float(flat.numel()), device=flat.device,
                                           dtype=flat.dtype))
@@ -518,7 +525,7 @@ class Batch:
                 else:
                     parts.append(torch.zeros(self.bins, dtype=flat.dtype, device=flat.device))
             out.append(parts)
-        return out
+        return out, set(nonfinite_of)
 
     def _small_counts(self, entries: Sequence[Entry], flats: Sequence[torch.Tensor],
                       lows: Sequence[torch.Tensor], highs: Sequence[torch.Tensor],
@@ -560,13 +567,16 @@ class Batch:
             return chunk
 
         for entry in entries:
-            neg_low, high, total, squares, nonfinite, nonzero = take(6)
+            low, high, total, norm = take(4)
+            squares = norm * norm
+            nonfinite = take(1)[0] if entry.nonfinite else 0.0
+            nonzero = take(1)[0]
             near = take(1)[0] if entry.near else math.nan
             saturated = take(1)[0] if entry.saturated else math.nan
             num = take(1)[0] if entry.merged else float(entry.numel)
             counts = take(bins) if entry.histogram else None
-            alive, unit_count = take(2) if entry.units else (math.nan, math.nan)
-            low = -neg_low
+            units = take(entry.units)
+            alive, unit_count = float(np.count_nonzero(units > 0)), float(entry.units)
             finite_range = math.isfinite(low) and math.isfinite(high)
             mean = total / num if num > 0 and nonfinite == 0 else math.nan
             if nonfinite:
@@ -609,97 +619,124 @@ def numpy_edges(low: float, high: float, bins: int, double: bool) -> np.ndarray:
     return np.linspace(first, last, bins + 1, endpoint=True, dtype=kind).astype(np.float64)
 
 
-# Tensors up to this size are concatenated and reduced together (see Batch._sums).
+# Tensors up to this size are bucketed together for histograms (see Batch._small_counts).
 _SMALL = 1 << 16
+# Past this many values a float32 count or sum of 0/1 flags is no longer exact.
+_EXACT_FLOAT32 = 1 << 24
 
 
-def _segment_sums(data: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Sum of each consecutive segment of ``data`` (``lengths`` on its device; one op
-    where the device has it)."""
-    try:
-        return torch.segment_reduce(data, "sum", lengths=lengths)
-    except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
-        return torch.stack([part.sum() for part in torch.split(data, lengths.tolist())])
+@dataclass
+class _Reductions:
+    """The per-tensor reductions of :func:`_reduce` (0-d tensors on each tensor's device)."""
+
+    low: list[torch.Tensor]
+    high: list[torch.Tensor]
+    total: list[torch.Tensor]
+    norm: list[torch.Tensor]  # L2 norm (scale-safe: its square is taken in float64 later)
+    nonzero: list[torch.Tensor]
+    near: list[torch.Tensor | None]  # count of |x| < eps, for indices asked for
 
 
-def _ranges(flats: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """(min, max) of each tensor as 0-d tensors of its dtype (zeros for empty ones). Small
-    tensors of one device and dtype share two segmented reductions over their
-    concatenation; a large one gets its own ``aminmax``."""
-    lows: list[torch.Tensor] = [torch.empty(0)] * len(flats)
-    highs: list[torch.Tensor] = [torch.empty(0)] * len(flats)
-    small: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+def _flag_counts(flags: torch.Tensor, lengths: list[int]) -> list[torch.Tensor]:
+    """Sum of each consecutive segment of ``flags`` (0/1 values): one ``sum`` per view
+    (4x faster on a CPU than an L1 ``_foreach_norm`` over the views, or a ``bincount``
+    or ``segment_reduce``)."""
+    if len(lengths) == 1:
+        return [flags.sum()]
+    return [part.sum() for part in torch.split(flags, lengths)]
+
+
+def _reduce(flats: Sequence[torch.Tensor], near: Collection[int], eps: float) -> _Reductions:
+    """min, max, sum, L2 norm, nonzero count (and the count of ``|x| < eps`` for indices
+    in ``near``) of each tensor, with as few passes and ops as torch allows.
+
+    Reductions are per tensor (``aminmax``, ``sum``: reads only, one op each; one
+    ``_foreach_norm`` for all). The counts need an element-wise pass: tensors of one
+    device and dtype are concatenated and flagged together (``ne``/``lt`` into a reused
+    float buffer: ~4x faster than ``count_nonzero`` on ReLU outputs, which branches per
+    element, and than a bool result), then summed per tensor over views. Empty tensors
+    get zeros.
+    """
+    count = len(flats)
+    zeros: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+
+    def zero(flat: torch.Tensor) -> torch.Tensor:
+        key = (flat.device, flat.dtype)
+        if key not in zeros:
+            zeros[key] = torch.zeros((), dtype=flat.dtype, device=flat.device)
+        return zeros[key]
+
+    out = _Reductions([zero(flat) for flat in flats], [zero(flat) for flat in flats],
+                      [zero(flat) for flat in flats], [zero(flat) for flat in flats],
+                      [zero(flat) for flat in flats], [None] * count)
+    # Small tensors (most parameters): a fixed number of segmented ops per device for all
+    # of them, in the accumulation precision (float64: the std of a nearly constant
+    # tensor, e.g. a norm layer's weight, needs it).
+    small: dict[torch.device, list[int]] = {}
     for i, flat in enumerate(flats):
-        if not flat.numel():
-            lows[i] = highs[i] = torch.zeros((), device=flat.device, dtype=flat.dtype)
-        elif flat.numel() <= _SMALL:
-            small.setdefault((flat.device, flat.dtype), []).append(i)
-        else:
-            lows[i], highs[i] = torch.aminmax(flat)
+        if 0 < flat.numel() <= _SMALL:
+            small.setdefault(flat.device, []).append(i)
+    done: set[int] = set()
     for indices in small.values():
-        if len(indices) < 6:  # the batched path is ~6 ops: not worth it for fewer tensors
-            for i in indices:
-                lows[i], highs[i] = torch.aminmax(flats[i])
-            continue
-        data = torch.cat([flats[i] for i in indices])
-        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
-        try:
-            low = torch.segment_reduce(data, "min", lengths=lengths)
-            high = torch.segment_reduce(data, "max", lengths=lengths)
-        except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
-            pairs = [torch.aminmax(flats[i]) for i in indices]
-            low = torch.stack([p[0] for p in pairs])
-            high = torch.stack([p[1] for p in pairs])
-        for i, lo, hi in zip(indices, low.unbind(), high.unbind(), strict=True):
-            lows[i], highs[i] = lo, hi
-    return lows, highs
+        if len(indices) >= 4 and _reduce_small(flats, indices, near, eps, out):
+            done.update(indices)
+    rest = [i for i, flat in enumerate(flats) if flat.numel() and i not in done]
+    # The few small tensors left are still summed in the accumulation precision.
+    exact = [flats[i].to(_ACC[flats[i].device.type == "mps"]) if flats[i].numel() <= _SMALL
+             else flats[i] for i in rest]
+    norms = torch._foreach_norm(exact) if rest else []
+    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for i, wide, norm in zip(rest, exact, norms, strict=True):
+        flat = flats[i]
+        out.low[i], out.high[i] = torch.aminmax(flat)
+        out.norm[i] = norm
+        out.total[i] = wide.sum()
+        groups.setdefault((flat.device, flat.dtype), []).append(i)
+    for indices in groups.values():
+        parts = [flats[i] for i in indices]
+        data = parts[0] if len(parts) == 1 else torch.cat(parts)
+        lengths = [part.numel() for part in parts]
+        # Flags in the data's dtype count exactly up to 2**24 per tensor (float32).
+        kind = torch.float64 if max(lengths) > _EXACT_FLOAT32 else data.dtype
+        work = _scratch(data, kind, "flags")
+        for i, nonzero in zip(indices, _flag_counts(torch.ne(data, 0, out=work), lengths),
+                              strict=True):
+            out.nonzero[i] = nonzero
+        if near and not set(near).isdisjoint(indices):
+            flags = torch.lt(torch.abs(data, out=work) if kind == data.dtype
+                             else work.copy_(data).abs_(), eps, out=work)
+            for i, near_count in zip(indices, _flag_counts(flags, lengths), strict=True):
+                out.near[i] = near_count
+    return out
 
 
-def _fused_sums(flats: Sequence[torch.Tensor], near: set[int], eps: float,
-                nonnegative: Collection[int] = (),
-                ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(sum, sum of squares, nonzero count, count of |x| < eps) of each tensor (the last
-    only for indices in ``near``; zeros for empty tensors). Tensors in ``nonnegative``
-    (ReLU outputs) count their nonzeros without the ``abs`` pass."""
-    out: list[tuple[torch.Tensor, ...]] = [()] * len(flats)
-    small: dict[tuple[torch.device, bool], list[int]] = {}
-    large: list[int] = []
-    for i, flat in enumerate(flats):
-        if not flat.numel():
-            zero = torch.zeros((), dtype=flat.dtype, device=flat.device)
-            out[i] = (zero, zero, zero, zero)
-        elif flat.numel() <= _SMALL:
-            small.setdefault((flat.device, flat.device.type == "mps"), []).append(i)
-        else:
-            large.append(i)
-    for (_, mps), indices in small.items():
-        # One accumulation-precision copy of all small tensors: exact counts, sums as
-        # accurate as torch.sum's.
-        data = torch.cat([flats[i] for i in indices]).to(_ACC[mps])
-        lengths = torch.tensor([flats[i].numel() for i in indices], device=data.device)
-        columns = [_segment_sums(data, lengths), _segment_sums(data * data, lengths),
-                   _segment_sums(torch.sign(data).abs_(), lengths)]
-        if near & set(indices):
-            columns.append(_segment_sums(
-                data.abs_().neg_().add_(eps).sign_().clamp_(min=0), lengths))
-        else:
-            columns.append(torch.zeros_like(columns[0]))
-        stacked = torch.stack(columns, dim=1)
-        for row, i in zip(stacked, indices, strict=True):
-            out[i] = tuple(row)
-    if large:
-        norms = torch._foreach_norm([flats[i] for i in large])
-        for i, norm in zip(large, norms, strict=True):
-            flat = flats[i]
-            total_dtype = torch.float64 if flat.numel() > (1 << 24) else None  # exact counts
-            work = _scratch(flat, flat.dtype, "stats")
-            signs = torch.sign(flat, out=work)
-            nonzero = (signs if i in nonnegative else signs.abs_()).sum(dtype=total_dtype)
-            near_count = (torch.abs(flat, out=work).neg_().add_(eps).sign_().clamp_(min=0)
-                          .sum(dtype=total_dtype) if i in near else torch.zeros_like(nonzero))
-            wide = norm.to(_ACC[flat.device.type == "mps"])  # no float32 overflow of ‖x‖²
-            out[i] = (flat.sum(), wide * wide, nonzero, near_count)
-    return out  # type: ignore[return-value]
+def _reduce_small(flats: Sequence[torch.Tensor], indices: list[int], near: Collection[int],
+                  eps: float, out: _Reductions) -> bool:
+    """:func:`_reduce` of the small tensors ``indices`` of one device, together: one copy
+    of all of them in the accumulation precision and one ``segment_reduce`` per quantity.
+    False (nothing filled in) on a backend without ``segment_reduce``."""
+    device = flats[indices[0]].device
+    acc = _ACC[device.type == "mps"]
+    wide = torch.cat([flats[i] for i in indices]).to(acc)
+    lengths = torch.tensor([flats[i].numel() for i in indices], device=device)
+    try:
+        columns = [torch.segment_reduce(values, kind, lengths=lengths) for values, kind in (
+            (wide, "min"), (wide, "max"), (wide, "sum"), (wide * wide, "sum"),
+            (torch.ne(wide, 0).to(acc), "sum"),
+            (torch.lt(wide.abs(), eps).to(acc), "sum"))]
+    except (RuntimeError, NotImplementedError):  # a backend without segment_reduce
+        return False
+    columns[3] = columns[3].sqrt_()
+    total, norm, nonzero, near_count = (column.unbind() for column in columns[2:])
+    # min/max of the widened values are exact in each tensor's own dtype
+    ranges = {dtype: torch.stack(columns[:2]).to(dtype).unbind(1)
+              for dtype in {flats[i].dtype for i in indices}}
+    for j, i in enumerate(indices):
+        out.low[i], out.high[i] = ranges[flats[i].dtype][j].unbind()
+        out.total[i], out.norm[i], out.nonzero[i] = total[j], norm[j], nonzero[j]
+        if i in near:
+            out.near[i] = near_count[j]
+    return True
 
 
 def _nonfinite(flat: torch.Tensor) -> torch.Tensor:
@@ -711,25 +748,38 @@ def _nonfinite(flat: torch.Tensor) -> torch.Tensor:
 
 def _to_host(parts: list[torch.Tensor]) -> np.ndarray:
     """Concatenate ``parts`` (0-d and 1-d tensors, any dtypes) in order, as float64 on the
-    CPU: per device one ``stack``/``cat`` per dtype, one conversion and one copy."""
+    CPU: per device one ``stack``/``cat`` per dtype, one conversion and one copy. Parts
+    already on the CPU are read in place (``item``/``numpy``: no copy to wait for, and
+    cheaper than stacking hundreds of 0-d tensors)."""
+    sizes = [part.numel() if part.ndim else 1 for part in parts]
+    starts = list(itertools.accumulate(sizes, initial=0))
+    host = np.empty(starts[-1], dtype=np.float64)
     by_device: dict[torch.device, dict[tuple[torch.dtype, bool], list[int]]] = {}
     for index, part in enumerate(parts):
-        groups = by_device.setdefault(part.device, {})
-        groups.setdefault((part.dtype, part.dim() == 0), []).append(index)
-    pieces: list[np.ndarray | None] = [None] * len(parts)
+        if not part.is_cpu:
+            groups = by_device.setdefault(part.device, {})
+            groups.setdefault((part.dtype, part.ndim == 0), []).append(index)
+        elif not part.ndim:
+            host[starts[index]] = part.item()
+        elif sizes[index]:
+            values = part if part.dtype in _NUMPY_READABLE else part.to(torch.float64)
+            host[starts[index] : starts[index + 1]] = values.numpy()
     for device, groups in by_device.items():
         acc = _ACC[device.type == "mps"]
         blocks = [(torch.stack([parts[i] for i in indices]) if scalar
                    else torch.cat([parts[i].reshape(-1) for i in indices])).to(acc)
                   for (_, scalar), indices in groups.items()]
-        host = torch.cat(blocks).cpu().to(torch.float64).numpy()
+        copied = torch.cat(blocks).cpu().to(torch.float64).numpy()
         offset = 0
-        for (_, scalar), indices in groups.items():
+        for _, indices in groups.items():
             for i in indices:
-                size = 1 if scalar else parts[i].numel()
-                pieces[i] = host[offset : offset + size]
-                offset += size
-    return np.concatenate([piece for piece in pieces if piece is not None])
+                host[starts[i] : starts[i + 1]] = copied[offset : offset + sizes[i]]
+                offset += sizes[i]
+    return host
+
+
+# Dtypes whose CPU tensors numpy reads as they are.
+_NUMPY_READABLE = (torch.float32, torch.float64, torch.int64, torch.int32)
 
 
 def _saturated(flat: torch.Tensor, activation: str) -> torch.Tensor:

@@ -108,10 +108,12 @@ class WatchHandle:
         self._layers = layers
         self._params = params
         self._optimizer_ref = weakref.ref(optimizer) if optimizer is not None else None
-        order = [name for name, _ in layers]
-        for layer, _, _ in params:
-            if layer not in order:
-                order.append(layer)
+        # Watched layers in model order (records are written in it, so panels that list
+        # layers by first appearance show them in model order).
+        position = {name: i for i, (name, _) in enumerate(model.named_modules())}
+        order = sorted({name for name, _ in layers} | {layer for layer, _, _ in params},
+                       key=lambda name: position.get(name, len(position)))
+        self._rank = {name: i for i, name in enumerate(order)}
         self._monitor = HealthMonitor(order, thresholds)
         self._handles: list[Any] = []
         self._step_handles: list[Any] = []  # hooks attached for one sampled step only
@@ -417,7 +419,8 @@ class WatchHandle:
             if s.source == "updates":
                 w = weight_norm.get((s.layer, s.param), math.nan)
                 s.stats["ratio"] = s.stats["norm"] / w if w and math.isfinite(w) else math.nan
-        shown = [s for s in summaries if s.source in self.sources]
+        shown = sorted((s for s in summaries if s.source in self.sources),
+                       key=lambda s: self._rank.get(s.layer, len(self._rank)))
         run = self.run
         for s in shown:
             meta = {"source": s.source, "layer": s.layer, "param": s.param}
@@ -485,14 +488,35 @@ def _select_layers(model: nn.Module, layers: Any, argument: str = "layers"
         f"{describe(layers)}.")
 
 
+# Histograms by default at most this often: a histogram step costs ~10 statistics steps
+# (a bucketing pass over every value), so at every=1 one each 10th step alone cost > 10 %
+# of a small CNN's step; W&B's watch logs histograms every 1000 steps by default.
+HISTOGRAM_EVERY = 50
+
+
 def default_histogram_every(every: int) -> int:
-    """Histograms by default: on the smallest multiple of ``every`` that is >= 10 (every
-    sampled step from every=10 on; every=1 → statistics each step, histograms each 10th).
+    """Histograms by default: on the smallest multiple of ``every`` that is >= 50 (every
+    sampled step from every=50 on; every=1 → statistics each step, histograms each 50th).
 
     >>> default_histogram_every(1), default_histogram_every(4), default_histogram_every(100)
-    (10, 12, 100)
+    (50, 52, 100)
     """
-    return every * -(-10 // every)
+    return every * -(-HISTOGRAM_EVERY // every)
+
+
+def default_activation_layers(leaves: list[tuple[str, nn.Module]]
+                              ) -> list[tuple[str, nn.Module]]:
+    """Whose outputs ``watch`` records by default: the activation-function modules (ReLU,
+    GELU, Tanh, Sigmoid, …: they carry the dead-unit and saturation rules), or, in a model
+    without any (``F.relu`` in ``forward``), every watched leaf module.
+
+    >>> [n for n, _ in default_activation_layers(
+    ...     list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).named_modules())[1:])]
+    ['1']
+    """
+    chosen: list[tuple[str, nn.Module]] = [
+        (name, module) for name, module in leaves if isinstance(module, _ACTIVATIONS)]
+    return chosen or leaves
 
 
 def _check_histogram_every(histogram_every: Any, every: int) -> int | None:
@@ -553,15 +577,16 @@ def watch(
       regex on module names, or a list of module names.
     * ``bins``: equal-width bins per histogram (over the tensor's min..max).
     * ``histogram_every``: histograms every N-th step, a multiple of ``every``
-      (default: the smallest multiple of ``every`` that is >= 10, i.e. ``every`` itself
-      from every=10 on). Other sampled steps record statistics only.
+      (default: the smallest multiple of ``every`` that is >= 50, i.e. ``every`` itself
+      from every=50 on). Other sampled steps record statistics only.
     * ``histogram_sample``: None (exact: equal to ``np.histogram``) or N >= 1024: a
       tensor larger than N gets the counts of N values at fixed random positions,
       scaled to its size (min, max, sums and NaN/Inf counts stay exact).
-    * ``activations``: None (the outputs of the watched layers: every leaf module with
-      parameters or an activation, or the ``layers`` you selected), or a regex / list
-      of module names: record only those modules' outputs (activations cost the most:
-      they are the largest tensors).
+    * ``activations``: None (the outputs of the activation-function modules — ReLU,
+      GELU, Tanh, Sigmoid, … — or of every watched leaf module in a model without any;
+      with ``layers``, the layers you selected), or a regex / list of module names:
+      record only those modules' outputs (activations cost the most: they are the
+      largest tensors; e.g. ``activations=r"conv|fc|act"`` adds the layers' outputs).
     * ``merge``: sources all-reduced across ``torch.distributed`` ranks before
       recording (None: activations; True: all; False: none). ``ranks``: ranks
       that record (default rank 0 only).
@@ -667,8 +692,8 @@ def watch(
             raise TypeError(f"watch(): 'run' must be an nbviz Run, got {describe(run)}.")
         if run.finished:
             raise ValueError(f"watch(): run {run.name!r} is finished; start a new one with init().")
-    activation_layers = [(n, m) for n, m in chosen if not list(m.children())] \
-        if layers is None else chosen
+    activation_layers = default_activation_layers(
+        [(n, m) for n, m in chosen if not list(m.children())]) if layers is None else chosen
     if activations is not None:
         activation_layers = _select_layers(model, activations, "activations")
     return WatchHandle(

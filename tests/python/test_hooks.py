@@ -35,6 +35,10 @@ class Net(nn.Module):
         return self.out(self.act2(self.fc2(self.act1(self.fc1(x)))))
 
 
+# Every leaf module of Net (the default records only the activation modules' outputs).
+EVERY_LAYER = ["fc1", "act1", "fc2", "act2", "out"]
+
+
 def records(run: nbviz.Run, kind: str | None = None) -> list[TensorRecord]:
     run.flush()
     found = StoreReader(run.dir).tensors_between(0)
@@ -152,7 +156,8 @@ def test_watch_histograms_match_numpy_of_the_same_tensors(run: nbviz.Run) -> Non
             captured["weights/fc1.weight"] = model.fc1.weight.detach().numpy().copy()
             captured["grads/fc2.weight"] = model.fc2.weight.grad.numpy().copy()
 
-    handle = nbviz.watch(model, optimizer, every=4, bins=32, histogram_every=4)
+    handle = nbviz.watch(model, optimizer, every=4, bins=32, histogram_every=4,
+                         activations=EVERY_LAYER)
     train(model, optimizer, 6, before_step=keep)
     handle.remove()
     by_key = {(r.tag, r.step): r for r in records(run, "histogram")}
@@ -252,12 +257,14 @@ def test_one_transfer_per_sampled_step_and_nothing_on_other_steps(
     hooks_during_forward: list[int] = []
     probe = model.fc2.register_forward_pre_hook(
         lambda m, a: hooks_during_forward.append(len(model.fc1._forward_hooks)))
-    handle = nbviz.watch(model, optimizer, every=5)
+    handle = nbviz.watch(model, optimizer, every=5, activations=EVERY_LAYER)
     train(model, optimizer, 12)
     probe.remove()
     handle.remove()
     assert transfers and len(transfers) == 3  # steps 0, 5, 10
-    assert cpu_calls["n"] == 3  # one device→host copy per sampled step, none otherwise
+    # On a CPU the packed values are read in place (no copy); on other devices
+    # _to_host makes one device→host copy per device, and nothing else calls .cpu().
+    assert cpu_calls["n"] == 0
     # Activation hooks exist only during the forward of a sampled step.
     assert hooks_during_forward == [1 if s % 5 == 0 else 0 for s in range(12)]
     assert not model.fc1._forward_hooks and not model._forward_pre_hooks
@@ -348,7 +355,8 @@ def test_a_failing_hook_warns_once_names_the_layer_and_disables_itself(
         original(self, entries)
 
     monkeypatch.setattr(Batch, "add_many", flaky)
-    handle = nbviz.watch(model, optimizer, every=1, histogram_every=1)
+    handle = nbviz.watch(model, optimizer, every=1, histogram_every=1,
+                         activations=EVERY_LAYER)
     reference = Net()
     reference.load_state_dict(model.state_dict())
     ref_opt = torch.optim.SGD(reference.parameters(), lr=0.05)
@@ -424,7 +432,8 @@ def test_import_nbviz_does_not_import_torch() -> None:
 
 def test_activations_only_without_optimizer_end_with_the_forward(run: nbviz.Run) -> None:
     model = Net()
-    handle = nbviz.watch(model, every=3, what=("activations",), histogram_every=3)
+    handle = nbviz.watch(model, every=3, what=("activations",), histogram_every=3,
+                         activations=EVERY_LAYER)
     with torch.no_grad():
         model.train()
         for _ in range(7):
@@ -464,15 +473,15 @@ def test_statistics_every_step_histograms_on_their_schedule(run: nbviz.Run) -> N
     torch.manual_seed(0)
     model = Net()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    handle = nbviz.watch(model, optimizer, every=1)  # default histogram_every: 10
-    assert handle.histogram_every == 10
-    train(model, optimizer, 12)
+    handle = nbviz.watch(model, optimizer, every=1)  # default histogram_every: 50
+    assert handle.histogram_every == 50
+    train(model, optimizer, 51)
     handle.remove()
     stats_steps = {r.step for r in records(run, "stats") if r.tag == "grads/fc1.weight"}
     hist_steps = {r.step for r in records(run, "histogram") if r.tag == "grads/fc1.weight"}
-    assert stats_steps == set(range(12)) and hist_steps == {0, 10}
+    assert stats_steps == set(range(51)) and hist_steps == {0, 50}
     act_steps = {r.step for r in records(run, "stats") if r.tag == "activations/act1"}
-    assert act_steps == set(range(12))
+    assert act_steps == set(range(51))
     with pytest.raises(ValueError, match=r"'histogram_every' must be None or a positive multiple "
                                          r"of every=3.*got int 4"):
         nbviz.watch(model, optimizer, every=3, histogram_every=4)
@@ -537,3 +546,35 @@ def test_a_statistics_only_batch_has_no_histogram_but_the_same_statistics() -> N
     assert full.stats == lean.stats
     assert lean.stats["norm"] == pytest.approx(float(tensor.double().norm()), rel=1e-6)
     assert lean.stats["zero_frac"] == 0.0 and lean.stats["nonfinite"] == 0.0
+
+
+def activation_tags(run: nbviz.Run, model: nn.Module, **options: Any) -> set[str]:
+    """The activation stats tags one watched training step records."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    handle = nbviz.watch(model, optimizer, every=1, run=run, **options)
+    train(model, optimizer, 1)
+    handle.remove()
+    return {r.tag for r in records(run, "stats") if r.tag.startswith("activations/")}
+
+
+def test_activations_default_to_the_activation_modules(logdir: Path) -> None:
+    torch.manual_seed(0)
+    default = activation_tags(nbviz.init("default", logdir=logdir), Net())
+    assert default == {"activations/act1", "activations/act2"}  # ReLU and Tanh, not Linears
+    chosen = activation_tags(nbviz.init("chosen", logdir=logdir), Net(),
+                             activations=r"fc1|act1")
+    assert chosen == {"activations/fc1", "activations/act1"}
+
+
+def test_activations_default_without_activation_modules_is_every_leaf(run: nbviz.Run) -> None:
+    class Functional(nn.Module):  # F.relu in forward: no activation module to choose
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1 = nn.Linear(20, 16)
+            self.out = nn.Linear(16, 3)
+
+        def forward(self, x: Any) -> Any:
+            return self.out(nn.functional.relu(self.fc1(x)))
+
+    torch.manual_seed(0)
+    assert activation_tags(run, Functional()) == {"activations/fc1", "activations/out"}

@@ -41,7 +41,8 @@ WORKER = textwrap.dedent(
     model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     run = nbviz.init("ddp", logdir=logdir) if rank == 0 else None
-    handle = nbviz.watch(model, opt, every=1, bins=16, merge=True, run=run)
+    handle = nbviz.watch(model, opt, every=1, bins=16, merge=True, run=run,
+                         activations=["0", "1", "2"])  # every layer's output
     x = torch.randn(7 + 3 * rank, 6) * (1 + rank)
     saved = {"x": x.tolist(), "w": model[0].weight.detach().reshape(-1).tolist()}
     activations = model[0](x).detach()

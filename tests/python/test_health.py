@@ -241,7 +241,7 @@ def test_diagnostics_notebook_findings_fire_at_the_recorded_steps(logdir: Path, 
     torch.manual_seed(0)
     run = nbviz.init(name, logdir=logdir)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    handle = nbviz.watch(model, optimizer, every=5)
+    handle = nbviz.watch(model, optimizer, every=5, histogram_every=10)
     generator = torch.Generator().manual_seed(0)
     for step in range(150):
         batch = torch.randint(0, len(x), (64,), generator=generator)

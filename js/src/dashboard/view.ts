@@ -27,6 +27,7 @@ import {
   type RunGrouping,
 } from "./state";
 import { el, setThemeVars, showText } from "../lib/dom";
+import { onTraits } from "../lib/stream";
 
 type ChildModel = AnyModel<Record<string, unknown>>;
 
@@ -129,11 +130,7 @@ export class DashboardView {
     all.addEventListener("click", () => this.setVisible(this.filteredRuns(), true));
     none.addEventListener("click", () => this.setVisible(this.filteredRuns(), false));
 
-    for (const name of TRAITS) {
-      const cb = () => this.update(name);
-      model.on(`change:${name}`, cb);
-      this.cleanups.push(() => model.off(`change:${name}`, cb));
-    }
+    this.cleanups.push(onTraits(model, TRAITS, (name) => this.update(name)));
     this.renderAll();
   }
 

@@ -56,12 +56,8 @@ export function traceLine(
   mx: AxisMap,
   my: AxisMap,
 ): number {
-  const ax = mx.a;
-  const bx = mx.b;
-  const ay = my.a;
-  const by = my.b;
-  const logX = mx.log;
-  const logY = my.log;
+  const { a: ax, b: bx, log: logX } = mx;
+  const { a: ay, b: by, log: logY } = my;
   let traced = 0;
   for (let i = i0; i < i1; i++) {
     const xv = xs[i]!;

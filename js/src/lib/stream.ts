@@ -159,3 +159,22 @@ export function stateRegistry<M extends Traits, S extends { dispose(): void }>(
     },
   };
 }
+
+/**
+ * Call `changed(trait)` whenever one of `traits` changes on `model`; returns the
+ * function that stops listening (for a view's cleanups).
+ */
+export function onTraits<T extends string>(
+  model: Pick<AnyModel, "on" | "off">,
+  traits: readonly T[],
+  changed: (trait: T) => void,
+): () => void {
+  const offs = traits.map((trait) => {
+    const cb = () => changed(trait);
+    model.on(`change:${trait}`, cb);
+    return () => model.off(`change:${trait}`, cb);
+  });
+  return () => {
+    for (const off of offs) off();
+  };
+}

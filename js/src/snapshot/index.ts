@@ -32,6 +32,7 @@ import { reviveBuffers, splitBuffers, unpackScript } from "./decode";
 import { whenIdle } from "./idle";
 import { LazySeries, type LazyEntry } from "./lazy";
 import { StaticModel } from "./model";
+import { OncePerKey } from "./once";
 
 type Traits = Record<string, any>;
 
@@ -65,9 +66,8 @@ const EXPERIMENTAL: Experimental = {
 };
 
 class Runtime {
-  private readonly modules = new Map<string, Promise<WidgetDef>>();
-  /** bundles being decoded and evaluated */
-  loading = 0;
+  /** bundles, decoded and evaluated once; `pending`: those still loading */
+  readonly modules = new OncePerKey<WidgetDef>();
 
   /** Render every mount point of the page not rendered yet. */
   mountAll(): void {
@@ -80,13 +80,7 @@ class Runtime {
 
   /** The widget definition of bundle `key` (decoded and evaluated once per page). */
   bundle(key: string): Promise<WidgetDef> {
-    let found = this.modules.get(key);
-    if (!found) {
-      this.loading++;
-      found = this.load(key).finally(() => this.loading--);
-      this.modules.set(key, found);
-    }
-    return found;
+    return this.modules.get(key, (k) => this.load(k));
   }
 
   private async load(key: string): Promise<WidgetDef> {
@@ -143,12 +137,12 @@ interface Loaded {
 }
 
 class PageWidgets implements Host {
-  private readonly models = new Map<string, Promise<Loaded>>();
+  /** widgets' models, their bytes decoded once; `pending`: those still decoding */
+  private readonly models = new OncePerKey<Loaded>();
   private readonly ready = new Map<string, Promise<void>>();
   private readonly replayed = new Set<string>();
-  /** views being rendered, widgets' bytes being decoded */
+  /** views being rendered */
   private rendering = 0;
-  private decoding = 0;
   private readonly lazy = new Map<string, LazySeries>();
   private openGate: () => void = () => undefined;
   /** resolved once the roots are rendered and the page is idle */
@@ -163,7 +157,7 @@ class PageWidgets implements Host {
   /** True while code is loading, a view is being rendered or a shown chart waits for its
    * points (the Dashboard asks for its tab's code before it renders it). */
   private busy(): boolean {
-    if (this.rendering > 0 || this.runtime.loading > 0 || this.decoding > 0) return true;
+    if (this.rendering > 0 || this.runtime.modules.pending > 0 || this.models.pending > 0) return true;
     for (const lazy of this.lazy.values()) if (lazy.pending > 0) return true;
     return false;
   }
@@ -208,13 +202,7 @@ class PageWidgets implements Host {
 
   /** The widget's model, its bytes decoded (once). */
   private model(ref: string): Promise<Loaded> {
-    let found = this.models.get(ref);
-    if (!found) {
-      this.decoding++;
-      found = this.makeModel(ref).finally(() => this.decoding--);
-      this.models.set(ref, found);
-    }
-    return found;
+    return this.models.get(ref, (r) => this.makeModel(r));
   }
 
   private async makeModel(ref: string): Promise<Loaded> {
@@ -239,7 +227,7 @@ class PageWidgets implements Host {
     } catch (error) {
       return Promise.reject(error);
     }
-    const loaded = this.models.get(ref) ?? this.gate.then(() => this.model(ref));
+    const loaded = this.models.peek(ref) ?? this.gate.then(() => this.model(ref));
     return loaded.then(({ model }) => model as unknown as AnyModel<T>);
   }
 

@@ -14,6 +14,7 @@ import { Parcoords, type ParcoordsStyle } from "./parcoords";
 import { Scatter } from "./scatter";
 import { formatCell, RunsTable } from "./table";
 import { el, setThemeVars, showText } from "../../lib/dom";
+import { onTraits } from "../../lib/stream";
 
 const BEST = 5;
 const LOWER_MS = 150;
@@ -133,11 +134,7 @@ export class HParamsView {
       this.filter = this.filterInput.value;
       this.renderTable();
     });
-    for (const name of TRAITS) {
-      const cb = () => this.update(name);
-      model.on(`change:${name}`, cb);
-      this.cleanups.push(() => model.off(`change:${name}`, cb));
-    }
+    this.cleanups.push(onTraits(model, TRAITS, (name) => this.update(name)));
     this.cleanups.push(
       onThemeChange(() => {
         this.theme = readTheme(this.root);

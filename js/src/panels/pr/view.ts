@@ -14,6 +14,7 @@ import type { SeriesData, TagData } from "./data";
 import type { View } from "./metrics";
 import type { PrModel, PrState } from "./model";
 import { el, frameScheduler, setThemeVars } from "../../lib/dom";
+import { onTraits } from "../../lib/stream";
 
 const TRAITS = ["view", "overlay_steps", "tag_filter", "hidden_runs", "hidden_series", "title"] as const;
 
@@ -126,14 +127,10 @@ export class PrView {
     this.applyThemeVars();
     this.syncControls();
     this.cleanups.push(state.subscribe(() => this.schedule()));
-    for (const t of TRAITS) {
-      const cb = () => {
-        this.syncControls();
-        this.schedule();
-      };
-      model.on(`change:${t}`, cb);
-      this.cleanups.push(() => model.off(`change:${t}`, cb));
-    }
+    this.cleanups.push(onTraits(model, TRAITS, () => {
+      this.syncControls();
+      this.schedule();
+    }));
     const retheme = () => {
       const t = readTheme(this.root);
       if (JSON.stringify(t) === JSON.stringify(this.theme.current)) return;

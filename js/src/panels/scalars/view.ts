@@ -13,6 +13,7 @@ import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
 import { el, setThemeVars } from "../../lib/dom";
 import { hoverText, shortText } from "../../lib/text";
+import { onTraits } from "../../lib/stream";
 
 /**
  * Per-frame budget for redrawing charts: stop after this much script time, or
@@ -176,11 +177,7 @@ export class ScalarsView {
 
     // --- subscriptions
     this.cleanups.push(state.subscribe((r) => this.onData(r)));
-    for (const t of TRAITS) {
-      const cb = () => this.onTrait(t);
-      model.on(`change:${t}`, cb);
-      this.cleanups.push(() => model.off(`change:${t}`, cb));
-    }
+    this.cleanups.push(onTraits(model, TRAITS, (t) => this.onTrait(t)));
     this.cleanups.push(
       onThemeChange(() => {
         this.theme.current = readTheme(this.root);

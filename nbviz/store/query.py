@@ -26,6 +26,7 @@ import pandas as pd
 from nbviz._validate import describe
 from nbviz.store.chunks import TagSummary, summarize
 from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader
+from nbviz.store.subset import check_step_range
 
 __all__ = ["SUMMARY_COLUMNS", "Series", "scalar_series", "tag_summaries", "tag_summaries_many"]
 
@@ -227,26 +228,6 @@ def _check_tags(tags: object) -> str | list[str] | None:
         return list(tags)
     raise TypeError(f"scalar_series(): 'tags' must be None, a regular expression (str) or a "
                     f"list of tag names, got {describe(tags)}.")
-
-
-def check_step_range(step_range: object, where: str) -> tuple[int | None, int | None] | None:
-    """``step_range`` validated: None or (lo, hi) with ints or None, lo <= hi.
-
-    >>> check_step_range((3, None), "f()")
-    (3, None)
-    """
-    if step_range is None:
-        return None
-    if (isinstance(step_range, (tuple, list)) and len(step_range) == 2
-            and all(b is None or (isinstance(b, int) and not isinstance(b, bool))
-                    for b in step_range)):
-        low, high = step_range
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"{where}: step range {step_range!r} is empty (lo > hi); both "
-                             "ends are inclusive.")
-        return low, high
-    raise TypeError(f"{where}: the step range must be None or (lo, hi) with ints or None, "
-                    f"got {describe(step_range)}.")
 
 
 def _selected(names: dict[int, str], tags: str | list[str] | None) -> list[int] | None:

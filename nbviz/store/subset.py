@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nbviz._validate import describe
-from nbviz.store.query import check_step_range
 from nbviz.store.sqlite import ScalarColumns
 
-__all__ = ["Subset"]
+__all__ = ["Subset", "check_step_range"]
 
 
 def _names(value: object, argument: str) -> re.Pattern[str] | frozenset[str] | None:
@@ -46,6 +45,26 @@ def _matches(chooser: re.Pattern[str] | frozenset[str] | None, name: str) -> boo
     if isinstance(chooser, frozenset):
         return name in chooser
     return chooser.search(name) is not None
+
+
+def check_step_range(step_range: object, where: str) -> tuple[int | None, int | None] | None:
+    """``step_range`` validated: None or (lo, hi) with ints or None, lo <= hi.
+
+    >>> check_step_range((3, None), "f()")
+    (3, None)
+    """
+    if step_range is None:
+        return None
+    if (isinstance(step_range, (tuple, list)) and len(step_range) == 2
+            and all(b is None or (isinstance(b, int) and not isinstance(b, bool))
+                    for b in step_range)):
+        low, high = step_range
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"{where}: step range {step_range!r} is empty (lo > hi); both "
+                             "ends are inclusive.")
+        return low, high
+    raise TypeError(f"{where}: the step range must be None or (lo, hi) with ints or None, "
+                    f"got {describe(step_range)}.")
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,10 @@ def headline(record: dict) -> str:
                 f"{record['first_paint_s']:.2f} s (goal ≤ 2); vs Plotly size "
                 f"{record['size_ratio']:.2f}×, paint {record['paint_ratio']:.2f}×")
     if name == "profile_overhead":
-        return (f"step timer {record['timer_ratio']:.3f}× direct, "
-                f"{record['timer_ratio_decomposed']:.4f}× from its per-step cost (goal ≤ 1.01×); "
-                f"capture {record['capture_ratio']:.2f}× raw torch.profiler")
+        cpu, parts = record["timer_cpu_ratio"], record["timer_ratio_decomposed"]
+        return (f"step timer {cpu['median']:.4f}× CPU (95% CI {cpu['low']:.4f}–{cpu['high']:.4f}: "
+                f"{record['verdict']}), {parts['median']:.4f}× from its per-step cost "
+                f"(goal ≤ 1.01×); capture {record['capture_ratio']:.2f}× raw torch.profiler")
     if name == "scalars_scale":
         old, new = record["old"], record["new"]
         return (f"{record['runs']} runs x {record['tags']} tags: build {new['build_s']:.2f} s "

@@ -20,6 +20,7 @@ import {
   stack,
 } from "./wire";
 import { el, frameScheduler } from "../../lib/dom";
+import { onTraits } from "../../lib/stream";
 
 export interface ProfileModel {
   runs: RunInfo[];
@@ -134,15 +135,11 @@ export class ProfileView {
       this.selected = this.runSelect.value;
       this.rebuildCharts();
     });
-    const onData = () => this.schedule();
-    for (const trait of ["runs", "steps", "system", "findings", "snapshot_seq", "hidden_runs", "title"]) {
-      model.on(`change:${trait}`, onData);
-      this.cleanups.push(() => model.off(`change:${trait}`, onData));
-    }
-    const onCapture = () => this.showCapture();
-    model.on("change:capture", onCapture);
-    model.on("change:capture_data", onCapture);
-    this.cleanups.push(() => model.off("change:capture", onCapture), () => model.off("change:capture_data", onCapture));
+    this.cleanups.push(
+      onTraits(model, ["runs", "steps", "system", "findings", "snapshot_seq", "hidden_runs", "title"], () =>
+        this.schedule()),
+      onTraits(model, ["capture", "capture_data"], () => this.showCapture()),
+    );
     this.cleanups.push(
       onThemeChange(() => {
         this.theme = readTheme(this.root);

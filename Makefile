@@ -51,13 +51,13 @@ lint: setup js/node_modules/.stamp
 	cd js && $(NPM) run --silent typecheck
 
 pytest: setup js
-	$(VENV)/bin/pytest tests/python -q -p no:cacheprovider
+	$(VENV)/bin/pytest tests/python -q -p no:cacheprovider --durations=12
 
 vitest: js/node_modules/.stamp
 	cd js && $(NPM) run --silent test
 
 browser: setup js chromium
-	$(VENV)/bin/pytest tests/browser -q -m browser -p no:cacheprovider
+	$(VENV)/bin/pytest tests/browser -q -m browser -p no:cacheprovider --durations=12
 
 test: setup js chromium
 	$(MAKE) lint

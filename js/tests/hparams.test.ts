@@ -4,6 +4,7 @@ import { colorBuckets, BUCKETS } from "../src/panels/hparams/colormap";
 import { decodeTable, moveAxis, orderedAxes, type ColumnInfo } from "../src/panels/hparams/model";
 import { Scale } from "../src/panels/hparams/scales";
 import { sortRows } from "../src/panels/hparams/table";
+import { placeLabel, type LabelBox } from "../src/panels/hparams/scatter";
 
 const columns: ColumnInfo[] = [
   { name: "lr", role: "hparam", kind: "log", min: 1e-4, max: 1e-1 },
@@ -67,5 +68,30 @@ describe("hparams scales", () => {
     const b = colorBuckets(new Float64Array([0, 1, NaN]), 3, "max");
     expect(Array.from(b)).toEqual([0, BUCKETS - 1, -1]);
     expect(Array.from(colorBuckets(new Float64Array([0, 1]), 2, "min"))).toEqual([BUCKETS - 1, 0]);
+  });
+});
+
+describe("placeLabel (the best runs' rank numbers in the scatter)", () => {
+  it("puts the first label above right of its ring", () => {
+    const box = placeLabel(100, 50, 6, []);
+    expect(box).toEqual({ x: 108, y: 39, w: 6, h: 10 });
+  });
+  it("moves a label that would cover another, and leaves it out when every spot is taken", () => {
+    const placed: LabelBox[] = [];
+    const first = placeLabel(100, 50, 6, placed)!;
+    placed.push(first);
+    const second = placeLabel(101, 50, 6, placed)!; // a ring one pixel to the right
+    expect(second).not.toBeNull();
+    expect(second.y).toBeGreaterThan(first.y); // below right
+    placed.push(second);
+    const third = placeLabel(100, 51, 6, placed)!;
+    expect(third.x).toBeLessThan(100); // left of the ring
+    placed.push(third);
+    placed.push(placeLabel(100, 50, 6, placed)!);
+    expect(placeLabel(100, 50, 6, placed)).toBeNull();
+  });
+  it("keeps labels of distant rings where they always were", () => {
+    const a = placeLabel(10, 50, 6, [])!;
+    expect(placeLabel(200, 50, 6, [a])).toEqual({ x: 208, y: 39, w: 6, h: 10 });
   });
 });

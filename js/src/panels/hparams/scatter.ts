@@ -133,6 +133,7 @@ export class Scatter {
       }
     }
     ctx.globalAlpha = 1;
+    const placed: LabelBox[] = [];
     best.forEach((i, rank) => {
       const p = this.points.find((q) => q.i === i);
       if (!p) return;
@@ -141,9 +142,38 @@ export class Scatter {
       ctx.beginPath();
       ctx.arc(p.x, p.y, 6.5, 0, Math.PI * 2);
       ctx.stroke();
+      const text = String(rank + 1);
+      const box = placeLabel(p.x, p.y, ctx.measureText(text).width, placed);
+      if (box === null) return; // the ring stays; its number would cover another's
+      placed.push(box);
       ctx.fillStyle = style.fg;
-      ctx.fillText(String(rank + 1), p.x + 8, p.y - 6);
+      ctx.fillText(text, box.x, box.y + box.h / 2); // textBaseline is "middle" here
     });
     ctx.lineWidth = 1;
   }
+}
+
+/** A label's box on the canvas: top-left corner, width and height in CSS pixels. */
+export interface LabelBox { x: number; y: number; w: number; h: number }
+
+const LABEL_HEIGHT = 10;
+
+/**
+ * Where the rank number of a ringed point at (x, y) goes: the first of four spots around
+ * the ring (above right, below right, above left, below left) that overlaps no label
+ * already placed, or null when all four do (close best runs: the ring is drawn, the
+ * number is left out rather than drawn over another one).
+ */
+export function placeLabel(x: number, y: number, width: number, placed: readonly LabelBox[]): LabelBox | null {
+  const spots: [number, number][] = [
+    [x + 8, y - 6 - LABEL_HEIGHT / 2], [x + 8, y + 6 - LABEL_HEIGHT / 2],
+    [x - 8 - width, y - 6 - LABEL_HEIGHT / 2], [x - 8 - width, y + 6 - LABEL_HEIGHT / 2],
+  ];
+  for (const [left, top] of spots) {
+    const box = { x: left, y: top, w: width, h: LABEL_HEIGHT };
+    const hit = placed.some((o) => box.x < o.x + o.w + 2 && o.x < box.x + box.w + 2
+      && box.y < o.y + o.h && o.y < box.y + box.h);
+    if (!hit) return box;
+  }
+  return null;
 }

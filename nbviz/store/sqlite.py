@@ -50,9 +50,10 @@ import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -69,6 +70,7 @@ from nbviz.store.chunks import (
 )
 from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlite_cause
 from nbviz.store.fsinfo import is_network_filesystem
+from nbviz.store.open_readers import OPEN_READERS
 
 __all__ = [
     "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
@@ -621,6 +623,22 @@ class StoreWriter:
             self._connection.close()
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _holding_connection(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a :class:`StoreReader` method under the reader's lock, so that the pool of open
+    readers never closes the connection while the method reads through it."""
+    @wraps(method)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        reader = args[0]
+        assert isinstance(reader, StoreReader)
+        with reader._lock:
+            return method(*args, **kwargs)
+    return locked
+
+
 class StoreReader:
     """Read one run's database, possibly while another process writes it.
 
@@ -628,12 +646,16 @@ class StoreReader:
     pages, undecodable text, rows with unknown tags or broken arrays are skipped
     (the readable rows are kept — SQLite's b-tree is searched past a corrupt page)
     and listed in :meth:`problems` with the file's path and the cause. The store is
-    opened read-only; a store in a read-only directory is opened ``immutable``.
+    opened read-only; a store in a read-only directory is opened ``immutable``. At most
+    :data:`~nbviz.store.open_readers.OPEN_READERS`'s cap of readers keep their connection
+    open at once (the least recently used idle one closes it and reopens on its next read),
+    so following 500 runs does not run out of file descriptors.
     """
 
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / DB_FILENAME
         self._connection: sqlite3.Connection | None = None
+        self._lock = threading.RLock()  # held while a method reads through the connection
         self._tags: dict[int, str] = {}
         self._problems: dict[str, None] = {}  # reasons, in order, each once
         self._bad_text = False
@@ -664,7 +686,27 @@ class StoreReader:
 
     def _conn(self) -> sqlite3.Connection | None:
         if self._connection is not None:
+            OPEN_READERS.used(self)
             return self._connection
+        connection = self._connect()
+        if connection is not None:
+            OPEN_READERS.opened(self)
+        return connection
+
+    def release_if_idle(self) -> bool:
+        """Close the connection unless a read holds it (the pool of open readers asks);
+        the next read reopens it. True when no connection is left open."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            return True
+        finally:
+            self._lock.release()
+
+    def _connect(self) -> sqlite3.Connection | None:
         if not self.path.exists():
             return None
         error: sqlite3.Error | None = None
@@ -768,6 +810,7 @@ class StoreReader:
             return True
         return False
 
+    @_holding_connection
     def meta(self) -> dict[str, Any]:
         """All meta entries, JSON-decoded (entries that do not decode are left out)."""
         out: dict[str, Any] = {}
@@ -800,6 +843,7 @@ class StoreReader:
                 self._has_legacy = self._has_legacy or name == "scalars"
         return self._has_chunks, self._has_legacy
 
+    @_holding_connection
     def scalar_arrays(self, start_seq: int = 0, stop_seq: int | None = None, *,
                       tag_ids: Sequence[int] | None = None,
                       step_range: tuple[int | None, int | None] | None = None,
@@ -857,6 +901,7 @@ class StoreReader:
             seq, tag, step, wall, value = seq[keep], tag[keep], step[keep], wall[keep], value[keep]
         return seq, tag, step, wall, value
 
+    @_holding_connection
     def tag_names(self) -> dict[int, str]:
         """Scalar tag id -> name (names that cannot be read are left out)."""
         connection = self._conn()
@@ -867,6 +912,7 @@ class StoreReader:
         self._note_bad_text()
         return {int(tag_id): str(name) for tag_id, name in rows if isinstance(tag_id, int)}
 
+    @_holding_connection
     def tag_summaries(self) -> dict[int, TagSummary]:
         """Per scalar tag id: its summary — from the summary table, or computed from the
         legacy rows of a version-1 store."""
@@ -883,6 +929,7 @@ class StoreReader:
         seq, tag, step, wall, value = self.scalar_arrays(0)
         return summarize(tag, seq, step, wall, value)
 
+    @_holding_connection
     def scalars_between(self, start_seq: int, stop_seq: int | None = None, *,
                         tag_ids: Sequence[int] | None = None,
                         step_range: tuple[int | None, int | None] | None = None,
@@ -912,6 +959,7 @@ class StoreReader:
             tags=[self._tags[int(tag_id)] for tag_id in unique_ids],
         )
 
+    @_holding_connection
     def tensors_between(
         self, start_seq: int, stop_seq: int | None = None, kinds: frozenset[str] | None = None
     ) -> list[TensorRecord]:
@@ -946,11 +994,13 @@ class StoreReader:
         self._note_bad_text()
         return records
 
+    @_holding_connection
     def kinds(self) -> set[str]:
         """Record kinds of the store's tags ("scalar" for scalar tags)."""
         return {str(kind) for (kind,) in self._select("SELECT DISTINCT kind FROM tags", [],
                                                       "tags table", by_seq=False)}
 
+    @_holding_connection
     def max_seq(self, table: str = "tensors") -> int:
         """Largest stored seq of ``table`` ("scalars" or "tensors"; -1 when empty)."""
         connection = self._conn()
@@ -966,10 +1016,12 @@ class StoreReader:
         known = [int(value) for value in found if isinstance(value, int)]
         return max(known) if known else -1
 
+    @_holding_connection
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+            OPEN_READERS.closed(self)
 
 
 def _schema_missing(error: sqlite3.Error) -> bool:

@@ -19,6 +19,7 @@ import {
   describeItem,
   fan,
   type Finding,
+  fmtParams,
   type GraphView,
   itemKey,
   itemLabel,
@@ -241,7 +242,7 @@ export class GraphPanelView implements PanelView {
     const parts: string[] = [];
     const n = this.view.nodes.length;
     parts.push(`${n} nodes, ${this.view.groups.length} groups`);
-    if (this.view.params) parts.push(`${this.view.params.toLocaleString("en-US")} parameters`);
+    if (this.view.params) parts.push(`${fmtParams(this.view.params)} parameters`);
     if (c.method) parts.push(`captured with ${c.method}`);
     for (const f of c.fallbacks ?? []) parts.push(`${f.method} failed: ${f.reason}`);
     this.status.textContent = parts.join(" · ");

@@ -269,6 +269,11 @@ export class Layouter {
     return worker.elk !== null;
   }
 
+  /** Resolves when the page's ELK worker is warm (starting it if needed); rejects if it fails to start. */
+  whenWarm(): Promise<void> {
+    return worker.get().then(() => undefined);
+  }
+
   /**
    * ELK in the worker up to LARGE visible boxes once it is warm; the linear layered layout
    * past LARGE boxes, and for every layout asked for while the worker is still starting.

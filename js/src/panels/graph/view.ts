@@ -220,6 +220,12 @@ export class GraphPanelView implements PanelView {
       }),
     );
     onView();
+    // data-elk: whether later layouts can use the ELK worker (the first may not wait for it)
+    this.root.dataset.elk = "starting";
+    this.layouter.whenWarm().then(
+      () => (this.root.dataset.elk = "ready"),
+      () => (this.root.dataset.elk = "failed"),
+    );
   }
 
   // -- data ---------------------------------------------------------------------------

@@ -79,6 +79,35 @@ describe("graph layered()", () => {
     expect(placed.width).toBeGreaterThanOrEqual(body.x + body.width);
   });
 
+  it("gives the edges of different boxes their own horizontal tracks", () => {
+    // x -> a, x -> b; a fans out to c1..c4 (a row wider than a, reaching under b);
+    // b -> e skips the c row (c1 -> e): b's run to the side crosses the gap a's fan uses
+    const view = asView({
+      name: "Tracks", nodes: ["x", "a", "b", "c1", "c2", "c3", "c4", "e"].map((n) => node(n, -1)), groups: [],
+      edges: [[0, 1], [0, 2], [1, 3], [1, 4], [1, 5], [1, 6], [2, 7], [3, 7]], separator: ".", params: 0, capture: {},
+    });
+    const vis = visible(view, new Set());
+    const placed = layered(view, vis);
+    // horizontal segments [y, x0, x1] per edge
+    const flat = placed.edges.map((pts) => pts.slice(1).flatMap((q, i) => {
+      const p = pts[i]!;
+      return Math.abs(p.y - q.y) < 1e-9 && Math.abs(p.x - q.x) > 1e-9 ? [[p.y, Math.min(p.x, q.x), Math.max(p.x, q.x)]] : [];
+    }));
+    expect(flat.some((segs) => segs.length > 0)).toBe(true);
+    const boxes = placed.items as Box[];
+    vis.edges.forEach((e, i) => vis.edges.forEach((f, j) => {
+      if (j <= i || e.source === f.source || e.target === f.target) return;
+      for (const [y, x0, x1] of flat[i]!) for (const [v, u0, u1] of flat[j]!) {
+        const shared = Math.abs(y! - v!) < 1e-6 && x0! < u1! && u0! < x1!;
+        expect(shared, `edges ${e.source}->${e.target} and ${f.source}->${f.target} share y=${y}`).toBe(false);
+      }
+    }));
+    // every horizontal segment lies in a gap between layers, not across a box
+    for (const segs of flat) for (const [y, x0, x1] of segs) {
+      for (const b of boxes) expect(y! > b.y && y! < b.y + b.height && x0! < b.x + b.width && b.x < x1!).toBe(false);
+    }
+  });
+
   it("places side-by-side branches without overlap and a back edge without a cycle", () => {
     // x -> a, x -> b, a -> c, b -> c, c -> a (back edge)
     const view = asView({

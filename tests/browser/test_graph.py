@@ -266,6 +266,9 @@ def test_exported_html_draws_the_graph_offline_and_reuses_a_repeated_block(
         page.locator('.nbviz-dash-tab[data-tab="graph"]').click()
         _wait_layout(page, 0)
         root = page.locator(".nbviz-graph")
+        # the first paint does not wait for ELK (the layered path draws it while the worker
+        # starts); the worker must still start offline, and the clicks below then use it
+        page.wait_for_selector('.nbviz-graph[data-elk="ready"]', timeout=30_000)
         _item(root, "blocks: Sequential").locator("rect").click()
         _wait_layout(page, 1)
         for n, label in enumerate(["0: Block", "1: Block"]):
@@ -273,6 +276,7 @@ def test_exported_html_draws_the_graph_offline_and_reuses_a_repeated_block(
             _item(root, label).locator("rect").dispatch_event("click")
             _wait_layout(page, 2 + n)
         # both open blocks drawn; the second one's inside came from the first's layout
+        assert root.get_attribute("data-engine") == "elk"
         assert root.get_attribute("data-reused") == "2"
         assert root.locator("g.nbviz-graph-open").count() == 3
         fc = root.locator('g.nbviz-graph-item[data-key$=".fc"]')

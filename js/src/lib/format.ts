@@ -12,17 +12,29 @@ export function fmtValue(v: number | null | undefined): string {
   return String(Number(v.toPrecision(5)));
 }
 
-const intFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const numFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
+/**
+ * en-US number formats, made on first use: the first Intl.NumberFormat of a page loads
+ * ICU's number data (about 20 ms of main thread in a fresh tab), which must not be paid
+ * while a bundle that imports this module is evaluated.
+ */
+const numberFormats = new Map<number, Intl.NumberFormat>();
+function numberFormat(maximumFractionDigits: number): Intl.NumberFormat {
+  let f = numberFormats.get(maximumFractionDigits);
+  if (!f) {
+    f = new Intl.NumberFormat("en-US", { maximumFractionDigits });
+    numberFormats.set(maximumFractionDigits, f);
+  }
+  return f;
+}
 
 /** A step number: integers with thousands separators. */
 export function fmtStep(v: number): string {
   if (!Number.isFinite(v)) return fmtValue(v);
-  return Number.isInteger(v) ? intFmt.format(v) : numFmt.format(v);
+  return numberFormat(Number.isInteger(v) ? 0 : 3).format(v);
 }
 
 export function fmtCount(n: number): string {
-  return intFmt.format(n);
+  return numberFormat(0).format(n);
 }
 
 /** Compact tick label: 1.5k, 20M, 1e-5, 0.25. */

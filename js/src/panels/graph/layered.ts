@@ -136,6 +136,7 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
   const center = new Float64Array(m);
   const rowRight = new Float64Array(layers).fill(-Infinity);
   const rowLeft = new Float64Array(layers).fill(Infinity);
+  const rowBottom = new Float64Array(layers);
   let y = 0;
   for (let r = 0; r < layers; r++) {
     const row = rows[r]!;
@@ -169,6 +170,7 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
       rowRight[r] = Math.max(rowRight[r]!, lx[e]! + width[e]!);
       rowHeight = Math.max(rowHeight, height[e]!);
     });
+    rowBottom[r] = y + rowHeight;
     y += rowHeight + LAYER_GAP;
   }
   let minX = Infinity;
@@ -180,7 +182,7 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
     maxX = Math.max(maxX, lx[e]! + width[e]!);
   }
   for (let r = 0; r < layers; r++) rowRight[r] = rowRight[r]! - minX;
-  const half = LAYER_GAP / 2;
+  const track = edgeTracks(scene, edges, layer, local, rowBottom);
   let lane = 0;
   for (const edge of edges) {
     const { a, b } = edge;
@@ -189,7 +191,8 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
     const s = { x: lx[a]! + width[a]! / 2, y: ly[a]! + height[a]! };
     const t = { x: lx[b]! + width[b]! / 2, y: ly[b]! };
     if (lb === la + 1) {
-      edge.route = Math.abs(s.x - t.x) < 0.5 ? [s, t] : [s, { x: s.x, y: t.y - half }, { x: t.x, y: t.y - half }, t];
+      const ys = track.get(`s${a}`)!;
+      edge.route = Math.abs(s.x - t.x) < 0.5 ? [s, t] : [s, { x: s.x, y: ys }, { x: t.x, y: ys }, t];
       continue;
     }
     // skips layers or goes back: run beside every box of the layers in between
@@ -197,9 +200,44 @@ function layoutLevel(scene: Scene, members: number[], edges: LevelEdge[]): { wid
     for (let r = Math.min(la, lb); r <= Math.max(la, lb); r++) side = Math.max(side, rowRight[r]!);
     side += NODE_GAP / 2 + 4 * (lane++ % 4);
     maxX = Math.max(maxX, side + NODE_GAP / 2);
-    edge.route = [s, { x: s.x, y: s.y + half }, { x: side, y: s.y + half }, { x: side, y: t.y - half }, { x: t.x, y: t.y - half }, t];
+    const ys = track.get(`s${a}`)!;
+    const yt = track.get(`t${b}`)!;
+    edge.route = [s, { x: s.x, y: ys }, { x: side, y: ys }, { x: side, y: yt }, { x: t.x, y: yt }, t];
   }
   return { width: maxX, height: Math.max(0, y - LAYER_GAP) };
+}
+
+/**
+ * The y of each horizontal edge segment of a level: in the gap below a layer, one track
+ * per source box whose edges bend there ("s<entity>"), and one per target box that a
+ * side-run edge enters from the gap above its layer ("t<entity>"); the tracks of a gap are
+ * spread evenly across it, left to right by the box's centre. Edges of different boxes
+ * never share a horizontal line (a box's own fan-out / fan-in shares its track), as in
+ * ELK's orthogonal routing.
+ */
+function edgeTracks(scene: Scene, edges: LevelEdge[], layer: Int32Array, local: Map<number, number>, rowBottom: Float64Array): Map<string, number> {
+  const { lx, width } = scene;
+  const center = (e: number): number => lx[e]! + width[e]! / 2;
+  const gaps = new Map<number, Map<string, number>>(); // gap (layer above it, -1: above the first) -> key -> x
+  const want = (gap: number, key: string, x: number): void => {
+    let keys = gaps.get(gap);
+    if (!keys) gaps.set(gap, (keys = new Map()));
+    keys.set(key, x);
+  };
+  for (const { a, b } of edges) {
+    const la = layer[local.get(a)!]!;
+    const lb = layer[local.get(b)!]!;
+    if (lb === la + 1 && Math.abs(center(a) - center(b)) < 0.5) continue; // straight down
+    want(la, `s${a}`, center(a));
+    if (lb !== la + 1) want(lb - 1, `t${b}`, center(b));
+  }
+  const out = new Map<string, number>();
+  for (const [gap, keys] of gaps) {
+    const top = gap < 0 ? -LAYER_GAP : rowBottom[gap]!;
+    const sorted = [...keys].sort((p, q) => p[1] - q[1]);
+    sorted.forEach(([key], j) => out.set(key, top + (LAYER_GAP * (j + 1)) / (sorted.length + 1)));
+  }
+  return out;
 }
 
 /**

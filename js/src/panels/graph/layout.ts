@@ -11,6 +11,13 @@
  * time a layout needs it, the Worker started in a task of its own (not the view's first
  * task), and kept for IDLE_MS after the last view is gone (a re-rendered cell finds it warm). Open repeated blocks (./repeats.ts) are laid out once per
  * structure and reused for their identical siblings.
+ *
+ * Cold start: the worker's first answer takes most of a second (it compiles 1.6 MB of
+ * elkjs, registers the layered algorithm and runs one small warm-up layout so the first
+ * real one is not slow too). The first view starts it, and until it is warm every layout
+ * takes the linear layered path (./layered.ts, a few ms for a collapsed model) — the first
+ * paint never waits for ELK. A layout once drawn stays (the view caches it by open set):
+ * no picture is swapped under the user.
  */
 import workerGzip64 from "elkjs/lib/elk-worker.min.js?gzip64";
 import * as elkApi from "elkjs/lib/elk-api.js";
@@ -125,11 +132,16 @@ export const IDLE_MS = 30_000;
 /** Block layouts kept per view (least recently used dropped first). */
 const KEEP_BLOCKS = 64;
 
-function elkConstructor(): new (opts: { workerFactory: () => Worker }) => ElkLike {
+interface ElkOptions {
+  workerFactory: () => Worker;
+  algorithms: string[];
+}
+
+function elkConstructor(): new (opts: ElkOptions) => ElkLike {
   const mod = elkApi as unknown as { default?: unknown };
   const inner = mod.default as { default?: unknown } | undefined;
   const ctor = (inner && typeof inner === "object" && "default" in inner ? inner.default : inner) ?? mod;
-  return ctor as new (opts: { workerFactory: () => Worker }) => ElkLike;
+  return ctor as new (opts: ElkOptions) => ElkLike;
 }
 
 /** A Blob URL of elkjs's worker source, unpacked from its gzipped base64 text. */
@@ -148,7 +160,27 @@ async function workerUrl(): Promise<string> {
   return URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 }
 
-/** The page's one ELK worker: started on first need, in tasks of their own; stopped when idle. */
+/**
+ * A small graph shaped like the views' (a compound node, edges across its border) that the
+ * worker lays out once before it counts as warm: ELK's first layout initialises its
+ * layered algorithm's classes and is several times slower than the next ones.
+ */
+function warmUpGraph(): ElkNodeJson {
+  const box = (id: string): ElkNodeJson => ({ id, width: 80, height: NODE_HEIGHT });
+  const group: ElkNodeJson = { id: "g", children: [box("b"), box("c")], layoutOptions: GROUP_OPTIONS };
+  const edge = (id: string, s: string, t: string): ElkEdgeJson => ({ id, sources: [s], targets: [t] });
+  return {
+    id: "warm",
+    children: [box("a"), group, box("d")],
+    edges: [edge("e0", "a", "b"), edge("e1", "b", "c"), edge("e2", "c", "d"), edge("e3", "a", "d")],
+    layoutOptions: ROOT_OPTIONS,
+  };
+}
+
+/**
+ * The page's one ELK worker: started by the first view, in tasks of their own, warm once
+ * it has answered a warm-up layout (`elk` set only then); stopped when idle.
+ */
 const worker = {
   elk: null as ElkLike | null,
   starting: null as Promise<ElkLike> | null,
@@ -162,12 +194,7 @@ const worker = {
   release(): void {
     this.users = Math.max(0, this.users - 1);
     if (this.users > 0 || !this.elk) return;
-    this.timer = setTimeout(() => {
-      this.timer = 0;
-      if (this.users > 0 || !this.elk) return;
-      this.elk.terminateWorker();
-      this.elk = null;
-    }, IDLE_MS);
+    this.timer = setTimeout(() => this.stopIdle(), IDLE_MS);
   },
   get(): Promise<ElkLike> {
     if (this.elk) return Promise.resolve(this.elk);
@@ -176,16 +203,33 @@ const worker = {
       const url = await workerUrl();
       await nextTask();
       const Elk = elkConstructor();
-      const elk = new Elk({ workerFactory: () => new Worker(url) });
-      // once the worker answers it has read its source: the URL is no longer needed
-      void elk.layout({ id: "warm", children: [] }).finally(() => URL.revokeObjectURL(url));
+      const elk = new Elk({ workerFactory: () => new Worker(url), algorithms: ["layered"] });
+      try {
+        await elk.layout(warmUpGraph());
+      } catch (err) {
+        elk.terminateWorker();
+        throw err;
+      } finally {
+        URL.revokeObjectURL(url); // the worker has read its source
+      }
       await nextTask(); // the first real postMessage in a task of its own too
+      if (this.users === 0 && !this.timer) this.timer = setTimeout(() => this.stopIdle(), IDLE_MS);
       this.elk = elk;
       return elk;
     })().finally(() => {
       this.starting = null; // started, or failed: the next layout tries again
     });
     return this.starting;
+  },
+  /** Start the worker now if it is not (failures surface on the next layout that needs it). */
+  warm(): void {
+    if (!this.elk) this.get().catch(() => undefined);
+  },
+  stopIdle(): void {
+    this.timer = 0;
+    if (this.users > 0 || !this.elk) return;
+    this.elk.terminateWorker();
+    this.elk = null;
   },
 };
 
@@ -217,11 +261,26 @@ export class Layouter {
 
   constructor() {
     worker.acquire();
+    worker.warm();
   }
 
-  /** ELK in the worker up to LARGE visible boxes, the linear layered layout past it. */
+  /** True once the page's ELK worker has answered its warm-up layout. */
+  static get warm(): boolean {
+    return worker.elk !== null;
+  }
+
+  /** Resolves when the page's ELK worker is warm (starting it if needed); rejects if it fails to start. */
+  whenWarm(): Promise<void> {
+    return worker.get().then(() => undefined);
+  }
+
+  /**
+   * ELK in the worker up to LARGE visible boxes once it is warm; the linear layered layout
+   * past LARGE boxes, and for every layout asked for while the worker is still starting.
+   */
   async layout(view: GraphView, vis: Visible): Promise<Placed> {
-    if (vis.items.length > LARGE) {
+    if (vis.items.length > LARGE || !worker.elk) {
+      worker.warm(); // (again, if a start failed)
       // on the main thread, but in a task of its own (not the click's, not the render's)
       await nextTask();
       return layered(view, vis, Layouter.reuseRepeats ? this.levels : new Map());

@@ -288,12 +288,22 @@ function hex(h: string): number[] {
   return [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
 }
 
+/**
+ * A count with thousands separators ("25,557,032"), without Intl: the status line is part
+ * of the first paint, and a fresh tab's first Intl number format costs ~20 ms of ICU
+ * loading on the main thread.
+ */
+export function fmtParams(n: number): string {
+  if (!Number.isSafeInteger(n)) return String(n);
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
+}
+
 /** Text of a node/group for the tooltip and details pane (plain text, never HTML). */
 export function describeItem(view: GraphView, item: Item): string[] {
   if (item.kind === "group") {
     const g = view.groups[item.index]!;
     const lines = [`${g.path}${g.type ? ` (${g.type})` : ""}`, `${g.nodes} nodes inside`];
-    if (g.params) lines.push(`${g.params.toLocaleString("en-US")} parameters`);
+    if (g.params) lines.push(`${fmtParams(g.params)} parameters`);
     if (g.repeat > 1) lines.push(`one of ${g.repeat} identical blocks`);
     return lines;
   }
@@ -302,7 +312,7 @@ export function describeItem(view: GraphView, item: Item): string[] {
   if (n.key) lines.push(`module: ${n.key}`);
   if (n.shape) lines.push(`output: ${n.shape}`);
   for (const [k, v] of Object.entries(n.attrs ?? {})) {
-    if (k === "parameters") lines.push(`${Number(v).toLocaleString("en-US")} parameters`);
+    if (k === "parameters") lines.push(`${fmtParams(Number(v))} parameters`);
     else lines.push(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
   }
   return lines;

@@ -19,6 +19,7 @@ import {
   describeItem,
   fan,
   type Finding,
+  fmtParams,
   type GraphView,
   itemKey,
   itemLabel,
@@ -219,6 +220,12 @@ export class GraphPanelView implements PanelView {
       }),
     );
     onView();
+    // data-elk: whether later layouts can use the ELK worker (the first may not wait for it)
+    this.root.dataset.elk = "starting";
+    this.layouter.whenWarm().then(
+      () => (this.root.dataset.elk = "ready"),
+      () => (this.root.dataset.elk = "failed"),
+    );
   }
 
   // -- data ---------------------------------------------------------------------------
@@ -241,7 +248,7 @@ export class GraphPanelView implements PanelView {
     const parts: string[] = [];
     const n = this.view.nodes.length;
     parts.push(`${n} nodes, ${this.view.groups.length} groups`);
-    if (this.view.params) parts.push(`${this.view.params.toLocaleString("en-US")} parameters`);
+    if (this.view.params) parts.push(`${fmtParams(this.view.params)} parameters`);
     if (c.method) parts.push(`captured with ${c.method}`);
     for (const f of c.fallbacks ?? []) parts.push(`${f.method} failed: ${f.reason}`);
     this.status.textContent = parts.join(" · ");

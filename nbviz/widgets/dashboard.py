@@ -23,6 +23,7 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -40,6 +41,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
+from nbviz.run_overview import overview
 from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
@@ -85,7 +87,18 @@ def _store_kinds(run_dir: Path) -> tuple[set[str], dict[str, Any]]:
     """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
     when the run was started with a non-empty ``config=``: the HParams tab) and the run's
     config; read read-only (immutable in a read-only directory), never raising on a
-    damaged store."""
+    damaged store. A healthy columnar store is read in one query (its overview, which the
+    Scalars tab built next reuses); any other through the careful reader."""
+    quick = overview(run_dir)
+    if quick is not None:
+        kinds = set(quick.kinds)
+        try:
+            config = json.loads(quick.config_json) if quick.config_json else None
+        except ValueError:
+            config = None  # the careful reader reports it, the selector shows no config
+        if config:
+            kinds.add(RUN_CONFIG)
+        return kinds, selector_config(config)
     reader = StoreReader(run_dir)
     try:
         kinds = reader.kinds()

@@ -23,6 +23,7 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
+from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
@@ -65,8 +66,10 @@ class Scalars(StreamingPanel):
     sends the first ``EAGER_SERIES`` series up front and the rest on request.
     """
 
-    # series infos (dicts): not validated one by one, a panel may announce 25,000 of them
-    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    # series infos (dicts): not validated one by one, a panel may announce 25,000 of them;
+    # sent packed (infos.py)
+    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True,
+                                                                  to_json=pack_infos)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)
@@ -115,32 +118,38 @@ class Scalars(StreamingPanel):
 
     # -- data in ---------------------------------------------------------------------------
 
+    def _color(self, run: str) -> int:
+        color = self._run_colors.get(run)
+        if color is None:
+            color = self._run_colors[run] = run_color(run)
+        return color
+
+    def _eager_left(self) -> int:
+        """How many more series are sent up front (``lazy``: all, none, ``EAGER_SERIES``)."""
+        if self._lazy is None:
+            return max(EAGER_SERIES - len(self._index), 0)
+        return 0 if self._lazy else 1 << 62
+
     def _series_for(self, run: str, tag: str) -> IndexedSeries:
         series = self._index.by_key.get((run, tag))
         if series is None:
-            color = self._run_colors.get(run)
-            if color is None:
-                color = self._run_colors[run] = run_color(run)
-            eager = self._lazy is False or (self._lazy is None
-                                            and len(self._index) < EAGER_SERIES)
-            series = self._index.add(run, tag, color, wanted=eager)
+            series = self._index.add(run, tag, self._color(run), wanted=self._eager_left() > 0)
         return series
 
     def _announce(self, summary: RunSummary) -> list[IndexedSeries]:
         """Series of a store's summary, without their points; those the page draws from
         the start (eager) are returned, to read their history."""
-        eager: list[IndexedSeries] = []
+        fresh: list[int] = []
         for row, tag in enumerate(summary.tags):
-            known = (summary.run, tag) in self._index.by_key
-            series = self._series_for(summary.run, tag)
-            if known:  # rows of this run and tag came first (another source): read them now
-                for group in group_rows(summary.history.history([tag])):
-                    self._needs_snapshot |= self._index.ingest(series, group)
+            series = self._index.by_key.get((summary.run, tag))
+            if series is None:
+                fresh.append(row)
                 continue
-            self._index.announce(series, summary, row)
-            if series.wanted:
-                eager.append(series)
-        return eager
+            # rows of this run and tag came first (another source): read them now
+            for group in group_rows(summary.history.history([tag])):
+                self._needs_snapshot |= self._index.ingest(series, group)
+        return self._index.announce(summary, fresh, self._color(summary.run),
+                                    eager=self._eager_left())
 
     def _ingest(self, batches: list[RunScalars | RunSummary]) -> None:
         eager: list[IndexedSeries] = []

@@ -114,13 +114,20 @@ BUILD_CODE = textwrap.dedent("""
     panel = Scalars(logdir)
     built = time.perf_counter() - t
     _ticker.unregister(panel)
-    infos = json.dumps(panel.series)
+    wire = panel.get_state(["series"])["series"]  # what the page is sent: packed or a list
+    packed = isinstance(wire, dict)
+    infos = json.dumps({k: v for k, v in wire.items() if k != "columns"} if packed else wire)
+    columns = bytes(wire["columns"]) if packed else b""
     snapshot = bytes(panel.snapshot)
-    result = {"build_s": built, "infos_bytes": len(infos), "snapshot_bytes": len(snapshot),
+    result = {"build_s": built, "infos_bytes": len(infos) + len(columns),
+              "snapshot_bytes": len(snapshot),
               "series": len(panel.series), "rss_mb": resource.getrusage(
                   resource.RUSAGE_SELF).ru_maxrss / 1024}
     if what == "dump":
         (out / "state.json").write_text(infos)
+        if packed:
+            (out / "infos.bin").write_bytes(columns)
+        (out / "infos_list.json").write_text(json.dumps(panel.series))  # the stand-in kernel's
         (out / "snapshot.bin").write_bytes(snapshot)
         (out / "seq.json").write_text(json.dumps(panel.snapshot_seq))
         if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
@@ -228,8 +235,8 @@ import oldPanel from "./old/scalars.js";
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 // The kernel's side of the request protocol, answered from precomputed series.
 class KernelModel extends FakeModel {
-  constructor(state, answers, offsets) {
-    super(state); this.answers = answers; this.offsets = offsets;
+  constructor(state, answers, offsets, infos) {
+    super(state); this.answers = answers; this.offsets = offsets; this.infos = infos;
     this.seq = state.snapshot_seq; this.requests = 0;
   }
   send(msg) {
@@ -238,7 +245,7 @@ class KernelModel extends FakeModel {
     const infos = [], parts = [];
     for (const id of msg.ids) {
       const [at, count] = this.offsets[id];
-      infos.push({...this.state.series[id], count});
+      infos.push({...this.infos[id], count});
       parts.push(new Uint8Array(this.answers, at, count * 24));
     }
     let n = 0;
@@ -251,11 +258,11 @@ class KernelModel extends FakeModel {
                                [new DataView(buf.buffer)]), 0);
   }
 }
-async function mount(which, state, answers, offsets) {
+async function mount(which, state, answers, offsets, infos) {
   const host = document.getElementById("host");
   host.replaceChildren();
   const el = document.createElement("div"); host.appendChild(el);
-  const model = new KernelModel(state, answers, offsets);
+  const model = new KernelModel(state, answers, offsets, infos);
   const mod = which === "new" ? newPanel : oldPanel;
   if (mod.initialize) mod.initialize({model});
   mod.render({model, el});
@@ -275,17 +282,21 @@ window.bench = {
       fetch(`${dir}/state.json`).then((r) => r.json()),
       fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
       fetch(`${dir}/seq.json`).then((r) => r.json())]);
-    let answers = null, offsets = null;  // a panel that asks for points gets answers
+    if (infos && infos.packed === 1) {  // packed series infos: their columns buffer
+      infos.columns = new DataView(await fetch(`${dir}/infos.bin`).then((r) => r.arrayBuffer()));
+    }
+    let answers = null, offsets = null, list = null;  // a panel that asks gets answers
     const asked = await fetch(`${dir}/answers.json`);
     if (asked.ok) {
-      [answers, offsets] = await Promise.all([
-        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json()]);
+      [answers, offsets, list] = await Promise.all([
+        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json(),
+        fetch(`${dir}/infos_list.json`).then((r) => r.json())]);
     }
     const tFetched = performance.now();
     const state = {series: infos, snapshot: new DataView(snap), snapshot_seq: seq, smoothing: 0.6,
                    x_axis: "step", log_y: false, tag_filter: "", hidden_runs: [],
                    max_points: 100000, title: ""};
-    const {model, root} = await mount(which, state, answers, offsets);
+    const {model, root} = await mount(which, state, answers, offsets, list);
     for (;;) {
       await frame();
       const charts = inView(root);
@@ -299,7 +310,7 @@ window.bench = {
   },
   async tags(which, state, text) {
     const t0 = performance.now();
-    const {model, root} = await mount(which, state, null, null);
+    const {model, root} = await mount(which, state, null, null, null);
     for (;;) {
       await frame();
       if (root.querySelectorAll(".nbviz-group").length > 0 && inView(root).some(

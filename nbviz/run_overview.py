@@ -92,10 +92,10 @@ def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverv
             return None  # a damaged cell
         tag_ids, count, first, last, last_seq = ints
         low, high, last_value, last_wall = floats
-        tags = list(names)  # type: ignore[arg-type]
+        tags = [str(name) for name in names]
     else:
-        tag_ids = count = last_seq = np.empty(0, np.int64)
-        first = last = low = high = last_value = last_wall = np.empty(0)
+        tag_ids = count = first = last = last_seq = np.empty(0, np.int64)
+        low = high = last_value = last_wall = np.empty(0)
         tags = []
     kinds = [row[2] for row in parts[1]]
     config = parts[2][0][2] if parts[2] else None

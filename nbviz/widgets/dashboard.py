@@ -173,8 +173,10 @@ class _Catalog:
                            for name, d in find_event_runs(logdir).items())
         return entries
 
-    def refresh(self) -> bool:
-        """Rescan; True when runs or their kinds changed."""
+    def refresh(self, *, force: bool = False) -> bool:
+        """Rescan; True when runs or their kinds changed. ``force`` reads every run's
+        event files now, even when a tick read them a moment ago (what was written since
+        must show: a forced rescan is never skipped)."""
         before = {name: (info.source, frozenset(info.kinds), len(info.config))
                   for name, info in self.runs.items()}
         for name, directory, source in sorted(self._entries()):
@@ -197,7 +199,7 @@ class _Catalog:
                 event_run = self._event_runs.get(key)
                 if event_run is None:
                     event_run = self._event_runs[key] = shared_event_run(directory)
-                event_run.refresh(min_interval=0.5)
+                event_run.refresh(min_interval=0.0 if force else 0.5)
                 info.kinds |= event_run.kinds()
         after = {name: (info.source, frozenset(info.kinds), len(info.config))
                  for name, info in self.runs.items()}
@@ -321,7 +323,7 @@ class Dashboard(anywidget.AnyWidget):
         if not force and now - self._last_scan < self.rescan_interval:
             return
         self._last_scan = now
-        changed = self._catalog.refresh()
+        changed = self._catalog.refresh(force=force)
         kinds = self._catalog.kinds()
         for spec in self._specs:
             if (spec.name in self._panels or spec.name in self._failed

@@ -69,16 +69,6 @@ class IndexedSeries:
     history: History | None = None  # summarised values not read yet (None: all held)
     history_rows: int = 0  # how many: the first rows of the tag in log order
 
-    def summary(self) -> dict[str, Any]:
-        """What the page's tag list shows of the summary, JSON-safe (non-finite as None).
-        (first step and min/max stay kernel-side: each key costs per series on the wire.)"""
-        return {"total": self.total, "last_step": _finite(self.last_step),
-                "last": _finite(self.last_value)}
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
 
 @dataclass(frozen=True)
 class TagRows:

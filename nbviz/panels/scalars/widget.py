@@ -16,6 +16,7 @@ send everything up front, as a saved notebook then holds every chart's data.
 from __future__ import annotations
 
 import time
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,8 @@ import traitlets
 
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
-from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
+from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
 from nbviz.widgets._base import StreamingPanel
@@ -37,8 +38,13 @@ MIN_WIDTH, MAX_WIDTH = 16, 16_384  # chart pixel widths a request may ask for
 
 
 def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
+    """What the page is told of a series (docs/wire.md; a non-finite summary value as
+    None): one dict literal, as a panel may announce 25,000 of them at once."""
+    last_step, last = series.last_step, series.last_value
     return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
-            "count": count, "decimated": series.decimated, **series.summary()}
+            "count": count, "decimated": series.decimated, "total": series.total,
+            "last_step": last_step if isfinite(last_step) else None,
+            "last": last if isfinite(last) else None}
 
 
 def _width_view(series: IndexedSeries) -> tuple[bytes, int]:

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +154,12 @@ def overview(run_dir: Path, *, max_age: float | None = None) -> StoreOverview | 
     if cached is not None and cached[1].stamp == stamp and now - cached[0] < age:
         return cached[1]
     found = _read(run_dir, stamp)
+    if found is not None:
+        after = store_stamp(run_dir)
+        if after != stamp and after[:2] == stamp[:2] and stamp[2] == -1 and after[2] == 0:
+            # the read itself created the (empty) WAL of a closed store: no commit can
+            # hide in an empty WAL, so what was read is what the new stamp stands for
+            found = replace(found, stamp=after)
     with _lock:
         if found is None:
             _cache.pop(key, None)

@@ -132,3 +132,41 @@ def test_the_dashboard_and_its_scalars_tab_share_one_overview_per_store(
     assert {s["run"] for s in scalars.series} == {f"run{r}" for r in range(5)}
     assert [r["config"] for r in board.runs] == [{"lr": 0.1 * (r + 1)} for r in range(5)]
     board.close()
+
+
+def test_the_first_screen_is_read_ahead_and_its_request_answered_from_memory(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_runs(logdir, runs=3, tags=8, steps=20)
+    panel = Scalars(logdir, lazy=True, tag_filter="t[1-7]")
+    recorder = MessageRecorder(panel)
+    assert panel.prefetch() == 3 * 6  # t1 … t6 of every run (t0 filtered out, t7 off screen)
+    ahead = [s for s in panel._index.by_id if s.prefetched]
+    assert {s.tag for s in ahead} == {f"t{t}" for t in range(1, 7)}
+    assert all(s.columns.count == 0 for s in panel._index.by_id if not s.prefetched)
+    import nbviz.panels.scalars.index as index_module
+
+    def no_read(*_: object) -> None:
+        raise AssertionError("the first screen's request read the store")
+
+    monkeypatch.setattr(index_module, "read_histories", no_read)
+    panel.request([s.id for s in ahead], 400)
+    panel._send_append()
+    (append,) = recorder.of("append")
+    assert {(i["run"], i["tag"]) for i in append["series"]} == {(s.run, s.tag) for s in ahead}
+    for series in ahead:
+        r, t = int(series.run[3:]), int(series.tag[1:])
+        np.testing.assert_allclose(series.columns.value, np.sin(np.arange(20) / 10 + r + t))
+    assert panel.prefetch() == 0  # once
+    panel.close()
+
+
+def test_first_screen_tags_follow_the_pages_order_and_filter() -> None:
+    from nbviz.panels.scalars.prefetch import first_screen_tags
+
+    tags = ["loss(val)", "layer10/w", "layer2/w", "layer2/b", "Acc", "layer1/w"]
+    assert first_screen_tags(tags, charts=4) == ["Acc", "layer1/w", "layer2/b", "layer2/w"]
+    assert first_screen_tags(tags, charts=9, tag_filter="W$") == [
+        "layer1/w", "layer2/w", "layer10/w"]
+    assert first_screen_tags(tags, tag_filter="S(V") == ["loss(val)"]  # not a regex
+    with pytest.raises(ValueError, match="'charts' must be an int >= 0, got -1"):
+        first_screen_tags(tags, charts=-1)

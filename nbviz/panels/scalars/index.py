@@ -62,6 +62,7 @@ class IndexedSeries:
     last_value: float = math.nan
     last_wall_time: float = math.nan
     wanted: bool = False  # the page draws it: held at full resolution, live appends sent
+    prefetched: bool = False  # read ahead of the page's request: held at full resolution
     width: int = 0  # pixel width the page asked for (0 = send every held point)
     sent: int = 0  # points of `columns` the page holds
     decimated: bool = False  # the page holds a decimated version
@@ -230,7 +231,7 @@ class SeriesIndex:
         series.last_step, series.last_wall_time, series.last_value = rows[:, -1].tolist()
         series.low = min(series.low, group.low)
         series.high = max(series.high, group.high)
-        cap = self.max_points if series.wanted else self.lite_cap()
+        cap = self.max_points if series.wanted or series.prefetched else self.lite_cap()
         if series.columns.count <= 2 * cap:
             return False
         series.columns.keep(minmax_indices(series.columns.value, cap))

@@ -27,6 +27,7 @@ from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
 from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
+from nbviz.panels.scalars.prefetch import PREFETCH_POINTS, first_screen_tags
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
@@ -116,6 +117,7 @@ class Scalars(StreamingPanel):
         self._source: Source = as_source(source, summaries=True)
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
+        self._prefetch_due = True
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
             x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
@@ -170,6 +172,37 @@ class Scalars(StreamingPanel):
             self._data_version += 1
             self._last_data = time.monotonic()
         self._index.load_history(eager)
+
+    # -- reading ahead of the page ----------------------------------------------------------
+
+    def _tick(self) -> None:
+        super()._tick()
+        if self._prefetch_due:
+            self.prefetch()
+
+    def prefetch(self) -> int:
+        """Read the history of the page's first screen of charts now (once; the ticker
+        calls it in its first tick), so that the page's first request is answered from
+        memory. Returns how many series were read.
+
+        >>> panel.prefetch()   # doctest: +SKIP
+        3000
+        """
+        with self._lock:
+            self._prefetch_due = False
+            hidden = set(self.hidden_runs)
+            shown = [s for s in self._index.by_id if s.run not in hidden]
+            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
+            pending = [s for s in shown if s.history is not None]
+            chosen: list[IndexedSeries] = []
+            points = 0
+            for series in pending:
+                if series.tag in tags and points + series.history_rows <= PREFETCH_POINTS:
+                    points += series.history_rows
+                    series.prefetched = True
+                    chosen.append(series)
+            self._index.load_history(chosen)
+            return len(chosen)
 
     # -- requests from the page ------------------------------------------------------------
 

@@ -123,48 +123,78 @@ BUILD_CODE = textwrap.dedent("""
               "snapshot_bytes": len(snapshot),
               "series": len(panel.series), "rss_mb": resource.getrusage(
                   resource.RUSAGE_SELF).ru_maxrss / 1024}
-    if what == "dump":
+    dump = what == "dump"
+    if dump:
         (out / "state.json").write_text(infos)
         if packed:
             (out / "infos.bin").write_bytes(columns)
         (out / "infos_list.json").write_text(json.dumps(panel.series))  # the stand-in kernel's
         (out / "snapshot.bin").write_bytes(snapshot)
         (out / "seq.json").write_text(json.dumps(panel.snapshot_seq))
-        if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
-            import numpy as np
-            index = panel._index
-            # the reply to one request for the charts of one screen (6 tags x every run),
-            # reading their history from the store when the panel started from summaries
-            first_tags = sorted({s.tag for s in index.by_id})[:6]
-            ids = [s.id for s in index.by_id if s.tag in first_tags]
-            sent = []
-            panel.send = lambda content, buffers=None: sent.append(len(buffers[0]))
+    if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
+        import numpy as np
+        index = panel._index
+        # the reply to one request for the charts of one screen (6 tags x every run),
+        # reading their history from the store when the panel started from summaries
+        first_tags = sorted({s.tag for s in index.by_id})[:6]
+        ids = [s.id for s in index.by_id if s.tag in first_tags]
+        sent = []
+        panel.send = lambda content, buffers=None: sent.append(len(buffers[0]))
+        t = time.perf_counter()
+        panel.request(ids, 400)
+        panel._send_append()
+        result["reply_s"] = time.perf_counter() - t
+        result["reply_bytes"] = sum(sent)
+        if hasattr(panel, "prefetch"):  # the same request after the first idle tick
+            fresh = Scalars(logdir)  # read the first screen ahead (what it costs, off
+            _ticker.unregister(fresh)  # the page's path), then the page asks
             t = time.perf_counter()
-            panel.request(ids, 400)
-            panel._send_append()
-            result["reply_s"] = time.perf_counter() - t
-            result["reply_bytes"] = sum(sent)
-            if hasattr(index, "load_history"):  # every series' points, one read per run
-                index.load_history(list(index.by_id))
-            offsets, parts, at = [], [], 0
-            for s in index.by_id:
-                packed = s.columns.pack()
-                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
-            (out / "answers.bin").write_bytes(b"".join(parts))
-            (out / "answers.json").write_text(json.dumps(offsets))
+            fresh.prefetch()
+            result["prefetch_s"] = time.perf_counter() - t
+            fresh.send = lambda content, buffers=None: None
+            t = time.perf_counter()
+            fresh.request(ids, 400)
+            fresh._send_append()
+            result["warm_reply_s"] = time.perf_counter() - t
+            fresh.close()
+        if not dump:
+            print(json.dumps(result)); sys.exit(0)
+        if hasattr(index, "load_history"):  # every series' points, one read per run
+            index.load_history(list(index.by_id))
+        offsets, parts, at = [], [], 0
+        for s in index.by_id:
+            packed = s.columns.pack()
+            offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
+        (out / "answers.bin").write_bytes(b"".join(parts))
+        (out / "answers.json").write_text(json.dumps(offsets))
     print(json.dumps(result))
 """)
 
 
-def bench_kernel(tree: Path, logdir: Path, repeats: int, dump: Path) -> dict[str, Any]:
-    scalars = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dump" if i == 0 else "time")
-               for i in range(repeats)]
-    dashboards = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dashboard")
-                  for _ in range(repeats)]
-    out = dict(scalars[0])
-    out["build_s"] = statistics.median(r["build_s"] for r in scalars)
-    out["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
-    out["dashboard_scalars_s"] = statistics.median(r["scalars_tab_s"] for r in dashboards)
+def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
+                 dumps: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Every figure for each tree, the trees interleaved repeat by repeat (same load for
+    both); medians of ``repeats`` (the first repeat also writes the page's files)."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        name: {"scalars": [], "dashboard": []} for name in trees}
+    for i in range(repeats):
+        for name, tree in trees.items():
+            runs[name]["scalars"].append(python_in(tree, BUILD_CODE, str(logdir),
+                                                   str(dumps[name]), "dump" if i == 0 else "time"))
+            runs[name]["dashboard"].append(python_in(tree, BUILD_CODE, str(logdir),
+                                                     str(dumps[name]), "dashboard"))
+        print(f"  kernel repeat {i + 1}/{repeats} done ({os.getloadavg()[0]:.1f} load)",
+              flush=True)
+    out: dict[str, dict[str, Any]] = {}
+    for name in trees:
+        scalars, dashboards = runs[name]["scalars"], runs[name]["dashboard"]
+        out[name] = dict(scalars[0])
+        for key in ("build_s", "reply_s", "prefetch_s", "warm_reply_s"):
+            if key in scalars[0]:
+                out[name][key] = statistics.median(r[key] for r in scalars)
+        out[name]["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
+        out[name]["dashboard_scalars_s"] = statistics.median(
+            r["scalars_tab_s"] for r in dashboards)
     return out
 
 
@@ -425,6 +455,7 @@ def main() -> None:
     if args.quick:
         args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
     (REPO / "screenshots").mkdir(exist_ok=True)
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
           f"({args.runs * args.tags * args.steps:,} values); old panel: git {args.old_ref}",
           flush=True)
@@ -434,19 +465,22 @@ def main() -> None:
         logdir = root / "logdir"
         wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
         print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
-        kernel: dict[str, Any] = {}
         dumps: dict[str, Path] = {}
-        for name, tree in trees.items():
+        for name in trees:
             dumps[name] = root / f"dump_{name}"
             dumps[name].mkdir()
-            kernel[name] = bench_kernel(tree, logdir, args.repeat, dumps[name])
+        kernel = bench_kernel(trees, logdir, args.repeat, dumps)
+        for name in trees:
             k = kernel[name]
             print(f"  kernel {name}: Scalars built in {k['build_s']:.2f} s, Dashboard in "
                   f"{k['dashboard_build_s']:.2f} s (Scalars tab only "
                   f"{k['dashboard_scalars_s']:.2f} s); first message {fmt_bytes(k['infos_bytes'])} "
                   f"JSON + {fmt_bytes(k['snapshot_bytes'])} binary; peak RSS {k['rss_mb']:.0f} MB"
                   + (f"; reply to one screen's request {k['reply_s'] * 1e3:.1f} ms, "
-                     f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else ""), flush=True)
+                     f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else "")
+                  + (f" (read ahead in the first idle tick: {k['prefetch_s'] * 1e3:.0f} ms, "
+                     f"then the reply {k['warm_reply_s'] * 1e3:.1f} ms)"
+                     if "warm_reply_s" in k else ""), flush=True)
         browser = bench_browser(trees, dumps, args.steps * args.runs, args.repeat, args.tag_count)
         follow = bench_follow(trees, logdir, args.runs, args.tags, args.steps, args.rounds,
                               args.round_steps)
@@ -459,6 +493,9 @@ def main() -> None:
             "dashboard_build_s": kernel[name]["dashboard_build_s"],
             "dashboard_scalars_s": kernel[name]["dashboard_scalars_s"],
             "first_message_bytes": kernel[name]["infos_bytes"] + kernel[name]["snapshot_bytes"],
+            "reply_ms": 1e3 * kernel[name].get("reply_s", math.nan),
+            "warm_reply_ms": 1e3 * kernel[name].get("warm_reply_s",
+                                                    kernel[name].get("reply_s", math.nan)),
             "paint_ms": statistics.median(p["paint_ms"] for p in paints),
             "requests": paints[0]["requests"],
             "tags_listed_ms": statistics.median(r["listed_ms"] for r in browser[name]["tags"]),
@@ -472,6 +509,8 @@ def main() -> None:
             ("Dashboard kernel build (s)", "dashboard_build_s", "{:.2f}"),
             ("  with the Scalars tab only (s)", "dashboard_scalars_s", "{:.2f}"),
             ("first message (MB)", "first_message_bytes", "{:.1f}"),
+            ("reply to a screen's request (ms)", "reply_ms", "{:.0f}"),
+            ("  same, after the idle read-ahead (ms)", "warm_reply_ms", "{:.0f}"),
             ("first paint in Chromium (ms)", "paint_ms", "{:.0f}"),
             (f"{args.tag_count:,} tags listed (ms)", "tags_listed_ms", "{:.0f}"),
             ("filter keystroke, median (ms)", "key_ms_median", "{:.1f}"),
@@ -489,6 +528,7 @@ def main() -> None:
     growth = {name: figures[name]["rss_mb"][-1] - figures[name]["rss_mb"][1] for name in figures}
     print(f"  growth after the first round: old {growth['old']:+.0f} MB, "
           f"new {growth['new']:+.0f} MB")
+    print(f"load average at the end: {os.getloadavg()}")
     summary(
         "scalars_scale", runs=args.runs, tags=args.tags, steps=args.steps, old_ref=args.old_ref,
         old=old, new=new,

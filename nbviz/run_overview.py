@@ -128,7 +128,7 @@ def _read(run_dir: Path, stamp: tuple[int, ...]) -> StoreOverview | None:
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, StoreOverview]] = {}
-_CACHE_SWEEP = 2048  # entries kept before old ones are dropped
+_swept = [0.0]  # when entries older than their age were last dropped
 
 
 def overview(run_dir: Path, *, max_age: float | None = None) -> StoreOverview | None:
@@ -164,7 +164,8 @@ def overview(run_dir: Path, *, max_age: float | None = None) -> StoreOverview | 
         if found is None:
             _cache.pop(key, None)
         else:
-            if len(_cache) >= _CACHE_SWEEP:
+            if now - _swept[0] >= age:  # kept at most ~2 ages: memory for recent reads only
+                _swept[0] = now
                 for old in [k for k, (at, _) in _cache.items() if now - at >= age]:
                     del _cache[old]
             _cache[key] = (now, found)

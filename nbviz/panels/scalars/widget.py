@@ -15,8 +15,8 @@ send everything up front, as a saved notebook then holds every chart's data.
 
 from __future__ import annotations
 
+import math
 import time
-from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,11 @@ from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
 from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
-from nbviz.panels.scalars.prefetch import PREFETCH_POINTS, first_screen_tags
+from nbviz.panels.scalars.prefetch import (
+    PREFETCH_DELAY_SECS,
+    PREFETCH_POINTS,
+    first_screen_tags,
+)
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
@@ -44,8 +48,8 @@ def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
     last_step, last = series.last_step, series.last_value
     return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
             "count": count, "decimated": series.decimated, "total": series.total,
-            "last_step": last_step if isfinite(last_step) else None,
-            "last": last if isfinite(last) else None}
+            "last_step": last_step if math.isfinite(last_step) else None,
+            "last": last if math.isfinite(last) else None}
 
 
 def _width_view(series: IndexedSeries) -> tuple[bytes, int]:
@@ -118,11 +122,13 @@ class Scalars(StreamingPanel):
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
         self._prefetch_due = True
+        self._built_at = math.inf  # set when built: no read-ahead during the build
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
             x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
         )
         self.on_msg(self._on_page_message)
+        self._built_at = time.monotonic()
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -177,13 +183,13 @@ class Scalars(StreamingPanel):
 
     def _tick(self) -> None:
         super()._tick()
-        if self._prefetch_due:
+        if self._prefetch_due and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS:
             self.prefetch()
 
     def prefetch(self) -> int:
-        """Read the history of the page's first screen of charts now (once; the ticker
-        calls it in its first tick), so that the page's first request is answered from
-        memory. Returns how many series were read.
+        """Read the history of the page's first screen of charts now (the ticker calls it
+        once, ``PREFETCH_DELAY_SECS`` after the build), so that the page's first request
+        is answered from memory. Returns how many series were read.
 
         >>> panel.prefetch()   # doctest: +SKIP
         3000

@@ -4,8 +4,10 @@ Same run, same logdir, same headless Chromium, for both panels:
 
   * a logdir of R runs x T tags x S steps (default 500 x 50 x 40, nbviz's store);
   * kernel-side build of ``nbviz.Scalars(logdir)`` and ``nbviz.Dashboard(logdir)`` (each in a
-    fresh process; median of ``--repeat``), bytes of the first message (series infos JSON +
-    snapshot buffer), and the kernel's reply to the page's request for the charts in view;
+    fresh process, the two trees interleaved; median of ``--repeat``; wall and CPU time),
+    bytes of the first message (series infos as sent — packed when the panel packs them —
+    + snapshot buffer), and the kernel's reply to the page's request for the charts of one
+    screen (6 tags x every run): cold, and after the panel's idle read-ahead when it has one;
   * first paint in headless Chromium: state arrives (fetched) -> panel mounted -> every chart
     in the viewport drawn with all its runs (a panel without requests gets its full
     snapshot; a lazy one its summaries, then answers its requests from a stand-in kernel

@@ -4,8 +4,10 @@ Same run, same logdir, same headless Chromium, for both panels:
 
   * a logdir of R runs x T tags x S steps (default 500 x 50 x 40, nbviz's store);
   * kernel-side build of ``nbviz.Scalars(logdir)`` and ``nbviz.Dashboard(logdir)`` (each in a
-    fresh process; median of ``--repeat``), bytes of the first message (series infos JSON +
-    snapshot buffer), and the kernel's reply to the page's request for the charts in view;
+    fresh process, the two trees interleaved; median of ``--repeat``; wall and CPU time),
+    bytes of the first message (series infos as sent — packed when the panel packs them —
+    + snapshot buffer), and the kernel's reply to the page's request for the charts of one
+    screen (6 tags x every run): cold, and after the panel's idle read-ahead when it has one;
   * first paint in headless Chromium: state arrives (fetched) -> panel mounted -> every chart
     in the viewport drawn with all its runs (a panel without requests gets its full
     snapshot; a lazy one its summaries, then answers its requests from a stand-in kernel
@@ -103,61 +105,104 @@ BUILD_CODE = textwrap.dedent("""
     from nbviz.widgets import _ticker
     if what == "dashboard":  # every tab (HParams too: the runs have a config) / Scalars only
         from nbviz.panels import PANELS
-        t = time.perf_counter(); d = nbviz.Dashboard(logdir); built = time.perf_counter() - t
+        t, c = time.perf_counter(), time.process_time()
+        d = nbviz.Dashboard(logdir)
+        built, built_cpu = time.perf_counter() - t, time.process_time() - c
         d.close()
         only = [spec for spec in PANELS if spec.name == "scalars"]
         t = time.perf_counter(); d = nbviz.Dashboard(logdir, panels=only)
         alone = time.perf_counter() - t
         d.close()
-        print(json.dumps({"build_s": built, "scalars_tab_s": alone})); sys.exit(0)
-    t = time.perf_counter()
+        print(json.dumps({"build_s": built, "build_cpu_s": built_cpu,
+                          "scalars_tab_s": alone})); sys.exit(0)
+    t, c = time.perf_counter(), time.process_time()
     panel = Scalars(logdir)
-    built = time.perf_counter() - t
+    built, built_cpu = time.perf_counter() - t, time.process_time() - c
     _ticker.unregister(panel)
-    infos = json.dumps(panel.series)
+    wire = panel.get_state(["series"])["series"]  # what the page is sent: packed or a list
+    packed = isinstance(wire, dict)
+    infos = json.dumps({k: v for k, v in wire.items() if k != "columns"} if packed else wire)
+    columns = bytes(wire["columns"]) if packed else b""
     snapshot = bytes(panel.snapshot)
-    result = {"build_s": built, "infos_bytes": len(infos), "snapshot_bytes": len(snapshot),
+    result = {"build_s": built, "build_cpu_s": built_cpu,
+              "infos_bytes": len(infos) + len(columns),
+              "snapshot_bytes": len(snapshot),
               "series": len(panel.series), "rss_mb": resource.getrusage(
                   resource.RUSAGE_SELF).ru_maxrss / 1024}
-    if what == "dump":
+    dump = what == "dump"
+    if dump:
         (out / "state.json").write_text(infos)
+        if packed:
+            (out / "infos.bin").write_bytes(columns)
+        (out / "infos_list.json").write_text(json.dumps(panel.series))  # the stand-in kernel's
         (out / "snapshot.bin").write_bytes(snapshot)
         (out / "seq.json").write_text(json.dumps(panel.snapshot_seq))
-        if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
-            import numpy as np
-            index = panel._index
-            # the reply to one request for the charts of one screen (6 tags x every run),
-            # reading their history from the store when the panel started from summaries
-            first_tags = sorted({s.tag for s in index.by_id})[:6]
-            ids = [s.id for s in index.by_id if s.tag in first_tags]
-            sent = []
-            panel.send = lambda content, buffers=None: sent.append(len(buffers[0]))
+    if hasattr(panel, "request"):  # the kernel's answers to any request, for the page
+        import numpy as np
+        index = panel._index
+        # the reply to one request for the charts of one screen (6 tags x every run),
+        # reading their history from the store when the panel started from summaries
+        first_tags = sorted({s.tag for s in index.by_id})[:6]
+        ids = [s.id for s in index.by_id if s.tag in first_tags]
+        sent = []
+        panel.send = lambda content, buffers=None: sent.append(len(buffers[0]))
+        t = time.perf_counter()
+        panel.request(ids, 400)
+        panel._send_append()
+        result["reply_s"] = time.perf_counter() - t
+        result["reply_bytes"] = sum(sent)
+        if hasattr(panel, "prefetch"):  # the same request after the first idle tick
+            fresh = Scalars(logdir)  # read the first screen ahead (what it costs, off
+            _ticker.unregister(fresh)  # the page's path), then the page asks
             t = time.perf_counter()
-            panel.request(ids, 400)
-            panel._send_append()
-            result["reply_s"] = time.perf_counter() - t
-            result["reply_bytes"] = sum(sent)
-            if hasattr(index, "load_history"):  # every series' points, one read per run
-                index.load_history(list(index.by_id))
-            offsets, parts, at = [], [], 0
-            for s in index.by_id:
-                packed = s.columns.pack()
-                offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
-            (out / "answers.bin").write_bytes(b"".join(parts))
-            (out / "answers.json").write_text(json.dumps(offsets))
+            fresh.prefetch()
+            result["prefetch_s"] = time.perf_counter() - t
+            fresh.send = lambda content, buffers=None: None
+            t = time.perf_counter()
+            fresh.request(ids, 400)
+            fresh._send_append()
+            result["warm_reply_s"] = time.perf_counter() - t
+            fresh.close()
+        if not dump:
+            print(json.dumps(result)); sys.exit(0)
+        if hasattr(index, "load_history"):  # every series' points, one read per run
+            index.load_history(list(index.by_id))
+        offsets, parts, at = [], [], 0
+        for s in index.by_id:
+            packed = s.columns.pack()
+            offsets.append([at, s.columns.count]); parts.append(packed); at += len(packed)
+        (out / "answers.bin").write_bytes(b"".join(parts))
+        (out / "answers.json").write_text(json.dumps(offsets))
     print(json.dumps(result))
 """)
 
 
-def bench_kernel(tree: Path, logdir: Path, repeats: int, dump: Path) -> dict[str, Any]:
-    scalars = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dump" if i == 0 else "time")
-               for i in range(repeats)]
-    dashboards = [python_in(tree, BUILD_CODE, str(logdir), str(dump), "dashboard")
-                  for _ in range(repeats)]
-    out = dict(scalars[0])
-    out["build_s"] = statistics.median(r["build_s"] for r in scalars)
-    out["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
-    out["dashboard_scalars_s"] = statistics.median(r["scalars_tab_s"] for r in dashboards)
+def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
+                 dumps: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Every figure for each tree, the trees interleaved repeat by repeat (same load for
+    both); medians of ``repeats`` (the first repeat also writes the page's files)."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        name: {"scalars": [], "dashboard": []} for name in trees}
+    for i in range(repeats):
+        for name, tree in trees.items():
+            runs[name]["scalars"].append(python_in(tree, BUILD_CODE, str(logdir),
+                                                   str(dumps[name]), "dump" if i == 0 else "time"))
+            runs[name]["dashboard"].append(python_in(tree, BUILD_CODE, str(logdir),
+                                                     str(dumps[name]), "dashboard"))
+        print(f"  kernel repeat {i + 1}/{repeats} done ({os.getloadavg()[0]:.1f} load)",
+              flush=True)
+    out: dict[str, dict[str, Any]] = {}
+    for name in trees:
+        scalars, dashboards = runs[name]["scalars"], runs[name]["dashboard"]
+        out[name] = dict(scalars[0])
+        for key in ("build_s", "build_cpu_s", "reply_s", "prefetch_s", "warm_reply_s"):
+            if key in scalars[0]:
+                out[name][key] = statistics.median(r[key] for r in scalars)
+        out[name]["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
+        out[name]["dashboard_build_cpu_s"] = statistics.median(
+            r["build_cpu_s"] for r in dashboards)
+        out[name]["dashboard_scalars_s"] = statistics.median(
+            r["scalars_tab_s"] for r in dashboards)
     return out
 
 
@@ -228,8 +273,8 @@ import oldPanel from "./old/scalars.js";
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
 // The kernel's side of the request protocol, answered from precomputed series.
 class KernelModel extends FakeModel {
-  constructor(state, answers, offsets) {
-    super(state); this.answers = answers; this.offsets = offsets;
+  constructor(state, answers, offsets, infos) {
+    super(state); this.answers = answers; this.offsets = offsets; this.infos = infos;
     this.seq = state.snapshot_seq; this.requests = 0;
   }
   send(msg) {
@@ -238,7 +283,7 @@ class KernelModel extends FakeModel {
     const infos = [], parts = [];
     for (const id of msg.ids) {
       const [at, count] = this.offsets[id];
-      infos.push({...this.state.series[id], count});
+      infos.push({...this.infos[id], count});
       parts.push(new Uint8Array(this.answers, at, count * 24));
     }
     let n = 0;
@@ -251,11 +296,11 @@ class KernelModel extends FakeModel {
                                [new DataView(buf.buffer)]), 0);
   }
 }
-async function mount(which, state, answers, offsets) {
+async function mount(which, state, answers, offsets, infos) {
   const host = document.getElementById("host");
   host.replaceChildren();
   const el = document.createElement("div"); host.appendChild(el);
-  const model = new KernelModel(state, answers, offsets);
+  const model = new KernelModel(state, answers, offsets, infos);
   const mod = which === "new" ? newPanel : oldPanel;
   if (mod.initialize) mod.initialize({model});
   mod.render({model, el});
@@ -275,17 +320,21 @@ window.bench = {
       fetch(`${dir}/state.json`).then((r) => r.json()),
       fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
       fetch(`${dir}/seq.json`).then((r) => r.json())]);
-    let answers = null, offsets = null;  // a panel that asks for points gets answers
+    if (infos && infos.packed === 1) {  // packed series infos: their columns buffer
+      infos.columns = new DataView(await fetch(`${dir}/infos.bin`).then((r) => r.arrayBuffer()));
+    }
+    let answers = null, offsets = null, list = null;  // a panel that asks gets answers
     const asked = await fetch(`${dir}/answers.json`);
     if (asked.ok) {
-      [answers, offsets] = await Promise.all([
-        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json()]);
+      [answers, offsets, list] = await Promise.all([
+        fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json(),
+        fetch(`${dir}/infos_list.json`).then((r) => r.json())]);
     }
     const tFetched = performance.now();
     const state = {series: infos, snapshot: new DataView(snap), snapshot_seq: seq, smoothing: 0.6,
                    x_axis: "step", log_y: false, tag_filter: "", hidden_runs: [],
                    max_points: 100000, title: ""};
-    const {model, root} = await mount(which, state, answers, offsets);
+    const {model, root} = await mount(which, state, answers, offsets, list);
     for (;;) {
       await frame();
       const charts = inView(root);
@@ -299,7 +348,7 @@ window.bench = {
   },
   async tags(which, state, text) {
     const t0 = performance.now();
-    const {model, root} = await mount(which, state, null, null);
+    const {model, root} = await mount(which, state, null, null, null);
     for (;;) {
       await frame();
       if (root.querySelectorAll(".nbviz-group").length > 0 && inView(root).some(
@@ -414,6 +463,7 @@ def main() -> None:
     if args.quick:
         args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
     (REPO / "screenshots").mkdir(exist_ok=True)
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
           f"({args.runs * args.tags * args.steps:,} values); old panel: git {args.old_ref}",
           flush=True)
@@ -423,19 +473,22 @@ def main() -> None:
         logdir = root / "logdir"
         wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
         print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
-        kernel: dict[str, Any] = {}
         dumps: dict[str, Path] = {}
-        for name, tree in trees.items():
+        for name in trees:
             dumps[name] = root / f"dump_{name}"
             dumps[name].mkdir()
-            kernel[name] = bench_kernel(tree, logdir, args.repeat, dumps[name])
+        kernel = bench_kernel(trees, logdir, args.repeat, dumps)
+        for name in trees:
             k = kernel[name]
             print(f"  kernel {name}: Scalars built in {k['build_s']:.2f} s, Dashboard in "
                   f"{k['dashboard_build_s']:.2f} s (Scalars tab only "
                   f"{k['dashboard_scalars_s']:.2f} s); first message {fmt_bytes(k['infos_bytes'])} "
                   f"JSON + {fmt_bytes(k['snapshot_bytes'])} binary; peak RSS {k['rss_mb']:.0f} MB"
                   + (f"; reply to one screen's request {k['reply_s'] * 1e3:.1f} ms, "
-                     f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else ""), flush=True)
+                     f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else "")
+                  + (f" (read ahead in the first idle tick: {k['prefetch_s'] * 1e3:.0f} ms, "
+                     f"then the reply {k['warm_reply_s'] * 1e3:.1f} ms)"
+                     if "warm_reply_s" in k else ""), flush=True)
         browser = bench_browser(trees, dumps, args.steps * args.runs, args.repeat, args.tag_count)
         follow = bench_follow(trees, logdir, args.runs, args.tags, args.steps, args.rounds,
                               args.round_steps)
@@ -446,8 +499,13 @@ def main() -> None:
         figures[name] = {
             "build_s": kernel[name]["build_s"],
             "dashboard_build_s": kernel[name]["dashboard_build_s"],
+            "build_cpu_s": kernel[name]["build_cpu_s"],
+            "dashboard_build_cpu_s": kernel[name]["dashboard_build_cpu_s"],
             "dashboard_scalars_s": kernel[name]["dashboard_scalars_s"],
             "first_message_bytes": kernel[name]["infos_bytes"] + kernel[name]["snapshot_bytes"],
+            "reply_ms": 1e3 * kernel[name].get("reply_s", math.nan),
+            "warm_reply_ms": 1e3 * kernel[name].get("warm_reply_s",
+                                                    kernel[name].get("reply_s", math.nan)),
             "paint_ms": statistics.median(p["paint_ms"] for p in paints),
             "requests": paints[0]["requests"],
             "tags_listed_ms": statistics.median(r["listed_ms"] for r in browser[name]["tags"]),
@@ -459,8 +517,12 @@ def main() -> None:
     print(f"\n{'':34}{'old (' + args.old_ref + ')':>16}{'new':>12}{'old/new':>10}")
     rows = [("Scalars kernel build (s)", "build_s", "{:.2f}"),
             ("Dashboard kernel build (s)", "dashboard_build_s", "{:.2f}"),
+            ("  Scalars build, CPU time (s)", "build_cpu_s", "{:.2f}"),
+            ("  Dashboard build, CPU time (s)", "dashboard_build_cpu_s", "{:.2f}"),
             ("  with the Scalars tab only (s)", "dashboard_scalars_s", "{:.2f}"),
             ("first message (MB)", "first_message_bytes", "{:.1f}"),
+            ("reply to a screen's request (ms)", "reply_ms", "{:.0f}"),
+            ("  same, after the idle read-ahead (ms)", "warm_reply_ms", "{:.0f}"),
             ("first paint in Chromium (ms)", "paint_ms", "{:.0f}"),
             (f"{args.tag_count:,} tags listed (ms)", "tags_listed_ms", "{:.0f}"),
             ("filter keystroke, median (ms)", "key_ms_median", "{:.1f}"),
@@ -478,6 +540,7 @@ def main() -> None:
     growth = {name: figures[name]["rss_mb"][-1] - figures[name]["rss_mb"][1] for name in figures}
     print(f"  growth after the first round: old {growth['old']:+.0f} MB, "
           f"new {growth['new']:+.0f} MB")
+    print(f"load average at the end: {os.getloadavg()}")
     summary(
         "scalars_scale", runs=args.runs, tags=args.tags, steps=args.steps, old_ref=args.old_ref,
         old=old, new=new,

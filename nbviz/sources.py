@@ -31,6 +31,7 @@ import numpy as np
 
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
+from nbviz.run_overview import StoreOverview, overview
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
@@ -38,7 +39,7 @@ from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_even
 __all__ = [
     "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
     "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
-    "store_stamp",
+    "read_histories", "store_stamp",
 ]
 
 
@@ -230,8 +231,12 @@ class RunTail(_StoreTail):
         """
         self.summary_due = False
         now = time.monotonic()
-        self._stamp, self._last_query = store_stamp(self.run_dir), now
-        self._last_store_poll = now  # what the store holds now is summarised, not polled
+        self._last_store_poll = self._last_query = now  # summarised now, not polled
+        quick = overview(self.run_dir)
+        if quick is not None:
+            self._stamp = quick.stamp
+            return self._quick_summary(quick)
+        self._stamp = store_stamp(self.run_dir)
         found = self._reader.tag_summaries()
         if not found:
             return None
@@ -257,6 +262,18 @@ class RunTail(_StoreTail):
             last_wall_time=column([row.last_wall for row in rows]),
             history=self,
         )
+
+    def _quick_summary(self, found: StoreOverview) -> RunSummary | None:
+        """The summary from a columnar store's overview (arrays, no object per tag)."""
+        if not found.tags:
+            return None
+        self._history_end = int(found.last_seq.max()) + 1
+        self._cursor = max(self._cursor, self._history_end)
+        self._summarised = dict(zip(found.tags, found.tag_ids.tolist(), strict=True))
+        return RunSummary(
+            run=self.name, tags=found.tags, count=found.count, first_step=found.first_step,
+            last_step=found.last_step, low=found.low, high=found.high,
+            last_value=found.last_value, last_wall_time=found.last_wall_time, history=self)
 
     def history(self, tags: Sequence[str]) -> ScalarColumns:
         """The stored rows of ``tags`` that the summary stood for (seq before the tail's
@@ -297,6 +314,31 @@ class RunTail(_StoreTail):
             parts.append(columns)
         merged = concat_columns(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []
+
+
+def read_histories(histories: Sequence[Any], tags: Sequence[str]) -> list[ScalarColumns]:
+    """The stored rows of ``tags`` (all committed, log order) of each history's run — the
+    runs of :class:`RunTail` histories in ONE bulk read (``nbviz.store.bulk.read_stores``:
+    a screen of charts over 500 runs is one pass, not 500 reader round trips), any other
+    through its own ``history(tags)``. The caller keeps the first rows it needs of each
+    tag (rows polled since are also returned here).
+
+    >>> read_histories([tail_a, tail_b], ["loss"])[0].value  # doctest: +SKIP
+    """
+    from nbviz.store.bulk import read_stores
+    from nbviz.store.subset import Subset
+
+    if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+        raise TypeError(f"read_histories(): 'tags' must be a list of tag names, got "
+                        f"{describe(tags)}.")
+    bulk = {str(i): history.run_dir for i, history in enumerate(histories)
+            if isinstance(history, RunTail)}
+    found: dict[str, ScalarColumns] = {}
+    if bulk:
+        problems: list[str] = []  # each tail reports its run's problems itself
+        found = dict(read_stores(bulk, Subset(None, frozenset(tags), None), problems).split())
+    return [found.get(str(i), ScalarColumns.empty()) if str(i) in bulk
+            else history.history(list(tags)) for i, history in enumerate(histories)]
 
 
 class SummaryFirst:

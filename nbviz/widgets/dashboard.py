@@ -23,6 +23,7 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -40,6 +41,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
+from nbviz.run_overview import overview
 from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
@@ -85,7 +87,18 @@ def _store_kinds(run_dir: Path) -> tuple[set[str], dict[str, Any]]:
     """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
     when the run was started with a non-empty ``config=``: the HParams tab) and the run's
     config; read read-only (immutable in a read-only directory), never raising on a
-    damaged store."""
+    damaged store. A healthy columnar store is read in one query (its overview, which the
+    Scalars tab built next reuses); any other through the careful reader."""
+    quick = overview(run_dir)
+    if quick is not None:
+        kinds = set(quick.kinds)
+        try:
+            config = json.loads(quick.config_json) if quick.config_json else None
+        except ValueError:
+            config = None  # the careful reader reports it, the selector shows no config
+        if config:
+            kinds.add(RUN_CONFIG)
+        return kinds, selector_config(config)
     reader = StoreReader(run_dir)
     try:
         kinds = reader.kinds()
@@ -160,8 +173,10 @@ class _Catalog:
                            for name, d in find_event_runs(logdir).items())
         return entries
 
-    def refresh(self) -> bool:
-        """Rescan; True when runs or their kinds changed."""
+    def refresh(self, *, force: bool = False) -> bool:
+        """Rescan; True when runs or their kinds changed. ``force`` reads every run's
+        event files now, even when a tick read them a moment ago (what was written since
+        must show: a forced rescan is never skipped)."""
         before = {name: (info.source, frozenset(info.kinds), len(info.config))
                   for name, info in self.runs.items()}
         for name, directory, source in sorted(self._entries()):
@@ -184,7 +199,7 @@ class _Catalog:
                 event_run = self._event_runs.get(key)
                 if event_run is None:
                     event_run = self._event_runs[key] = shared_event_run(directory)
-                event_run.refresh(min_interval=0.5)
+                event_run.refresh(min_interval=0.0 if force else 0.5)
                 info.kinds |= event_run.kinds()
         after = {name: (info.source, frozenset(info.kinds), len(info.config))
                  for name, info in self.runs.items()}
@@ -308,7 +323,7 @@ class Dashboard(anywidget.AnyWidget):
         if not force and now - self._last_scan < self.rescan_interval:
             return
         self._last_scan = now
-        changed = self._catalog.refresh()
+        changed = self._catalog.refresh(force=force)
         kinds = self._catalog.kinds()
         for spec in self._specs:
             if (spec.name in self._panels or spec.name in self._failed

@@ -79,6 +79,7 @@ def test_history_and_live_tail_join_without_gaps_or_repeats(logdir: Path) -> Non
     for step in range(100, 140):
         run.log({"loss": float(step), "acc": -float(step)}, step=step)  # pending
     panel = Scalars(logdir, lazy=True)
+    panel._prefetch_due = False  # the ticks below read only what is asked
     recorder = MessageRecorder(panel)
     series = panel._index.by_key[("live", "loss")]
     assert series.total == 140 and series.columns.count <= 40  # pending rows only, tailed
@@ -116,6 +117,7 @@ def test_eager_series_are_read_at_build(logdir: Path) -> None:
 def test_an_export_snapshot_reads_series_no_chart_asked_for(logdir: Path) -> None:
     write_runs(logdir, runs=2, tags=2, steps=500)
     panel = Scalars(logdir, lazy=True)
+    MessageRecorder(panel)  # off the ticker: no tick reads the first screen ahead
     state = panel._snapshot_state(100)
     data = decode(state["series"], state["snapshot"])
     assert len(data) == 4

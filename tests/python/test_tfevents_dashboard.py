@@ -99,6 +99,29 @@ def test_dashboard_follows_the_logdir_live(tmp_path: Path, dashboard_js: None) -
         board.close()
 
 
+def test_a_forced_rescan_reads_what_was_written_since_a_ticks_rescan(
+        tmp_path: Path, dashboard_js: None) -> None:
+    """The ticker's rescan reads a TensorBoard run, the run gets a PR curve a moment
+    later, and a forced rescan (what the page's refresh and pictures use) must show it
+    at once: the event run's ``min_interval`` throttle must not skip a forced read."""
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    logdir = tmp_path / "runs"
+    with TorchWriter(str(logdir / "tb_run")) as writer:
+        writer.add_scalar("loss", 1.0, 0)
+    board = Dashboard(logdir, rescan_interval=0.1)
+    try:
+        board._last_scan = -1e9
+        board._rescan(force=False)  # a tick: reads the run now
+        with TorchWriter(str(logdir / "tb_run"), filename_suffix=".pr") as writer:
+            writer.add_pr_curve("pr", np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.6, 0.3]), 0)
+        board._rescan(force=True)  # well within the throttle's 0.5 s
+        assert "pr_curves" in [t["name"] for t in board.tabs]
+    finally:
+        board.close()
+
+
 def test_shared_run_selection_reaches_new_panels(logdir: Path, dashboard_js: None) -> None:
     _nbviz_run(logdir)
     board = Dashboard(logdir)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from nbviz.panels.scalars.infos import unpack_infos
+
 
 def decode(
     series: list[dict[str, Any]], payload: bytes | memoryview
@@ -52,6 +54,11 @@ class MessageRecorder:
                 entry.update(msg["content"], payload=buffers[0] if buffers else b"")
             elif "snapshot_seq" in state:
                 paths = [path[0] for path in msg.get("buffer_paths", [])]
+                if isinstance(state.get("series"), dict):  # Scalars: packed infos
+                    series = dict(state["series"])
+                    series["columns"] = buffers[msg["buffer_paths"].index(
+                        ["series", "columns"])] if buffers else b""
+                    state = {**state, "series": unpack_infos(series)}
                 entry.update(
                     {key: state[key] for key in ("series", "curves") if key in state},
                     type="snapshot", seq=state["snapshot_seq"],

@@ -127,8 +127,13 @@ export class SeqStream<M extends SeqModel, I, R, D extends SeqData<I, R> = SeqDa
   protected readSnapshot(): R | null {
     const seq = Number(this.model.get("snapshot_seq") ?? 0);
     if (!(seq > this.data.seq)) return null;
-    const infos = (this.model.get(this.infos) ?? []) as I[];
+    const infos = this.infosOf(this.model.get(this.infos));
     return this.data.applySnapshot(seq, infos, this.model.get("snapshot") as BufferLike | null);
+  }
+
+  /** The info list trait's value as infos (a panel may send it packed). */
+  protected infosOf(value: unknown): I[] {
+    return (value ?? []) as I[];
   }
 
   protected readMessage(msg: Record<string, unknown>, buffers: DataView[] | undefined): R | null {

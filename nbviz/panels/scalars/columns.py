@@ -6,6 +6,9 @@ import numpy as np
 
 __all__ = ["SeriesColumns"]
 
+_EMPTY = np.empty((3, 0), dtype=np.float64)
+_EMPTY.flags.writeable = False
+
 
 class SeriesColumns:
     """step / wall_time / value columns of one series, kept in numpy buffers."""
@@ -13,7 +16,9 @@ class SeriesColumns:
     __slots__ = ("_data", "count")
 
     def __init__(self, capacity: int = 256) -> None:
-        self._data = np.empty((3, capacity), dtype=np.float64)
+        # capacity 0 shares one empty array (a panel may hold 25,000 series without
+        # points): every write below replaces ``_data`` before it grows past it
+        self._data = _EMPTY if capacity == 0 else np.empty((3, capacity), dtype=np.float64)
         self.count = 0
 
     def append(self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray) -> None:

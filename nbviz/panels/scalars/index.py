@@ -23,6 +23,7 @@ import numpy as np
 
 from nbviz.panels.scalars.columns import SeriesColumns
 from nbviz.panels.scalars.decimate import minmax_indices
+from nbviz.sources import read_histories
 from nbviz.store.sqlite import ScalarColumns
 
 
@@ -61,21 +62,13 @@ class IndexedSeries:
     last_value: float = math.nan
     last_wall_time: float = math.nan
     wanted: bool = False  # the page draws it: held at full resolution, live appends sent
+    prefetched: bool = False  # read ahead of the page's request: held at full resolution
     width: int = 0  # pixel width the page asked for (0 = send every held point)
     sent: int = 0  # points of `columns` the page holds
     decimated: bool = False  # the page holds a decimated version
     announced: bool = False  # the page knows the series exists (its info was sent)
     history: History | None = None  # summarised values not read yet (None: all held)
-
-    def summary(self) -> dict[str, Any]:
-        """What the page's tag list shows of the summary, JSON-safe (non-finite as None).
-        (first step and min/max stay kernel-side: each key costs per series on the wire.)"""
-        return {"total": self.total, "last_step": _finite(self.last_step),
-                "last": _finite(self.last_value)}
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+    history_rows: int = 0  # how many: the first rows of the tag in log order
 
 
 @dataclass(frozen=True)
@@ -144,39 +137,59 @@ class SeriesIndex:
         share = LITE_POINT_BUDGET // max(len(self.by_id), 1)
         return int(min(max(share, LITE_MIN_POINTS), LITE_MAX_POINTS, self.max_points))
 
-    def announce(self, series: IndexedSeries, summary: Any, row: int) -> None:
-        """Start a series from row ``row`` of a store's summary (a ``RunSummary``): its
-        totals without its points, which ``load_history`` reads when they are drawn."""
-        series.total = int(summary.count[row])
-        series.first_step = float(summary.first_step[row])
-        series.last_step = float(summary.last_step[row])
-        low, high = float(summary.low[row]), float(summary.high[row])
-        series.low = low if math.isfinite(low) else math.inf
-        series.high = high if math.isfinite(high) else -math.inf
-        series.last_value = float(summary.last_value[row])
-        series.last_wall_time = float(summary.last_wall_time[row])
-        series.history = summary.history if series.total else None
+    def announce(self, summary: Any, rows: list[int], color: int, *, eager: int
+                 ) -> list[IndexedSeries]:
+        """New series for rows ``rows`` of a store's summary (a ``RunSummary``): their
+        totals without their points, which ``load_history`` reads when they are drawn.
+        The first ``eager`` are drawn from the start (``wanted``) and returned."""
+        if not rows:
+            return []
+        pick = np.asarray(rows, dtype=np.int64)
+        low, high = summary.low[pick], summary.high[pick]
+        columns = zip(
+            summary.count[pick].tolist(), summary.first_step[pick].tolist(),
+            summary.last_step[pick].tolist(), np.where(np.isfinite(low), low, math.inf).tolist(),
+            np.where(np.isfinite(high), high, -math.inf).tolist(),
+            summary.last_value[pick].tolist(), summary.last_wall_time[pick].tolist(),
+            strict=True)
+        run, history, tags = summary.run, summary.history, summary.tags
+        added: list[IndexedSeries] = []
+        for row, (total, first, last, lo, hi, value, wall) in zip(rows, columns, strict=True):
+            series = IndexedSeries(
+                len(self.by_id), run, tags[row], color, total=total, first_step=first,
+                last_step=last, low=lo, high=hi, last_value=value, last_wall_time=wall,
+                wanted=len(added) < eager, history=history if total else None,
+                history_rows=total)
+            self.by_key[(run, series.tag)] = series
+            self.by_id.append(series)
+            added.append(series)
+        return added[:eager]
 
     def load_history(self, wanted: list[IndexedSeries]) -> None:
-        """Read the summarised points of ``wanted`` series (one read per run) and put them
-        before the points polled since; held at most ``max_points`` (min/max decimated)."""
-        by_source: dict[int, tuple[History, list[IndexedSeries]]] = {}
-        for series in wanted:
-            if series.history is not None:
-                by_source.setdefault(id(series.history), (series.history, []))[1].append(series)
-        for source, members in by_source.values():
-            found = {group.tag: group for group in group_rows(
-                source.history([series.tag for series in members]))}
-            for series in members:
-                series.history = None
-                group = found.get(series.tag)
-                if group is None:
-                    continue
-                rows = group.rows
-                series.columns.prepend(rows[0], rows[1], rows[2])
-                if series.columns.count > 2 * self.max_points:
-                    series.columns.keep(minmax_indices(series.columns.value, self.max_points))
-                    series.decimated = True
+        """Read the summarised points of ``wanted`` series — every run at once, one bulk
+        read (``read_histories``) — and put them before the points polled since; held at
+        most ``max_points`` (min/max decimated)."""
+        pending = [series for series in wanted if series.history is not None]
+        if not pending:
+            return
+        sources: dict[int, int] = {}  # id(history) -> position
+        histories: list[History] = []
+        for series in pending:
+            if sources.setdefault(id(series.history), len(histories)) == len(histories):
+                histories.append(series.history)  # type: ignore[arg-type]  # not None here
+        read = read_histories(histories, sorted({series.tag for series in pending}))
+        found = [{group.tag: group for group in group_rows(columns)} for columns in read]
+        for series in pending:
+            group = found[sources[id(series.history)]].get(series.tag)
+            series.history = None
+            if group is None:
+                continue
+            stop = min(group.start + series.history_rows, group.stop)  # rows polled since
+            rows = group.columns[:, group.start:stop]  # are held, or the store has more
+            series.columns.prepend(rows[0], rows[1], rows[2])
+            if series.columns.count > 2 * self.max_points:
+                series.columns.keep(minmax_indices(series.columns.value, self.max_points))
+                series.decimated = True
 
     def points(self, wanted: list[IndexedSeries]) -> list[SeriesColumns]:
         """Every point of each series — the held ones, after its history when that was
@@ -210,13 +223,15 @@ class SeriesIndex:
         rows = group.rows
         if series.wanted or series.history is None or not series.history.stored_only:
             series.columns.append(rows[0], rows[1], rows[2])
+        else:  # the store keeps them: they extend the history, read when drawn
+            series.history_rows += group.stop - group.start
         if series.total == 0:
             series.first_step = float(rows[0, 0])
         series.total += group.stop - group.start
         series.last_step, series.last_wall_time, series.last_value = rows[:, -1].tolist()
         series.low = min(series.low, group.low)
         series.high = max(series.high, group.high)
-        cap = self.max_points if series.wanted else self.lite_cap()
+        cap = self.max_points if series.wanted or series.prefetched else self.lite_cap()
         if series.columns.count <= 2 * cap:
             return False
         series.columns.keep(minmax_indices(series.columns.value, cap))

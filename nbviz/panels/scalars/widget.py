@@ -15,6 +15,7 @@ send everything up front, as a saved notebook then holds every chart's data.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -24,7 +25,13 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
+from nbviz.panels.scalars.infos import pack_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
+from nbviz.panels.scalars.prefetch import (
+    PREFETCH_DELAY_SECS,
+    PREFETCH_POINTS,
+    first_screen_tags,
+)
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
 from nbviz.widgets._base import StreamingPanel
 from nbviz.widgets._palette import run_color
@@ -36,8 +43,13 @@ MIN_WIDTH, MAX_WIDTH = 16, 16_384  # chart pixel widths a request may ask for
 
 
 def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
+    """What the page is told of a series (docs/wire.md; a non-finite summary value as
+    None): one dict literal, as a panel may announce 25,000 of them at once."""
+    last_step, last = series.last_step, series.last_value
     return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
-            "count": count, "decimated": series.decimated, **series.summary()}
+            "count": count, "decimated": series.decimated, "total": series.total,
+            "last_step": last_step if math.isfinite(last_step) else None,
+            "last": last if math.isfinite(last) else None}
 
 
 def _width_view(series: IndexedSeries) -> tuple[bytes, int]:
@@ -65,8 +77,10 @@ class Scalars(StreamingPanel):
     sends the first ``EAGER_SERIES`` series up front and the rest on request.
     """
 
-    # series infos (dicts): not validated one by one, a panel may announce 25,000 of them
-    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    # series infos (dicts): not validated one by one, a panel may announce 25,000 of them;
+    # sent packed (infos.py)
+    series: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True,
+                                                                  to_json=pack_infos)
     smoothing = traitlets.Float(0.6).tag(sync=True)
     x_axis = traitlets.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)
@@ -107,40 +121,49 @@ class Scalars(StreamingPanel):
         self._source: Source = as_source(source, summaries=True)
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
+        self._prefetch_due = True
+        self._built_at = math.inf  # set when built: no read-ahead during the build
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
             x_axis=x_axis, log_y=bool(log_y), tag_filter=str(tag_filter), title=str(title),
         )
         self.on_msg(self._on_page_message)
+        self._built_at = time.monotonic()
 
     # -- data in ---------------------------------------------------------------------------
+
+    def _color(self, run: str) -> int:
+        color = self._run_colors.get(run)
+        if color is None:
+            color = self._run_colors[run] = run_color(run)
+        return color
+
+    def _eager_left(self) -> int:
+        """How many more series are sent up front (``lazy``: all, none, ``EAGER_SERIES``)."""
+        if self._lazy is None:
+            return max(EAGER_SERIES - len(self._index), 0)
+        return 0 if self._lazy else 1 << 62
 
     def _series_for(self, run: str, tag: str) -> IndexedSeries:
         series = self._index.by_key.get((run, tag))
         if series is None:
-            color = self._run_colors.get(run)
-            if color is None:
-                color = self._run_colors[run] = run_color(run)
-            eager = self._lazy is False or (self._lazy is None
-                                            and len(self._index) < EAGER_SERIES)
-            series = self._index.add(run, tag, color, wanted=eager)
+            series = self._index.add(run, tag, self._color(run), wanted=self._eager_left() > 0)
         return series
 
     def _announce(self, summary: RunSummary) -> list[IndexedSeries]:
         """Series of a store's summary, without their points; those the page draws from
         the start (eager) are returned, to read their history."""
-        eager: list[IndexedSeries] = []
+        fresh: list[int] = []
         for row, tag in enumerate(summary.tags):
-            known = (summary.run, tag) in self._index.by_key
-            series = self._series_for(summary.run, tag)
-            if known:  # rows of this run and tag came first (another source): read them now
-                for group in group_rows(summary.history.history([tag])):
-                    self._needs_snapshot |= self._index.ingest(series, group)
+            series = self._index.by_key.get((summary.run, tag))
+            if series is None:
+                fresh.append(row)
                 continue
-            self._index.announce(series, summary, row)
-            if series.wanted:
-                eager.append(series)
-        return eager
+            # rows of this run and tag came first (another source): read them now
+            for group in group_rows(summary.history.history([tag])):
+                self._needs_snapshot |= self._index.ingest(series, group)
+        return self._index.announce(summary, fresh, self._color(summary.run),
+                                    eager=self._eager_left())
 
     def _ingest(self, batches: list[RunScalars | RunSummary]) -> None:
         eager: list[IndexedSeries] = []
@@ -155,6 +178,37 @@ class Scalars(StreamingPanel):
             self._data_version += 1
             self._last_data = time.monotonic()
         self._index.load_history(eager)
+
+    # -- reading ahead of the page ----------------------------------------------------------
+
+    def _tick(self) -> None:
+        super()._tick()
+        if self._prefetch_due and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS:
+            self.prefetch()
+
+    def prefetch(self) -> int:
+        """Read the history of the page's first screen of charts now (the ticker calls it
+        once, ``PREFETCH_DELAY_SECS`` after the build), so that the page's first request
+        is answered from memory. Returns how many series were read.
+
+        >>> panel.prefetch()   # doctest: +SKIP
+        3000
+        """
+        with self._lock:
+            self._prefetch_due = False
+            hidden = set(self.hidden_runs)
+            shown = [s for s in self._index.by_id if s.run not in hidden]
+            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
+            pending = [s for s in shown if s.history is not None]
+            chosen: list[IndexedSeries] = []
+            points = 0
+            for series in pending:
+                if series.tag in tags and points + series.history_rows <= PREFETCH_POINTS:
+                    points += series.history_rows
+                    series.prefetched = True
+                    chosen.append(series)
+            self._index.load_history(chosen)
+            return len(chosen)
 
     # -- requests from the page ------------------------------------------------------------
 

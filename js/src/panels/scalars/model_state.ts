@@ -7,12 +7,13 @@ import type { AnyModel } from "@anywidget/types";
 import { EmaSmoother, clampWeight } from "../../lib/smoothing";
 import { SeqStream, stateRegistry } from "../../lib/stream";
 import { ScalarData, type ApplyResult, type SeriesInfo } from "../../lib/wire";
+import { unpackInfos, type PackedInfos } from "./infos";
 
 export type XAxis = "step" | "relative" | "wall";
 
 /** Synced traits, see docs/wire.md. */
 export interface ScalarsModel {
-  series: SeriesInfo[];
+  series: SeriesInfo[] | PackedInfos;
   snapshot: DataView | ArrayBuffer | null;
   snapshot_seq: number;
   smoothing: number;
@@ -49,6 +50,11 @@ export class ModelState extends SeqStream<ScalarsModel, SeriesInfo, ApplyResult,
 
   constructor(model: AnyModel<ScalarsModel>) {
     super(model, "scalars", "series", new ScalarData());
+  }
+
+  /** `series` arrives packed from the kernel, as a list from an exported page. */
+  protected override infosOf(value: unknown): SeriesInfo[] {
+    return unpackInfos(value);
   }
 
   protected override emit(r: ApplyResult): void {

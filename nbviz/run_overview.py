@@ -1,0 +1,173 @@
+"""What an nbviz store holds at a glance, in ONE query over a read-only connection.
+
+Opening a logdir of 500 runs, the Dashboard's catalog needs each run's record kinds
+and config, and its Scalars tab each run's per-tag summary (count, first/last step,
+min/max, last value and the seq the summary reaches). Both come from one compound
+``SELECT`` per run here (a store's first query costs ~3x a later one: the schema and the
+WAL index are read then), and the result is kept while the store's files are unchanged
+(:func:`~nbviz.sources.store_stamp`, at most ``UNCHANGED_RECHECK_SECS``), so the catalog
+and the panel built right after it share one pass over the runs.
+
+Only healthy columnar stores take this path: a store of the version-1 layout, a store
+that does not exist yet or cannot be opened, text that is not UTF-8, a summary of a tag
+without a name — :func:`overview` returns None and the caller uses
+:class:`~nbviz.store.sqlite.StoreReader`, which salvages and reports.
+
+>>> overview(Path("runs/a")).tags  # doctest: +SKIP
+['loss', 'acc']
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from nbviz.store.bulk import open_read_only
+from nbviz.store.sqlite import DB_FILENAME
+
+__all__ = ["StoreOverview", "overview"]
+
+# part 0: summary rows (ordered by tag id: tags in order of first appearance);
+# 1: record kinds; 2: the run's config (JSON text); 3: the version-1 table, if any
+_NULLS = ", ".join(["NULL"] * 8)
+_QUERY = (
+    "SELECT 0, s.tag_id, g.name, s.count, s.first_step, s.last_step, s.min, s.max, "
+    "s.last_value, s.last_wall, s.last_seq FROM scalar_tags s LEFT JOIN tags g "
+    "ON g.id = s.tag_id "
+    f"UNION ALL SELECT 1, NULL, kind, {_NULLS} FROM (SELECT DISTINCT kind FROM tags) "
+    f"UNION ALL SELECT 2, NULL, value, {_NULLS} FROM meta WHERE key = 'config' "
+    f"UNION ALL SELECT 3, NULL, name, {_NULLS} FROM sqlite_master "
+    "WHERE type = 'table' AND name = 'scalars' "
+    "ORDER BY 1, 2"
+)
+
+
+@dataclass(frozen=True)
+class StoreOverview:
+    """One store's kinds, raw config JSON and per-tag scalar summaries (arrays aligned
+    with ``tags``; ``low`` / ``high`` / ``last_value`` NaN where the store has NULL);
+    ``stamp`` is the store's :func:`~nbviz.sources.store_stamp` taken before the read."""
+
+    kinds: frozenset[str]
+    config_json: str | None
+    tag_ids: np.ndarray  # int64
+    tags: list[str]
+    count: np.ndarray  # int64
+    first_step: np.ndarray  # float64 (the panel's step unit)
+    last_step: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    last_value: np.ndarray
+    last_wall_time: np.ndarray
+    last_seq: np.ndarray  # int64
+    stamp: tuple[int, ...]
+
+
+def _floats(column: tuple[object, ...]) -> np.ndarray:
+    return np.array([np.nan if cell is None else cell for cell in column], dtype=np.float64)
+
+
+def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverview | None:
+    parts: dict[int, list[tuple[object, ...]]] = {0: [], 1: [], 2: [], 3: []}
+    for row in rows:
+        parts[int(row[0])].append(row)  # type: ignore[call-overload]
+    if parts[3]:
+        return None  # version-1 rows: the careful reader computes their summaries
+    summaries = parts[0]
+    if summaries:
+        columns = list(zip(*summaries, strict=True))
+        names = columns[2]
+        if not all(type(name) is str for name in names):
+            return None  # a tag without a (readable) name
+        try:
+            ints = [np.array(columns[i], dtype=np.int64) for i in (1, 3, 4, 5, 10)]
+            floats = [_floats(columns[i]) for i in (6, 7, 8, 9)]
+        except (TypeError, ValueError, OverflowError):
+            return None  # a damaged cell
+        tag_ids, count, first, last, last_seq = ints
+        low, high, last_value, last_wall = floats
+        tags = [str(name) for name in names]
+    else:
+        tag_ids = count = first = last = last_seq = np.empty(0, np.int64)
+        low = high = last_value = last_wall = np.empty(0)
+        tags = []
+    kinds = [row[2] for row in parts[1]]
+    config = parts[2][0][2] if parts[2] else None
+    if not all(isinstance(kind, str) for kind in kinds) or not (
+            config is None or isinstance(config, str)):
+        return None
+    return StoreOverview(
+        kinds=frozenset(kinds), config_json=config,  # type: ignore[arg-type]
+        tag_ids=tag_ids, tags=tags, count=count,
+        first_step=first.astype(np.float64), last_step=last.astype(np.float64),
+        low=low, high=high, last_value=last_value, last_wall_time=last_wall,
+        last_seq=last_seq, stamp=stamp)
+
+
+def _read(run_dir: Path, stamp: tuple[int, ...]) -> StoreOverview | None:
+    if stamp[0] < 0:
+        return None  # no database (yet)
+    try:
+        connection = open_read_only(run_dir / DB_FILENAME)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = connection.execute(_QUERY).fetchall()
+    except (sqlite3.Error, ValueError):
+        return None  # no summary table (version 1), no schema yet, damaged, not UTF-8 …
+    finally:
+        connection.close()
+    return _parse(rows, stamp)
+
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[float, StoreOverview]] = {}
+_swept = [0.0]  # when entries older than their age were last dropped
+
+
+def overview(run_dir: Path, *, max_age: float | None = None) -> StoreOverview | None:
+    """The store's overview (None: use the careful reader). A result read less than
+    ``max_age`` seconds ago (default ``UNCHANGED_RECHECK_SECS``) whose store files have
+    not changed since is reused, not read again.
+
+    >>> overview(Path("no/such/run")) is None
+    True
+    """
+    from nbviz.sources import UNCHANGED_RECHECK_SECS, store_stamp
+
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise TypeError(f"overview(): 'run_dir' must be a run directory path, got "
+                        f"{type(run_dir).__name__}.")
+    run_dir = Path(run_dir)
+    age = UNCHANGED_RECHECK_SECS if max_age is None else max_age
+    key = os.path.realpath(run_dir)
+    stamp = store_stamp(run_dir)  # before the read: a later commit changes it
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None and cached[1].stamp == stamp and now - cached[0] < age:
+        return cached[1]
+    found = _read(run_dir, stamp)
+    if found is not None:
+        after = store_stamp(run_dir)
+        if after != stamp and after[:2] == stamp[:2] and stamp[2] == -1 and after[2] == 0:
+            # the read itself created the (empty) WAL of a closed store: no commit can
+            # hide in an empty WAL, so what was read is what the new stamp stands for
+            found = replace(found, stamp=after)
+    with _lock:
+        if found is None:
+            _cache.pop(key, None)
+        else:
+            if now - _swept[0] >= age:  # kept at most ~2 ages: memory for recent reads only
+                _swept[0] = now
+                for old in [k for k, (at, _) in _cache.items() if now - at >= age]:
+                    del _cache[old]
+            _cache[key] = (now, found)
+    return found
+

@@ -200,6 +200,44 @@ class _Seqs:
         return out
 
 
+    def target(self, shift: np.ndarray, count: int, part: slice) -> _Target:
+        """Where the chunks ``part`` go (``shift``: slot shift of each): one strided copy
+        when they are arithmetic and interleave value by value — pieces of k chunks of
+        stride k, one after the other (a flush of k tags logged together, chunk order
+        = log order) — else a scatter to their positions."""
+        if self.stride is not None and count > 1:
+            bases, strides = self.start[part] + shift, self.stride[part]
+            width = int(strides[0])
+            if width >= 1 and len(bases) % width == 0 and bool((strides == width).all()):
+                index = np.arange(len(bases))
+                if np.array_equal(bases, bases[0] + index // width * (width * count)
+                                  + index % width):
+                    return _Target(None, count, int(bases[0]), width)
+        return _Target(self.shifted(shift, count, part), count)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a ``[chunks, count]`` block of values goes in an output column: to
+    ``positions`` (a scatter), or — pieces of ``width`` chunks interleaved value by value,
+    filling ``[start, start + chunks * count)`` — by one strided copy."""
+
+    positions: np.ndarray | None
+    count: int
+    start: int = 0
+    width: int = 0
+
+    def put(self, column: np.ndarray, block: np.ndarray) -> None:
+        """``block`` (``[chunks, count]``, or ``[chunks, 1]``: one value per chunk) into
+        ``column``."""
+        if self.positions is not None:
+            column[self.positions] = block
+            return
+        size = block.shape[0] * self.count
+        column[self.start:self.start + size].reshape(-1, self.count, self.width)[...] = (
+            block.reshape(-1, self.width, block.shape[1]).transpose(0, 2, 1))
+
+
 @dataclass(frozen=True)
 class _Output:
     """The columns being filled: a batch writes rows ``[start, stop)`` only."""
@@ -252,7 +290,7 @@ def _decode_batch(fetched: Sequence[_Fetched], codes: np.ndarray, out: _Output) 
     columns = (codes, joined(attrgetter("steps")), joined(attrgetter("walls")),
                joined(attrgetter("values")))
     if bool((spans == run_rows).all()):  # slots are positions, unless a seq is stored twice
-        _fill(out, groups, columns, lambda g, part: group_seqs[g].shifted(
+        _fill(out, groups, run_of_chunk, columns, lambda g, part: group_seqs[g].target(
             shifts[g][part], groups[g][0], part))
         if not bool((out.tag_code < 0).any()):  # every row got a code: no seq twice
             return
@@ -260,7 +298,8 @@ def _decode_batch(fetched: Sequence[_Fetched], codes: np.ndarray, out: _Output) 
     where = _positions([group.shifted(shift, count) for (count, _), group, shift in
                         zip(groups, group_seqs, shifts, strict=True)],
                        int(spans.sum()), int(run_rows.sum()))
-    _fill(out, groups, columns, lambda g, part: where[g][part])
+    _fill(out, groups, run_of_chunk, columns,
+          lambda g, part: _Target(where[g][part], groups[g][0]))
 
 
 # Values decoded at a time: the temporaries (positions, inflated bytes, decoded columns)
@@ -269,22 +308,31 @@ def _decode_batch(fetched: Sequence[_Fetched], codes: np.ndarray, out: _Output) 
 _TILE = 1 << 18
 
 
-def _fill(out: _Output, groups: list[tuple[int, np.ndarray]],
+def _tiles(runs: np.ndarray, count: int) -> list[slice]:
+    """Slices of a group's chunks (``runs``: the run of each, ascending) of about
+    ``_TILE`` values, cut only where the run changes (a run's chunks stay together)."""
+    cuts = np.flatnonzero(runs[1:] != runs[:-1]) + 1
+    step = max(1, _TILE // count)
+    at = np.searchsorted(cuts, np.arange(step, len(runs), step))  # first cut past each mark
+    edges = [0, *np.unique(cuts[at[at < len(cuts)]]).tolist(), len(runs)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def _fill(out: _Output, groups: list[tuple[int, np.ndarray]], run_of_chunk: np.ndarray,
           columns: tuple[np.ndarray, list[bytes], list[bytes], list[bytes]],
-          positions: Callable[[int, slice], np.ndarray]) -> None:
-    """Every chunk of ``groups`` decoded into ``out`` at ``positions(group, chunk slice)``
+          target: Callable[[int, slice], _Target]) -> None:
+    """Every chunk of ``groups`` decoded into ``out`` at ``target(group, chunk slice)``
     (``columns``: each chunk's tag code, step, wall and value blobs), a tile at a time."""
     codes, steps, walls, values = columns
     for index, (count, chunks) in enumerate(groups):
-        tile = max(1, _TILE // count)
-        for start in range(0, len(chunks), tile):
-            part = slice(start, start + tile)
+        for part in _tiles(run_of_chunk[chunks], count):
             members = chunks[part].tolist()
-            at = positions(index, part)
-            out.tag_code[at] = codes[chunks[part]][:, None]
-            out.step[at] = decode_block([steps[i] for i in members], count, floats=False)
-            out.wall[at] = decode_block([walls[i] for i in members], count, floats=True)
-            out.value[at] = decode_block([values[i] for i in members], count, floats=True)
+            where = target(index, part)
+            where.put(out.tag_code, codes[chunks[part]][:, None])
+            where.put(out.step, decode_block([steps[i] for i in members], count, floats=False))
+            where.put(out.wall, decode_block([walls[i] for i in members], count, floats=True))
+            where.put(out.value, decode_block([values[i] for i in members], count,
+                                              floats=True))
 
 
 def _parallel(threads: int, work: Callable[[_Item], _Result], items: Sequence[_Item]

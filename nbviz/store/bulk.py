@@ -33,6 +33,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -193,7 +194,8 @@ class _Seqs:
         """``[chunks, count]`` seqs of the chunks ``part`` + ``shift`` (one per chunk of
         ``part``), built in one pass."""
         if self.block is not None:
-            return self.block[part] + shift[:, None]
+            shifted: np.ndarray = self.block[part] + shift[:, None]
+            return shifted
         assert self.stride is not None
         out = self.stride[part, None] * np.arange(count, dtype=np.int64)
         out += (self.start[part] + shift)[:, None]
@@ -315,7 +317,7 @@ def _tiles(runs: np.ndarray, count: int) -> list[slice]:
     step = max(1, _TILE // count)
     at = np.searchsorted(cuts, np.arange(step, len(runs), step))  # first cut past each mark
     edges = [0, *np.unique(cuts[at[at < len(cuts)]]).tolist(), len(runs)]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [slice(a, b) for a, b in pairwise(edges) if b > a]
 
 
 def _fill(out: _Output, groups: list[tuple[int, np.ndarray]], run_of_chunk: np.ndarray,
@@ -352,7 +354,7 @@ def _split(weights: np.ndarray, parts: int) -> list[tuple[int, int]]:
     total = np.cumsum(weights)
     cuts = np.searchsorted(total, total[-1] * np.arange(1, parts) / parts, side="right")
     edges = sorted({0, *cuts.tolist(), len(weights)})
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(pairwise(edges))
 
 
 def _decode(fetched: list[_Fetched], subset: Subset, threads: int = 1

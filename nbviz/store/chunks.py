@@ -269,7 +269,7 @@ def _bodies(blobs: Sequence[bytes], width: int, dtype: np.dtype) -> np.ndarray:
     # large: copied into a numpy array (a joined bytes object of ~100 MB costs a page
     # fault per 4 KiB; numpy's buffer is backed by huge pages)
     out = np.empty((len(blobs), size), dtype=np.uint8)
-    view = memoryview(out).cast("B")
+    view = out.reshape(-1).data
     for row, blob in enumerate(blobs):
         view[row * size:(row + 1) * size] = memoryview(blob)[1:]
     return out.view(dtype)
@@ -294,7 +294,7 @@ def _unshuffled(blobs: Sequence[bytes], count: int) -> np.ndarray:
     straight into one numpy buffer (zlib releases the GIL meanwhile)."""
     size = 8 * count
     raw = np.empty((len(blobs), size), dtype=np.uint8)
-    view = memoryview(raw).cast("B")
+    view = raw.reshape(-1).data
     inflate = zlib.decompress
     # The deflate stream alone when every zlib header is plain (no preset dictionary, a
     # window zlib's raw mode takes): its Adler-32 trailer goes unchecked — the stored

@@ -257,3 +257,37 @@ def test_interleaved_flushes_are_copied_in_place_and_equal_the_store(
     assert {"copy", "scatter"} <= set(kinds)
     assert bulk._tiles(np.array([0, 0, 1, 1, 1, 2, 3]), 32) == [
         slice(0, 2), slice(2, 5), slice(5, 6), slice(6, 7)]
+
+
+def test_a_store_is_settled_only_without_a_writer_and_with_an_empty_wal(logdir: Path) -> None:
+    from nbviz.store.lock import WriterLock
+    from nbviz.store.settled import is_settled, locked_inodes
+
+    if locked_inodes() is None:
+        pytest.skip("this system does not list file locks (/proc/locks)")
+    run = nbviz.init("w", logdir=logdir)
+    try:
+        run.log({"x": 1.0}, step=0)
+        run.flush()
+        assert not is_settled(logdir / "w", locked_inodes())  # a writer at work
+    finally:
+        run.finish()
+    assert is_settled(logdir / "w", locked_inodes())
+    assert not is_settled(logdir / "w", None)  # locks unknown: never settled
+    lock = WriterLock.try_acquire(logdir / "w")  # a writer starting: locked, WAL still empty
+    assert lock is not None
+    try:
+        assert not is_settled(logdir / "w", locked_inodes())
+    finally:
+        lock.release()
+    connection = sqlite3.connect(logdir / "w" / DB_FILENAME)  # a commit waiting in the WAL
+    try:
+        connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('k', '1')")
+        connection.commit()
+        assert (logdir / "w" / f"{DB_FILENAME}-wal").stat().st_size > 0
+        assert not is_settled(logdir / "w", locked_inodes())
+        assert _rows(_read(logdir)) == _store_rows("w", logdir / "w")  # read through mode=ro
+    finally:
+        connection.close()
+    assert is_settled(logdir / "w", locked_inodes())  # the last connection folded the WAL in
+    assert _rows(_read(logdir)) == _store_rows("w", logdir / "w")  # read immutable

@@ -420,20 +420,24 @@ def main() -> None:
                   same_read_tfevents_reader_cpu_s=tbr_cpu_s, same_read_tbparse_cpu_s=tbp_cpu_s)
 
     def per_value(seconds: float, values: int) -> str:
-        return f"{seconds / values * 1e9:.0f} ns/value"
+        return f"{seconds / values * 1e9:,.0f} ns/value"
 
     print(f"\nnbviz.read of {total:,} scalars over {runs} runs (nbviz stores): "
           f"{fmt_secs(read_s)} wall, {fmt_secs(read_cpu_s)} CPU (goal ≤ 1 s wall; load "
           f"average {load_average()} on {os.cpu_count()} cores: on a busy machine wall "
-          "exceeds CPU). The same runs and tags written by torch hold "
-          f"{total_tb:,} values ({tb_steps} of the {steps} steps: torch writes ~25 k values/s, "
-          f"so 10 M would take minutes), read: nbviz store {fmt_secs(nb_s)} "
-          f"({per_value(nb_s, total_tb)}), nbviz's tfevents reader {fmt_secs(tbr_s)} "
-          f"({per_value(tbr_s, total_tb)}, {tbr_s / nb_s:.1f}× the store), tbparse "
-          f"{fmt_secs(tbp_s)} ({per_value(tbp_s, total_tb)}, {tbp_s / nb_s:.1f}× the store); "
-          f"at the big read's {per_value(read_s, total)}, the tfevents reader would take "
-          f"~{fmt_secs(tbr_s / total_tb * total)} and tbparse ~{fmt_secs(tbp_s / total_tb * total)}"
-          f" for {total:,} values (linear).")
+          "exceeds CPU).")
+    print(f"The same runs and tags written by torch: {total_tb:,} values ({tb_steps} of the "
+          f"{steps} steps; torch writes ~25 k values/s, 10 M would take minutes). Read "
+          f"(wall / CPU): nbviz store {fmt_secs(nb_s)} / {fmt_secs(nb_cpu_s)}; nbviz's "
+          f"tfevents reader {fmt_secs(tbr_s)} / {fmt_secs(tbr_cpu_s)} ({tbr_s / nb_s:.1f}× / "
+          f"{tbr_cpu_s / nb_cpu_s:.1f}× the store); tbparse {fmt_secs(tbp_s)} / "
+          f"{fmt_secs(tbp_cpu_s)} ({tbp_s / nb_s:.1f}× / {tbp_cpu_s / nb_cpu_s:.1f}×).")
+    print(f"CPU per value: nbviz.read of the big stores {per_value(read_cpu_s, total)}; "
+          f"tfevents reader {per_value(tbr_cpu_s, total_tb)} "
+          f"({tbr_cpu_s / total_tb / (read_cpu_s / total):.0f}×), tbparse "
+          f"{per_value(tbp_cpu_s, total_tb)} ({tbp_cpu_s / total_tb / (read_cpu_s / total):.0f}×)"
+          f": {total:,} values would take them ~{fmt_secs(tbr_cpu_s / total_tb * total)} and "
+          f"~{fmt_secs(tbp_cpu_s / total_tb * total)} of CPU (linear).")
     if panel_times:
         print("panels: " + ", ".join(f"{k} {fmt_secs(v)}" for k, v in panel_times.items())
               + " (goal ≤ 1 s)")

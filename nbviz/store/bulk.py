@@ -49,8 +49,9 @@ from nbviz.store.table import ScalarTable, code_dtype
 
 __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
 
-# Threads reading and decoding side by side: the machine's cores, at most 2 (measured in
-# store_scale.py: a third thread gains nothing, the GIL-held parts serialise).
+# Threads reading and decoding side by side: the machine's cores, at most 2 (measured on
+# the shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1
+# thread 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
 READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
 _Item = TypeVar("_Item")
@@ -305,8 +306,8 @@ def _decode_batch(fetched: Sequence[_Fetched], codes: np.ndarray, out: _Output) 
 
 
 # Values decoded at a time: the temporaries (positions, inflated bytes, decoded columns)
-# stay in cache and are reused, instead of ~100 MB fresh arrays per column (measured in
-# store_scale.py: the page faults of those cost as much CPU as decoding).
+# stay in cache and are reused, instead of ~100 MB fresh arrays per column (measured,
+# 10 M values: page faults per read 61 k -> 2 k, system CPU 0.74 s -> 0.32 s).
 _TILE = 1 << 18
 
 

@@ -1,8 +1,8 @@
 """Is a run's store settled — no writer at work, every commit inside the database file?
 
 A settled store can be opened with SQLite's ``immutable=1``: no lock, no look at the
-WAL or its shared-memory index, which makes opening and querying 500 stores ~35 %
-cheaper (``benchmarks/store_scale.py``). Two signs, both required:
+WAL or its shared-memory index (measured: opening a store and two small queries cost
+0.36 ms of CPU instead of 0.57 ms, over 500 stores). Two signs, both required:
 
 * its WAL (``nbviz.sqlite-wal``) is absent or empty: nothing committed waits outside
   the database file (a writer that has committed once keeps a non-empty WAL until its

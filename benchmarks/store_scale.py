@@ -114,6 +114,13 @@ def load_average() -> str:
 def timed(label: str, action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Median wall seconds of ``repeat`` runs of ``action`` (its last result kept); the
     median CPU seconds of the process (all threads) are printed beside it."""
+    wall, _, result = timed_cpu(label, action, repeat)
+    return wall, result
+
+
+def timed_cpu(label: str, action: Callable[[], Any], repeat: int
+              ) -> tuple[float, float, Any]:
+    """:func:`timed`, with the median CPU seconds returned too."""
     times, cpus, result = [], [], None
     for _ in range(repeat):
         gc.collect()
@@ -125,7 +132,7 @@ def timed(label: str, action: Callable[[], Any], repeat: int) -> tuple[float, An
     print(f"  {label:<46} {fmt_secs(median):>10}   cpu {fmt_secs(statistics.median(cpus)):>9}"
           f"   (runs: {', '.join(fmt_secs(t) for t in times)}; load {load_average()})",
           flush=True)
-    return median, result
+    return median, statistics.median(cpus), result
 
 
 def disk_bytes(logdir: Path, pattern: str) -> int:
@@ -224,6 +231,7 @@ def read_phases(logdir: Path) -> dict[str, float]:
     queries + checksums, decoding every chunk into ordered columns, the DataFrame."""
     from nbviz.store import bulk
     from nbviz.store.discover import find_runs
+    from nbviz.store.settled import is_settled, locked_inodes
     from nbviz.store.subset import Subset
 
     everything = Subset(None, None, None)
@@ -238,9 +246,11 @@ def read_phases(logdir: Path) -> dict[str, float]:
 
     runs = find_runs(logdir)
     lap("discovery")
-    fetched = [bulk._fetch(name, run_dir, everything) for name, run_dir in runs.items()]
+    locked = locked_inodes()
+    fetched = [bulk._fetch(name, run_dir, everything, is_settled(run_dir, locked))
+               for name, run_dir in runs.items()]
     lap("open + SELECT + CRC")
-    table = bulk._decode([f for f in fetched if f is not None], everything)
+    table, _ = bulk._decode([f for f in fetched if f is not None], everything)
     lap("decode + log order")
     table.frame()
     lap("DataFrame")
@@ -316,7 +326,8 @@ def main() -> None:
         print(f"\nreading {total:,} scalars ({runs} runs; load average {load_average()} on "
               f"{os.cpu_count()} cores):")
         read_everything(big)  # warm the page cache and the imports: every read below is warm
-        read_s, frame = timed("nbviz.read(logdir)", lambda: read_everything(big), repeat)
+        read_s, read_cpu_s, frame = timed_cpu("nbviz.read(logdir)",
+                                              lambda: read_everything(big), repeat)
         assert len(frame) == total, (len(frame), total)
         del frame
         rss_after_read = rss_bytes()
@@ -379,22 +390,23 @@ def main() -> None:
             print(f"  write: nbviz {fmt_secs(nb_write)}, torch {fmt_secs(tb_write)}")
         print(f"  bytes/value: nbviz {nb_bytes / total_tb:.1f}, tfevents "
               f"{tb_bytes / total_tb:.1f}")
-        nb_s, frame = timed("nbviz.read(nbviz stores)", lambda: read_everything(same_nb), repeat)
+        nb_s, nb_cpu_s, frame = timed_cpu("nbviz.read(nbviz stores)",
+                                          lambda: read_everything(same_nb), repeat)
         assert len(frame) == total_tb
         del frame
-        tbr_s, count = timed("nbviz's tfevents reader (EventRun)",
-                             lambda: read_tfevents_with_nbviz(same_tb), repeat)
+        tbr_s, tbr_cpu_s, count = timed_cpu("nbviz's tfevents reader (EventRun)",
+                                            lambda: read_tfevents_with_nbviz(same_tb), repeat)
         assert count == total_tb, count
         nbtb_s, frame = timed("nbviz.read(tfevents logdir)",
                               lambda: read_everything(same_tb), repeat)
         assert len(frame) == total_tb
         del frame
         try:
-            tbp_s, count = timed("tbparse.SummaryReader(...).scalars",
-                                 lambda: read_tbparse(same_tb), 1)
+            tbp_s, tbp_cpu_s, count = timed_cpu("tbparse.SummaryReader(...).scalars",
+                                                lambda: read_tbparse(same_tb), 1)
             assert count == total_tb, count
         except ImportError:
-            tbp_s = float("nan")
+            tbp_s = tbp_cpu_s = float("nan")
             print("  tbparse is not installed: skipped")
         print(f"  ratios: tfevents reader / nbviz store {tbr_s / nb_s:.1f}×, "
               f"tbparse / nbviz store {tbp_s / nb_s:.1f}×")
@@ -404,11 +416,32 @@ def main() -> None:
                       same_bytes_per_value_tfevents=tb_bytes / total_tb)
 
     record["peak_rss"] = peak_rss_bytes()
-    print(f"\nnbviz.read of {total:,} scalars in {runs} runs: {fmt_secs(read_s)} = "
-          f"{read_s / runs * 1e3:.1f} ms per run or {read_s / total * 1e9:.0f} ns per value "
-          "(goal ≤ 1 s for 500 runs and 10 M values); panels: "
-          + ", ".join(f"{k} {fmt_secs(v)}" for k, v in panel_times.items())
-          + f" (goal ≤ 1 s); peak RSS {fmt_bytes(record['peak_rss'])}")
+    record.update(read_cpu_s=read_cpu_s, same_read_nbviz_cpu_s=nb_cpu_s,
+                  same_read_tfevents_reader_cpu_s=tbr_cpu_s, same_read_tbparse_cpu_s=tbp_cpu_s)
+
+    def per_value(seconds: float, values: int) -> str:
+        return f"{seconds / values * 1e9:,.0f} ns/value"
+
+    print(f"\nnbviz.read of {total:,} scalars over {runs} runs (nbviz stores): "
+          f"{fmt_secs(read_s)} wall, {fmt_secs(read_cpu_s)} CPU (goal ≤ 1 s wall; load "
+          f"average {load_average()} on {os.cpu_count()} cores: on a busy machine wall "
+          "exceeds CPU).")
+    print(f"The same runs and tags written by torch: {total_tb:,} values ({tb_steps} of the "
+          f"{steps} steps; torch writes ~25 k values/s, 10 M would take minutes). Read "
+          f"(wall / CPU): nbviz store {fmt_secs(nb_s)} / {fmt_secs(nb_cpu_s)}; nbviz's "
+          f"tfevents reader {fmt_secs(tbr_s)} / {fmt_secs(tbr_cpu_s)} ({tbr_s / nb_s:.1f}× / "
+          f"{tbr_cpu_s / nb_cpu_s:.1f}× the store); tbparse {fmt_secs(tbp_s)} / "
+          f"{fmt_secs(tbp_cpu_s)} ({tbp_s / nb_s:.1f}× / {tbp_cpu_s / nb_cpu_s:.1f}×).")
+    print(f"CPU per value: nbviz.read of the big stores {per_value(read_cpu_s, total)}; "
+          f"tfevents reader {per_value(tbr_cpu_s, total_tb)} "
+          f"({tbr_cpu_s / total_tb / (read_cpu_s / total):.0f}×), tbparse "
+          f"{per_value(tbp_cpu_s, total_tb)} ({tbp_cpu_s / total_tb / (read_cpu_s / total):.0f}×)"
+          f": {total:,} values would take them ~{fmt_secs(tbr_cpu_s / total_tb * total)} and "
+          f"~{fmt_secs(tbp_cpu_s / total_tb * total)} of CPU (linear).")
+    if panel_times:
+        print("panels: " + ", ".join(f"{k} {fmt_secs(v)}" for k, v in panel_times.items())
+              + " (goal ≤ 1 s)")
+    print(f"peak RSS {fmt_bytes(record['peak_rss'])}")
     summary("store_scale", quick=args.quick, **record,
             meets_goal=bool(total >= 10_000_000 and read_s <= 1.0))
 

@@ -1,12 +1,18 @@
 """The scalars of many run stores at once — ``nbviz.read``'s store side at scale.
 
-Per run: one read-only connection (``mode=ro`` URI, no PRAGMA), a look at its tables,
-one query for the tag names and one for the chosen chunk blobs, every chunk checked
-(CRC-32). Then the chunks of every run are decoded together
-(:func:`~nbviz.store.chunks.decode_block`: one numpy call per codec and chunk length,
-whatever the number of runs), and each run's rows are put in log (``seq``) order by
-one scatter over all runs. With ``threads > 1``, batches of runs are read and decoded
-side by side (SQLite, zlib and numpy release the GIL).
+Three phases, the first and last on :data:`READ_THREADS` threads (SQLite, zlib and
+numpy's large loops release the GIL):
+
+1. per run: one read-only connection (``immutable=1`` for a settled store, see
+   :mod:`nbviz.store.settled`; else ``mode=ro``), a look at its tables, one query for
+   the tag names and one for the chosen chunk blobs, every chunk checked (CRC-32);
+2. the layout: every run's row count and place in the output, tags coded in lexical
+   order (the DataFrame's Categorical then takes the codes as they are), the output
+   columns allocated once;
+3. batches of runs decoded straight into their part of the output: the chunks of a
+   batch decoded together (:func:`~nbviz.store.chunks.decode_block`: one numpy call
+   per codec and chunk length), each value put at its log (``seq``) position by one
+   scatter per column — no per-run copy, no join.
 
 Only healthy columnar stores take this path. A run that is written by this process,
 a store of the version-1 layout (alone or beside chunks), a store that cannot be
@@ -24,48 +30,88 @@ import os
 import sqlite3
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import numpy as np
 
-from nbviz.store.chunks import chunk_crc, count_groups, decode_block
+from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
+from nbviz.store.settled import is_settled, locked_inodes
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.subset import Subset
-from nbviz.store.table import ScalarTable
+from nbviz.store.table import ScalarTable, code_dtype
 
 __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
 
-# Batches read side by side. Measured on the shared 2-core machine (store_scale.py, 500
-# runs x 50 tags x 400 steps): 2 threads took 0.97x-1.5x the wall time of 1 and ~15 % more
-# CPU (load average 10-30), so 1 by default; raise it on an idle multi-core machine.
-READ_THREADS = 1
+# Threads reading and decoding side by side: the machine's cores, at most 2 (measured on
+# the shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1
+# thread 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
+READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
-def open_read_only(db_path: Path) -> sqlite3.Connection:
+def open_read_only(db_path: Path, *, immutable: bool = False) -> sqlite3.Connection:
     """A read-only connection to a store (``mode=ro``: never writes, never creates it;
-    sees what a live writer has committed)."""
-    uri = f"{Path(os.path.abspath(db_path)).as_uri()}?mode=ro"
+    sees what a live writer has committed). ``immutable=True`` only for a settled store
+    (:func:`~nbviz.store.settled.is_settled`): SQLite then takes no lock and skips the
+    WAL."""
+    uri = _uri(db_path)
+    if immutable:
+        uri += "&immutable=1"
     return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
 
 
 @dataclass(frozen=True)
 class _Fetched:
-    """One run's tag names and chosen chunk rows (``_CHUNKS`` columns)."""
+    """One run's tag names and chosen chunks, column by column (``_CHUNKS`` without the
+    checksum, which is checked when fetched)."""
 
     name: str
     names: dict[int, str]
-    rows: list[tuple[Any, ...]]
+    tag_ids: tuple[int, ...]
+    first_seqs: tuple[int, ...]
+    counts: tuple[int, ...]
+    seqs: tuple[bytes, ...]
+    steps: tuple[bytes, ...]
+    walls: tuple[bytes, ...]
+    values: tuple[bytes, ...]
+
+    @staticmethod
+    def checked(name: str, names: dict[int, str], rows: list[tuple[Any, ...]]
+                ) -> _Fetched | None:
+        """The rows as columns, or None unless every chunk holds values, names a known
+        tag and matches its checksum."""
+        if not rows:
+            return _Fetched(name, names, (), (), (), (), (), (), ())
+        tag_ids, first_seqs, counts, seqs, steps, walls, values, crcs = zip(*rows, strict=True)
+        try:
+            if (set(map(type, counts)) != {int} or min(counts) <= 0
+                    or not names.keys() >= set(tag_ids)
+                    or chunk_crcs(seqs, steps, walls, values) != list(crcs)):
+                return None
+        except TypeError:  # a column that is not a blob
+            return None
+        return _Fetched(name, names, tag_ids, first_seqs, counts, seqs, steps, walls, values)
 
 
-def _fetch(name: str, run_dir: Path, subset: Subset) -> _Fetched | None:
-    """The run's chunk rows, or None when the run needs the careful reader."""
+def _uri(db_path: Path) -> str:
+    """``db_path`` as an SQLite URI (percent-encoded: '?', '#', '%' in names are safe)."""
+    return "file:" + quote(os.path.abspath(db_path)) + "?mode=ro"
+
+
+def _fetch(name: str, run_dir: Path, subset: Subset, immutable: bool = False
+           ) -> _Fetched | None:
+    """The run's chunks, or None when the run needs the careful reader."""
     try:
-        connection = open_read_only(run_dir / DB_FILENAME)
+        connection = open_read_only(run_dir / DB_FILENAME, immutable=immutable)
     except sqlite3.Error:
         return None
     try:
@@ -79,7 +125,7 @@ def _fetch(name: str, run_dir: Path, subset: Subset) -> _Fetched | None:
         ids = subset.tag_ids(names)
         if ids is not None:
             if not ids:
-                return _Fetched(name, names, [])
+                return _Fetched.checked(name, names, [])
             conditions.append(f"tag_id IN ({', '.join(str(int(i)) for i in ids)})")
         low, high = subset.steps if subset.steps is not None else (None, None)
         if low is not None:
@@ -95,17 +141,7 @@ def _fetch(name: str, run_dir: Path, subset: Subset) -> _Fetched | None:
         return None  # damaged or not UTF-8: the careful reader salvages and reports
     finally:
         connection.close()
-    return _Fetched(name, names, rows) if _healthy(rows, names) else None
-
-
-def _healthy(rows: list[tuple[Any, ...]], names: dict[int, str]) -> bool:
-    """Every chunk row holds values, names a known tag and matches its checksum."""
-    try:
-        return all(isinstance(count, int) and count > 0 and tag_id in names
-                   and chunk_crc(seqs, steps, walls, values) == crc
-                   for tag_id, _, count, seqs, steps, walls, values, crc in rows)
-    except TypeError:  # a column that is not a blob
-        return False
+    return _Fetched.checked(name, names, rows)
 
 
 def _positions(slots: list[np.ndarray], span: int, total: int) -> list[np.ndarray]:
@@ -128,72 +164,237 @@ def _positions(slots: list[np.ndarray], span: int, total: int) -> list[np.ndarra
             zip(np.split(position, ends[:-1]), slots, strict=True)]
 
 
-def _decode(fetched: list[_Fetched], subset: Subset) -> ScalarTable:
-    """Every chunk row of ``fetched`` (healthy runs) decoded into one table: runs in the
-    order given, each run's rows in seq order."""
-    per_run = np.array([len(f.rows) for f in fetched], dtype=np.int64)
-    rows = [row for f in fetched for row in f.rows]
-    if not rows:
-        return ScalarTable([f.name for f in fetched], np.zeros(len(fetched) + 1, np.int64),
-                           [], np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0),
-                           np.empty(0))
-    tag_ids, first_seqs, counts, seqs, steps, walls, values, _ = zip(*rows, strict=True)
-    lengths = np.array(counts, dtype=np.int64)
+@dataclass(frozen=True)
+class _Seqs:
+    """The seqs of a group of chunks of one length: ``start + stride * arange(count)`` per
+    chunk when every chunk's seqs are arithmetic (the usual case: nothing per value is
+    built until the positions are), else the decoded ``block``."""
+
+    start: np.ndarray  # int64 per chunk
+    stride: np.ndarray | None  # int64 per chunk, or None: see block
+    block: np.ndarray | None  # int64 [chunks, count]
+
+    @staticmethod
+    def decode(blobs: Sequence[bytes], first: np.ndarray, count: int) -> _Seqs:
+        if all(blob[:1] == b"L" for blob in blobs):
+            pairs = decode_block(blobs, 2, floats=False)  # row i: first, first + stride
+            return _Seqs(first + pairs[:, 0], pairs[:, 1] - pairs[:, 0], None)
+        block = decode_block(blobs, count, floats=False) + first[:, None]
+        return _Seqs(block[:, 0], None, block)
+
+    def bounds(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest, highest) seq of each chunk."""
+        if self.block is not None:
+            return self.block.min(axis=1), self.block.max(axis=1)
+        assert self.stride is not None
+        reach = self.stride * (count - 1)
+        return self.start + np.minimum(reach, 0), self.start + np.maximum(reach, 0)
+
+    def shifted(self, shift: np.ndarray, count: int, part: slice = slice(None)
+                ) -> np.ndarray:
+        """``[chunks, count]`` seqs of the chunks ``part`` + ``shift`` (one per chunk of
+        ``part``), built in one pass."""
+        if self.block is not None:
+            shifted: np.ndarray = self.block[part] + shift[:, None]
+            return shifted
+        assert self.stride is not None
+        out = self.stride[part, None] * np.arange(count, dtype=np.int64)
+        out += (self.start[part] + shift)[:, None]
+        return out
+
+
+    def target(self, shift: np.ndarray, count: int, part: slice) -> _Target:
+        """Where the chunks ``part`` go (``shift``: slot shift of each): one strided copy
+        when they are arithmetic and interleave value by value — pieces of k chunks of
+        stride k, one after the other (a flush of k tags logged together, chunk order
+        = log order) — else a scatter to their positions."""
+        if self.stride is not None and count > 1:
+            bases, strides = self.start[part] + shift, self.stride[part]
+            width = int(strides[0])
+            if width >= 1 and len(bases) % width == 0 and bool((strides == width).all()):
+                index = np.arange(len(bases))
+                if np.array_equal(bases, bases[0] + index // width * (width * count)
+                                  + index % width):
+                    return _Target(None, count, int(bases[0]), width)
+        return _Target(self.shifted(shift, count, part), count)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a ``[chunks, count]`` block of values goes in an output column: to
+    ``positions`` (a scatter), or — pieces of ``width`` chunks interleaved value by value,
+    filling ``[start, start + chunks * count)`` — by one strided copy."""
+
+    positions: np.ndarray | None
+    count: int
+    start: int = 0
+    width: int = 0
+
+    def put(self, column: np.ndarray, block: np.ndarray) -> None:
+        """``block`` (``[chunks, count]``, or ``[chunks, 1]``: one value per chunk) into
+        ``column``."""
+        if self.positions is not None:
+            column[self.positions] = block
+            return
+        size = block.shape[0] * self.count
+        column[self.start:self.start + size].reshape(-1, self.count, self.width)[...] = (
+            block.reshape(-1, self.width, block.shape[1]).transpose(0, 2, 1))
+
+
+@dataclass(frozen=True)
+class _Output:
+    """The columns being filled: a batch writes rows ``[start, stop)`` only."""
+
+    tag_code: np.ndarray
+    step: np.ndarray
+    wall: np.ndarray
+    value: np.ndarray
+
+    @staticmethod
+    def allocate(total: int, code: np.dtype) -> _Output:
+        return _Output(np.full(total, -1, code), np.empty(total, np.int64),
+                       np.empty(total), np.empty(total))
+
+    def part(self, start: int, stop: int) -> _Output:
+        return _Output(self.tag_code[start:stop], self.step[start:stop],
+                       self.wall[start:stop], self.value[start:stop])
+
+
+def _decode_batch(fetched: Sequence[_Fetched], codes: np.ndarray, out: _Output) -> None:
+    """The chunks of ``fetched`` (consecutive runs; ``codes``: each chunk's tag code)
+    decoded into ``out`` (exactly their rows, the runs one after the other, each run's
+    rows in seq order). Raises ValueError / zlib.error … on a chunk that does not decode."""
+    def joined(column: Callable[[_Fetched], tuple[Any, ...]]) -> list[Any]:
+        return [cell for f in fetched for cell in column(f)]
+
+    per_run = np.array([len(f.counts) for f in fetched], dtype=np.int64)
+    if not per_run.any():
+        return
+    lengths = np.array(joined(attrgetter("counts")), dtype=np.int64)
+    first = np.array(joined(attrgetter("first_seqs")), dtype=np.int64)
     run_of_chunk = np.repeat(np.arange(len(fetched)), per_run)
-    tags: dict[str, int] = {}
-    chunk_code = np.array([tags.setdefault(fetched[run].names[tag_id], len(tags)) for
-                           run, tag_id in zip(run_of_chunk.tolist(), tag_ids, strict=True)],
-                          dtype=np.int32)
-    first = np.array(first_seqs, dtype=np.int64)
+    run_rows = np.bincount(run_of_chunk, weights=lengths, minlength=len(fetched)
+                           ).astype(np.int64)
     groups = count_groups(lengths)
-    seq_blocks = [decode_block(list(map(seqs.__getitem__, chunks.tolist())), count,
-                               floats=False)
-                  + first[chunks][:, None] for count, chunks in groups]
-    # each run's seqs get their own slot range: [offset, offset + the run's seq span)
+    seqs = joined(attrgetter("seqs"))
+    group_seqs = [_Seqs.decode([seqs[i] for i in chunks.tolist()], first[chunks], count)
+                  for count, chunks in groups]
     low = np.full(len(fetched), np.iinfo(np.int64).max)
     high = np.full(len(fetched), np.iinfo(np.int64).min)
-    for (_, chunks), block in zip(groups, seq_blocks, strict=True):
-        np.minimum.at(low, run_of_chunk[chunks], block.min(axis=1))
-        np.maximum.at(high, run_of_chunk[chunks], block.max(axis=1))
-    spans = np.where(per_run > 0, high - low + 1, 0)
-    shift = np.cumsum(spans) - spans - np.where(per_run > 0, low, 0)
-    for (_, chunks), block in zip(groups, seq_blocks, strict=True):
-        block += shift[run_of_chunk[chunks]][:, None]  # seq -> slot, in place
-    slots = seq_blocks
-    total = int(lengths.sum())
-    tag_code = np.empty(total, dtype=np.int32)
-    step = np.empty(total, dtype=np.int64)
-    wall, value = np.empty(total), np.empty(total)
-    for (count, chunks), where in zip(groups, _positions(slots, int(spans.sum()), total),
-                                      strict=True):
-        members = chunks.tolist()
-        tag_code[where] = chunk_code[chunks][:, None]
-        step[where] = decode_block(list(map(steps.__getitem__, members)), count, floats=False)
-        wall[where] = decode_block(list(map(walls.__getitem__, members)), count, floats=True)
-        value[where] = decode_block(list(map(values.__getitem__, members)), count, floats=True)
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(run_of_chunk, weights=lengths,
-                                                        minlength=len(fetched)))]
+    for (count, chunks), group in zip(groups, group_seqs, strict=True):
+        lows, highs = group.bounds(count)
+        np.minimum.at(low, run_of_chunk[chunks], lows)
+        np.maximum.at(high, run_of_chunk[chunks], highs)
+    present = run_rows > 0
+    spans = np.where(present, high - low + 1, 0)
+    # seq -> slot: each run's seqs get their own range [offset, offset + span)
+    shifts = [(np.cumsum(spans) - spans - np.where(present, low, 0))[run_of_chunk[chunks]]
+              for _, chunks in groups]
+    columns = (codes, joined(attrgetter("steps")), joined(attrgetter("walls")),
+               joined(attrgetter("values")))
+    if bool((spans == run_rows).all()):  # slots are positions, unless a seq is stored twice
+        _fill(out, groups, run_of_chunk, columns, lambda g, part: group_seqs[g].target(
+            shifts[g][part], groups[g][0], part))
+        if not bool((out.tag_code < 0).any()):  # every row got a code: no seq twice
+            return
+    # gaps in the seqs (tensors between scalars), or a seq stored twice: rank the slots
+    where = _positions([group.shifted(shift, count) for (count, _), group, shift in
+                        zip(groups, group_seqs, shifts, strict=True)],
+                       int(spans.sum()), int(run_rows.sum()))
+    _fill(out, groups, run_of_chunk, columns,
+          lambda g, part: _Target(where[g][part], groups[g][0]))
+
+
+# Values decoded at a time: the temporaries (positions, inflated bytes, decoded columns)
+# stay in cache and are reused, instead of ~100 MB fresh arrays per column (measured,
+# 10 M values: page faults per read 61 k -> 2 k, system CPU 0.74 s -> 0.32 s).
+_TILE = 1 << 18
+
+
+def _tiles(runs: np.ndarray, count: int) -> list[slice]:
+    """Slices of a group's chunks (``runs``: the run of each, ascending) of about
+    ``_TILE`` values, cut only where the run changes (a run's chunks stay together)."""
+    cuts = np.flatnonzero(runs[1:] != runs[:-1]) + 1
+    step = max(1, _TILE // count)
+    at = np.searchsorted(cuts, np.arange(step, len(runs), step))  # first cut past each mark
+    edges = [0, *np.unique(cuts[at[at < len(cuts)]]).tolist(), len(runs)]
+    return [slice(a, b) for a, b in pairwise(edges) if b > a]
+
+
+def _fill(out: _Output, groups: list[tuple[int, np.ndarray]], run_of_chunk: np.ndarray,
+          columns: tuple[np.ndarray, list[bytes], list[bytes], list[bytes]],
+          target: Callable[[int, slice], _Target]) -> None:
+    """Every chunk of ``groups`` decoded into ``out`` at ``target(group, chunk slice)``
+    (``columns``: each chunk's tag code, step, wall and value blobs), a tile at a time."""
+    codes, steps, walls, values = columns
+    for index, (count, chunks) in enumerate(groups):
+        for part in _tiles(run_of_chunk[chunks], count):
+            members = chunks[part].tolist()
+            where = target(index, part)
+            where.put(out.tag_code, codes[chunks[part]][:, None])
+            where.put(out.step, decode_block([steps[i] for i in members], count, floats=False))
+            where.put(out.wall, decode_block([walls[i] for i in members], count, floats=True))
+            where.put(out.value, decode_block([values[i] for i in members], count,
+                                              floats=True))
+
+
+def _parallel(threads: int, work: Callable[[_Item], _Result], items: Sequence[_Item]
+              ) -> list[_Result]:
+    """``[work(item) for item in items]``, on ``threads`` threads when more than one."""
+    if threads < 2 or len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(threads, len(items))) as pool:
+        return list(pool.map(work, items))
+
+
+def _split(weights: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` index ranges cutting ``weights`` into ≤ ``parts`` runs of about
+    equal sums (none empty)."""
+    if len(weights) == 0:
+        return []
+    total = np.cumsum(weights)
+    cuts = np.searchsorted(total, total[-1] * np.arange(1, parts) / parts, side="right")
+    edges = sorted({0, *cuts.tolist(), len(weights)})
+    return list(pairwise(edges))
+
+
+def _decode(fetched: list[_Fetched], subset: Subset, threads: int = 1
+            ) -> tuple[ScalarTable, set[str]]:
+    """Every chunk row of ``fetched`` (healthy runs) decoded into one table — runs in the
+    order given, each run's rows in seq order — and the names of the runs whose chunks
+    did not decode (left out, for the careful reader)."""
+    names = sorted({f.names[tag_id] for f in fetched for tag_id in set(f.tag_ids)})
+    code_of = {name: code for code, name in enumerate(names)}
+    codes = np.array([code_of[f.names[tag_id]] for f in fetched for tag_id in f.tag_ids],
+                     dtype=code_dtype(len(names)))
+    counts = np.array([count for f in fetched for count in f.counts], dtype=np.int64)
+    chunk_bounds = np.concatenate([[0], np.cumsum([len(f.counts) for f in fetched])])
+    bounds = np.concatenate([[0], np.cumsum([sum(f.counts) for f in fetched])]
                             ).astype(np.int64)
+    out = _Output.allocate(int(bounds[-1]), codes.dtype)
+
+    def batch(span: tuple[int, int]) -> bool:
+        first, last = span
+        try:
+            _decode_batch(fetched[first:last], codes[chunk_bounds[first]:chunk_bounds[last]],
+                          out.part(int(bounds[first]), int(bounds[last])))
+        except (TypeError, ValueError, OverflowError, IndexError, zlib.error, struct.error):
+            return False
+        return True
+
+    spans = _split(np.diff(bounds), threads)
+    done = _parallel(threads, batch, spans)
+    table = ScalarTable([f.name for f in fetched], bounds, names, out.tag_code, out.step,
+                        out.wall, out.value, np.bincount(codes, weights=counts,
+                                                         minlength=len(names)))
+    failed = {index for (start, stop), ok in zip(spans, done, strict=True) if not ok
+              for index in range(start, stop)}
+    if failed:
+        table = table.select([i for i in range(len(fetched)) if i not in failed])
     low_step, high_step = subset.steps if subset.steps is not None else (None, None)
     if low_step is not None or high_step is not None:  # chunks overlapping the range: cut
-        keep = np.ones(total, dtype=bool)
-        if low_step is not None:
-            keep &= step >= low_step
-        if high_step is not None:
-            keep &= step <= high_step
-        bounds = np.concatenate([[0], np.cumsum(keep)])[bounds]
-        step, wall, value, tag_code = step[keep], wall[keep], value[keep], tag_code[keep]
-    return ScalarTable([f.name for f in fetched], bounds, list(tags), tag_code, step, wall,
-                       value)
-
-
-def _fast_table(fetched: list[_Fetched], subset: Subset) -> tuple[ScalarTable, set[str]]:
-    """The runs decoded together, or (when a checked chunk still cannot be decoded) an
-    empty table and every name, for the careful reader."""
-    try:
-        return _decode(fetched, subset), set()
-    except (TypeError, ValueError, OverflowError, zlib.error, struct.error):
-        return ScalarTable.empty(), {f.name for f in fetched}
+        table = table.where(low_step, high_step)
+    return table, {fetched[index].name for index in failed}
 
 
 def _careful(name: str, run_dir: Path, subset: Subset, problems: list[str]) -> ScalarTable:
@@ -221,37 +422,30 @@ def _careful(name: str, run_dir: Path, subset: Subset, problems: list[str]) -> S
     return ScalarTable.of_columns(name, columns)
 
 
-def _read_batch(items: list[tuple[str, Path]], subset: Subset) -> tuple[ScalarTable, set[str]]:
-    """Runs read and decoded together, and the names of those needing the careful reader."""
-    got = [(name, _fetch(name, run_dir, subset)) for name, run_dir in items]
-    table, careful = _fast_table([f for _, f in got if f is not None], subset)
-    return table, careful | {name for name, f in got if f is None}
-
-
 def read_stores(runs: Mapping[str, Path], subset: Subset, problems: list[str], *,
                 threads: int | None = None) -> ScalarTable:
     """The chosen scalars of the stores ``runs`` (name -> run directory, in the order
     wanted), each run's rows in log order; what cannot be read goes to ``problems``.
-    ``threads`` batches of runs (default :data:`READ_THREADS`) are read and decoded side
-    by side."""
-    from nbviz.record.run import live_run_for
+    ``threads`` (default :data:`READ_THREADS`) read and decode runs side by side."""
+    from nbviz.record.live import live_run_dirs
 
     threads = READ_THREADS if threads is None else threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"read_stores(): 'threads' must be an int >= 1, got {threads!r}.")
-    quick = [(name, run_dir) for name, run_dir in runs.items() if live_run_for(run_dir) is None]
-    size = -(-len(quick) // threads) if quick else 1
-    batches = [quick[start:start + size] for start in range(0, len(quick), size)]
-    if len(batches) > 1:
-        with ThreadPoolExecutor(len(batches)) as pool:
-            results = list(pool.map(lambda batch: _read_batch(batch, subset), batches))
-    else:
-        results = [_read_batch(batch, subset) for batch in batches]
-    careful = {name for _, names in results for name in names} | (
-        set(runs) - {name for name, _ in quick})
-    parts = [table for table, _ in results] + [
-        _careful(name, runs[name], subset, problems) for name in runs if name in careful]
+    live = {str(run_dir) for run_dir in live_run_dirs()}  # real paths
+    quick = [(name, run_dir) for name, run_dir in runs.items()
+             if not live or os.path.realpath(run_dir) not in live]
+    locked = locked_inodes()
+    parts = [quick[start:stop] for start, stop in _split(np.ones(len(quick)), 4 * threads)]
+    fetched = [got for part in _parallel(threads, lambda items: [
+        (name, _fetch(name, run_dir, subset, is_settled(run_dir, locked)))
+        for name, run_dir in items], parts) for got in part]
+    table, careful = _decode([f for _, f in fetched if f is not None], subset, threads)
+    careful |= {name for name, f in fetched if f is None}
+    careful |= set(runs) - {name for name, _ in quick}
     if not careful:
-        return ScalarTable.join(parts)
+        return table
+    parts_read = [table] + [_careful(name, runs[name], subset, problems)
+                            for name in runs if name in careful]
     position = {name: index for index, name in enumerate(runs)}
-    return ScalarTable.join(parts).sorted_by(position.__getitem__)
+    return ScalarTable.join(parts_read).sorted_by(position.__getitem__)

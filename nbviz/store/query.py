@@ -87,15 +87,16 @@ _SUMMARY_QUERY = ("SELECT g.name, s.count, s.first_step, s.last_step, s.min, s.m
                   "ON g.id = s.tag_id ORDER BY s.tag_id")
 
 
-def _stored_summaries(path: Path) -> list[tuple[Any, ...]] | None:
+def _stored_summaries(path: Path, immutable: bool = False) -> list[tuple[Any, ...]] | None:
     """A columnar store's summary rows (``_SUMMARY_QUERY``), or None when the run needs
-    the careful reader (no store, not columnar, damaged, a tag without a name)."""
+    the careful reader (no store, not columnar, damaged, a tag without a name).
+    ``immutable`` only for a settled store (:mod:`nbviz.store.settled`)."""
     from nbviz.store.bulk import open_read_only
 
     if not (path / DB_FILENAME).exists():
         return None
     try:
-        connection = open_read_only(path / DB_FILENAME)
+        connection = open_read_only(path / DB_FILENAME, immutable=immutable)
     except sqlite3.Error:
         return None
     try:
@@ -175,6 +176,7 @@ def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.Dat
     0   a  loss    500           0        499  ...
     """
     from nbviz.store.bulk import READ_THREADS
+    from nbviz.store.settled import is_settled, locked_inodes
 
     if not isinstance(run_dirs, Mapping):
         raise TypeError("tag_summaries_many(): 'run_dirs' must map run names to run "
@@ -186,11 +188,16 @@ def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.Dat
             raise TypeError(f"tag_summaries_many(): run names must be str, got "
                             f"{describe(name)}.")
         paths[name] = _run_dir(run_dir, "tag_summaries_many()")
+    locked = locked_inodes()
+
+    def stored(path: Path) -> list[tuple[Any, ...]] | None:
+        return _stored_summaries(path, is_settled(path, locked))
+
     if READ_THREADS > 1 and len(paths) > 1:
         with ThreadPoolExecutor(READ_THREADS) as pool:
-            found = list(pool.map(_stored_summaries, paths.values()))
+            found = list(pool.map(stored, paths.values()))
     else:
-        found = [_stored_summaries(path) for path in paths.values()]
+        found = [stored(path) for path in paths.values()]
     quick = [rows or [] for rows in found]
     frame = _rows_frame([row for rows in quick for row in rows])
     names = np.repeat(np.array(list(paths), dtype=object),

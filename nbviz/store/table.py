@@ -26,9 +26,21 @@ import pandas as pd
 
 from nbviz.store.sqlite import ScalarColumns
 
-__all__ = ["SCALAR_COLUMNS", "ScalarTable"]
+__all__ = ["SCALAR_COLUMNS", "ScalarTable", "code_dtype"]
 
 SCALAR_COLUMNS = ("run", "tag", "step", "wall_time", "value")
+
+
+def code_dtype(categories: int) -> type[np.signedinteger[Any]]:
+    """The int type pandas keeps a Categorical's codes in for that many categories (codes
+    given in it are taken as they are, not converted).
+
+    >>> code_dtype(50), code_dtype(500)
+    (<class 'numpy.int8'>, <class 'numpy.int16'>)
+    """
+    if categories < 2**7:
+        return np.int8
+    return np.int16 if categories < 2**15 else np.int32
 
 
 def _lexical_codes(names: Sequence[str], counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -37,7 +49,7 @@ def _lexical_codes(names: Sequence[str], counts: np.ndarray) -> tuple[np.ndarray
     used = np.flatnonzero(counts)
     used_names = np.array([names[i] for i in used.tolist()], dtype=object)
     order = np.argsort(used_names, kind="stable")
-    rank = np.zeros(len(names), dtype=np.int32 if len(used) >= 2**15 else np.int16)
+    rank = np.zeros(len(names), dtype=code_dtype(len(used)))
     rank[used[order]] = np.arange(len(used))
     return rank, used_names[order].tolist()
 
@@ -55,10 +67,11 @@ class ScalarTable:
     runs: list[str]
     bounds: np.ndarray  # int64, len(runs) + 1
     tags: list[str]
-    tag_code: np.ndarray  # int32
+    tag_code: np.ndarray  # a signed int type (int8 … int32)
     step: np.ndarray  # int64
     wall_time: np.ndarray  # float64
     value: np.ndarray  # float64
+    tag_counts: np.ndarray | None = None  # rows per tag code, when known (spares a pass)
 
     def __len__(self) -> int:
         return int(self.step.shape[0])
@@ -105,14 +118,36 @@ class ScalarTable:
             self.runs[index] if key is None else key(self.runs[index])))
         if order == list(range(len(self.runs))):
             return self
-        lengths = np.diff(self.bounds)[order]
-        starts = self.bounds[:-1][order]
+        return self.select(order)
+
+    def select(self, order: Sequence[int]) -> ScalarTable:
+        """The runs at indices ``order`` (in that order; others left out), one gather.
+
+        >>> from nbviz.store.table import ScalarTable
+        >>> t = ScalarTable(["a", "b"], np.array([0, 1, 3]), ["x"], np.zeros(3, np.int32),
+        ...                 np.arange(3), np.zeros(3), np.arange(3.0))
+        >>> t.select([1]).value.tolist()
+        [1.0, 2.0]
+        """
+        lengths = np.diff(self.bounds)[np.asarray(order, dtype=np.int64)]
+        starts = self.bounds[:-1][np.asarray(order, dtype=np.int64)]
         rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
             int(lengths.sum()))
         return ScalarTable([self.runs[i] for i in order],
                            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
                            self.tags, self.tag_code[rows], self.step[rows],
                            self.wall_time[rows], self.value[rows])
+
+    def where(self, low: int | None, high: int | None) -> ScalarTable:
+        """The rows whose step is in ``[low, high]`` (None: open end), order kept."""
+        keep = np.ones(len(self), dtype=bool)
+        if low is not None:
+            keep &= self.step >= low
+        if high is not None:
+            keep &= self.step <= high
+        bounds = np.concatenate([[0], np.cumsum(keep)])[self.bounds].astype(np.int64)
+        return ScalarTable(self.runs, bounds, self.tags, self.tag_code[keep], self.step[keep],
+                           self.wall_time[keep], self.value[keep])
 
     def split(self) -> list[tuple[str, ScalarColumns]]:
         """(run, columns) per run with rows, each run's tags renumbered from 0."""
@@ -138,7 +173,8 @@ class ScalarTable:
         run_rank, runs = _lexical_codes(names, np.bincount(
             run_of_segment, weights=lengths, minlength=len(names)) if len(names) else lengths)
         tag_rank, tags = _lexical_codes(self.tags, np.bincount(
-            self.tag_code, minlength=len(self.tags)))
+            self.tag_code, minlength=len(self.tags)) if self.tag_counts is None
+            else self.tag_counts)
         identity = tags == list(self.tags) and tag_rank.size == len(tags)
         return pd.DataFrame({  # per row: one repeat (runs) and at most one gather (tags)
             "run": _categorical(np.repeat(run_rank[run_of_segment], lengths), runs),

@@ -224,3 +224,70 @@ def test_tag_summaries_many_equals_tag_summaries_run_by_run(logdir: Path) -> Non
         tag_summaries_many([logdir / "zeta"])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="run names must be str"):
         tag_summaries_many({1: logdir})  # type: ignore[dict-item]
+
+
+def test_interleaved_flushes_are_copied_in_place_and_equal_the_store(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tags logged together each step (flushes of k chunks, stride k) take the strided
+    copy; irregular ones the scatter; both give each store's own rows in log order."""
+    rng = np.random.default_rng(7)
+    for name, tags in (("b-wide", 5), ("a-narrow", 2), ("c-one", 1)):
+        with nbviz.init(name, logdir=logdir) as run:
+            for step in range(60):
+                run.log({f"t{i}": float(rng.standard_normal()) for i in range(tags)},
+                        step=step)
+                if step in (19, 39):
+                    run.flush()  # three flushes: three pieces per run, all of one length
+    with nbviz.init("d-irregular", logdir=logdir) as run:
+        for step in range(30):
+            run.log({"x": step * 1.5} if step % 4 else {"x": 0.0, "y": -1.0}, step=step)
+    kinds: list[str] = []
+    put = bulk._Target.put
+
+    def spy(self: bulk._Target, column: np.ndarray, block: np.ndarray) -> None:
+        kinds.append("scatter" if self.positions is not None else "copy")
+        put(self, column, block)
+
+    monkeypatch.setattr(bulk._Target, "put", spy)
+    monkeypatch.setattr(bulk, "_TILE", 64)  # several tiles per group, cut between runs
+    frame = _read(logdir)
+    runs = find_runs(logdir)
+    assert _rows(frame) == [row for name, run_dir in runs.items()
+                            for row in _store_rows(name, run_dir)]
+    assert {"copy", "scatter"} <= set(kinds)
+    assert bulk._tiles(np.array([0, 0, 1, 1, 1, 2, 3]), 32) == [
+        slice(0, 2), slice(2, 5), slice(5, 6), slice(6, 7)]
+
+
+def test_a_store_is_settled_only_without_a_writer_and_with_an_empty_wal(logdir: Path) -> None:
+    from nbviz.store.lock import WriterLock
+    from nbviz.store.settled import is_settled, locked_inodes
+
+    if locked_inodes() is None:
+        pytest.skip("this system does not list file locks (/proc/locks)")
+    run = nbviz.init("w", logdir=logdir)
+    try:
+        run.log({"x": 1.0}, step=0)
+        run.flush()
+        assert not is_settled(logdir / "w", locked_inodes())  # a writer at work
+    finally:
+        run.finish()
+    assert is_settled(logdir / "w", locked_inodes())
+    assert not is_settled(logdir / "w", None)  # locks unknown: never settled
+    lock = WriterLock.try_acquire(logdir / "w")  # a writer starting: locked, WAL still empty
+    assert lock is not None
+    try:
+        assert not is_settled(logdir / "w", locked_inodes())
+    finally:
+        lock.release()
+    connection = sqlite3.connect(logdir / "w" / DB_FILENAME)  # a commit waiting in the WAL
+    try:
+        connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('k', '1')")
+        connection.commit()
+        assert (logdir / "w" / f"{DB_FILENAME}-wal").stat().st_size > 0
+        assert not is_settled(logdir / "w", locked_inodes())
+        assert _rows(_read(logdir)) == _store_rows("w", logdir / "w")  # read through mode=ro
+    finally:
+        connection.close()
+    assert is_settled(logdir / "w", locked_inodes())  # the last connection folded the WAL in
+    assert _rows(_read(logdir)) == _store_rows("w", logdir / "w")  # read immutable

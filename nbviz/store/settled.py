@@ -1,0 +1,77 @@
+"""Is a run's store settled — no writer at work, every commit inside the database file?
+
+A settled store can be opened with SQLite's ``immutable=1``: no lock, no look at the
+WAL or its shared-memory index (measured: opening a store and two small queries cost
+0.36 ms of CPU instead of 0.57 ms, over 500 stores). Two signs, both required:
+
+* its WAL (``nbviz.sqlite-wal``) is absent or empty: nothing committed waits outside
+  the database file (a writer that has committed once keeps a non-empty WAL until its
+  connection closes, which folds the WAL into the file);
+* no process holds a lock on its ``nbviz.lock`` (the writer's lifetime lock,
+  :mod:`nbviz.store.lock`), as the kernel lists it in ``/proc/locks`` — read once for
+  all runs, taking no lock itself (a reader never gets in a writer's way). Where the
+  system does not list locks (not Linux), no store counts as settled.
+
+What remains is a writer starting on a settled run while it is read: that writer
+appends to the WAL and leaves the database file alone until its first checkpoint
+(1000 pages), so the read sees the store as it was.
+
+>>> locked = locked_inodes()
+>>> is_settled(Path("runs/a"), locked)  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nbviz.store.lock import LOCK_FILENAME
+from nbviz.store.sqlite import DB_FILENAME
+
+__all__ = ["is_settled", "locked_inodes"]
+
+_LOCKS = Path("/proc/locks")
+
+
+def locked_inodes() -> frozenset[int] | None:
+    """Inode numbers of every file locked now (any device: a false match only costs
+    speed), or None when the system does not list them.
+
+    >>> isinstance(locked_inodes(), (frozenset, type(None)))
+    True
+    """
+    try:
+        text = _LOCKS.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    inodes = set()
+    for line in text.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:2154565 0 EOF" ("1: -> FLOCK …" waits)
+        for field in line.split():
+            if field.count(":") == 2:
+                inode = field.rsplit(":", 1)[1]
+                if inode.isdigit():
+                    inodes.add(int(inode))
+                break
+    return frozenset(inodes)
+
+
+def is_settled(run_dir: Path, locked: frozenset[int] | None) -> bool:
+    """True when ``run_dir``'s store has an empty or no WAL and no one holds its writer
+    lock (``locked``: :func:`locked_inodes`; None means unknown, so False)."""
+    if locked is None:
+        return False
+    try:
+        if os.stat(run_dir / f"{DB_FILENAME}-wal").st_size:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    try:
+        return os.stat(run_dir / LOCK_FILENAME).st_ino not in locked
+    except FileNotFoundError:
+        return True  # no writer ever took the lock here (a copied or imported store)
+    except OSError:
+        return False

@@ -11,8 +11,9 @@ min/max-decimated to M points, as live). Measured:
     ``goto`` to the first Scalars chart drawn (``.nbviz-chart[data-points] > 0``; goal ≤ 2 s),
     and to every chart drawn (the charts in view ask for their points, the others get
     theirs on idle); and the page's own timeline (its performance marks: HTML parsed,
-    state read, each bundle evaluated, first points request, first chunk decoded, first
-    chart), to see where the time goes;
+    state read, each bundle evaluated, the first chart's points sent before the panel is
+    built, first points request, first chunk decoded, first chart), to see where the time
+    goes;
   * the same series (the exported, decimated points) written by Plotly as ``--tags`` figures
     (``Scattergl``) in one ``write_html``-style file (plotly.js inlined once): size and
     first paint (each figure's ``post_script`` counts it drawn), in the same run; ratios;
@@ -82,6 +83,7 @@ PHASES = """() => { const nav = performance.getEntriesByType('navigation')[0];
   return {"HTML parsed": nav.domInteractive, "state read": first('nbviz-snapshot-decoded:'),
     "dashboard code": first('nbviz-snapshot-bundle:dashboard'),
     "scalars code": first('nbviz-snapshot-bundle:scalars'),
+    "first points sent unasked": first('nbviz-snapshot-prefetch:'),
     "first request": first('nbviz-snapshot-request:'),
     "first chunk": first('nbviz-snapshot-chunk:'),
     "first chart": window.__nbvizFirstChart ?? NaN}; }"""
@@ -205,7 +207,7 @@ def code_bytes(text: str) -> int:
     return sum(len(m) for m in re.findall(
         r'<script type="application/octet-stream" data-nbviz-bundle=[^>]*>([^<]*)</script>',
         text)) + sum(
-        len(m) for m in re.findall(r'<script type="module">(.*?)</script>', text, re.S))
+        len(m) for m in re.findall(r'<script type="module"[^>]*>(.*?)</script>', text, re.S))
 
 
 def main() -> None:

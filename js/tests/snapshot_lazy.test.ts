@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LazySeries, requestedIds, type LazyEntry } from "../src/snapshot/lazy";
+import { LazySeries, firstChartIds, requestedIds, type LazyEntry } from "../src/snapshot/lazy";
 
 /** Two chunks (tags): series 0 and 2 in chunk 0, series 1 in chunk 1; columns step, wall, value. */
 function fixture(): { entry: LazyEntry; chunks: Float64Array[] } {
@@ -61,5 +61,34 @@ describe("LazySeries (an offline page answers the Scalars panel's point requests
     }
     expect(sent).toEqual([[0], [2]]); // series 1's chunk is too short: reported, not sent
     expect(errors.length).toBe(1);
+  });
+
+  it("picks the first chart's series as the Scalars view orders tags, and sends them unasked", async () => {
+    const { entry, chunks } = fixture();
+    // tags "a" (series 0, 2) and "b" (series 1): the view shows "a" first
+    expect(firstChartIds(entry, "").sort()).toEqual([0, 2]);
+    expect(firstChartIds(entry, "^b$")).toEqual([1]); // the saved tag filter hides "a"
+    expect(firstChartIds(entry, "nothing matches")).toEqual([]);
+    const grouped: LazyEntry = {
+      seq: 0,
+      chunks: [0, 1],
+      items: {
+        "5": { info: { id: 5, count: 1, tag: "train/loss10" }, chunk: 0, offset: 0 },
+        "6": { info: { id: 6, count: 1, tag: "train/loss9" }, chunk: 1, offset: 0 },
+        "7": { info: { id: 7, count: 1, tag: "eval/acc" }, chunk: 1, offset: 24 },
+      },
+    };
+    expect(firstChartIds(grouped, null)).toEqual([7]); // group "eval" before "train"
+    delete grouped.items["7"];
+    expect(firstChartIds(grouped, null)).toEqual([6]); // natural order: loss9 before loss10
+
+    const lazy = new LazySeries(entry, (script) => Promise.resolve(new Uint8Array(chunks[script - 7]!.buffer)));
+    const sent: number[][] = [];
+    lazy.attach((content: any) => sent.push(content.series.map((s: any) => s.id)));
+    await lazy.prefetch(firstChartIds(entry, ""));
+    expect(sent).toEqual([[0, 2]]); // sent before any request: resolved once sent
+    lazy.answer({ type: "request", ids: [0, 1] }); // 0 went already
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([[0, 2], [1]]);
   });
 });

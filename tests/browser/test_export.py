@@ -118,6 +118,12 @@ def _assert_drag_rotates(page: Any, canvas: Any) -> None:
     wait_canvas(page, canvas, min_ink=400, not_hash=first["hash"])
 
 
+def _lightness(css: str) -> float:
+    """0 (black) … 1 (white): the mean channel of a computed ``rgb(…)`` colour."""
+    channels = [float(x) for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+    return sum(channels) / (3 * 255)
+
+
 def _assert_inert(state: Offline) -> None:
     page = state.page
     assert not state.dialogs, f"a dialog fired: {state.dialogs}"
@@ -154,11 +160,16 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     assert "lr" in hparams.inner_text()
     hparams.screenshot(path=str(SHOTS / f"export_report_{scheme}_hparams.png"))
 
-    # Scalars: every chart got its points (asked for as it came into view, the rest pushed
-    # on idle); hover shows the tooltip; the run selector hides a run in the chart
+    # Scalars: every chart got its points (the first chart's before its view was built,
+    # others asked for as they came into view, the rest pushed on idle); hover shows the
+    # tooltip; the run selector hides a run in the chart
     pane = _tab(page, "scalars")
     page.wait_for_function("""(p) => [...p.querySelectorAll('.nbviz-chart')].every(
         c => +c.dataset.points > 0)""", arg=pane.element_handle())
+    marks = page.evaluate("""() => performance.getEntriesByType('mark').map(m => m.name)
+        .filter(n => n.startsWith('nbviz-snapshot-prefetch:')
+                     || n.startsWith('nbviz-snapshot-request:'))""")
+    assert marks and marks[0].startswith("nbviz-snapshot-prefetch:"), marks
     over = pane.locator(".nbviz-chart .u-over").first
     _hover(page, over, 0.5, 0.5)
     page.locator(".nbviz-tooltip:visible").first.wait_for(state="visible")
@@ -189,6 +200,13 @@ def test_export_offline_every_panel_draws_and_interacts(report: Path, offline: O
     canvas = pane.locator("canvas.nbviz-proj-canvas")
     _assert_drag_rotates(page, canvas)
     root = pane.locator(".nbviz-projector")
+    # its controls follow the page's theme (no light boxes around a dark canvas)
+    for part in (root, root.locator("select").first, root.locator(".nbviz-proj-side")):
+        shade = _lightness(part.evaluate(
+            "e => { let n = e; let c = getComputedStyle(n).backgroundColor;"
+            " while (c === 'rgba(0, 0, 0, 0)' && n.parentElement) {"
+            " n = n.parentElement; c = getComputedStyle(n).backgroundColor; } return c; }"))
+        assert (shade < 0.35) if scheme == "dark" else (shade > 0.65), (scheme, shade)
     steps = export_data.embedding_steps(200)
     assert root.get_attribute("data-step") == str(steps[-1])
     slider = pane.locator("input.nbviz-proj-step")

@@ -23,14 +23,15 @@
  * others (a Dashboard's hidden tabs) on idle once the shown ones are on screen. A lazy
  * panel's points (`lazy`, the Scalars `request` protocol, docs/wire.md) are answered
  * from their chunks when its charts scroll into view (./lazy.ts); the chunks nobody
- * asked for are pushed on idle. Performance marks `nbviz-snapshot-decoded:<id>`,
- * `nbviz-snapshot-rendered:<id>`, `nbviz-snapshot-bundle:<key>` and
- * `nbviz-snapshot-chunk:<n>` time the phases.
+ * asked for are pushed on idle; the first chart's are sent before its view is built (so
+ * it draws them in its first frame). Performance marks `nbviz-snapshot-decoded:<id>`,
+ * `nbviz-snapshot-rendered:<id>`, `nbviz-snapshot-bundle:<key>`, `nbviz-snapshot-prefetch:<n>`,
+ * `nbviz-snapshot-request:<n>` and `nbviz-snapshot-chunk:<n>` time the phases.
  */
 import type { AnyModel, Experimental, Host, Initialize, Render, ResolvedWidget } from "@anywidget/types";
 import { reviveBuffers, splitBuffers, unpackScript } from "./decode";
 import { whenIdle } from "./idle";
-import { LazySeries, type LazyEntry } from "./lazy";
+import { LazySeries, firstChartIds, type LazyEntry } from "./lazy";
 import { StaticModel } from "./model";
 import { OncePerKey } from "./once";
 
@@ -221,6 +222,14 @@ class PageWidgets implements Host {
     return { model, buffers };
   }
 
+  /** A lazy panel's first chart's points, sent once its model state exists (initialize)
+   * and before its first view is built, so that view draws them at once (./lazy.ts). */
+  private async prefetch(ref: string, model: StaticModel): Promise<void> {
+    const lazy = this.lazy.get(ref);
+    const entry = this.entry(ref).lazy;
+    if (lazy && entry) await lazy.prefetch(firstChartIds(entry, model.get("tag_filter")));
+  }
+
   getModel<T extends Traits = Traits>(ref: string): Promise<AnyModel<T>> {
     try {
       this.entry(ref);
@@ -253,7 +262,9 @@ class PageWidgets implements Host {
     const [def, { model, buffers }] = await Promise.all([this.runtime.bundle(this.entry(ref).bundle), this.model(ref)]);
     let ready = this.ready.get(ref);
     if (!ready) {
-      ready = Promise.resolve(def.initialize?.({ model, signal, experimental: EXPERIMENTAL })).then(() => undefined);
+      ready = Promise.resolve(def.initialize?.({ model, signal, experimental: EXPERIMENTAL })).then(() =>
+        this.prefetch(ref, model),
+      );
       this.ready.set(ref, ready);
     }
     await ready;

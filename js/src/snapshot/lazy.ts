@@ -7,7 +7,13 @@
  * other in the order asked) and every chunk's series go to the panel as one `append`. Once the
  * first request is answered, the series nobody asked for follow on idle (`pushRest`), so
  * every chart fills in without scrolling (a panel never shown asks for nothing).
+ *
+ * The first chart's series are sent before the panel's first view is built (`prefetch`,
+ * `firstChartIds`): that view draws them in its first frame, instead of asking for them
+ * frames later, once its charts are laid out and seen by its IntersectionObserver — frames
+ * that a busy page (or GPU process) hands out slowly.
  */
+import { compileTagFilter, groupTags } from "../lib/tags";
 import { whenIdle } from "./idle";
 
 const POINT_BYTES = 24; // step, wall_time, value: float64 each
@@ -34,6 +40,22 @@ export function requestedIds(content: unknown): number[] | null {
   const msg = content as Record<string, unknown>;
   if (msg.type !== "request" || !Array.isArray(msg.ids)) return null;
   return msg.ids.filter((id): id is number => typeof id === "number");
+}
+
+/**
+ * The series of the chart a Scalars view draws first: its first tag in the view's order
+ * (groups, then tags, in natural order: lib/tags `groupTags`) that `tagFilter` keeps.
+ */
+export function firstChartIds(entry: LazyEntry, tagFilter: unknown): number[] {
+  const filter = compileTagFilter(typeof tagFilter === "string" ? tagFilter : "");
+  const items = Object.values(entry.items);
+  const tags = new Set<string>();
+  for (const item of items) {
+    const tag = item.info.tag;
+    if (typeof tag === "string" && filter(tag)) tags.add(tag);
+  }
+  const first = groupTags(tags)[0]?.tags[0];
+  return first === undefined ? [] : items.filter((item) => item.info.tag === first).map((item) => item.info.id);
 }
 
 export class LazySeries {
@@ -65,13 +87,25 @@ export class LazySeries {
     const ids = requestedIds(content);
     if (!ids) return false;
     performance.mark(`nbviz-snapshot-request:${ids.length}`);
-    const sent = this.sendIds(ids);
-    if (!this.asked) {
-      // what the panel shows first is on its way: the rest follows when the page is idle
-      this.asked = true;
-      void sent.then(() => whenIdle(() => this.pushRest()));
-    }
+    this.thenTheRest(this.sendIds(ids));
     return true;
+  }
+
+  /** Send `ids` unasked (the first chart's, before the panel's first view is built);
+   * resolves once they are sent. As after a first request, the rest follows on idle. */
+  prefetch(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    performance.mark(`nbviz-snapshot-prefetch:${ids.length}`);
+    const sent = this.sendIds(ids);
+    this.thenTheRest(sent);
+    return sent.then(() => undefined);
+  }
+
+  /** Once `sent` (what the panel shows first) is on its way, push the rest on idle (once). */
+  private thenTheRest(sent: Promise<unknown>): void {
+    if (this.asked) return;
+    this.asked = true;
+    void sent.then(() => whenIdle(() => this.pushRest()));
   }
 
   /** Send every series not sent yet, one chunk per idle period. */

@@ -36,7 +36,7 @@ import { PointRenderer } from "./renderer";
 import { searchColumn } from "./search";
 import type { ProjectorModel, ProjectorState } from "./state";
 import { columnText, formatValue, type Column, type DatasetData, type DatasetInfo, type Method, type Metric, type Positions, type Projection } from "./wire";
-import { el, frameScheduler } from "../../lib/dom";
+import { el, frameScheduler, setThemeVars } from "../../lib/dom";
 
 const METHOD_LABEL: Record<Method, string> = { pca: "PCA", tsne: "t-SNE", umap: "UMAP" };
 const ANIMATION_MS = 700;
@@ -135,6 +135,7 @@ export class ProjectorView {
     this.canvas = el("canvas", "nbviz-proj-canvas");
     this.canvas.tabIndex = 0;
     this.buildDom();
+    setThemeVars(this.root, this.theme);
     host.appendChild(this.root);
     try {
       this.renderer = new PointRenderer(this.canvas);
@@ -153,6 +154,7 @@ export class ProjectorView {
     this.unsubscribe.push(
       onThemeChange(() => {
         this.theme = readTheme(this.root);
+        setThemeVars(this.root, this.theme);
         this.requestFrame();
       }),
     );

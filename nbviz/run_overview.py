@@ -5,7 +5,7 @@ and config, and its Scalars tab each run's per-tag summary (count, first/last st
 min/max, last value and the seq the summary reaches). Both come from one compound
 ``SELECT`` per run here (a store's first query costs ~3x a later one: the schema and the
 WAL index are read then), and the result is kept while the store's files are unchanged
-(:func:`~nbviz.sources.store_stamp`, at most ``UNCHANGED_RECHECK_SECS``), so the catalog
+(:func:`~nbviz.store.stamp.store_stamp`, at most ``UNCHANGED_RECHECK_SECS``), so the catalog
 and the panel built right after it share one pass over the runs.
 
 Only healthy columnar stores take this path: a store of the version-1 layout, a store
@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nbviz.store.bulk import open_read_only
+from nbviz.store.settled import open_read_only
 from nbviz.store.sqlite import DB_FILENAME
+from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 
 __all__ = ["StoreOverview", "overview"]
 
@@ -52,7 +53,7 @@ _QUERY = (
 class StoreOverview:
     """One store's kinds, raw config JSON and per-tag scalar summaries (arrays aligned
     with ``tags``; ``low`` / ``high`` / ``last_value`` NaN where the store has NULL);
-    ``stamp`` is the store's :func:`~nbviz.sources.store_stamp` taken before the read."""
+    ``stamp`` is the store's :func:`~nbviz.store.stamp.store_stamp` taken before the read."""
 
     kinds: frozenset[str]
     config_json: str | None
@@ -139,7 +140,6 @@ def overview(run_dir: Path, *, max_age: float | None = None) -> StoreOverview | 
     >>> overview(Path("no/such/run")) is None
     True
     """
-    from nbviz.sources import UNCHANGED_RECHECK_SECS, store_stamp
 
     if not isinstance(run_dir, (str, os.PathLike)):
         raise TypeError(f"overview(): 'run_dir' must be a run directory path, got "

@@ -33,35 +33,15 @@ from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.run_overview import StoreOverview, overview
 from nbviz.store.discover import find_runs, run_name
-from nbviz.store.sqlite import DB_FILENAME, ScalarColumns, StoreReader, TensorRecord
+from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
+from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
     "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
     "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
-    "read_histories", "store_stamp",
+    "store_stamp",
 ]
-
-
-UNCHANGED_RECHECK_SECS = 5.0  # a store whose files look unchanged is still queried this often
-
-
-def store_stamp(run_dir: Path) -> tuple[int, ...]:
-    """What changes when a writer commits to a run's store: size and mtime of its database
-    and its WAL (two ``stat`` calls, where a query costs a connection's round trip).
-
-    >>> store_stamp(Path("no/such/run"))
-    (-1, -1, -1, -1)
-    """
-    stamp: list[int] = []
-    for name in (DB_FILENAME, DB_FILENAME + "-wal"):
-        try:
-            info = os.stat(run_dir / name)
-        except OSError:
-            stamp += [-1, -1]
-        else:
-            stamp += [info.st_size, info.st_mtime_ns]
-    return tuple(stamp)
 
 
 @dataclass(frozen=True)
@@ -314,31 +294,6 @@ class RunTail(_StoreTail):
             parts.append(columns)
         merged = concat_columns(parts)
         return [RunScalars(self.name, merged)] if len(merged) else []
-
-
-def read_histories(histories: Sequence[Any], tags: Sequence[str]) -> list[ScalarColumns]:
-    """The stored rows of ``tags`` (all committed, log order) of each history's run — the
-    runs of :class:`RunTail` histories in ONE bulk read (``nbviz.store.bulk.read_stores``:
-    a screen of charts over 500 runs is one pass, not 500 reader round trips), any other
-    through its own ``history(tags)``. The caller keeps the first rows it needs of each
-    tag (rows polled since are also returned here).
-
-    >>> read_histories([tail_a, tail_b], ["loss"])[0].value  # doctest: +SKIP
-    """
-    from nbviz.store.bulk import read_stores
-    from nbviz.store.subset import Subset
-
-    if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
-        raise TypeError(f"read_histories(): 'tags' must be a list of tag names, got "
-                        f"{describe(tags)}.")
-    bulk = {str(i): history.run_dir for i, history in enumerate(histories)
-            if isinstance(history, RunTail)}
-    found: dict[str, ScalarColumns] = {}
-    if bulk:
-        problems: list[str] = []  # each tail reports its run's problems itself
-        found = dict(read_stores(bulk, Subset(None, frozenset(tags), None), problems).split())
-    return [found.get(str(i), ScalarColumns.empty()) if str(i) in bulk
-            else history.history(list(tags)) for i, history in enumerate(histories)]
 
 
 class SummaryFirst:

@@ -37,12 +37,11 @@ from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import numpy as np
 
 from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
-from nbviz.store.settled import is_settled, locked_inodes
+from nbviz.store.settled import is_settled, locked_inodes, open_read_only
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.subset import Subset
 from nbviz.store.table import ScalarTable, code_dtype
@@ -56,17 +55,6 @@ READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
-
-
-def open_read_only(db_path: Path, *, immutable: bool = False) -> sqlite3.Connection:
-    """A read-only connection to a store (``mode=ro``: never writes, never creates it;
-    sees what a live writer has committed). ``immutable=True`` only for a settled store
-    (:func:`~nbviz.store.settled.is_settled`): SQLite then takes no lock and skips the
-    WAL."""
-    uri = _uri(db_path)
-    if immutable:
-        uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
 
 
 @dataclass(frozen=True)
@@ -100,11 +88,6 @@ class _Fetched:
         except TypeError:  # a column that is not a blob
             return None
         return _Fetched(name, names, tag_ids, first_seqs, counts, seqs, steps, walls, values)
-
-
-def _uri(db_path: Path) -> str:
-    """``db_path`` as an SQLite URI (percent-encoded: '?', '#', '%' in names are safe)."""
-    return "file:" + quote(os.path.abspath(db_path)) + "?mode=ro"
 
 
 def _fetch(name: str, run_dir: Path, subset: Subset, immutable: bool = False
@@ -399,7 +382,7 @@ def _decode(fetched: list[_Fetched], subset: Subset, threads: int = 1
 
 def _careful(name: str, run_dir: Path, subset: Subset, problems: list[str]) -> ScalarTable:
     """One run read by its live tail (rows not yet flushed included) or StoreReader."""
-    from nbviz.record.run import live_run_for
+    from nbviz.record.live import live_run_for
     from nbviz.sources import RunTail, concat_columns
     from nbviz.store.sqlite import StoreReader
 

@@ -91,7 +91,7 @@ def _stored_summaries(path: Path, immutable: bool = False) -> list[tuple[Any, ..
     """A columnar store's summary rows (``_SUMMARY_QUERY``), or None when the run needs
     the careful reader (no store, not columnar, damaged, a tag without a name).
     ``immutable`` only for a settled store (:mod:`nbviz.store.settled`)."""
-    from nbviz.store.bulk import open_read_only
+    from nbviz.store.settled import open_read_only
 
     if not (path / DB_FILENAME).exists():
         return None

@@ -24,12 +24,14 @@ True
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from nbviz.store.lock import LOCK_FILENAME
 from nbviz.store.sqlite import DB_FILENAME
 
-__all__ = ["is_settled", "locked_inodes"]
+__all__ = ["is_settled", "locked_inodes", "open_read_only"]
 
 _LOCKS = Path("/proc/locks")
 
@@ -75,3 +77,19 @@ def is_settled(run_dir: Path, locked: frozenset[int] | None) -> bool:
         return True  # no writer ever took the lock here (a copied or imported store)
     except OSError:
         return False
+
+
+def _uri(db_path: Path) -> str:
+    """``db_path`` as an SQLite URI (percent-encoded: '?', '#', '%' in names are safe)."""
+    return "file:" + quote(os.path.abspath(db_path)) + "?mode=ro"
+
+
+def open_read_only(db_path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection to a store (``mode=ro``: never writes, never creates it;
+    sees what a live writer has committed). ``immutable=True`` only for a settled store
+    (:func:`~nbviz.store.settled.is_settled`): SQLite then takes no lock and skips the
+    WAL."""
+    uri = _uri(db_path)
+    if immutable:
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)

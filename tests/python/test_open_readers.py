@@ -21,15 +21,16 @@ from nbviz.store.sqlite import DB_FILENAME, StoreReader
 REPO = Path(__file__).resolve().parents[2]
 
 
-def store_fds() -> int:
-    """Open descriptors of this process on a run store's files (database, WAL, shm)."""
+def store_fds(under: Path) -> int:
+    """Open descriptors of this process on the run stores' files (database, WAL, shm)
+    below ``under`` (readers of other tests may still be open elsewhere)."""
     count = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        count += DB_FILENAME in target
+        count += DB_FILENAME in target and target.startswith(str(under))
     return count
 
 
@@ -56,12 +57,12 @@ def test_readers_past_the_cap_close_the_oldest_and_reopen_on_the_next_read(
     tmp_path: Path, small_cap: int
 ) -> None:
     make_runs(tmp_path, 20)
-    before = store_fds()
+    before = store_fds(tmp_path)
     readers = [StoreReader(tmp_path / f"r{i:03d}") for i in range(20)]
     try:
         for reader in readers:
             assert list(reader.tag_names().values()) == ["loss"]
-            assert store_fds() - before <= 3 * small_cap
+            assert store_fds(tmp_path) - before <= 3 * small_cap
         assert len(OPEN_READERS) <= small_cap
         # every reader, the closed ones included, still reads its rows
         for reader in readers:
@@ -69,11 +70,11 @@ def test_readers_past_the_cap_close_the_oldest_and_reopen_on_the_next_read(
             assert np.array_equal(columns.step, np.arange(10))
             assert np.allclose(columns.value, 1.0 / (np.arange(10) + 1))
             assert reader.problems() == []
-        assert store_fds() - before <= 3 * small_cap
+        assert store_fds(tmp_path) - before <= 3 * small_cap
     finally:
         for reader in readers:
             reader.close()
-    assert store_fds() == before
+    assert store_fds(tmp_path) == before
     assert len(OPEN_READERS) == 0
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from nbviz.panels.scalars.columns import SeriesColumns
 from nbviz.panels.scalars.decimate import minmax_indices
-from nbviz.sources import read_histories
+from nbviz.panels.scalars.histories import read_histories
 from nbviz.store.sqlite import ScalarColumns
 
 

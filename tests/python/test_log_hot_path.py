@@ -118,10 +118,10 @@ def test_threads_logging_at_once_store_every_value_once_with_unique_seqs(logdir:
 
 def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     pending = PendingScalars(base_seq=10)
-    pending.calls.append((0, 1.0, {"a": 1.0, "b": 2.0}))
-    pending.calls.append((1, 2.0, {"a": 3.0}))
-    pending.calls.append((2, 3.0, {}))
-    pending.calls.append((3, 4.0, {"a": 5.0, "b": 6.0}))
+    pending.calls.append((0, 1.0, ("a", "b"), (1.0, 2.0)))
+    pending.calls.append((1, 2.0, ("a",), (3.0,)))
+    pending.calls.append((2, 3.0, (), ()))
+    pending.calls.append((3, 4.0, ("a", "b"), (5.0, 6.0)))
     base, rows = pending.rows_since(0)
     assert base == 10 and [row[3] for row in rows] == [1.0, 2.0, 3.0, 5.0, 6.0]
     assert pending.rows_since(12)[1] == [("a", 1, 2.0, 3.0), ("a", 3, 4.0, 5.0),
@@ -130,7 +130,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     batch = pending.batch()
     assert batch.seqs.tolist() == [10, 11, 12, 13, 14]
     assert batch.steps.tolist() == [0, 0, 1, 3, 3] and batch.tags == ["a", "b", "a", "a", "b"]
-    pending.calls.append((4, 5.0, {"c": 7.0}))  # logged while the batch is being written
+    pending.calls.append((4, 5.0, ("c",), (7.0,)))  # logged while the batch is being written
     pending.drop(batch)
     assert pending.rows_since(0) == (15, [("c", 4, 5.0, 7.0)])
 
@@ -138,7 +138,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
 def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
     pending = PendingScalars(base_seq=0)
     for step in range(4):
-        pending.calls.append((step, 0.0, {"a": float(step), "b": float(-step)}))
+        pending.calls.append((step, 0.0, ("a", "b"), (float(step), float(-step))))
     assert pending.bound(5) == 3  # 8 values, keep 5: the first call and 'a' of the second
     base, rows = pending.rows_since(0)
     assert base == 3 and rows[0] == ("b", 1, 0.0, -1.0) and len(rows) == 5
@@ -147,10 +147,10 @@ def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
 
 def test_deferred_tensors_are_converted_before_anything_reads_them() -> None:
     pending = PendingScalars(base_seq=0)
-    pending.calls.append((0, 0.0, {"a": 1.0}))
+    pending.calls.append((0, 0.0, ("a",), (1.0,)))
     pending.deferred = True
-    pending.calls.append((1, 0.0, {"a": DeferredTensor(torch.tensor(2.5)),
-                                   "b": DeferredTensor(torch.tensor(3, dtype=torch.int32))}))
+    pending.calls.append((1, 0.0, ("a", "b"), (DeferredTensor(torch.tensor(2.5)),
+                                               DeferredTensor(torch.tensor(3, dtype=torch.int32)))))
     assert [row[3] for row in pending.rows_since(0)[1]] == [1.0, 2.5, 3.0]
     assert pending.batch().values.tolist() == [1.0, 2.5, 3.0]
 

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,6 +58,19 @@ def make_values(variant: str, n: int) -> list:
     return [(v, 1.0 - v, 1e-3 * (1 + (s % 5))) for s, v in enumerate(base)]
 
 
+def log_loop(log: Any, variant: str, values: list) -> float:
+    """Seconds of the benchmark's logging loop: ``log`` called once per step with one
+    value (``{"loss": v}``) or, for ``dict3``, three."""
+    start = time.perf_counter()
+    if variant == "dict3":
+        for step, (a, b, c) in enumerate(values):
+            log({"loss": a, "acc": b, "lr": c}, step=step)
+    else:
+        for step, v in enumerate(values):
+            log({"loss": v}, step=step)
+    return time.perf_counter() - start
+
+
 def run_nbviz(variant: str, values: list, root: Path
               ) -> tuple[float, float, int, int, float]:
     import nbviz
@@ -65,14 +79,7 @@ def run_nbviz(variant: str, values: list, root: Path
     log = run.log
     gc.collect()
     cpu = time.process_time()
-    start = time.perf_counter()
-    if variant == "dict3":
-        for step, (a, b, c) in enumerate(values):
-            log({"loss": a, "acc": b, "lr": c}, step=step)
-    else:
-        for step, v in enumerate(values):
-            log({"loss": v}, step=step)
-    loop = time.perf_counter() - start
+    loop = log_loop(log, variant, values)
     start = time.perf_counter()
     run.finish()
     flush = time.perf_counter() - start
@@ -93,16 +100,8 @@ class _Empty:
 
 def run_empty(variant: str, values: list) -> float:
     """Seconds of the benchmark's loop calling :meth:`_Empty.log` instead of ``run.log``."""
-    log = _Empty().log
     gc.collect()
-    start = time.perf_counter()
-    if variant == "dict3":
-        for step, (a, b, c) in enumerate(values):
-            log({"loss": a, "acc": b, "lr": c}, step=step)
-    else:
-        for step, v in enumerate(values):
-            log({"loss": v}, step=step)
-    return time.perf_counter() - start
+    return log_loop(_Empty().log, variant, values)
 
 
 def _used_bytes(db_path: Path) -> int:

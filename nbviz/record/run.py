@@ -1,9 +1,10 @@
 """``Run``: the recording facade. ``log()`` appends to memory; a flusher commits.
 
 A log call validates its input (each tag once: validated tags are cached), converts
-values to floats (deferring device tensors) and appends one ``(step, wall, values)``
-tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no lock):
-it never touches the disk or the frontend. A background flusher materialises
+values to floats (deferring device tensors) and appends one ``(step, wall, tags,
+values)`` tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no
+lock; calls repeating a combination of tags share one ``tags`` tuple): it never touches
+the disk or the frontend. A background flusher materialises
 deferred tensors (one transfer per device), turns the calls into numpy columns and
 commits them to the run's SQLite store at least once per ``flush_secs`` (default
 1 s), so at most that much data is at risk if the process dies.

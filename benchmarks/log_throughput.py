@@ -32,10 +32,12 @@ from __future__ import annotations
 import argparse
 import gc
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,6 +58,19 @@ def make_values(variant: str, n: int) -> list:
     return [(v, 1.0 - v, 1e-3 * (1 + (s % 5))) for s, v in enumerate(base)]
 
 
+def log_loop(log: Any, variant: str, values: list) -> float:
+    """Seconds of the benchmark's logging loop: ``log`` called once per step with one
+    value (``{"loss": v}``) or, for ``dict3``, three."""
+    start = time.perf_counter()
+    if variant == "dict3":
+        for step, (a, b, c) in enumerate(values):
+            log({"loss": a, "acc": b, "lr": c}, step=step)
+    else:
+        for step, v in enumerate(values):
+            log({"loss": v}, step=step)
+    return time.perf_counter() - start
+
+
 def run_nbviz(variant: str, values: list, root: Path
               ) -> tuple[float, float, int, int, float]:
     import nbviz
@@ -64,14 +79,7 @@ def run_nbviz(variant: str, values: list, root: Path
     log = run.log
     gc.collect()
     cpu = time.process_time()
-    start = time.perf_counter()
-    if variant == "dict3":
-        for step, (a, b, c) in enumerate(values):
-            log({"loss": a, "acc": b, "lr": c}, step=step)
-    else:
-        for step, v in enumerate(values):
-            log({"loss": v}, step=step)
-    loop = time.perf_counter() - start
+    loop = log_loop(log, variant, values)
     start = time.perf_counter()
     run.finish()
     flush = time.perf_counter() - start
@@ -79,6 +87,21 @@ def run_nbviz(variant: str, values: list, root: Path
     with sqlite3.connect(run.dir / "nbviz.sqlite") as db:
         stored = db.execute("SELECT COALESCE(SUM(count), 0) FROM scalar_chunks").fetchone()[0]
     return loop, flush, int(stored), _used_bytes(run.dir / "nbviz.sqlite"), cpu
+
+
+class _Empty:
+    """The floor of any pure-Python ``log()``: a method that does nothing, called exactly as
+    ``run.log`` is (same loop, same arguments)."""
+
+    def log(self, data: dict, step: int | None = None, *, wall_time: float | None = None
+            ) -> None:
+        return None
+
+
+def run_empty(variant: str, values: list) -> float:
+    """Seconds of the benchmark's loop calling :meth:`_Empty.log` instead of ``run.log``."""
+    gc.collect()
+    return log_loop(_Empty().log, variant, values)
 
 
 def _used_bytes(db_path: Path) -> int:
@@ -153,7 +176,7 @@ def main() -> None:
         for variant in VARIANTS:
             values_nb = make_values(variant, n_nbviz)
             values_tb = values_nb[:n_tb]
-            nb_runs, tb_runs = [], []
+            nb_runs, tb_runs, empty_runs = [], [], []
             wall_ratios, cpu_ratios = [], []
             per_call = 3 if variant == "dict3" else 1
             for index in range(repeat):  # alternate the sides: both see the same machine load
@@ -165,6 +188,7 @@ def main() -> None:
                     tb_loop, tb_flush, tb_used, tb_cpu = run_tensorboard(variant, values_tb, root)
                 if stored != n_nbviz * per_call:
                     print(f"!! nbviz stored {stored} rows, expected {n_nbviz * per_call}")
+                empty_runs.append(run_empty(variant, values_nb))
                 nb_runs.append((loop, flush, used))
                 tb_runs.append((tb_loop, tb_flush, tb_used))
                 wall_ratios.append(((tb_loop + tb_flush) / n_tb) / ((loop + flush) / n_nbviz))
@@ -184,13 +208,19 @@ def main() -> None:
                 print(f"{variant:<9} {side:<7} {fmt_secs(call):>10} "
                       f"{fmt_rate(1 / call):>11} {fmt_secs(flush):>10} "
                       f"{fmt_secs(e2e):>16} {bpv:>8.1f}")
+            empty_call = statistics.median(empty_runs) / n_nbviz
+            print(f"{variant:<9} {'empty':<7} {fmt_secs(empty_call):>10} "
+                  f"{fmt_rate(1 / empty_call):>11}   (a Python method doing nothing, same loop)")
             ratio = tb_call / nb_call
             ratio_e2e = wall_e2e.median
             goal_e2e = 50 if variant == "tensor0d" else 100
             print(f"{'':<9} ratio   {ratio:>9.1f}× calls/s (median repeat)\n"
                   f"{'':<9} end-to-end incl. durable commit, same-run ratio: wall "
                   f"{wall_e2e.fmt(1, noun='repeats')}, CPU {cpu_e2e.fmt(1, noun='repeats')}; "
-                  f"goal ≥ {goal_e2e}×\n")
+                  f"goal ≥ {goal_e2e}×\n"
+                  f"{'':<9} ceiling of any pure-Python log() (torchTB / empty method): "
+                  f"{tb_e2e / empty_call:.0f}×; nbviz end to end costs "
+                  f"{nb_e2e / empty_call:.1f}× the empty call\n")
             results[variant] = {
                 "nbviz_us_per_call": nb_call * 1e6,
                 "tb_us_per_call": tb_call * 1e6,
@@ -206,6 +236,8 @@ def main() -> None:
                 "ratio_end_to_end_wall": wall_e2e.as_dict(),
                 "ratio_end_to_end_cpu": cpu_e2e.as_dict(),
                 "goal_end_to_end": goal_e2e,
+                "empty_us_per_call": empty_call * 1e6,
+                "ceiling_ratio_end_to_end": tb_e2e / empty_call,
                 "nbviz_bytes_per_value": nb_bpv,
                 "tb_bytes_per_value": tb_bpv,
             }

@@ -139,6 +139,25 @@ def disk_bytes(logdir: Path, pattern: str) -> int:
     return sum(path.stat().st_size for path in logdir.rglob(pattern))
 
 
+def empty_store_bytes(directory: Path) -> int:
+    """Bytes of a store holding no value (its tables' and indexes' first pages): what every
+    run costs whatever it logs, so a logdir of short runs shows a high B/value."""
+    import nbviz
+
+    run = nbviz.init("empty", logdir=directory / "empty-store", config={"seed": 0})
+    run.finish()
+    checkpoint(directory / "empty-store")
+    return disk_bytes(directory / "empty-store", "nbviz.sqlite")
+
+
+def bytes_line(used: int, values: int, runs: int, empty: int) -> str:
+    """B/value of ``used`` bytes, and how much of it is the fixed cost of ``runs`` stores."""
+    fixed = runs * empty
+    return (f"{used / values:.1f} B/value ({fixed / values:.1f} of it the {fmt_bytes(empty)} "
+            f"every store costs empty; the values themselves "
+            f"{(used - fixed) / values:.1f} B/value)")
+
+
 def checkpoint(logdir: Path) -> None:
     """Fold every store's WAL into its file, so that file sizes are what the data costs."""
     import sqlite3
@@ -314,14 +333,17 @@ def main() -> None:
         seconds = write_once(big, values, names)
         checkpoint(big)
         big_bytes = disk_bytes(big, "nbviz.sqlite")
+        empty = empty_store_bytes(Path(tmp))
         if seconds is None:
             print(f"\nreusing the big logdir {big} (--keep): {fmt_bytes(big_bytes)} = "
-                  f"{big_bytes / total:.1f} B/value", flush=True)
+                  f"{bytes_line(big_bytes, total, runs, empty)}", flush=True)
         else:
             print(f"\nwrote the big logdir with run.log: {fmt_secs(seconds)} "
                   f"({total / seconds / 1e6:.2f} M values/s), {fmt_bytes(big_bytes)} = "
-                  f"{big_bytes / total:.1f} B/value", flush=True)
-        record.update(write_s=seconds, bytes_per_value=big_bytes / total)
+                  f"{bytes_line(big_bytes, total, runs, empty)}", flush=True)
+        record.update(write_s=seconds, bytes_per_value=big_bytes / total,
+                      empty_store_bytes=empty,
+                      data_bytes_per_value=(big_bytes - runs * empty) / total)
 
         print(f"\nreading {total:,} scalars ({runs} runs; load average {load_average()} on "
               f"{os.cpu_count()} cores):")
@@ -388,8 +410,8 @@ def main() -> None:
         tb_bytes = disk_bytes(same_tb, "events.out.tfevents.*")
         if nb_write is not None and tb_write is not None:
             print(f"  write: nbviz {fmt_secs(nb_write)}, torch {fmt_secs(tb_write)}")
-        print(f"  bytes/value: nbviz {nb_bytes / total_tb:.1f}, tfevents "
-              f"{tb_bytes / total_tb:.1f}")
+        print(f"  bytes/value: nbviz {bytes_line(nb_bytes, total_tb, runs, empty)}, "
+              f"tfevents {tb_bytes / total_tb:.1f}")
         nb_s, nb_cpu_s, frame = timed_cpu("nbviz.read(nbviz stores)",
                                           lambda: read_everything(same_nb), repeat)
         assert len(frame) == total_tb

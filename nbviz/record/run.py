@@ -1,9 +1,10 @@
 """``Run``: the recording facade. ``log()`` appends to memory; a flusher commits.
 
 A log call validates its input (each tag once: validated tags are cached), converts
-values to floats (deferring device tensors) and appends one ``(step, wall, values)``
-tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no lock):
-it never touches the disk or the frontend. A background flusher materialises
+values to floats (deferring device tensors) and appends one ``(step, wall, tags,
+values)`` tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no
+lock; calls repeating a combination of tags share one ``tags`` tuple): it never touches
+the disk or the frontend. A background flusher materialises
 deferred tensors (one transfer per device), turns the calls into numpy columns and
 commits them to the run's SQLite store at least once per ``flush_secs`` (default
 1 s), so at most that much data is at risk if the process dies.
@@ -145,6 +146,7 @@ class Run(LiveRun):
         self._tensor_base_seq = self._store.next_seq("tensors")
         self._next_step = self._store.next_step()  # 0, or after the last stored step (append)
         self._valid_tags: set[str] = set()
+        self._known_tags: dict[tuple[str, ...], tuple[str, ...]] = {}  # see _check_tags
         self._finished = False
         self._flush_error: BaseException | None = None
         self._commit_secs = 0.0  # duration of recent commits (decaying maximum)
@@ -225,34 +227,43 @@ class Run(LiveRun):
         else:
             step_value = check_step(step, where="log()")
         wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log()")
-        if not data.keys() <= self._valid_tags:
-            self._check_tags(data)
-        for value in data.values():
+        tags = self._known_tags.get(key := tuple(data))
+        if tags is None:
+            tags = self._check_tags(key)
+        values = tuple(data.values())
+        for value in values:
             if type(value) is not float:
-                values = _coerced(data, self._scalars)
+                values = _coerced(tags, values, self._scalars)
                 break
-        else:
-            values = data.copy()
-        self._calls.append((step_value, wall, values))  # atomic: no lock on the hot path
+        self._calls.append((step_value, wall, tags, values))  # atomic: no lock on the hot path
         self._next_step = step_value + 1
 
-    def _check_tags(self, data: dict[Any, Any]) -> None:
-        """Validate the tags of ``data`` not seen before (raises naming the first bad one)
-        and remember them (up to MAX_CACHED_TAGS), so each tag is checked once."""
+    def _check_tags(self, tags: tuple[Any, ...]) -> tuple[str, ...]:
+        """Validate the tags not seen before (raises naming the first bad one) and remember
+        them, so that each tag is checked once; returns the one tuple kept for this
+        combination of tags (up to MAX_CACHED_TAGS of them), which the calls that repeat it
+        share: the flusher groups calls by that tuple."""
         valid_tags = self._valid_tags
-        for tag in data:
+        for tag in tags:
             if tag not in valid_tags:
                 check_tag(tag, where="log()")
         if len(valid_tags) < MAX_CACHED_TAGS:
-            valid_tags.update(data)
+            valid_tags.update(tags)
+        return self._shared_tags(tags)
+
+    def _shared_tags(self, tags: tuple[str, ...]) -> tuple[str, ...]:
+        known = self._known_tags
+        if len(known) < MAX_CACHED_TAGS:
+            return known.setdefault(tags, tags)
+        return known.get(tags, tags)
 
     def _log_floats(self, data: dict[str, float], step: int, wall_time: float) -> None:
         """Append already-validated floats at ``step`` without moving the auto-increment step
-        (nbviz's own meters: the step timer and the system meter). ``data`` is kept as it
-        is, not copied: pass a dict made for this call and do not change it afterwards."""
+        (nbviz's own meters: the step timer and the system meter)."""
         if self._finished:
             return
-        self._calls.append((step, wall_time, data))
+        self._calls.append((step, wall_time, self._shared_tags(tuple(data)),
+                            tuple(data.values())))
 
     def resolve_step(self, step: Any, *, where: str) -> int:
         """``step`` validated, or the current step (last ``log()`` step) when None."""
@@ -476,8 +487,8 @@ class Run(LiveRun):
         if not len(batch):
             return
         try:
-            self._store.write_scalar_columns(batch.seqs, batch.tags, batch.steps, batch.walls,
-                                             batch.values)
+            self._store.write_scalar_columns(batch.seqs, batch.names, batch.steps, batch.walls,
+                                             batch.values, codes=batch.codes)
         except Exception as error:
             if not is_content_error(error):
                 raise
@@ -660,12 +671,13 @@ class Run(LiveRun):
         return f"Run({self.name!r}, dir={str(self.dir)!r}, {state})"
 
 
-def _coerced(data: dict[Any, Any], pending: PendingScalars) -> dict[str, float | DeferredTensor]:
-    """``data``'s values as floats (deferred tensors on an accelerator: ``pending`` is told);
-    raises naming the tag of the first value that is not a number. Nothing is kept when one
-    fails."""
-    out: dict[str, float | DeferredTensor] = {}
-    for tag, value in data.items():
+def _coerced(tags: tuple[Any, ...], values: tuple[Any, ...], pending: PendingScalars
+             ) -> tuple[float | DeferredTensor, ...]:
+    """``values`` (of ``tags``) as floats (deferred tensors on an accelerator: ``pending`` is
+    told); raises naming the tag of the first value that is not a number. Nothing is kept
+    when one fails."""
+    out: list[float | DeferredTensor] = []
+    for tag, value in zip(tags, values, strict=True):
         kind = type(value)
         try:
             number = (float(value) if kind is float or kind is int
@@ -677,8 +689,8 @@ def _coerced(data: dict[Any, Any], pending: PendingScalars) -> dict[str, float |
             ) from None
         if type(number) is DeferredTensor:
             pending.deferred = True  # before the call is appended; never cleared
-        out[tag] = number
-    return out
+        out.append(number)
+    return tuple(out)
 
 
 _ALL_RUNS: set[Run] = set()

@@ -62,6 +62,7 @@ from nbviz.store.chunks import (
     EncodedChunk,
     TagSummary,
     build_chunks,
+    build_coded_chunks,
     chunk_crc,
     decode_floats,
     decode_ints,
@@ -198,6 +199,19 @@ def _wall_column(walls: Any) -> np.ndarray:
     if not np.isfinite(column).all():
         raise ValueError("scalar wall times must be finite numbers.")
     return column
+
+
+def _code_column(codes: Any, names: int, rows: int) -> np.ndarray:
+    """Tag codes as int64, each naming one of ``names`` tags, one per row; ValueError (a
+    content error) otherwise."""
+    column = np.asarray(codes)
+    if column.dtype.kind not in "iu" or column.shape != (rows,):
+        raise ValueError(f"write_scalar_columns(): 'codes' must be {rows} integers (one per "
+                         f"value), got an array of {column.dtype} with shape {column.shape}.")
+    if column.size and (int(column.min()) < 0 or int(column.max()) >= names):
+        raise ValueError(f"write_scalar_columns(): 'codes' must index the {names} tag "
+                         f"name(s), got {int(column.min())}..{int(column.max())}.")
+    return column.astype(np.int64, copy=False)
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:
@@ -550,19 +564,38 @@ class StoreWriter:
                                   np.array(values, dtype=np.float64))
 
     def write_scalar_columns(self, seqs: np.ndarray, tags: Sequence[str], steps: Any,
-                             walls: Any, values: np.ndarray) -> None:
+                             walls: Any, values: np.ndarray, *,
+                             codes: np.ndarray | None = None) -> None:
         """Append values given as columns (seq order), atomically: one chunk per tag plus
         the tags' summary rows (what :meth:`write_scalars` does with rows, without a Python
-        object per value). Content that the store cannot hold raises TypeError/ValueError
-        and writes nothing.
+        object per value). ``tags`` names each value's tag, or, with ``codes``, the tags
+        once each (value ``i`` is of tag ``tags[codes[i]]``). Content that the store cannot
+        hold raises TypeError/ValueError and writes nothing.
 
         >>> writer.write_scalar_columns(np.arange(2), ["loss", "loss"], np.arange(2),
         ...                             np.full(2, 1.7e9), np.array([0.5, 0.4]))  # doctest: +SKIP
+        >>> writer.write_scalar_columns(np.arange(2, 4), ["loss"], np.arange(2, 4),
+        ...                             np.full(2, 1.7e9), np.array([0.3, 0.2]),
+        ...                             codes=np.zeros(2, np.int64))  # doctest: +SKIP
         """
-        if not len(tags):
-            return
-        chunks = build_chunks(tags, np.asarray(seqs, dtype=np.int64), _step_column(steps),
-                              _wall_column(walls), np.asarray(values, dtype=np.float64))
+        seq_column = np.asarray(seqs, dtype=np.int64)
+        lengths = {seq_column.size, len(steps), len(walls), len(values)}
+        if len(lengths) > 1 or (codes is None and len(tags) != seq_column.size):
+            raise ValueError(f"write_scalar_columns(): the columns must be equally long, got "
+                             f"{seq_column.size} seqs, {len(tags)} tags, {len(steps)} steps, "
+                             f"{len(walls)} wall times and {len(values)} values.")
+        if codes is None:
+            if not len(tags):
+                return
+            chunks = build_chunks(tags, seq_column, _step_column(steps), _wall_column(walls),
+                                  np.asarray(values, dtype=np.float64))
+        else:
+            code_column = _code_column(codes, len(tags), seq_column.size)
+            if not code_column.size:
+                return
+            chunks = build_coded_chunks(code_column, tags, seq_column, _step_column(steps),
+                                        _wall_column(walls),
+                                        np.asarray(values, dtype=np.float64))
         for chunk in chunks:
             if not isinstance(chunk.tag, str):
                 raise TypeError(f"write_scalars(): tags must be str, got {chunk.tag!r}.")

@@ -5,6 +5,7 @@ Real torch tensors and real stores; no mocks.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import sys
 import threading
@@ -17,6 +18,7 @@ import torch
 import nbviz
 from nbviz.record.pending import PendingScalars
 from nbviz.record.values import DeferredTensor
+from nbviz.store.chunks import build_chunks, build_coded_chunks
 from nbviz.store.sqlite import DB_FILENAME, StoreReader, StoreWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -118,10 +120,10 @@ def test_threads_logging_at_once_store_every_value_once_with_unique_seqs(logdir:
 
 def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     pending = PendingScalars(base_seq=10)
-    pending.calls.append((0, 1.0, {"a": 1.0, "b": 2.0}))
-    pending.calls.append((1, 2.0, {"a": 3.0}))
-    pending.calls.append((2, 3.0, {}))
-    pending.calls.append((3, 4.0, {"a": 5.0, "b": 6.0}))
+    pending.calls.append((0, 1.0, ("a", "b"), (1.0, 2.0)))
+    pending.calls.append((1, 2.0, ("a",), (3.0,)))
+    pending.calls.append((2, 3.0, (), ()))
+    pending.calls.append((3, 4.0, ("a", "b"), (5.0, 6.0)))
     base, rows = pending.rows_since(0)
     assert base == 10 and [row[3] for row in rows] == [1.0, 2.0, 3.0, 5.0, 6.0]
     assert pending.rows_since(12)[1] == [("a", 1, 2.0, 3.0), ("a", 3, 4.0, 5.0),
@@ -130,7 +132,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     batch = pending.batch()
     assert batch.seqs.tolist() == [10, 11, 12, 13, 14]
     assert batch.steps.tolist() == [0, 0, 1, 3, 3] and batch.tags == ["a", "b", "a", "a", "b"]
-    pending.calls.append((4, 5.0, {"c": 7.0}))  # logged while the batch is being written
+    pending.calls.append((4, 5.0, ("c",), (7.0,)))  # logged while the batch is being written
     pending.drop(batch)
     assert pending.rows_since(0) == (15, [("c", 4, 5.0, 7.0)])
 
@@ -138,7 +140,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
 def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
     pending = PendingScalars(base_seq=0)
     for step in range(4):
-        pending.calls.append((step, 0.0, {"a": float(step), "b": float(-step)}))
+        pending.calls.append((step, 0.0, ("a", "b"), (float(step), float(-step))))
     assert pending.bound(5) == 3  # 8 values, keep 5: the first call and 'a' of the second
     base, rows = pending.rows_since(0)
     assert base == 3 and rows[0] == ("b", 1, 0.0, -1.0) and len(rows) == 5
@@ -147,10 +149,10 @@ def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
 
 def test_deferred_tensors_are_converted_before_anything_reads_them() -> None:
     pending = PendingScalars(base_seq=0)
-    pending.calls.append((0, 0.0, {"a": 1.0}))
+    pending.calls.append((0, 0.0, ("a",), (1.0,)))
     pending.deferred = True
-    pending.calls.append((1, 0.0, {"a": DeferredTensor(torch.tensor(2.5)),
-                                   "b": DeferredTensor(torch.tensor(3, dtype=torch.int32))}))
+    pending.calls.append((1, 0.0, ("a", "b"), (DeferredTensor(torch.tensor(2.5)),
+                                               DeferredTensor(torch.tensor(3, dtype=torch.int32)))))
     assert [row[3] for row in pending.rows_since(0)[1]] == [1.0, 2.5, 3.0]
     assert pending.batch().values.tolist() == [1.0, 2.5, 3.0]
 
@@ -171,6 +173,82 @@ def test_columns_and_rows_write_the_same_store(tmp_path: Path) -> None:
     assert left[1].tolist() == right[1].tolist() == ["a", "b", "a"]
     for index in (0, 2, 3, 4):
         assert np.array_equal(left[index], right[index], equal_nan=True)
+
+
+def test_pending_calls_give_the_garbage_collector_nothing_to_follow(logdir: Path) -> None:
+    """A pending call holds only numbers and strings: once collected young, no pending
+    entry stays tracked (a tracked entry per call made full collections walk the whole
+    pending list), and calls repeating a combination of tags share one tags tuple."""
+    run = nbviz.init("gc", logdir=logdir, flush_secs=3600)
+    for step in range(2000):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+        run.log({"a": float(step), "b": 2, "c": torch.tensor(0.5)}, step=step)
+    run._log_floats({"system/cpu": 3.0}, 5, 1.7e9)
+    gc.collect()
+    gc.collect()  # an entry is untracked at the latest by the collection after its values'
+    calls = list(run._calls)
+    assert len(calls) == 4001
+    tracked = [call for call in calls if gc.is_tracked(call)]
+    assert tracked == []
+    assert calls[0][2] is calls[2][2] and calls[1][2] is calls[3][2]
+    assert calls[1][3] == (0.0, 2.0, 0.5) and calls[-1][2:] == (("system/cpu",), (3.0,))
+    run.finish()
+    assert len(nbviz.read(logdir)) == 2000 * 4 + 1
+
+
+def test_a_batch_groups_equal_tags_whatever_the_tuple_objects() -> None:
+    """Calls are grouped by their tags tuple's identity; equal tuples that are distinct
+    objects (past the cache of combinations) still give one code per tag name."""
+    pending = PendingScalars(base_seq=0)
+    pending.calls.append((0, 1.0, ("a", "b"), (1.0, 2.0)))
+    pending.calls.append((1, 2.0, tuple(["b"]), (3.0,)))
+    pending.calls.append((2, 3.0, (), ()))
+    pending.calls.append((3, 4.0, tuple(["a", "b"]), (5.0, 6.0)))
+    pending.calls.append((4, 5.0, ("c",), (7.0,)))
+    batch = pending.batch()
+    assert batch.names == ["a", "b", "c"]
+    assert batch.tags == ["a", "b", "b", "a", "b", "c"]
+    assert batch.steps.tolist() == [0, 0, 1, 3, 3, 4]
+    assert batch.walls.tolist() == [1.0, 1.0, 2.0, 4.0, 4.0, 5.0]
+    assert batch.values.tolist() == [1.0, 2.0, 3.0, 5.0, 6.0, 7.0]
+    single = PendingScalars(base_seq=7)
+    single.calls.extend((step, 0.5, ("x",) if step % 2 else ("y",), (float(step),))
+                        for step in range(5))
+    batch = single.batch()
+    assert batch.tags == ["y", "x", "y", "x", "y"] and batch.seqs.tolist() == [7, 8, 9, 10, 11]
+
+
+def test_coded_chunks_are_the_chunks_of_the_named_rows() -> None:
+    rng = np.random.default_rng(5)
+    names = ["loss", "acc", "lr"]
+    codes = rng.integers(0, 3, 500)
+    seqs, steps = np.arange(500), np.arange(500) // 3
+    walls, values = 1.7e9 + rng.random(500), rng.standard_normal(500)
+    values[7] = np.nan
+    named = build_chunks([names[c] for c in codes], seqs, steps, walls, values)
+    coded = build_coded_chunks(codes, names, seqs, steps, walls, values)  # names' order
+    assert sorted(named, key=lambda chunk: chunk.tag) == sorted(coded, key=lambda c: c.tag)
+    assert build_coded_chunks(np.zeros(3, np.int64), ["only", "unused"], seqs[:3], steps[:3],
+                              walls[:3], values[:3])[0].count == 3
+
+
+def test_write_scalar_columns_refuses_bad_codes_and_ragged_columns(tmp_path: Path) -> None:
+    writer = StoreWriter(tmp_path / "w")
+    column = np.arange(2)
+    with pytest.raises(ValueError, match="'codes' must index the 1 tag name"):
+        writer.write_scalar_columns(column, ["a"], column, np.ones(2), np.ones(2),
+                                    codes=np.array([0, 1]))
+    with pytest.raises(ValueError, match="'codes' must be 2 integers"):
+        writer.write_scalar_columns(column, ["a"], column, np.ones(2), np.ones(2),
+                                    codes=np.zeros(2))
+    with pytest.raises(ValueError, match="must be equally long, got 2 seqs, 2 tags, 2 steps"
+                                         ", 1 wall times"):
+        writer.write_scalar_columns(column, ["a", "a"], column, np.ones(1), np.ones(2))
+    writer.write_scalar_columns(column, ["a"], column, np.ones(2), np.array([0.5, 0.25]),
+                                codes=np.zeros(2, np.int64))
+    writer.close()
+    stored = _stored(tmp_path / "w")
+    assert stored[1].tolist() == ["a", "a"] and stored[4].tolist() == [0.5, 0.25]
 
 
 def test_median_ci_brackets_the_median_and_judges_a_goal() -> None:

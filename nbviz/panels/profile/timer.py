@@ -364,26 +364,23 @@ class StepTimer:
         self._lags.clear()
 
     def _on_output_grad(self, grads: Any) -> None:
-        if not self._active or self._exact_t0 is not None:
-            return
-        try:
-            self._exact_t0 = _clock()
-            if not self._queued:
-                self._queued = True
-                _engine().queue_callback(self._on_backward_end)
-        except Exception as error:
-            self._fail(error)
+        if self._active and self._exact_t0 is None:
+            self._exact_t0 = self._backward_seen()
 
     def _on_param_grad(self, parameter: Any) -> None:
-        if not self._active or self._param_t is not None:
-            return
-        try:
-            self._param_t = _clock()
-            if not self._queued:
-                self._queued = True
+        if self._active and self._param_t is None:
+            self._param_t = self._backward_seen()
+
+    def _backward_seen(self) -> float:
+        """Now; the first call in a backward pass queues the end-of-backward callback."""
+        now = _clock()
+        if not self._queued:
+            self._queued = True
+            try:
                 _engine().queue_callback(self._on_backward_end)
-        except Exception as error:
-            self._fail(error)
+            except Exception as error:
+                self._fail(error)
+        return now
 
     def _on_backward_end(self) -> None:
         if not self._active:

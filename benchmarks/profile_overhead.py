@@ -3,11 +3,14 @@
 Same run, same small CNN and data as benchmarks/watch_overhead.py (64×1×28×28, 1 thread).
 
 * **Step timer** (goal ≤ 1.01×): two identical models are trained alternately in many
-  short chunks (``--steps`` steps each, the order swapped every chunk: ABBAABBA…, so
+  short chunks (``--steps`` steps each, default 1: many short chunks give a tighter CI
+  in the same time than few long ones; the order swapped every chunk: ABBAABBA…, so
   drift and load hit both alike); one plain, iterating a list of batches, one with the
   step timer attached (its hooks, 7 scalars recorded per step, the rules every 5 steps,
   the meter thread sampling once a second) iterating the same batches through
-  ``nbviz.timed``. Each chunk gives a ratio timed/plain in wall time and in CPU time
+  ``nbviz.timed``. Halfway the timer moves to the other model (after ``--warmup``
+  discarded chunks again), so a difference between the two model instances cancels.
+  Each chunk gives a ratio timed/plain in wall time and in CPU time
   (``time.process_time``: every thread of the process — the meter's and the flusher's
   included — and not the time spent waiting for a core, so far less sensitive to a
   loaded machine). The first ``--warmup`` chunks are discarded. Reported: the median
@@ -128,13 +131,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer chunks and repeats")
     parser.add_argument("--chunks", type=int, default=None,
-                        help="interleaved chunk pairs kept (default 120; --quick 40)")
-    parser.add_argument("--steps", type=int, default=3, help="training steps per chunk")
+                        help="interleaved chunk pairs kept (default 400; --quick 160)")
+    parser.add_argument("--steps", type=int, default=1, help="training steps per chunk")
     parser.add_argument("--warmup", type=int, default=6, help="chunk pairs discarded first")
     args = parser.parse_args()
-    chunks = args.chunks or (40 if args.quick else 120)
-    if chunks < 2 or args.steps < 1 or args.warmup < 0:
-        parser.error("--chunks must be >= 2, --steps >= 1, --warmup >= 0")
+    chunks = args.chunks or (160 if args.quick else 400)
+    if chunks < 4 or args.steps < 1 or args.warmup < 0:
+        parser.error("--chunks must be >= 4, --steps >= 1, --warmup >= 0")
 
     import torch
 
@@ -149,23 +152,33 @@ def main() -> None:
 
     # -- the step timer alone vs plain -------------------------------------------------
     run = nbviz.init("timer", logdir=tmp)
-    plain_model, plain_opt = build()
-    timed_model, timed_opt = build()
-    timer = StepTimer(timed_model, timed_opt, run)
-    plain = (plain_model, plain_opt, batches)
-    timed = (timed_model, timed_opt, nbviz.timed(batches))
-    wall_ratios, cpu_ratios, cpu_plain, _ = interleave(plain, timed, chunks, args.warmup)
+    models = [build(), build()]
+    wall_ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    cpu_plain: list[float] = []
+    meter_samples = 0
+    for timed_index in (1, 0):  # the timer on one model, then on the other
+        (plain_model, plain_opt), (timed_model, timed_opt) = (models[1 - timed_index],
+                                                              models[timed_index])
+        timer = StepTimer(timed_model, timed_opt, run)
+        plain = (plain_model, plain_opt, batches)
+        timed = (timed_model, timed_opt, nbviz.timed(batches))
+        half = interleave(plain, timed, chunks // 2 + timed_index * (chunks % 2), args.warmup)
+        timer.remove()
+        wall_ratios += half[0]
+        cpu_ratios += half[1]
+        cpu_plain += half[2]
+        meter_samples += timer.meter.samples if timer.meter is not None else 0
     timer_wall = median_ci(wall_ratios)
     timer_cpu = median_ci(cpu_ratios)
     step_cpu = statistics.median(cpu_plain) / len(batches)
-    timer.remove()
-    meter_samples = timer.meter.samples if timer.meter is not None else 0
 
     # -- the timer's absolute CPU cost per step, on a tiny model ------------------------
     from torch import nn
 
     tiny = [(torch.randn(4, 8, generator=generator), torch.randint(0, 8, (4,),
-                                                                   generator=generator))] * 50
+                                                                   generator=generator))] * (
+        80)  # a multiple of the rules' (5) and the calibration's (16) periods
     tiny_plain = nn.Linear(8, 8)
     tiny_timed = nn.Linear(8, 8)
     plain_sgd = torch.optim.SGD(tiny_plain.parameters(), lr=0.01)
@@ -220,8 +233,8 @@ def main() -> None:
     print(f"step timer + timed() + meter vs plain, CPU time: {timer_cpu.fmt()} → "
           f"{verdict.upper()} (goal ≤ 1.01×: met when the whole CI is ≤ 1.01)")
     print(f"  decomposed, beside it: {timer_cost.median * 1e6:.1f} µs CPU per step (95% CI "
-          f"{timer_cost.low * 1e6:.1f}–{timer_cost.high * 1e6:.1f}, tiny model, chunks of 50 "
-          f"steps) → {decomposed.fmt(5)} the CNN step")
+          f"{timer_cost.low * 1e6:.1f}–{timer_cost.high * 1e6:.1f}, tiny model, chunks of "
+          f"{len(tiny)} steps) → {decomposed.fmt(5)} the CNN step")
     print(f"  wall time (noisier on a shared machine): {timer_wall.fmt()}; meter samples "
           f"taken: {meter_samples}")
     print(f"watch(every=1e9) with timer vs timer=False: CPU {watch_cpu_ci.fmt()}, wall "

@@ -274,7 +274,6 @@ def test_timer_failure_warns_once_and_training_goes_on(logdir: Path) -> None:
         warnings.simplefilter("error")
         train(model, optimizer, fast_loader(16 * 3, 16))
     assert timer.step == 3
-    timer.last = {}
     timer._history = None  # type: ignore[assignment]  # break it: the next step must not raise
     with pytest.warns(RuntimeWarning, match="step timer raised .*disabled"):
         train(model, optimizer, fast_loader(16 * 3, 16))
@@ -365,3 +364,59 @@ def test_optimizer_subclass_calling_super_step_is_one_step(logdir: Path) -> None
     series = _scalars(run, "profile/")
     assert {len(v) for v in series.values()} == {6}
     assert np.median(series["profile/optimizer_ms"]) >= 6  # measured from the outer step
+
+
+class SlowHead(nn.Module):
+    """A CNN whose head's backward (before any parameter gradient is accumulated) sleeps."""
+
+    def __init__(self, sleep: float) -> None:
+        super().__init__()
+        self.net = small_cnn()
+        self.sleep = sleep
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        sleep = self.sleep
+
+        def slow(grad: torch.Tensor) -> torch.Tensor:
+            time.sleep(sleep)
+            return grad
+
+        out.register_hook(slow)  # runs after the gradient reached the model's output
+        return out * 1.0
+
+
+def test_nearest_parameter_is_the_last_layers() -> None:
+    from nbviz.panels.profile.timer import nearest_parameter
+
+    model = small_cnn()
+    out = model(torch.randn(2, 1, 28, 28))
+    assert nearest_parameter(out.grad_fn, model.parameters()) is model[-1].bias
+    model[-1].bias.requires_grad_(False)
+    out = model(torch.randn(2, 1, 28, 28))
+    assert nearest_parameter(out.grad_fn, model.parameters()) is model[-1].weight
+    assert nearest_parameter(out.grad_fn, []) is None
+
+
+def test_backward_start_between_calibrations_includes_the_lag(logdir: Path) -> None:
+    # The parameter hook fires after the head's 6 ms backward: the steps timed from it
+    # (not calibrated: 3..15, 17..) must still count that lag as backward, not "other".
+    from nbviz.panels.profile.timer import CALIBRATE_EVERY, CALIBRATE_FIRST
+
+    run = nbviz.init("lag", logdir=logdir)
+    model = SlowHead(sleep=0.006)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    timer = StepTimer(model, optimizer, run, meter_interval=None)
+    train(model, optimizer, nbviz.timed(fast_loader(16 * 20, 16)))
+    timer.remove()
+    assert timer._param_hook is None  # removed with the timer
+    series = _scalars(run, "profile/")
+    steps = np.arange(20)
+    estimated = (steps >= CALIBRATE_FIRST) & (steps % CALIBRATE_EVERY != 0)
+    assert estimated.sum() >= 15
+    backward = series["profile/backward_ms"]
+    assert np.all(backward[~estimated] >= 6)  # exact
+    # From the hook minus the measured lag; without the lag this would be the CNN's ~1 ms.
+    assert np.median(backward[estimated]) >= 6 * 0.9
+    parts = sum(series[f"profile/{p}_ms"] for p in PHASES)
+    np.testing.assert_allclose(parts[1:], series["profile/step_ms"][1:], rtol=1e-6)

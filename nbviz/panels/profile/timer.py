@@ -7,10 +7,19 @@ Attached by ``nbviz.watch`` (one per watched model). Per step it measures, with
   (exact); without one, the time from the end of the previous step to the first
   forward call of this step (data loading plus whatever else runs there, e.g.
   ``zero_grad``: an upper bound);
-* **forward** — the model's training-mode forward calls (root pre/post hooks);
-* **backward** — from the gradient reaching the model's output (a pre-hook on the
-  output's ``grad_fn``, registered in C++ per step: no Python tensor-hook wrapper) to
-  the end of the autograd pass (an engine callback);
+* **forward** — the model's training-mode forward calls (one pre- and one post-hook on
+  the root module, none on its layers);
+* **backward** — from the gradient reaching the model's output to the end of the
+  autograd pass (an engine callback). The start is taken from hooks registered once,
+  not per step: a post-accumulate-grad hook on one parameter, the trainable parameter
+  nearest the output in the autograd graph (its gradient is among the first), fires a
+  fixed lag after the gradient reached the output; that lag (the loss's and the last
+  layer's backward) is measured exactly on the first ``CALIBRATE_FIRST`` steps and on
+  one step in ``CALIBRATE_EVERY``, by a pre-hook on the output's ``grad_fn`` (registered
+  per step only there: registering it costs more than all the rest of the timer), and
+  the start of the other steps is that parameter's hook time minus the median lag,
+  never before the forward ended. A model whose output reaches no trainable parameter
+  is timed exactly every step;
 * **optimizer** — ``optimizer.step()`` (step pre/post hooks);
 * **other** — the rest of the step (loss computation, logging, user code), so
   the five phases add up to the step time exactly.
@@ -24,8 +33,8 @@ A step ends when ``optimizer.step()`` returns (without an optimizer: when the
 backward pass ends). Each step is recorded as ordinary scalars —
 ``profile/<phase>_ms``, ``profile/step_ms``, ``profile/samples_per_s`` — at
 the step number ``watch`` uses, for every step. The cost per step is a handful of
-``perf_counter`` calls, one tuple stored in a fixed ring (a Python list: no numpy call
-per step) and one append to the run's pending values; the rules run every
+``perf_counter`` calls and hook calls, one tuple stored in a fixed ring (a Python list:
+no numpy call per step) and one append to the run's pending values; the rules run every
 ``RULE_EVERY`` steps on a bounded window with plain Python pre-checks, and call the
 numpy rules only when a finding is possible (``benchmarks/profile_overhead.py``
 measures the cost per step).
@@ -36,6 +45,7 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -45,7 +55,7 @@ from nbviz._validate import describe
 from nbviz.panels.health.rules import Finding, Thresholds
 from nbviz.panels.profile import rules
 
-__all__ = ["PHASES", "StepTimer", "TimedLoader", "timed", "timer_for"]
+__all__ = ["PHASES", "StepTimer", "TimedLoader", "nearest_parameter", "timed", "timer_for"]
 
 PHASES = ("data", "forward", "backward", "optimizer", "other")
 WARMUP = 2  # first steps excluded from the rules (allocator, autotuning, first batch)
@@ -55,11 +65,16 @@ RULE_EVERY = 5  # rules run every this many steps
 PAUSE_FLOOR = 1.0  # s: a gap before a step longer than this and than PAUSE_STEPS typical
 PAUSE_STEPS = 20  # steps is a pause (the next cell, an evaluation …), not a step's data wait
 PAUSE_UNKNOWN = 5.0  # s: the same before a typical step time is known
+CALIBRATE_FIRST = 3  # the backward start is measured exactly on the first steps …
+CALIBRATE_EVERY = 16  # … and on one step in this many (the others use the measured lag)
+LAG_SAMPLES = 5  # exact measurements of the lag kept (their median is used)
+SEARCH_NODES = 256  # autograd nodes searched for the parameter nearest the output
 
 _TIMERS: list[weakref.ref[StepTimer]] = []
 _GENERATION = [0]  # bumped whenever a timer starts or stops (timed loaders re-read the list)
 _KEYS = tuple(f"profile/{name}_ms" for name in PHASES)
 _ENGINE: list[Any] = []
+_clock = time.perf_counter
 
 
 def _live_timers() -> list[StepTimer]:
@@ -83,7 +98,7 @@ def _engine() -> Any:
     return _ENGINE[0]
 
 
-def _median(values: list[float]) -> float:
+def _median(values: Iterable[float]) -> float:
     """Median of a short list (plain Python: cheaper than numpy's for a few dozen floats)."""
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -100,6 +115,42 @@ def _batch_size(args: Any) -> int:
     if isinstance(first, dict) and first:
         return _batch_size(next(iter(first.values())))
     return 0
+
+
+def _output_grad_fn(output: Any) -> Any:
+    """The ``grad_fn`` of a forward's output (its first tensor for a tuple, list or dict)."""
+    if isinstance(output, (tuple, list)) and output:
+        output = output[0]
+    elif isinstance(output, dict) and output:
+        output = next(iter(output.values()))
+    return getattr(output, "grad_fn", None)
+
+
+def nearest_parameter(grad_fn: Any, parameters: Iterable[Any]) -> Any:
+    """The parameter among ``parameters`` whose gradient-accumulation node is nearest
+    ``grad_fn`` in the autograd graph (breadth first, at most ``SEARCH_NODES`` nodes): the
+    autograd engine runs a parameter's accumulation as soon as its gradient is ready, so
+    this one's gradient arrives among the first of a backward pass. None if none is found.
+
+    >>> out = model(x)                                               # doctest: +SKIP
+    >>> nearest_parameter(out.grad_fn, model.parameters()) is model[-1].bias  # doctest: +SKIP
+    True
+    """
+    wanted = {id(p) for p in parameters if p.requires_grad}
+    queue = [grad_fn]
+    seen = {id(grad_fn)}
+    index = 0
+    while index < len(queue) and index < SEARCH_NODES:
+        node = queue[index]
+        index += 1
+        variable = getattr(node, "variable", None)  # only AccumulateGrad nodes have one
+        if variable is not None and id(variable) in wanted:
+            return variable
+        for successor, _ in getattr(node, "next_functions", ()):
+            if successor is not None and id(successor) not in seen:
+                seen.add(id(successor))
+                queue.append(successor)
+    return None
 
 
 class StepTimer:
@@ -122,7 +173,6 @@ class StepTimer:
         self.thresholds = thresholds or Thresholds()
         self.step = 0  # the step being timed (= watch's step numbering)
         self.findings: list[Finding] = []
-        self.last: dict[str, float] = {}
         self.loader: Any = None  # the DataLoader behind the last timed() batch, if any
         self._on_finding = on_finding
         self._has_optimizer = optimizer is not None
@@ -137,6 +187,16 @@ class StepTimer:
         self._pause = PAUSE_UNKNOWN  # seconds of gap that count as a pause, not data wait
         # perf_counter() + this = unix time: a step's wall time without a time.time() call
         self._wall_offset = time.time() - time.perf_counter()
+        # Backward: the hook on the parameter nearest the output (None until found), the
+        # measured lags from the output's gradient to that hook, and one pass's timestamps.
+        self._model = weakref.ref(model)
+        self._param_hook: Any = None
+        self._search = True  # look for the nearest parameter on the next calibrated step
+        self._lags: deque[float] = deque(maxlen=LAG_SAMPLES)
+        self._lag = 0.0
+        self._exact_t0: float | None = None  # the gradient reached the output (exact)
+        self._param_t: float | None = None  # the parameter's gradient was accumulated
+        self._queued = False  # the end-of-backward callback is queued
         self._reset_phases(None)
         self._handles: list[Any] = [
             model.register_forward_pre_hook(self._on_forward_pre, prepend=True),
@@ -165,6 +225,14 @@ class StepTimer:
         """True until :meth:`remove` (or an internal failure) stopped the timer."""
         return self._active
 
+    @property
+    def last(self) -> dict[str, float]:
+        """The last step's phases and total (``"step"``), in seconds; empty before one ended."""
+        if not self._count:
+            return {}
+        row = self._history[(self._count - 1) % HISTORY]
+        return dict(zip((*PHASES, "step"), row[:6], strict=True))
+
     def remove(self) -> None:
         """Detach the hooks and stop the meter thread. Idempotent."""
         self._active = False
@@ -172,6 +240,9 @@ class StepTimer:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        if self._param_hook is not None:
+            self._param_hook.remove()
+            self._param_hook = None
         if self.meter is not None:
             self.meter.stop()
 
@@ -212,8 +283,8 @@ class StepTimer:
         self._first_forward: float | None = None
         self._forward = 0.0
         self._forward_t0 = 0.0
+        self._forward_end = 0.0
         self._backward = 0.0
-        self._backward_t0: float | None = None
         self._optimizer = 0.0
         self._optimizer_t0 = 0.0
         self._samples = 0
@@ -242,15 +313,14 @@ class StepTimer:
         self._step_depth = 0  # a step that raised never ran its post hooks
         if not (self._active and module.training):
             return
-        now = time.perf_counter()
+        now = _clock()
         try:
-            if not self._has_optimizer and self._forwards and self._backward_t0 is None \
+            if not self._has_optimizer and self._forwards and not self._queued \
                     and not self._backward:
                 self._end_step(now)  # forward-only training loop: a step per forward
-            if self._start is None or (not self._timed and self._first_forward is None
-                                       and now - self._start > self._pause):
-                self._start = now  # first step, or after a pause: no data wait measured
             if self._first_forward is None:
+                if self._start is None or (not self._timed and now - self._start > self._pause):
+                    self._start = now  # first step, or after a pause: no data wait measured
                 self._first_forward = now
                 self._samples = _batch_size(args)
             self._forward_t0 = now
@@ -260,54 +330,95 @@ class StepTimer:
     def _on_forward_post(self, module: Any, args: Any, output: Any) -> None:
         if not (self._active and module.training) or self._first_forward is None:
             return
-        now = time.perf_counter()
+        now = _clock()
         self._forward += now - self._forward_t0
+        self._forward_end = now
         self._forwards += 1
+        step = self.step
+        if self._param_hook is not None and step >= CALIBRATE_FIRST \
+                and step % CALIBRATE_EVERY:
+            return  # the parameter's hook times this step's backward
         try:
-            tensor = output
-            if isinstance(output, (tuple, list)) and output:
-                tensor = output[0]
-            elif isinstance(output, dict) and output:
-                tensor = next(iter(output.values()))
-            grad_fn = getattr(tensor, "grad_fn", None)
-            if grad_fn is not None:  # runs as the gradient reaches the output, like a tensor hook
-                grad_fn.register_prehook(self._on_output_grad)
+            self._calibrate(output)
         except Exception as error:
             self._fail(error)
+
+    def _calibrate(self, output: Any) -> None:
+        """Time this step's backward exactly (a pre-hook on the output's ``grad_fn``: it runs
+        as the gradient reaches the output, like a tensor hook, registered in C++ with no
+        Python wrapper) and, when needed, hook the parameter nearest the output."""
+        grad_fn = _output_grad_fn(output)
+        if grad_fn is None:
+            return
+        grad_fn.register_prehook(self._on_output_grad)
+        if not self._search:
+            return
+        self._search = False
+        model = self._model()
+        parameter = None if model is None else nearest_parameter(grad_fn, model.parameters())
+        if parameter is None:
+            return  # every step stays exact; looked for again on the next calibrated step
+        if self._param_hook is not None:
+            self._param_hook.remove()
+        self._param_hook = parameter.register_post_accumulate_grad_hook(self._on_param_grad)
+        self._lags.clear()
 
     def _on_output_grad(self, grads: Any) -> None:
-        if not self._active:
-            return
-        try:
-            self._backward_t0 = time.perf_counter()
-            _engine().queue_callback(self._on_backward_end)
-        except Exception as error:
-            self._fail(error)
+        if self._active and self._exact_t0 is None:
+            self._exact_t0 = self._backward_seen()
 
-    def _on_backward_end(self) -> None:
-        if not self._active or self._backward_t0 is None:
-            return
-        now = time.perf_counter()
-        self._backward += now - self._backward_t0
-        self._backward_t0 = None
-        if not self._has_optimizer:
+    def _on_param_grad(self, parameter: Any) -> None:
+        if self._active and self._param_t is None:
+            self._param_t = self._backward_seen()
+
+    def _backward_seen(self) -> float:
+        """Now; the first call in a backward pass queues the end-of-backward callback."""
+        now = _clock()
+        if not self._queued:
+            self._queued = True
             try:
-                self._end_step(now)
+                _engine().queue_callback(self._on_backward_end)
             except Exception as error:
                 self._fail(error)
+        return now
+
+    def _on_backward_end(self) -> None:
+        if not self._active:
+            return
+        now = _clock()
+        exact, hooked = self._exact_t0, self._param_t
+        self._exact_t0 = self._param_t = None
+        self._queued = False
+        try:
+            if exact is not None:
+                start = exact
+                if hooked is not None:
+                    self._lags.append(hooked - exact)
+                    self._lag = _median(self._lags)
+                elif self._param_hook is not None:
+                    self._search = True  # that parameter got no gradient: find another
+            elif hooked is not None:
+                start = max(min(hooked - self._lag, hooked), self._forward_end)
+            else:
+                return
+            self._backward += now - start
+            if not self._has_optimizer:
+                self._end_step(now)
+        except Exception as error:
+            self._fail(error)
 
     def _on_step_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         # A subclass whose step() calls super().step() runs the hooks once per patched class
         # (torch patches every Optimizer class it instantiates): count the outermost only.
         self._step_depth += 1
         if self._active and self._step_depth == 1:
-            self._optimizer_t0 = time.perf_counter()
+            self._optimizer_t0 = _clock()
 
     def _on_step_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         self._step_depth = max(self._step_depth - 1, 0)
         if not self._active or self._step_depth:
             return
-        now = time.perf_counter()
+        now = _clock()
         self._optimizer += now - self._optimizer_t0
         try:
             self._end_step(now)
@@ -331,8 +442,6 @@ class StepTimer:
         samples = self._samples
         exact = self._timed
         self._reset_phases(now)
-        self.last = {"data": data, "forward": forward, "backward": backward,
-                     "optimizer": optimizer, "other": other, "step": total}
         keys = _KEYS
         values = {keys[0]: data * 1e3, keys[1]: forward * 1e3, keys[2]: backward * 1e3,
                   keys[3]: optimizer * 1e3, keys[4]: other * 1e3, "profile/step_ms": total * 1e3}

@@ -14,8 +14,10 @@
  *
  * Cold start: the worker's first answer takes most of a second (it compiles 1.6 MB of
  * elkjs, registers the layered algorithm and runs one small warm-up layout so the first
- * real one is not slow too). The first view starts it, and until it is warm every layout
- * takes the linear layered path (./layered.ts, a few ms for a collapsed model) — the first
+ * real one is not slow too). It starts once the page has asked for no layout for
+ * WARM_AFTER_IDLE_MS (compiling elkjs takes a core for most of a second: on a 2-core
+ * machine it would stretch the first paint's and the first clicks' tasks), and until it is
+ * warm every layout takes the linear layered path (./layered.ts, a few ms for a collapsed model) — the first
  * paint never waits for ELK. A layout once drawn stays (the view caches it by open set):
  * no picture is swapped under the user.
  */
@@ -234,6 +236,20 @@ const worker = {
 };
 
 
+/** Quiet time (no layout asked for) after which the ELK worker starts warming up. */
+export const WARM_AFTER_IDLE_MS = 1000;
+let warmTimer: ReturnType<typeof setTimeout> | 0 = 0;
+
+/** Start the worker once the page has been quiet for WARM_AFTER_IDLE_MS (each call restarts the wait). */
+function warmWhenIdle(): void {
+  if (worker.elk) return;
+  if (warmTimer) clearTimeout(warmTimer);
+  warmTimer = setTimeout(() => {
+    warmTimer = 0;
+    worker.warm();
+  }, WARM_AFTER_IDLE_MS);
+}
+
 /** Turn an ELK result into the Placed form (positions per visible item / open group / edge). */
 function placedOf(result: ElkNodeJson, vis: Visible, started: number): Placed {
   const out: Placed = {
@@ -261,7 +277,7 @@ export class Layouter {
 
   constructor() {
     worker.acquire();
-    worker.warm();
+    warmWhenIdle();
   }
 
   /** True once the page's ELK worker has answered its warm-up layout. */
@@ -280,7 +296,7 @@ export class Layouter {
    */
   async layout(view: GraphView, vis: Visible): Promise<Placed> {
     if (vis.items.length > LARGE || !worker.elk) {
-      worker.warm(); // (again, if a start failed)
+      warmWhenIdle(); // (again, if a start failed; never while layouts keep coming)
       // on the main thread, but in a task of its own (not the click's, not the render's)
       await nextTask();
       return layered(view, vis, Layouter.reuseRepeats ? this.levels : new Map());

@@ -380,13 +380,17 @@ class WatchHandle:
             if batch is None:
                 return
             if self._wanted("updates") and self._previous:
-                entries = []
-                for (layer, pname, p), before in zip(self._params, self._previous, strict=True):
-                    if before is None or layer in self._disabled_layers:
-                        continue
-                    entries.append(Entry("updates", layer, pname, p.detach() - before))
+                kept = [(layer, pname, p.detach(), before)
+                        for (layer, pname, p), before in zip(self._params, self._previous,
+                                                             strict=True)
+                        if before is not None and layer not in self._disabled_layers]
                 self._previous = []
-                self._add(batch, entries)
+                # Δw of every parameter in one foreach call (not one op per parameter).
+                deltas = torch._foreach_sub([p for _, _, p, _ in kept],
+                                            [before for _, _, _, before in kept]) if kept else []
+                self._add(batch, [Entry("updates", layer, pname, delta)
+                                  for (layer, pname, _, _), delta in zip(kept, deltas,
+                                                                         strict=True)])
             self._finish(batch, step)
         except Exception as error:
             self._fail_all("optimizer step", error)

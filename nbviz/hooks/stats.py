@@ -5,7 +5,10 @@ Everything here runs on the tensors' own device with vectorised torch ops
 never over elements. A :class:`Batch` collects the tensors of one sampled
 step, computes every mergeable quantity on the device, optionally all-reduces
 them across ``torch.distributed`` ranks (:mod:`nbviz.hooks.distributed`), then
-moves them to the CPU in **one** transfer and turns them into records.
+moves them to the CPU in **one** transfer and turns them into records. On a CPU,
+where nothing waits for a device, the many small tensors of a step (most
+parameters) are reduced with numpy straight into host floats (a dozen calls for
+all of them), and a ReLU output's range and zero count come from its integer view.
 
 Histogram semantics equal ``numpy.histogram(values, bins=B)``: B equal bins over
 [min, max] of the finite values (edges computed as numpy's ``linspace`` does,

@@ -73,9 +73,11 @@ def headline(record: dict) -> str:
         one = record.get("threads_1", {})
         return (f"1M float32 vs add_histogram (1 thread): exact {one.get('ratio_exact', 0):.1f}×, "
                 f"sampled {one.get('ratio_sampled', 0):.1f}× (goal ≥ 10×)")
-    if name == "watch_overhead":
-        return (f"watch every=1 {record['watch_every1_vs_plain']:.2f}× the plain step "
-                "(goal ≤ 1.3×)")
+    if name == "watch_overhead":  # the CPU-time figures are the ones meets_goal judges
+        every1 = record["cpu_time_ratios"]["every1"]
+        return (f"watch every=1 {every1['median']:.3f}× CPU (IQR {every1['q1']:.3f}–"
+                f"{every1['q3']:.3f}; goal ≤ 1.3×), {record['watch_every1_vs_plain']:.2f}× wall; "
+                f"defaults {record['cpu_watch_default_predicted']:.3f}× CPU (goal ≤ 1.05×)")
     if name == "export_size":
         return (f"export of {record['runs']} runs × {record['tags']} tags: "
                 f"{record['file_bytes'] / 1e6:.1f} MB (goal ≤ 20), first paint "

@@ -363,8 +363,7 @@ def main() -> None:
                      + (cpu["every1_histograms_every_step"]["median"]
                         - cpu["idle_hooks"]["median"]) / 100)
     print(f"  → watch at defaults (idle hooks + 1/100 of a sampled step): {cpu_predicted:.3f}× "
-          "(goal ≤ 1.05×); every=1 (goal ≤ 1.3×): "
-          f"{cpu['every1']['median']:.3f}×")
+          f"(goal ≤ 1.05×); every=1 (goal ≤ 1.3×): {fmt_spread(cpu['every1'])}")
     print(f"add_histogram of every param+grad costs {lines['tb_vs_nbviz_every1_overhead']:.1f}× "
           "nbviz's overhead at every=1")
     if wandb_ok:

@@ -265,6 +265,16 @@ class Run(LiveRun):
         self._calls.append((step, wall_time, self._shared_tags(tuple(data)),
                             tuple(data.values())))
 
+    def _log_records(self, records: list[TensorRecord]) -> None:
+        """Queue already-validated tensor records (nbviz's own recorders: ``watch`` builds
+        float64 arrays, JSON extras and checked tags itself), in one locked append instead
+        of one ``log_tensor`` check per record. The caller validates at its own boundary;
+        the flusher still isolates a record the store refuses."""
+        if self._finished:
+            raise RuntimeError(f"run {self.name!r} is finished; start a new one with init().")
+        with self._lock:
+            self._tensor_pending.extend(records)
+
     def resolve_step(self, step: Any, *, where: str) -> int:
         """``step`` validated, or the current step (last ``log()`` step) when None."""
         if step is None:

@@ -578,3 +578,70 @@ def test_activations_default_without_activation_modules_is_every_leaf(run: nbviz
 
     torch.manual_seed(0)
     assert activation_tags(run, Functional()) == {"activations/fc1", "activations/out"}
+
+
+def reference_stats(values: np.ndarray, eps: float = 1e-6) -> dict[str, float]:
+    """What watch's statistics of ``values`` must be (numpy, float64)."""
+    wide = values.astype(np.float64).ravel()
+    return {"num": float(wide.size), "mean": float(wide.mean()), "std": float(wide.std()),
+            "min": float(wide.min()), "max": float(wide.max()),
+            "norm": float(np.sqrt((wide * wide).sum())),
+            "zero_frac": float((wide == 0).mean()),
+            "near_zero_frac": float((np.abs(wide) < eps).mean()), "nonfinite": 0.0}
+
+
+def test_small_tensors_reduced_on_the_host_equal_numpy() -> None:
+    """Four or more small CPU tensors are reduced with numpy on the host: the same
+    statistics as numpy of each tensor, in float32 and float64, zeros and near-zeros
+    counted, an empty and a NaN tensor among them handled as before."""
+    generator = torch.Generator().manual_seed(3)
+    tensors = [torch.randn(5, 7, generator=generator), torch.zeros(6),
+               torch.randn(40, dtype=torch.float64, generator=generator) * 1e-6,
+               torch.tensor([0.0, -0.0, 1e-7, -2e-6, 3.0]), torch.full((9,), 0.25),
+               torch.randn(1000, generator=generator)]
+    tensors[5][::7] = 0.0
+    batch = Batch(bins=8)
+    batch.add_many([Entry("grads", "l", str(i), t) for i, t in enumerate(tensors)]
+                   + [Entry("grads", "l", "empty", torch.zeros(0)),
+                      Entry("grads", "l", "nan", torch.tensor([1.0, float("nan"), 2.0, 0.0]))])
+    summaries = batch.finish()
+    for tensor, summary in zip(tensors, summaries, strict=False):
+        expected = reference_stats(tensor.numpy())
+        for name, value in expected.items():
+            assert summary.stats[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+        counts, edges = np.histogram(tensor.numpy(), bins=8)
+        assert summary.histogram is not None
+        np.testing.assert_array_equal(summary.histogram[1, 1:], counts)
+        np.testing.assert_allclose(summary.histogram[0], edges.astype(np.float64))
+    empty, nan = summaries[-2:]
+    assert empty.stats["num"] == 0 and empty.histogram is None
+    assert nan.stats["nonfinite"] == 1 and np.isnan(nan.stats["mean"]) and nan.histogram is None
+    assert nan.stats["zero_frac"] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_relu_outputs_counted_without_a_flag_pass_equal_numpy(dtype: torch.dtype) -> None:
+    """A large ReLU output's range and zero count come from its integer view; a -0.0 or
+    a NaN among the values (sign bit set, or a NaN maximum) still gives numpy's answer."""
+    generator = torch.Generator().manual_seed(4)
+    out = torch.relu(torch.randn(70_000, 3, generator=generator, dtype=dtype))
+    out[5, 1] = 1.5
+    with_negative_zero = out.clone()
+    with_negative_zero[5, 1] = -0.0
+    with_nan = out.clone()
+    with_nan[7, 2] = float("nan")
+    batch = Batch(bins=16)
+    for tensor in (out, with_negative_zero, with_nan):
+        batch.add(Entry("activations", "relu", "", tensor, activation="relu"))
+    plain, negative_zero, nan = batch.finish()
+    for summary, tensor in ((plain, out), (negative_zero, with_negative_zero)):
+        expected = reference_stats(tensor.numpy())
+        for name in ("mean", "std", "min", "max", "norm", "zero_frac"):
+            assert summary.stats[name] == pytest.approx(expected[name], rel=1e-6), name
+        counts, _ = np.histogram(tensor.numpy(), bins=16)
+        assert summary.histogram is not None
+        np.testing.assert_array_equal(summary.histogram[1, 1:], counts)
+    assert negative_zero.stats["zero_frac"] == pytest.approx(plain.stats["zero_frac"] + 1 / 210_000)
+    finite = with_nan.numpy()[~np.isnan(with_nan.numpy())]
+    assert nan.stats["nonfinite"] == 1 and nan.histogram is None
+    assert nan.stats["zero_frac"] == pytest.approx(float((finite == 0).sum()) / 210_000)

@@ -314,6 +314,9 @@ def _main_thread_tasks(events: list[dict[str, Any]]) -> dict[str, list[float]]:
     return out
 
 
+TRACE = True  # a CDP trace of the cold runs (wall and CPU time of each main-thread task)
+
+
 def _cold_run(browser: Any, url: str, name: str, expand: str,
               errors: list[str]) -> dict[str, Any]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -321,6 +324,11 @@ def _cold_run(browser: Any, url: str, name: str, expand: str,
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     page.wait_for_function("() => window.ready === true")
+    if not TRACE:  # --no-trace: the Long Tasks API alone (tracing adds work to every task)
+        run_only: dict[str, Any] = page.evaluate("([n, k]) => window.measure(n, k)", [name, expand])
+        run_only["tasks"] = {"paint": [float("nan")] * 2, "expand": [float("nan")] * 2}
+        context.close()
+        return run_only
     cdp = context.new_cdp_session(page)
     events: list[dict[str, Any]] = []
     done: list[bool] = []
@@ -430,6 +438,9 @@ def _blocks(page: Any, name: str, expand: list[str], blocks: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-trace", action="store_true",
+                        help="cold runs without the CDP trace (its recording lengthens the "
+                             "tasks the Long Tasks API times; no CPU figures then)")
     parser.add_argument("--blocks", type=int, default=6,
                         help="repeated blocks to open one by one (reuse off / on)")
     parser.add_argument("--baseline-js", type=Path, default=None,
@@ -438,6 +449,8 @@ def main() -> None:
     parser.add_argument("--models", default="",
                         help="comma-separated subset of the models (default: all)")
     args = parser.parse_args()
+    global TRACE
+    TRACE = not args.no_trace
     static = REPO / "nbviz" / "static" / "graph.js"
     dagre = REPO / "js" / "node_modules" / "@dagrejs" / "dagre" / "dist" / "dagre.js"
     for needed in (static, dagre):

@@ -218,10 +218,26 @@ const worker = {
       if (this.users === 0 && !this.timer) this.timer = setTimeout(() => this.stopIdle(), IDLE_MS);
       this.elk = elk;
       return elk;
-    })().finally(() => {
+    })().then(
+      (elk) => {
+        for (const w of this.waiters.splice(0)) w.resolve();
+        return elk;
+      },
+      (err: unknown) => {
+        for (const w of this.waiters.splice(0)) w.reject(err);
+        throw err;
+      },
+    ).finally(() => {
       this.starting = null; // started, or failed: the next layout tries again
     });
     return this.starting;
+  },
+  /** views waiting for the worker to be warm (whenever it starts), see Layouter.whenWarm */
+  waiters: [] as { resolve: () => void; reject: (err: unknown) => void }[],
+  /** Resolves once the worker is warm, without starting it. */
+  whenReady(): Promise<void> {
+    if (this.elk) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   },
   /** Start the worker now if it is not (failures surface on the next layout that needs it). */
   warm(): void {
@@ -285,9 +301,13 @@ export class Layouter {
     return worker.elk !== null;
   }
 
-  /** Resolves when the page's ELK worker is warm (starting it if needed); rejects if it fails to start. */
+  /**
+   * Resolves when the page's ELK worker is warm — it starts once the page has asked for no
+   * layout for WARM_AFTER_IDLE_MS; rejects if it fails to start.
+   */
   whenWarm(): Promise<void> {
-    return worker.get().then(() => undefined);
+    warmWhenIdle();
+    return worker.whenReady();
   }
 
   /**

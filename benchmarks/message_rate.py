@@ -40,6 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Kernel, Message, ensure_scalars_bundle, last_json_line, summary
 
+from nbviz.panels.scalars.infos import unpack_infos
+
 CELL = r"""
 import json, math, time
 import nbviz
@@ -96,10 +98,14 @@ class Page:
         method = data.get("method")
         if method == "update":
             state = data.get("state", {})
-            if "series" in state:
+            paths = [tuple(p) for p in data.get("buffer_paths", [])]
+            if isinstance(state.get("series"), dict):  # packed series infos (docs/wire.md)
+                packed = dict(state["series"])
+                packed["columns"] = message.buffers[paths.index(("series", "columns"))]
+                self.series = unpack_infos(packed)
+            elif "series" in state:
                 self.series = state["series"]
             seq = state.get("snapshot_seq")
-            paths = [tuple(p) for p in data.get("buffer_paths", [])]
             if seq is None or ("snapshot",) not in paths or seq <= self.seq:
                 return None
             buffer = message.buffers[paths.index(("snapshot",))]

@@ -180,8 +180,9 @@ function warmUpGraph(): ElkNodeJson {
 }
 
 /**
- * The page's one ELK worker: started by the first view, in tasks of their own, warm once
- * it has answered a warm-up layout (`elk` set only then); stopped when idle.
+ * The page's one ELK worker: started once the page is quiet (warmWhenIdle), in tasks of
+ * their own, warm once it has answered a warm-up layout (`elk` set only then); stopped
+ * when idle.
  */
 const worker = {
   elk: null as ElkLike | null,

@@ -20,7 +20,6 @@ without a name — :func:`overview` returns None and the caller uses
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nbviz.store.settled import open_read_only
+from nbviz.store.settled import select_read_only
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 
@@ -114,16 +113,9 @@ def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverv
 def _read(run_dir: Path, stamp: tuple[int, ...]) -> StoreOverview | None:
     if stamp[0] < 0:
         return None  # no database (yet)
-    try:
-        connection = open_read_only(run_dir / DB_FILENAME)
-    except sqlite3.Error:
-        return None
-    try:
-        rows = connection.execute(_QUERY).fetchall()
-    except (sqlite3.Error, ValueError):
+    rows = select_read_only(run_dir / DB_FILENAME, _QUERY)
+    if rows is None:
         return None  # no summary table (version 1), no schema yet, damaged, not UTF-8 …
-    finally:
-        connection.close()
     return _parse(rows, stamp)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -91,20 +90,13 @@ def _stored_summaries(path: Path, immutable: bool = False) -> list[tuple[Any, ..
     """A columnar store's summary rows (``_SUMMARY_QUERY``), or None when the run needs
     the careful reader (no store, not columnar, damaged, a tag without a name).
     ``immutable`` only for a settled store (:mod:`nbviz.store.settled`)."""
-    from nbviz.store.settled import open_read_only
+    from nbviz.store.settled import select_read_only
 
     if not (path / DB_FILENAME).exists():
         return None
-    try:
-        connection = open_read_only(path / DB_FILENAME, immutable=immutable)
-    except sqlite3.Error:
-        return None
-    try:
-        rows = connection.execute(_SUMMARY_QUERY).fetchall()
-    except (sqlite3.Error, ValueError):
+    rows = select_read_only(path / DB_FILENAME, _SUMMARY_QUERY, immutable=immutable)
+    if rows is None:
         return None  # no summary table (a version-1 store), damaged, not UTF-8 …
-    finally:
-        connection.close()
     if any(not isinstance(row[0], str) or not all(isinstance(cell, int) for cell in row[1:4])
            or not all(cell is None or isinstance(cell, (int, float)) for cell in row[4:])
            for row in rows):

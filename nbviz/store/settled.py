@@ -26,12 +26,13 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from nbviz.store.lock import LOCK_FILENAME
 from nbviz.store.sqlite import DB_FILENAME
 
-__all__ = ["is_settled", "locked_inodes", "open_read_only"]
+__all__ = ["is_settled", "locked_inodes", "open_read_only", "select_read_only"]
 
 _LOCKS = Path("/proc/locks")
 
@@ -93,3 +94,21 @@ def open_read_only(db_path: Path, *, immutable: bool = False) -> sqlite3.Connect
     if immutable:
         uri += "&immutable=1"
     return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
+
+def select_read_only(db_path: Path, query: str, *, immutable: bool = False
+                     ) -> list[tuple[Any, ...]] | None:
+    """All rows of one ``query`` on a store opened read-only (:func:`open_read_only`),
+    the connection closed again; None when the store cannot be opened or the query fails
+    (no such table — a version-1 store —, damaged, not UTF-8 …): the caller then uses
+    the careful reader."""
+    try:
+        connection = open_read_only(db_path, immutable=immutable)
+    except sqlite3.Error:
+        return None
+    try:
+        return connection.execute(query).fetchall()
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        connection.close()

@@ -234,7 +234,9 @@ def test_a_value_costs_few_bytes(logdir: Path) -> None:
         used = connection.execute(
             "SELECT SUM(length(seqs) + length(steps) + length(walls) + length(vals) + 48) "
             "FROM scalar_chunks").fetchone()[0]
-    assert used / 100_000 < 12, f"{used / 100_000:.1f} bytes per value"
+    # values raw (8 B: random walks do not compress), wall times as 4-byte offsets (read
+    # by one add, see nbviz/store/chunks.py), seqs and steps (first, stride): ~free
+    assert used / 100_000 < 12.5, f"{used / 100_000:.1f} bytes per value"
 
 
 def test_finish_merges_the_small_chunks_of_a_slow_logger(logdir: Path) -> None:

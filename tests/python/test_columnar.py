@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 
 import nbviz
-from nbviz.store.chunks import decode_floats, decode_ints, encode_floats, encode_ints
+from nbviz.store.chunks import (
+    decode_block,
+    decode_floats,
+    decode_ints,
+    encode_floats,
+    encode_ints,
+    encode_walls,
+)
 from nbviz.store.query import scalar_series, tag_summaries
 from nbviz.store.sqlite import DB_FILENAME, StoreReader
 
@@ -21,6 +28,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
 from make_v1_store import expected_v1_values  # noqa: E402
+from make_xor_walls_store import expected_xor_walls_rows  # noqa: E402
 
 
 def _bits(values: np.ndarray) -> list[int]:
@@ -35,6 +43,35 @@ def _bits(values: np.ndarray) -> list[int]:
 ])
 def test_float_columns_round_trip_bit_exact(values: np.ndarray) -> None:
     assert _bits(decode_floats(encode_floats(values), values.size)) == _bits(values)
+
+
+@pytest.mark.parametrize(("walls", "codec"), [
+    (1.79e9 + np.cumsum(np.full(400, 0.0021)), b"4"),  # 0.84 s: 4-byte offsets
+    (1.79e9 + np.arange(50) * 1e-5, b"2"),
+    (np.full(3, 1.79e9), b"1"),
+    (np.array([1.79e9]), b"1"),
+    (np.array([-1.5, -1.5000001, -1.4999999]), b"4"),  # negative: offsets wrap, still exact
+    (np.array([math.nan, math.nan]), b"1"),  # the same bits
+    (np.r_[1.79e9 + np.arange(99) * 0.1, 1.79e9 + 3 * 86_400.0], b"X"),  # resumed days later
+    (np.random.default_rng(5).uniform(1e9, 2e9, 50), b"R"),  # random stamps
+])
+def test_wall_columns_take_the_narrowest_offset_codec_and_round_trip(
+        walls: np.ndarray, codec: bytes) -> None:
+    blob = encode_walls(walls)
+    assert blob[:1] == codec
+    assert _bits(decode_floats(blob, walls.size)) == _bits(walls)
+    block = decode_block([blob, blob], walls.size, floats=True)
+    assert [_bits(row) for row in block] == [_bits(walls)] * 2
+    if codec in b"124":
+        assert len(blob) == 9 + int(codec) * walls.size
+
+
+def test_offset_columns_of_the_wrong_length_raise_value_error() -> None:
+    blob = encode_walls(1.79e9 + np.arange(4) * 0.5)
+    with pytest.raises(ValueError, match="as many values"):
+        decode_floats(blob, 5)
+    with pytest.raises(ValueError, match="as many values"):
+        decode_block([blob, blob[:-1]], 4, floats=True)
 
 
 @pytest.mark.parametrize("values", [
@@ -104,6 +141,54 @@ def test_a_v1_store_reads_identically(v1_logdir: Path) -> None:
         assert connection.execute("SELECT COUNT(*) FROM scalars").fetchone()[0] == len(legacy)
         assert connection.execute("SELECT name FROM sqlite_master WHERE name = "
                                   "'scalar_chunks'").fetchone() is None
+
+
+def _wall_value_rows(frame: pd.DataFrame) -> list[tuple[str, int, int, int]]:
+    return list(zip(frame["tag"].astype(str), frame["step"].tolist(),
+                    _bits(frame["wall_time"]), _bits(frame["value"]), strict=True))
+
+
+def _wall_codecs(db: Path) -> dict[str, bytes]:
+    with sqlite3.connect(db) as connection:
+        codecs = dict(connection.execute(
+            "SELECT g.name, substr(c.walls, 1, 1) FROM scalar_chunks c "
+            "JOIN tags g ON g.id = c.tag_id"))
+    connection.close()
+    return codecs
+
+
+def test_a_store_with_zlib_wall_columns_reads_bit_exactly(tmp_path: Path) -> None:
+    # written by the nbviz of 3b8f6dd (tests/fixtures/make_xor_walls_store.py): wall
+    # times in the X / R codecs, read now by the bulk reader and by StoreReader
+    logdir = tmp_path / "runs"
+    shutil.copytree(FIXTURES / "xor_walls_store", logdir)
+    assert _wall_codecs(logdir / "xor" / DB_FILENAME) == {
+        "loss": b"X", "lr": b"X", "odd": b"X", "stamped": b"R"}
+    expected = [(tag, step, *_bits(np.array([wall, value])))
+                for tag, step, wall, value in expected_xor_walls_rows()]
+    frame = nbviz.read(logdir)
+    assert frame.attrs["problems"] == []
+    assert _wall_value_rows(frame) == expected
+    reader = StoreReader(logdir / "xor")
+    try:
+        columns = reader.scalars_between(0)
+    finally:
+        reader.close()
+    assert list(zip([columns.tags[i] for i in columns.tag_index.tolist()],
+                    columns.step.astype(np.int64).tolist(), _bits(columns.wall_time),
+                    _bits(columns.value), strict=True)) == expected
+    summary = tag_summaries(logdir / "xor").set_index("tag")
+    assert summary.loc["stamped", "last_wall_time"] == expected_xor_walls_rows()[-1][2]
+    # the same rows logged now: offset codecs where a chunk's span fits, the old ones
+    # where it does not (the jump of days, random stamps); read back the same bits
+    with nbviz.init("now", logdir=logdir) as run:
+        for tag, step, wall, value in expected_xor_walls_rows():
+            run.log({tag: value}, step=step, wall_time=wall)
+    assert _wall_codecs(logdir / "now" / DB_FILENAME) == {
+        "loss": b"X", "lr": b"4", "odd": b"4", "stamped": b"R"}
+    both = nbviz.read(logdir)
+    assert _wall_value_rows(both[both["run"] == "now"]) == expected
+    assert _wall_value_rows(both[both["run"] == "xor"]) == expected
 
 
 def test_appending_to_a_v1_store_keeps_its_rows_and_adds_chunks(v1_logdir: Path) -> None:

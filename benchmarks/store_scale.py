@@ -10,7 +10,10 @@ medians of ``--repeat``):
   ``nbviz.read`` of the nbviz stores vs nbviz's own tfevents reader vs ``tbparse``
   on those event files. torch writes ~1/(40 µs) values per second here, so this part
   uses ``--tb-steps`` steps per run (printed) — the same runs and tags;
-* bytes per value on disk: nbviz store vs event files;
+* bytes per value on disk: nbviz store vs event files, and which codec the big
+  logdir's wall-time columns took (their offsets' width follows how fast values came);
+* where the read's time goes: wall and CPU of each phase (discovery, open + queries +
+  checksums, decode into log order, DataFrame) on one thread, medians;
 * the kernel-side build of ``nbviz.Scalars(logdir)`` and ``nbviz.Dashboard(logdir)``
   over the big logdir (constructor + first sync; the browser is not involved), the
   first in the process (it pays imports: the HParams tab's sklearn) and again;
@@ -245,22 +248,23 @@ def read_with_threads(logdir: Path, threads: int) -> Any:
         bulk.READ_THREADS = saved
 
 
-def read_phases(logdir: Path) -> dict[str, float]:
-    """CPU seconds of each phase of the store read, one thread: discovery, per-run open +
-    queries + checksums, decoding every chunk into ordered columns, the DataFrame."""
+def read_phases(logdir: Path) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) seconds of each phase of the store read, one thread: discovery, per-run
+    open + queries + checksums, decoding every chunk into ordered columns, the
+    DataFrame."""
     from nbviz.store import bulk
     from nbviz.store.discover import find_runs
     from nbviz.store.settled import is_settled, locked_inodes
     from nbviz.store.subset import Subset
 
     everything = Subset(None, None, None)
-    phases: dict[str, float] = {}
-    clock = time.process_time()
+    phases: dict[str, tuple[float, float]] = {}
+    clock = (time.perf_counter(), time.process_time())
 
     def lap(name: str) -> None:
         nonlocal clock
-        now = time.process_time()
-        phases[name] = now - clock
+        now = (time.perf_counter(), time.process_time())
+        phases[name] = (now[0] - clock[0], now[1] - clock[1])
         clock = now
 
     runs = find_runs(logdir)
@@ -274,6 +278,33 @@ def read_phases(logdir: Path) -> dict[str, float]:
     table.frame()
     lap("DataFrame")
     return phases
+
+
+def median_phases(logdir: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """:func:`read_phases`, the median wall and CPU of each phase over ``repeat`` runs."""
+    runs = []
+    for _ in range(repeat):
+        gc.collect()
+        runs.append(read_phases(logdir))
+    return {name: (statistics.median(run[name][0] for run in runs),
+                   statistics.median(run[name][1] for run in runs)) for name in runs[0]}
+
+
+def wall_codecs(logdir: Path) -> dict[str, int]:
+    """How many chunks of the stores under ``logdir`` keep their wall times in each codec
+    (``1``/``2``/``4``: offsets of that many bytes; ``X``/``R``: zlib / raw, see
+    nbviz/store/chunks.py): the offset width depends on how fast the values came."""
+    import sqlite3
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for path in logdir.rglob("nbviz.sqlite"):
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            counts.update(dict(db.execute(
+                "SELECT CAST(substr(walls, 1, 1) AS TEXT), COUNT(*) FROM scalar_chunks "
+                "GROUP BY 1")))
+        db.close()
+    return dict(sorted(counts.items()))
 
 
 def write_once(directory: Path, values: np.ndarray, names: list[str], torch: bool = False
@@ -341,9 +372,12 @@ def main() -> None:
             print(f"\nwrote the big logdir with run.log: {fmt_secs(seconds)} "
                   f"({total / seconds / 1e6:.2f} M values/s), {fmt_bytes(big_bytes)} = "
                   f"{bytes_line(big_bytes, total, runs, empty)}", flush=True)
+        codecs = wall_codecs(big)
+        print(f"wall-time column codecs (chunks): {codecs}", flush=True)
         record.update(write_s=seconds, bytes_per_value=big_bytes / total,
                       empty_store_bytes=empty,
-                      data_bytes_per_value=(big_bytes - runs * empty) / total)
+                      data_bytes_per_value=(big_bytes - runs * empty) / total,
+                      wall_codecs=codecs)
 
         print(f"\nreading {total:,} scalars ({runs} runs; load average {load_average()} on "
               f"{os.cpu_count()} cores):")
@@ -353,6 +387,10 @@ def main() -> None:
         assert len(frame) == total, (len(frame), total)
         del frame
         rss_after_read = rss_bytes()
+        peak_after_read = peak_rss_bytes()
+        print(f"  RSS after the reads: {fmt_bytes(rss_after_read)}, peak "
+              f"{fmt_bytes(peak_after_read)} (the write of the logdir included when it ran "
+              "in this process)", flush=True)
         thread_s = {}
         for threads in (1, 2):
             thread_s[threads], _ = timed(f"nbviz.read(logdir), store reader {threads} thread(s)",
@@ -365,11 +403,14 @@ def main() -> None:
         del frame
         print(f"  anchor / nbviz.read: {anchor_s / read_s:.1f}× (same run)")
         record["read_anchor_s"] = anchor_s
-        phases = read_phases(big)
-        print("  CPU per phase (1 thread): " + ", ".join(
-            f"{name} {fmt_secs(seconds)}" for name, seconds in phases.items()), flush=True)
+        phases = median_phases(big, repeat)
+        print("  wall / CPU per phase (1 thread, median): " + ", ".join(
+            f"{name} {fmt_secs(wall)} / {fmt_secs(cpu)}" for name, (wall, cpu)
+            in phases.items()), flush=True)
         record.update(read_1_thread_s=thread_s[1], read_2_threads_s=thread_s[2],
-                      read_phases_cpu_s=phases)
+                      read_phases_cpu_s={name: cpu for name, (_, cpu) in phases.items()},
+                      read_phases_wall_s={name: wall for name, (wall, _) in phases.items()},
+                      peak_rss_after_read=peak_after_read)
         import nbviz
 
         last = (steps - steps // 10, None)
@@ -447,7 +488,7 @@ def main() -> None:
     print(f"\nnbviz.read of {total:,} scalars over {runs} runs (nbviz stores): "
           f"{fmt_secs(read_s)} wall, {fmt_secs(read_cpu_s)} CPU (goal ≤ 1 s wall; load "
           f"average {load_average()} on {os.cpu_count()} cores: on a busy machine wall "
-          "exceeds CPU).")
+          f"exceeds CPU); {record['bytes_per_value']:.1f} B/value on disk (aim ≤ 16).")
     print(f"The same runs and tags written by torch: {total_tb:,} values ({tb_steps} of the "
           f"{steps} steps; torch writes ~25 k values/s, 10 M would take minutes). Read "
           f"(wall / CPU): nbviz store {fmt_secs(nb_s)} / {fmt_secs(nb_cpu_s)}; nbviz's "

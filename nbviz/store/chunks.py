@@ -35,6 +35,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,8 @@ def encode_floats(values: np.ndarray) -> bytes:
 
 
 # Offset codecs of wall-time columns: codec byte -> the dtype of each value's offset
-_OFFSETS = {ord("1"): np.dtype("<i1"), ord("2"): np.dtype("<i2"), ord("4"): np.dtype("<i4")}
+_OFFSETS: dict[int, np.dtype[np.signedinteger[Any]]] = {
+    ord("1"): np.dtype("<i1"), ord("2"): np.dtype("<i2"), ord("4"): np.dtype("<i4")}
 
 
 def encode_walls(values: np.ndarray) -> bytes:
@@ -138,7 +140,8 @@ def decode_floats(blob: bytes, count: int) -> np.ndarray:
     """The float64 column of ``count`` values held by ``blob``."""
     codec, body = blob[:1], blob[1:]
     if codec and codec[0] in _OFFSETS:
-        return _offset_block([blob], count, _OFFSETS[codec[0]])[0]
+        column: np.ndarray = _offset_block([blob], count, _OFFSETS[codec[0]])[0]
+        return column
     if codec == b"X":
         return np.bitwise_xor.accumulate(_unshuffle(body, count)).view(_F64)
     if codec == b"R":

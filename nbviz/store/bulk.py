@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,10 +103,9 @@ def _fetch(name: str, run_dir: Path, subset: Subset, immutable: bool = False
     except sqlite3.Error:
         return None
     try:
-        tags = connection.execute(_TAGS).fetchall()
-        if any(tag_id is None for tag_id, _ in tags):
+        names = dict(connection.execute(_TAGS).fetchall())
+        if None in names:
             return None  # legacy rows beside chunks (no chunk table: the chunk query fails)
-        names = dict(tags)
         query, params = _CHUNKS, []
         conditions = []
         ids = subset.tag_ids(names)
@@ -163,7 +162,7 @@ class _Seqs:
 
     @staticmethod
     def decode(blobs: Sequence[bytes], first: np.ndarray, count: int) -> _Seqs:
-        if all(blob[:1] == b"L" for blob in blobs):
+        if set(map(itemgetter(0), blobs)) == {ord("L")}:  # in C: no frame per chunk
             pairs = decode_block(blobs, 2, floats=False)  # row i: first, first + stride
             return _Seqs(first + pairs[:, 0], pairs[:, 1] - pairs[:, 0], None)
         block = decode_block(blobs, count, floats=False) + first[:, None]

@@ -23,6 +23,7 @@ from nbviz.store.chunks import (
     decode_many,
     encode_floats,
     encode_ints,
+    encode_walls,
 )
 from nbviz.store.discover import find_runs
 from nbviz.store.query import SUMMARY_COLUMNS, tag_summaries, tag_summaries_many
@@ -171,8 +172,10 @@ def test_decode_block_and_decode_many_match_the_single_chunk_decoders() -> None:
     float_blobs = [encode_floats(v) for v in floats]
     float_blobs.append(b"R" + floats[0].astype("<f8").tobytes())  # both float codecs
     floats.append(floats[0])
+    float_blobs.append(encode_walls(floats[1]))  # and a wall-time offset codec among them
+    floats.append(floats[1])
     assert {blob[:1] for blob in int_blobs} == {b"L", b"D"}
-    assert {blob[:1] for blob in float_blobs} == {b"X", b"R"}
+    assert {blob[:1] for blob in float_blobs} == {b"X", b"R", b"4"}
     assert decode_block(int_blobs, 6, floats=False).tolist() == [v.tolist() for v in ints]
     block = decode_block(float_blobs, 6, floats=True)
     assert block.view(np.uint64).tolist() == [v.view(np.uint64).tolist() for v in floats]

@@ -126,6 +126,7 @@ def timed_cpu(label: str, action: Callable[[], Any], repeat: int
     """:func:`timed`, with the median CPU seconds returned too."""
     times, cpus, result = [], [], None
     for _ in range(repeat):
+        result = None  # the previous result is not kept alive while the next is built
         gc.collect()
         started, cpu = time.perf_counter(), time.process_time()
         result = action()

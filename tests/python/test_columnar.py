@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import nbviz
+from nbviz.store import chunks
 from nbviz.store.chunks import (
     decode_block,
     decode_floats,
@@ -64,6 +65,20 @@ def test_wall_columns_take_the_narrowest_offset_codec_and_round_trip(
     assert [_bits(row) for row in block] == [_bits(walls)] * 2
     if codec in b"124":
         assert len(blob) == 9 + int(codec) * walls.size
+
+
+def test_large_tiles_are_copied_per_blob_and_decode_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    walls = [1.79e9 + np.cumsum(rng.uniform(0, 0.01, 300)) for _ in range(4)]
+    values = [rng.standard_normal(300) for _ in range(4)]
+    blobs = [encode_walls(w) for w in walls] + [encode_floats(v) for v in values]
+    assert {blob[:1] for blob in blobs} == {b"4", b"R"}
+    joined = decode_block(blobs, 300, floats=True)
+    monkeypatch.setattr(chunks, "_JOINED", 0)  # every tile over the join limit
+    copied = decode_block(blobs, 300, floats=True)
+    assert [_bits(row) for row in copied] == [_bits(row) for row in joined] == [
+        _bits(column) for column in walls + values]
 
 
 def test_offset_columns_of_the_wrong_length_raise_value_error() -> None:

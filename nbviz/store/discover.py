@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from nbviz.store.sqlite import DB_FILENAME
 
-__all__ = ["find_runs", "run_name"]
+__all__ = ["find_runs", "run_name", "walk_files"]
 
 
 def run_name(logdir: Path, run_dir: Path) -> str:
@@ -18,18 +19,16 @@ def run_name(logdir: Path, run_dir: Path) -> str:
     return Path(relative).as_posix()
 
 
-def find_runs(logdir: Path) -> dict[str, Path]:
-    """Map run name -> run directory for every nbviz store under ``logdir`` (sorted by name).
-    Hidden and symlinked directories are not entered (as ``os.walk``).
+def walk_files(logdir: Path) -> Iterator[tuple[str, list[str]]]:
+    """(directory relative to ``logdir`` — "" for itself —, names of its entries that are
+    not directories) for ``logdir`` and every directory below it: one ``os.scandir`` per
+    directory, names built from the walk's parts (no ``os.path.relpath`` or Path per
+    directory). Hidden and symlinked directories are not entered, unreadable ones are
+    skipped (as ``os.walk``).
 
-    >>> find_runs(Path("runs"))  # doctest: +SKIP
-    {'a': PosixPath('runs/a'), 'sweep/lr=0.1': PosixPath('runs/sweep/lr=0.1')}
+    >>> dict(walk_files(Path("runs")))  # doctest: +SKIP
+    {'': [], 'a': ['nbviz.sqlite', 'nbviz.lock']}
     """
-    found: dict[str, Path] = {}
-    if not logdir.is_dir():
-        return found
-    # One os.scandir per directory; names built from the walk's relative parts, not with
-    # os.path.relpath and Path objects per directory (500 runs: 45 -> ~15 ms).
     stack: list[tuple[str, str]] = [(os.fspath(logdir), "")]
     while stack:
         directory, relative = stack.pop()
@@ -38,16 +37,32 @@ def find_runs(logdir: Path) -> dict[str, Path]:
                 listed = list(entries)
         except OSError:
             continue
+        files = []
         for entry in listed:
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            if is_dir:
-                if not entry.name.startswith(".") and not entry.is_symlink():
-                    stack.append((entry.path, f"{relative}/{entry.name}" if relative
-                                  else entry.name))
-            elif entry.name == DB_FILENAME:
-                found[relative or run_name(logdir, logdir)] = (
-                    logdir / relative if relative else logdir)
+            if not is_dir:
+                files.append(entry.name)
+            elif not entry.name.startswith(".") and not entry.is_symlink():
+                stack.append((entry.path, f"{relative}/{entry.name}" if relative
+                              else entry.name))
+        yield relative, files
+
+
+def find_runs(logdir: Path) -> dict[str, Path]:
+    """Map run name -> run directory for every nbviz store under ``logdir`` (sorted by name;
+    500 runs: 12 ms of CPU, 45 with ``os.walk``).
+
+    >>> find_runs(Path("runs"))  # doctest: +SKIP
+    {'a': PosixPath('runs/a'), 'sweep/lr=0.1': PosixPath('runs/sweep/lr=0.1')}
+    """
+    found: dict[str, Path] = {}
+    if not logdir.is_dir():
+        return found
+    for relative, files in walk_files(logdir):
+        if DB_FILENAME in files:
+            found[relative or run_name(logdir, logdir)] = (
+                logdir / relative if relative else logdir)
     return dict(sorted(found.items()))

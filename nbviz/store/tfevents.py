@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from nbviz.store import tfevents_proto as proto
-from nbviz.store.discover import run_name
+from nbviz.store.discover import run_name, walk_files
 from nbviz.store.errors import Problem
 from nbviz.store.keras_graph import keras_model_graph
 from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
@@ -108,29 +108,8 @@ def find_event_runs(logdir: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     if not logdir.is_dir():
         return found
-    # One os.scandir per directory (as os.walk: symlinked directories are not entered);
-    # names are built from the walk's relative parts, not with os.path.relpath per run.
-    stack: list[tuple[str, str]] = [(os.fspath(logdir), "")]
-    while stack:
-        directory, relative = stack.pop()
-        try:
-            with os.scandir(directory) as entries:
-                listed = list(entries)
-        except OSError:
-            continue
-        holds_run = False
-        for entry in listed:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if not entry.name.startswith(".") and not entry.is_symlink():
-                    stack.append((entry.path, f"{relative}/{entry.name}" if relative
-                                  else entry.name))
-            elif is_event_file(entry.name) or entry.name == "projector_config.pbtxt":
-                holds_run = True
-        if holds_run:
+    for relative, files in walk_files(logdir):
+        if any(is_event_file(name) or name == "projector_config.pbtxt" for name in files):
             found[relative or run_name(logdir, logdir)] = (
                 logdir / relative if relative else logdir)
     return dict(sorted(found.items()))

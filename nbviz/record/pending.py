@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -91,47 +91,71 @@ class ScalarBatch:
                         self.values.tolist(), strict=True))
 
 
-def _tag_table(keys: list[Any]) -> tuple[list[str], list[int], np.ndarray]:
-    """For the distinct tag keys of a batch (a tag, or a tuple of tags): the tag names,
-    each key's number of values, and the flat table of tag codes key after key."""
+def _distinct_keys(keys: list[Any]) -> tuple[np.ndarray | None, list[Any]]:
+    """(each call's key code, or None when every call has the same key; the distinct tag
+    keys in order of appearance). A key is a tag string or a tuple of tags; calls mostly
+    share one key object, which ``list.count`` finds by identity at C speed."""
+    if keys.count(keys[0]) == len(keys):
+        return None, keys[:1]
+    index = {key: code for code, key in enumerate(dict.fromkeys(keys))}
+    return np.fromiter(map(index.__getitem__, keys), np.int64, len(keys)), list(index)
+
+
+def _tag_table(keys: list[Any]) -> tuple[list[str], list[int], list[np.ndarray]]:
+    """For the distinct tag keys of a batch (a tag, or a tuple of tags): the tag names and,
+    per key, its number of values and its values' tag codes."""
     index: dict[str, int] = {}
     lengths: list[int] = []
-    table: list[int] = []
+    codes: list[np.ndarray] = []
     for key in keys:
         tags = key if type(key) is tuple else (key,)
         lengths.append(len(tags))
-        table.extend(index.setdefault(tag, len(index)) for tag in tags)
-    return list(index), lengths, np.asarray(table, dtype=np.int64)
+        codes.append(np.array([index.setdefault(tag, len(index)) for tag in tags], np.int64))
+    return list(index), lengths, codes
 
 
-def _columns(calls: list[Any]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray,
-                                        np.ndarray]:
-    """(tag names, tag codes, steps, walls, values) of materialised flat ``calls``, in seq
-    order: strided slices and C-level passes, Python work only per distinct tag key."""
-    count = len(calls) // FIELDS
+def _columns(calls: list[Any], stop: int | None = None
+             ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(tag names, tag codes, steps, walls, values) of the materialised flat records
+    ``calls[:stop]``, in seq order: strided slices of the list (taken while the hot path
+    may extend it: each slice is one C-level copy) and numpy passes over them; Python
+    work only per distinct tag key."""
+    stop = len(calls) if stop is None else stop
+    count = stop // FIELDS
+    steps = np.fromiter(calls[1:stop:FIELDS], np.int64, count)
+    walls = np.fromiter(calls[2:stop:FIELDS], np.float64, count)
     if not count:
-        empty = np.empty(0, np.int64)
-        return [], empty, empty, np.empty(0), np.empty(0)
-    keys = calls[0::FIELDS]
-    packed = calls[3::FIELDS]
-    steps = np.array(calls[1::FIELDS], dtype=np.int64)
-    walls = np.array(calls[2::FIELDS], dtype=np.float64)
-    key_codes, distinct = pd.factorize(np.fromiter(keys, dtype=object, count=count))
-    names, lengths, table = _tag_table(list(distinct))
-    if tuple not in set(map(type, keys)):  # one value per call: the usual case
-        return names, table[key_codes], steps, walls, np.array(packed, dtype=np.float64)
+        return [], np.empty(0, np.int64), steps, walls, walls
+    packed = calls[3:stop:FIELDS]
+    key_codes, distinct = _distinct_keys(calls[0:stop:FIELDS])
+    names, lengths, key_tags = _tag_table(distinct)
+    if key_codes is None:  # every call of one key: the usual case
+        length = lengths[0]
+        values = np.fromiter(chain.from_iterable(packed) if type(distinct[0]) is tuple
+                             else packed, np.float64, count * length)
+        return (names, np.tile(key_tags[0], count), np.repeat(steps, length),
+                np.repeat(walls, length), values)
     counts = np.asarray(lengths, dtype=np.int64)[key_codes]
-    several = np.fromiter(map(isinstance, keys, repeat(tuple)), bool, count)
-    owner = np.repeat(np.arange(count), counts)  # the call of each value
-    from_tuples = several[owner]
-    values = np.empty(owner.size, dtype=np.float64)
-    values[~from_tuples] = np.fromiter(compress(packed, ~several), np.float64)
-    values[from_tuples] = np.fromiter(chain.from_iterable(compress(packed, several)),
-                                      np.float64)
     firsts = np.cumsum(counts) - counts  # position of each call's first value
-    starts = np.asarray(np.cumsum(lengths) - np.asarray(lengths), np.int64)[key_codes]
-    position = np.arange(owner.size) - firsts[owner]
-    return names, table[starts[owner] + position], steps[owner], walls[owner], values
+    total = int(counts.sum())
+    values = np.empty(total, dtype=np.float64)
+    codes = np.empty(total, dtype=np.int64)
+    order = np.argsort(key_codes, kind="stable")
+    bounds = np.searchsorted(key_codes[order], np.arange(len(distinct) + 1)).tolist()
+    objects = np.fromiter(packed, dtype=object, count=count)
+    for key, length in enumerate(lengths):
+        calls_of_key = order[bounds[key]:bounds[key + 1]]
+        if not length or not calls_of_key.size:
+            continue
+        rows = objects[calls_of_key].tolist()
+        positions = firsts[calls_of_key][:, None] + np.arange(length)
+        values[positions] = np.fromiter(
+            chain.from_iterable(rows) if type(distinct[key]) is tuple else rows, np.float64,
+            positions.size).reshape(-1, length)
+        codes[positions] = key_tags[key]
+    if bool((counts == 1).all()):
+        return names, codes, steps, walls, values
+    return names, codes, np.repeat(steps, counts), np.repeat(walls, counts), values
 
 
 def _value_counts(calls: list[Any]) -> np.ndarray:
@@ -180,12 +204,17 @@ class PendingScalars:
             with self.lock:
                 start = self._ready
                 dropped = self._dropped
+                end = len(self.calls)
             # log() sets `deferred` (never cleared) before it appends the first call holding
-            # a deferred tensor: runs that log none never scan their values here.
-            deferred = self.deferred
+            # a deferred tensor, so reading it after `end` tells whether calls[:end] may hold
+            # one: runs that log none never scan their values here.
+            if not self.deferred:
+                with self.lock:
+                    self._ready = end + dropped - self._dropped
+                    return self._ready
             with self.lock:
                 todo = self.calls[start:]
-            if todo and deferred and _has_deferred(todo):
+            if todo and _has_deferred(todo):
                 todo = _materialized(todo)
                 with self.lock:
                     # Only items below _ready are ever removed, so the offset stays >= 0.
@@ -198,10 +227,8 @@ class PendingScalars:
     def batch(self) -> ScalarBatch:
         """Every call logged so far, materialised, as columns (nothing is removed)."""
         ready = self.materialize()
-        with self.lock:
-            calls = self.calls[:ready]
-            first_seq = self.base_seq
-        return ScalarBatch(first_seq, len(calls) // FIELDS, *_columns(calls))
+        with self.lock:  # only removals take the lock: the slices see calls[:ready] intact
+            return ScalarBatch(self.base_seq, ready // FIELDS, *_columns(self.calls, ready))
 
     def drop(self, batch: ScalarBatch) -> None:
         """Remove ``batch`` (the oldest calls), once committed."""

@@ -207,23 +207,36 @@ class Run(LiveRun):
 
         >>> run.log({"loss/train": 0.31, "acc": 0.9}, step=10)  # doctest: +SKIP
         """
-        if type(data) is dict and len(data) == 1 and wall_time is None:  # the usual call
-            tag = next(iter(data))
-            if tag in self._valid_tags and not self._finished:
-                at = self._next_step if step is None else step
-                if type(at) is int and 0 <= at <= MAX_STEP:
-                    value = data[tag]
-                    if type(value) is not float:
-                        value = _number(tag, value, self._scalars)
-                    self._calls.extend((tag, at, _now(), value))  # atomic: no lock
-                    self._next_step = at + 1
-                    return
+        if type(data) is dict and wall_time is None and not self._finished:
+            at = self._next_step if step is None else step
+            if type(at) is int and 0 <= at <= MAX_STEP:  # the usual call: checked fast
+                if len(data) == 1:
+                    tag = next(iter(data))
+                    if tag in self._valid_tags:
+                        value = data[tag]
+                        if type(value) is not float:
+                            value = _number(tag, value, self._scalars)
+                        self._calls.extend((tag, at, _now(), value))  # atomic: no lock
+                        self._next_step = at + 1
+                        return
+                else:
+                    tags = self._known_tags.get(tuple(data))
+                    if tags is not None:
+                        values = tuple(data.values())
+                        for value in values:
+                            if type(value) is not float:
+                                values = _numbers(tags, values, self._scalars)
+                                break
+                        self._calls.extend((tags, at, _now(), values))  # atomic: no lock
+                        self._next_step = at + 1
+                        return
         self._log_checked(data, step, wall_time)
 
     def _log_checked(self, data: Mapping[str, Any], step: int | None,
                      wall_time: float | None) -> None:
-        """``log()`` of anything but a one-value dict of a known tag with a plain step:
-        every argument checked, nothing appended unless all are valid."""
+        """``log()`` of anything the fast path in :meth:`log` does not take (new tags,
+        ``wall_time=``, a step to check, a Mapping): every argument checked, nothing
+        appended unless all are valid."""
         if self._finished:
             raise RuntimeError(
                 f"log(): run {self.name!r} is finished; start a new one with init()."
@@ -250,12 +263,7 @@ class Run(LiveRun):
         tags = self._known_tags.get(key := tuple(data))
         if tags is None:
             tags = self._check_tags(key)
-        values = tuple(data.values())
-        for value in values:
-            if type(value) is not float:
-                values = tuple([_number(tag, value, self._scalars)
-                                for tag, value in zip(tags, values, strict=True)])
-                break
+        values = _numbers(tags, tuple(data.values()), self._scalars)
         self._calls.extend(record(tags, step_value, wall, values))  # atomic: no lock
         self._next_step = step_value + 1
 
@@ -715,6 +723,14 @@ def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTe
     if type(number) is DeferredTensor:
         pending.deferred = True  # before the call is appended; never cleared
     return number
+
+
+def _numbers(tags: tuple[str, ...], values: tuple[Any, ...], pending: PendingScalars
+             ) -> tuple[float | DeferredTensor, ...]:
+    """``values`` (of ``tags``) as floats (see :func:`_number`); nothing is kept when one
+    fails."""
+    return tuple([value if type(value) is float else _number(tag, value, pending)
+                  for tag, value in zip(tags, values, strict=True)])
 
 
 _ALL_RUNS: set[Run] = set()

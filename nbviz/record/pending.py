@@ -17,8 +17,8 @@ here, one transfer per device, before anything reads them).
 
 Everything else runs off the hot path, under :attr:`PendingScalars.lock`: the flusher
 turns a prefix of the records into numpy columns (:meth:`batch`: strided slices of
-the list and C-level passes — numpy conversions and pandas' hash factorisation of the
-tags — never Python code per value) and drops it once committed; in-process readers
+the list and C-level passes — numpy conversions, one dict of the distinct tag keys —
+never Python code per value) and drops it once committed; in-process readers
 get rows by seq (:meth:`rows_since`). Only a prefix is ever removed, so appends never
 race with removals. Every value has a seq: ``base_seq`` is the seq of the first value
 of the first record, the rest follow in call and tag order.
@@ -38,7 +38,6 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from nbviz.record.values import DeferredTensor, materialize
 
@@ -159,9 +158,13 @@ def _columns(calls: list[Any], stop: int | None = None
 
 
 def _value_counts(calls: list[Any]) -> np.ndarray:
-    """Number of values of each flat record (rare paths: bounding, counting)."""
-    return np.fromiter((len(key) if type(key) is tuple else 1 for key in calls[0::FIELDS]),
-                       np.int64, len(calls) // FIELDS)
+    """Number of values of each flat record."""
+    count = len(calls) // FIELDS
+    if not count:
+        return np.empty(0, np.int64)
+    key_codes, distinct = _distinct_keys(calls[0::FIELDS])
+    lengths = np.array([len(key) if type(key) is tuple else 1 for key in distinct], np.int64)
+    return np.full(count, lengths[0]) if key_codes is None else lengths[key_codes]
 
 
 def _has_deferred(calls: list[Any]) -> bool:

@@ -273,3 +273,53 @@ def test_median_ci_brackets_the_median_and_judges_a_goal() -> None:
     assert estimate.verdict(estimate.median) == "inconclusive"
     with pytest.raises(ValueError, match="at least 2 numbers"):
         median_ci([1.0])
+
+
+def test_mixed_calls_are_stored_in_call_and_tag_order_with_their_own_steps(
+        logdir: Path) -> None:
+    """One-value calls, several values, empty dicts, tags built anew per call (f-strings:
+    equal tags, distinct objects), 0-d tensors, ints, the meters' floats, auto steps and
+    explicit wall times, interleaved at random and committed across several flushes:
+    every value is stored once, in call then tag order, with its step and wall time, and
+    an in-process reader sees the same rows while they are pending."""
+    rng = np.random.default_rng(18)
+    run = nbviz.init("mixed", logdir=logdir, flush_secs=3600)
+    expected: list[tuple[str, int, float]] = []
+    walls: dict[int, float] = {}
+    for call in range(3000):
+        kind = int(rng.integers(0, 7))
+        step = call
+        if kind == 0:
+            run.log({"loss": float(call)}, step=call)
+            expected.append(("loss", call, float(call)))
+        elif kind == 1:
+            run.log({f"val/{'acc'}": call, "loss": torch.tensor(-call, dtype=torch.float64),
+                     "lr": 0.5}, step=call)
+            expected += [("val/acc", call, float(call)), ("loss", call, -float(call)),
+                         ("lr", call, 0.5)]
+        elif kind == 2:
+            run.log({}, step=call)
+        elif kind == 3:
+            run.log({"".join(["g", "rad"]): torch.tensor(0.25)})  # auto step: the next one
+            step = run._next_step - 1
+            expected.append(("grad", step, 0.25))
+        elif kind == 4:
+            run.log({"loss": float(call)}, step=call, wall_time=1.5e9 + call)
+            walls[len(expected)] = 1.5e9 + call
+            expected.append(("loss", call, float(call)))
+        elif kind == 5:
+            run._log_floats({"system/cpu": 1.0 * call}, call, 1.7e9)
+            walls[len(expected)] = 1.7e9
+            expected.append(("system/cpu", call, float(call)))
+        else:
+            run._log_floats({"a": 1.0, "b": 2.0}, call, 1.7e9)
+            expected += [("a", call, 1.0), ("b", call, 2.0)]
+        if call % 1000 == 999:
+            base, rows = run._pending_since(0)
+            assert [(tag, step, value) for tag, step, _, value in rows] == expected[base:]
+            run.flush()
+    run.finish()
+    seq, tags, steps, wall, values = _stored(run.dir)
+    assert np.array_equal(seq, np.arange(len(expected)))
+    assert list(zip(tags.tolist(), steps.tolist(), values.tolist(), strict=True)) == expected
+    assert all(wall[index] == value for index, value in walls.items())

@@ -158,13 +158,14 @@ def _columns(calls: list[Any], stop: int | None = None
 
 
 def _value_counts(calls: list[Any]) -> np.ndarray:
-    """Number of values of each flat record."""
-    count = len(calls) // FIELDS
-    if not count:
+    """Number of values of each flat record (one slice of ``calls``: the hot path may be
+    extending it)."""
+    keys = calls[0::FIELDS]
+    if not keys:
         return np.empty(0, np.int64)
-    key_codes, distinct = _distinct_keys(calls[0::FIELDS])
+    key_codes, distinct = _distinct_keys(keys)
     lengths = np.array([len(key) if type(key) is tuple else 1 for key in distinct], np.int64)
-    return np.full(count, lengths[0]) if key_codes is None else lengths[key_codes]
+    return np.full(len(keys), lengths[0]) if key_codes is None else lengths[key_codes]
 
 
 def _has_deferred(calls: list[Any]) -> bool:

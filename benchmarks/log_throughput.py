@@ -22,7 +22,10 @@ writer — and not the wait for a core, so less sensitive to a loaded machine). 
 the median ratio over the repeats with its bootstrap 95 % CI (benchmarks/_stats.py);
 the goals are judged on the wall-time medians, the CPU figures stand beside them.
 Each side writes to its own fresh directory; the rows nbviz stored are counted
-after finish() as a sanity check.
+after finish() as a sanity check. Two floors run in the same loop: an empty Python
+method (the ceiling of any pure-Python ``log()``: torchTB's end-to-end time over it) and
+``time.time()`` plus one ``list.extend`` (the least a ``log()`` that timestamps and keeps
+its values must do: the ceiling of such a ``log()``, however little it validates).
 
 Run: ``.venv/bin/python benchmarks/log_throughput.py [--quick]``
 """
@@ -98,10 +101,25 @@ class _Empty:
         return None
 
 
-def run_empty(variant: str, values: list) -> float:
-    """Seconds of the benchmark's loop calling :meth:`_Empty.log` instead of ``run.log``."""
+class _Floor:
+    """The floor of any ``log()`` that keeps what it is given: read the clock and extend a
+    list once (no validation, no copy of the dict), called exactly as ``run.log`` is."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def log(self, data: dict, step: int | None = None, *, wall_time: float | None = None
+            ) -> None:
+        self.items.extend((data, step, time.time()))
+
+
+def run_empty(variant: str, values: list) -> tuple[float, float]:
+    """Seconds of the benchmark's loop calling :meth:`_Empty.log`, then :meth:`_Floor.log`,
+    instead of ``run.log``."""
     gc.collect()
-    return log_loop(_Empty().log, variant, values)
+    empty = log_loop(_Empty().log, variant, values)
+    gc.collect()
+    return empty, log_loop(_Floor().log, variant, values)
 
 
 def _used_bytes(db_path: Path) -> int:
@@ -176,7 +194,7 @@ def main() -> None:
         for variant in VARIANTS:
             values_nb = make_values(variant, n_nbviz)
             values_tb = values_nb[:n_tb]
-            nb_runs, tb_runs, empty_runs = [], [], []
+            nb_runs, tb_runs, empty_runs, floor_runs = [], [], [], []
             wall_ratios, cpu_ratios = [], []
             per_call = 3 if variant == "dict3" else 1
             for index in range(repeat):  # alternate the sides: both see the same machine load
@@ -188,7 +206,9 @@ def main() -> None:
                     tb_loop, tb_flush, tb_used, tb_cpu = run_tensorboard(variant, values_tb, root)
                 if stored != n_nbviz * per_call:
                     print(f"!! nbviz stored {stored} rows, expected {n_nbviz * per_call}")
-                empty_runs.append(run_empty(variant, values_nb))
+                empty, floor = run_empty(variant, values_nb)
+                empty_runs.append(empty)
+                floor_runs.append(floor)
                 nb_runs.append((loop, flush, used))
                 tb_runs.append((tb_loop, tb_flush, tb_used))
                 wall_ratios.append(((tb_loop + tb_flush) / n_tb) / ((loop + flush) / n_nbviz))
@@ -209,8 +229,11 @@ def main() -> None:
                       f"{fmt_rate(1 / call):>11} {fmt_secs(flush):>10} "
                       f"{fmt_secs(e2e):>16} {bpv:>8.1f}")
             empty_call = statistics.median(empty_runs) / n_nbviz
+            floor_call = statistics.median(floor_runs) / n_nbviz
             print(f"{variant:<9} {'empty':<7} {fmt_secs(empty_call):>10} "
                   f"{fmt_rate(1 / empty_call):>11}   (a Python method doing nothing, same loop)")
+            print(f"{variant:<9} {'floor':<7} {fmt_secs(floor_call):>10} "
+                  f"{fmt_rate(1 / floor_call):>11}   (time.time() + one list.extend, same loop)")
             ratio = tb_call / nb_call
             ratio_e2e = wall_e2e.median
             goal_e2e = 50 if variant == "tensor0d" else 100
@@ -219,8 +242,10 @@ def main() -> None:
                   f"{wall_e2e.fmt(1, noun='repeats')}, CPU {cpu_e2e.fmt(1, noun='repeats')}; "
                   f"goal ≥ {goal_e2e}×\n"
                   f"{'':<9} ceiling of any pure-Python log() (torchTB / empty method): "
-                  f"{tb_e2e / empty_call:.0f}×; nbviz end to end costs "
-                  f"{nb_e2e / empty_call:.1f}× the empty call\n")
+                  f"{tb_e2e / empty_call:.0f}×, of one that reads the clock and appends "
+                  f"(torchTB / floor): {tb_e2e / floor_call:.0f}×; nbviz end to end costs "
+                  f"{nb_e2e / empty_call:.1f}× the empty call, {nb_e2e / floor_call:.1f}× "
+                  "the floor\n")
             results[variant] = {
                 "nbviz_us_per_call": nb_call * 1e6,
                 "tb_us_per_call": tb_call * 1e6,
@@ -238,6 +263,8 @@ def main() -> None:
                 "goal_end_to_end": goal_e2e,
                 "empty_us_per_call": empty_call * 1e6,
                 "ceiling_ratio_end_to_end": tb_e2e / empty_call,
+                "floor_us_per_call": floor_call * 1e6,
+                "floor_ratio_end_to_end": tb_e2e / floor_call,
                 "nbviz_bytes_per_value": nb_bpv,
                 "tb_bytes_per_value": tb_bpv,
             }

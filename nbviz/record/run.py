@@ -1,10 +1,12 @@
 """``Run``: the recording facade. ``log()`` appends to memory; a flusher commits.
 
 A log call validates its input (each tag once: validated tags are cached), converts
-values to floats (deferring device tensors) and appends one ``(step, wall, tags,
-values)`` tuple to an in-memory list (:mod:`nbviz.record.pending`; an atomic append, no
-lock; calls repeating a combination of tags share one ``tags`` tuple): it never touches
-the disk or the frontend. A background flusher materialises
+values to floats (deferring device tensors) and extends an in-memory list by one
+record of four items, ``(tag, step, wall, value)`` for the usual one-value dict (a
+fast path with no container allocated that outlives the call) or ``(tags, step, wall,
+values)`` (:mod:`nbviz.record.pending`; one atomic ``list.extend``, no lock; calls
+repeating a combination of tags share one ``tags`` tuple): it never touches the disk
+or the frontend. A background flusher materialises
 deferred tensors (one transfer per device), turns the calls into numpy columns and
 commits them to the run's SQLite store at least once per ``flush_secs`` (default
 1 s), so at most that much data is at risk if the process dies.
@@ -34,7 +36,7 @@ import numpy as np
 from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
-from nbviz.record.pending import PendingScalars, ScalarBatch
+from nbviz.record.pending import PendingScalars, ScalarBatch, record
 from nbviz.record.values import DeferredTensor, coerce_scalar
 from nbviz.store.errors import (
     StoreWriteError,
@@ -56,6 +58,7 @@ MAX_PENDING_TENSOR_BYTES = 1 << 30
 MAX_CACHED_TAGS = 100_000  # validated tag names remembered (each checked once)
 
 _CURRENT: Run | None = None
+_now = time.time  # the wall time of a logged value (one global lookup, no attribute)
 
 
 def _json_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -204,6 +207,36 @@ class Run(LiveRun):
 
         >>> run.log({"loss/train": 0.31, "acc": 0.9}, step=10)  # doctest: +SKIP
         """
+        if type(data) is dict and wall_time is None and not self._finished:
+            at = self._next_step if step is None else step
+            if type(at) is int and 0 <= at <= MAX_STEP:  # the usual call: checked fast
+                if len(data) == 1:
+                    tag = next(iter(data))
+                    if tag in self._valid_tags:
+                        value = data[tag]
+                        if type(value) is not float:
+                            value = _number(tag, value, self._scalars)
+                        self._calls.extend((tag, at, _now(), value))  # atomic: no lock
+                        self._next_step = at + 1
+                        return
+                else:
+                    tags = self._known_tags.get(tuple(data))
+                    if tags is not None:
+                        values = tuple(data.values())
+                        for value in values:
+                            if type(value) is not float:
+                                values = _numbers(tags, values, self._scalars)
+                                break
+                        self._calls.extend((tags, at, _now(), values))  # atomic: no lock
+                        self._next_step = at + 1
+                        return
+        self._log_checked(data, step, wall_time)
+
+    def _log_checked(self, data: Mapping[str, Any], step: int | None,
+                     wall_time: float | None) -> None:
+        """``log()`` of anything the fast path in :meth:`log` does not take (new tags,
+        ``wall_time=``, a step to check, a Mapping): every argument checked, nothing
+        appended unless all are valid."""
         if self._finished:
             raise RuntimeError(
                 f"log(): run {self.name!r} is finished; start a new one with init()."
@@ -215,7 +248,7 @@ class Run(LiveRun):
                     f"{describe(data)}; use e.g. run.log({{'loss': 0.5}}, step=3)."
                 )
             data = dict(data)
-        if type(step) is int and 0 <= step <= MAX_STEP:  # the common case, checked fast
+        if type(step) is int and 0 <= step <= MAX_STEP:
             step_value = step
         elif step is None:
             step_value = self._next_step
@@ -226,16 +259,12 @@ class Run(LiveRun):
                 )
         else:
             step_value = check_step(step, where="log()")
-        wall = time.time() if wall_time is None else _check_wall_time(wall_time, "log()")
+        wall = _now() if wall_time is None else _check_wall_time(wall_time, "log()")
         tags = self._known_tags.get(key := tuple(data))
         if tags is None:
             tags = self._check_tags(key)
-        values = tuple(data.values())
-        for value in values:
-            if type(value) is not float:
-                values = _coerced(tags, values, self._scalars)
-                break
-        self._calls.append((step_value, wall, tags, values))  # atomic: no lock on the hot path
+        values = _numbers(tags, tuple(data.values()), self._scalars)
+        self._calls.extend(record(tags, step_value, wall, values))  # atomic: no lock
         self._next_step = step_value + 1
 
     def _check_tags(self, tags: tuple[Any, ...]) -> tuple[str, ...]:
@@ -262,8 +291,8 @@ class Run(LiveRun):
         (nbviz's own meters: the step timer and the system meter)."""
         if self._finished:
             return
-        self._calls.append((step, wall_time, self._shared_tags(tuple(data)),
-                            tuple(data.values())))
+        self._calls.extend(record(self._shared_tags(tuple(data)), step, wall_time,
+                                  tuple(data.values())))
 
     def _log_records(self, records: list[TensorRecord]) -> None:
         """Queue already-validated tensor records (nbviz's own recorders: ``watch`` builds
@@ -681,26 +710,27 @@ class Run(LiveRun):
         return f"Run({self.name!r}, dir={str(self.dir)!r}, {state})"
 
 
-def _coerced(tags: tuple[Any, ...], values: tuple[Any, ...], pending: PendingScalars
+def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTensor:
+    """``value`` (of ``tag``) as a float (a deferred tensor on an accelerator: ``pending``
+    is told); raises naming the tag when it is not a number."""
+    try:
+        number = coerce_scalar(tag, value, where="log()")
+    except OverflowError:
+        raise ValueError(
+            f"log(): value for {short_text(tag)!r} is {describe(value)}, too large "
+            "for a float64 (max ~1.8e308); log a float (e.g. float('inf')) or rescale."
+        ) from None
+    if type(number) is DeferredTensor:
+        pending.deferred = True  # before the call is appended; never cleared
+    return number
+
+
+def _numbers(tags: tuple[str, ...], values: tuple[Any, ...], pending: PendingScalars
              ) -> tuple[float | DeferredTensor, ...]:
-    """``values`` (of ``tags``) as floats (deferred tensors on an accelerator: ``pending`` is
-    told); raises naming the tag of the first value that is not a number. Nothing is kept
-    when one fails."""
-    out: list[float | DeferredTensor] = []
-    for tag, value in zip(tags, values, strict=True):
-        kind = type(value)
-        try:
-            number = (float(value) if kind is float or kind is int
-                      else coerce_scalar(tag, value, where="log()"))
-        except OverflowError:
-            raise ValueError(
-                f"log(): value for {short_text(tag)!r} is {describe(value)}, too large "
-                "for a float64 (max ~1.8e308); log a float (e.g. float('inf')) or rescale."
-            ) from None
-        if type(number) is DeferredTensor:
-            pending.deferred = True  # before the call is appended; never cleared
-        out.append(number)
-    return tuple(out)
+    """``values`` (of ``tags``) as floats (see :func:`_number`); nothing is kept when one
+    fails."""
+    return tuple([value if type(value) is float else _number(tag, value, pending)
+                  for tag, value in zip(tags, values, strict=True)])
 
 
 _ALL_RUNS: set[Run] = set()

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import nbviz
-from nbviz.record.pending import PendingScalars
+from nbviz.record.pending import FIELDS, PendingScalars, record
 from nbviz.record.values import DeferredTensor
 from nbviz.store.chunks import build_chunks, build_coded_chunks
 from nbviz.store.sqlite import DB_FILENAME, StoreReader, StoreWriter
@@ -120,10 +120,10 @@ def test_threads_logging_at_once_store_every_value_once_with_unique_seqs(logdir:
 
 def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     pending = PendingScalars(base_seq=10)
-    pending.calls.append((0, 1.0, ("a", "b"), (1.0, 2.0)))
-    pending.calls.append((1, 2.0, ("a",), (3.0,)))
-    pending.calls.append((2, 3.0, (), ()))
-    pending.calls.append((3, 4.0, ("a", "b"), (5.0, 6.0)))
+    pending.calls.extend(record(("a", "b"), 0, 1.0, (1.0, 2.0)))
+    pending.calls.extend(record(("a",), 1, 2.0, (3.0,)))
+    pending.calls.extend(record((), 2, 3.0, ()))
+    pending.calls.extend(record(("a", "b"), 3, 4.0, (5.0, 6.0)))
     base, rows = pending.rows_since(0)
     assert base == 10 and [row[3] for row in rows] == [1.0, 2.0, 3.0, 5.0, 6.0]
     assert pending.rows_since(12)[1] == [("a", 1, 2.0, 3.0), ("a", 3, 4.0, 5.0),
@@ -132,7 +132,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
     batch = pending.batch()
     assert batch.seqs.tolist() == [10, 11, 12, 13, 14]
     assert batch.steps.tolist() == [0, 0, 1, 3, 3] and batch.tags == ["a", "b", "a", "a", "b"]
-    pending.calls.append((4, 5.0, ("c",), (7.0,)))  # logged while the batch is being written
+    pending.calls.extend(record(("c",), 4, 5.0, (7.0,)))  # logged while the batch is written
     pending.drop(batch)
     assert pending.rows_since(0) == (15, [("c", 4, 5.0, 7.0)])
 
@@ -140,7 +140,7 @@ def test_a_reader_tailing_by_seq_sees_each_pending_value_once() -> None:
 def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
     pending = PendingScalars(base_seq=0)
     for step in range(4):
-        pending.calls.append((step, 0.0, ("a", "b"), (float(step), float(-step))))
+        pending.calls.extend(record(("a", "b"), step, 0.0, (float(step), float(-step))))
     assert pending.bound(5) == 3  # 8 values, keep 5: the first call and 'a' of the second
     base, rows = pending.rows_since(0)
     assert base == 3 and rows[0] == ("b", 1, 0.0, -1.0) and len(rows) == 5
@@ -149,12 +149,13 @@ def test_bound_drops_exactly_the_oldest_values_even_inside_a_call() -> None:
 
 def test_deferred_tensors_are_converted_before_anything_reads_them() -> None:
     pending = PendingScalars(base_seq=0)
-    pending.calls.append((0, 0.0, ("a",), (1.0,)))
+    pending.calls.extend(record(("a",), 0, 0.0, (1.0,)))
     pending.deferred = True
-    pending.calls.append((1, 0.0, ("a", "b"), (DeferredTensor(torch.tensor(2.5)),
-                                               DeferredTensor(torch.tensor(3, dtype=torch.int32)))))
-    assert [row[3] for row in pending.rows_since(0)[1]] == [1.0, 2.5, 3.0]
-    assert pending.batch().values.tolist() == [1.0, 2.5, 3.0]
+    pending.calls.extend(record(("a", "b"), 1, 0.0, (
+        DeferredTensor(torch.tensor(2.5)), DeferredTensor(torch.tensor(3, dtype=torch.int32)))))
+    pending.calls.extend(record(("c",), 2, 0.0, (DeferredTensor(torch.tensor(-1.0)),)))
+    assert [row[3] for row in pending.rows_since(0)[1]] == [1.0, 2.5, 3.0, -1.0]
+    assert pending.batch().values.tolist() == [1.0, 2.5, 3.0, -1.0]
 
 
 def test_columns_and_rows_write_the_same_store(tmp_path: Path) -> None:
@@ -176,35 +177,46 @@ def test_columns_and_rows_write_the_same_store(tmp_path: Path) -> None:
 
 
 def test_pending_calls_give_the_garbage_collector_nothing_to_follow(logdir: Path) -> None:
-    """A pending call holds only numbers and strings: once collected young, no pending
-    entry stays tracked (a tracked entry per call made full collections walk the whole
-    pending list), and calls repeating a combination of tags share one tags tuple."""
+    """A pending call holds only numbers and strings (and, for several values, one tuple
+    of floats): after a collection no pending item stays tracked (a tracked entry per
+    call made full collections walk the whole pending list); a one-value call leaves no
+    tracked object behind at all (it adds nothing to the young generation's count), and
+    calls repeating a combination of tags share one tags tuple."""
     run = nbviz.init("gc", logdir=logdir, flush_secs=3600)
+    run.log({"loss": 1.0}, step=0)  # the tag is validated (and cached) by this call
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        for step in range(1, 2001):
+            run.log({"loss": 1.0 / (step + 1)}, step=step)
+        grown = gc.get_count()[0] - before
+    finally:
+        gc.enable()
+    assert grown < 100  # two tracked survivors per call (4000) in the previous layout
     for step in range(2000):
-        run.log({"loss": 1.0 / (step + 1)}, step=step)
         run.log({"a": float(step), "b": 2, "c": torch.tensor(0.5)}, step=step)
     run._log_floats({"system/cpu": 3.0}, 5, 1.7e9)
     gc.collect()
-    gc.collect()  # an entry is untracked at the latest by the collection after its values'
+    gc.collect()  # a tuple is untracked at the latest by the collection after its values'
     calls = list(run._calls)
-    assert len(calls) == 4001
-    tracked = [call for call in calls if gc.is_tracked(call)]
-    assert tracked == []
-    assert calls[0][2] is calls[2][2] and calls[1][2] is calls[3][2]
-    assert calls[1][3] == (0.0, 2.0, 0.5) and calls[-1][2:] == (("system/cpu",), (3.0,))
+    assert len(calls) == FIELDS * (1 + 2000 + 2000 + 1)
+    assert [item for item in calls if gc.is_tracked(item)] == []
+    assert calls[FIELDS * 2001] is calls[FIELDS * 2002] == ("a", "b", "c")
+    assert calls[FIELDS * 2001 + 3] == (0.0, 2.0, 0.5) and calls[4:8] == ["loss", 1, calls[6], 0.5]
+    assert calls[-FIELDS:] == ["system/cpu", 5, 1.7e9, 3.0]
     run.finish()
-    assert len(nbviz.read(logdir)) == 2000 * 4 + 1
+    assert len(nbviz.read(logdir)) == 1 + 2000 + 2000 * 3 + 1
 
 
 def test_a_batch_groups_equal_tags_whatever_the_tuple_objects() -> None:
     """Calls are grouped by their tags tuple's identity; equal tuples that are distinct
     objects (past the cache of combinations) still give one code per tag name."""
     pending = PendingScalars(base_seq=0)
-    pending.calls.append((0, 1.0, ("a", "b"), (1.0, 2.0)))
-    pending.calls.append((1, 2.0, tuple(["b"]), (3.0,)))
-    pending.calls.append((2, 3.0, (), ()))
-    pending.calls.append((3, 4.0, tuple(["a", "b"]), (5.0, 6.0)))
-    pending.calls.append((4, 5.0, ("c",), (7.0,)))
+    pending.calls.extend(record(("a", "b"), 0, 1.0, (1.0, 2.0)))
+    pending.calls.extend(record(tuple(["b"]), 1, 2.0, (3.0,)))
+    pending.calls.extend(record((), 2, 3.0, ()))
+    pending.calls.extend(record(tuple(["a", "b"]), 3, 4.0, (5.0, 6.0)))
+    pending.calls.extend(record(("c",), 4, 5.0, (7.0,)))
     batch = pending.batch()
     assert batch.names == ["a", "b", "c"]
     assert batch.tags == ["a", "b", "b", "a", "b", "c"]
@@ -212,8 +224,8 @@ def test_a_batch_groups_equal_tags_whatever_the_tuple_objects() -> None:
     assert batch.walls.tolist() == [1.0, 1.0, 2.0, 4.0, 4.0, 5.0]
     assert batch.values.tolist() == [1.0, 2.0, 3.0, 5.0, 6.0, 7.0]
     single = PendingScalars(base_seq=7)
-    single.calls.extend((step, 0.5, ("x",) if step % 2 else ("y",), (float(step),))
-                        for step in range(5))
+    for step in range(5):
+        single.calls.extend(record(("x",) if step % 2 else ("y",), step, 0.5, (float(step),)))
     batch = single.batch()
     assert batch.tags == ["y", "x", "y", "x", "y"] and batch.seqs.tolist() == [7, 8, 9, 10, 11]
 
@@ -261,3 +273,53 @@ def test_median_ci_brackets_the_median_and_judges_a_goal() -> None:
     assert estimate.verdict(estimate.median) == "inconclusive"
     with pytest.raises(ValueError, match="at least 2 numbers"):
         median_ci([1.0])
+
+
+def test_mixed_calls_are_stored_in_call_and_tag_order_with_their_own_steps(
+        logdir: Path) -> None:
+    """One-value calls, several values, empty dicts, tags built anew per call (f-strings:
+    equal tags, distinct objects), 0-d tensors, ints, the meters' floats, auto steps and
+    explicit wall times, interleaved at random and committed across several flushes:
+    every value is stored once, in call then tag order, with its step and wall time, and
+    an in-process reader sees the same rows while they are pending."""
+    rng = np.random.default_rng(18)
+    run = nbviz.init("mixed", logdir=logdir, flush_secs=3600)
+    expected: list[tuple[str, int, float]] = []
+    walls: dict[int, float] = {}
+    for call in range(3000):
+        kind = int(rng.integers(0, 7))
+        step = call
+        if kind == 0:
+            run.log({"loss": float(call)}, step=call)
+            expected.append(("loss", call, float(call)))
+        elif kind == 1:
+            run.log({f"val/{'acc'}": call, "loss": torch.tensor(-call, dtype=torch.float64),
+                     "lr": 0.5}, step=call)
+            expected += [("val/acc", call, float(call)), ("loss", call, -float(call)),
+                         ("lr", call, 0.5)]
+        elif kind == 2:
+            run.log({}, step=call)
+        elif kind == 3:
+            run.log({"".join(["g", "rad"]): torch.tensor(0.25)})  # auto step: the next one
+            step = run._next_step - 1
+            expected.append(("grad", step, 0.25))
+        elif kind == 4:
+            run.log({"loss": float(call)}, step=call, wall_time=1.5e9 + call)
+            walls[len(expected)] = 1.5e9 + call
+            expected.append(("loss", call, float(call)))
+        elif kind == 5:
+            run._log_floats({"system/cpu": 1.0 * call}, call, 1.7e9)
+            walls[len(expected)] = 1.7e9
+            expected.append(("system/cpu", call, float(call)))
+        else:
+            run._log_floats({"a": 1.0, "b": 2.0}, call, 1.7e9)
+            expected += [("a", call, 1.0), ("b", call, 2.0)]
+        if call % 1000 == 999:
+            base, rows = run._pending_since(0)
+            assert [(tag, step, value) for tag, step, _, value in rows] == expected[base:]
+            run.flush()
+    run.finish()
+    seq, tags, steps, wall, values = _stored(run.dir)
+    assert np.array_equal(seq, np.arange(len(expected)))
+    assert list(zip(tags.tolist(), steps.tolist(), values.tolist(), strict=True)) == expected
+    assert all(wall[index] == value for index, value in walls.items())

@@ -161,7 +161,7 @@ export class ScalarData {
     for (const d of decoded) {
       let s = this.series.get(d.info.id);
       if (!s) {
-        s = { info: { ...d.info }, store: new SeriesStore(d.info.count) };
+        s = { info: { ...d.info }, store: new SeriesStore() };
         this.series.set(d.info.id, s);
         this.order.push(d.info.id);
         created.add(d.info.id);
@@ -170,7 +170,10 @@ export class ScalarData {
         Object.assign(s.info, rest);
       }
       if (d.step.length > 0) {
-        s.store.append(d.step, d.wall, d.value);
+        // a series' first points (a lazy panel's reply): the store takes the decoded
+        // columns as they are (views on the message buffer), later ones are appended
+        if (s.store.length === 0) s.store.adopt(d.step, d.wall, d.value);
+        else s.store.append(d.step, d.wall, d.value);
         changed.add(d.info.id);
       }
       s.info.count = s.store.length;

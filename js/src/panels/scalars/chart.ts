@@ -7,6 +7,12 @@
  * empty y columns, so it owns scales, axes, cursor and selection but never
  * walks a shared x axis. Building or redrawing a chart of k runs with n_i
  * drawn points costs O(Σ n_i), not O(k × |∪ x|).
+ *
+ * Runs that share a colour (the palette repeats past its 14 colours) are one
+ * uPlot series: one path with a sub-path per run, one stroke. A chart of 500
+ * runs strokes ~2 × 14 paths instead of 1,000 (the canvas raster and uPlot's
+ * per-series work are per stroke). A run with gaps (non-finite values) keeps a
+ * series of its own, for its clip.
  */
 import uPlot from "uplot";
 import { m4Capacity, m4Indices } from "../../lib/decimate";
@@ -18,10 +24,13 @@ import type { EmaSmoother } from "../../lib/smoothing";
 import type { SeriesStore } from "../../lib/series_store";
 import type { Theme } from "../../lib/theme";
 import type { XAxis } from "./model_state";
+import { strokeGroups } from "./stroke_groups";
 import { el } from "../../lib/dom";
 import { hoverText, shortText } from "../../lib/text";
 
 export const PLOT_HEIGHT = 230;
+/** horizontal padding of a chart card (scalars.css .nbviz-chart): clientWidth - PAD_X = the plot's width */
+const PAD_X = 12;
 /** decimate a series when it has more than this many points per pixel column */
 const DECIMATE_ABOVE = 4;
 const RAW_ALPHA = 0.25;
@@ -72,6 +81,10 @@ export class ChartView {
   private u: uPlot | null = null;
   /** per visible run: the points drawn at the last redraw */
   private cols: DrawnColumns[] = [];
+  /** uPlot series 1..G (raw) and G+1..2G (smoothed): indices into `series` of each group's runs */
+  private groups: number[][] = [];
+  /** `series` ids at the last update (hover dots follow them) */
+  private idsKey = "";
   /** x window of the last redraw (axis units) */
   private win: { min: number; max: number } = { min: 0, max: 1 };
   private key = "";
@@ -124,6 +137,8 @@ export class ChartView {
     this.tooltip.hidden = true;
     this.el.append(title, this.plotEl, this.emptyEl, this.tooltip);
     if (typeof ResizeObserver !== "undefined") {
+      // the card, not the plot: the plot is hidden while its runs load, the card
+      // has its width from its first layout (content box = the plot's width)
       this.ro = new ResizeObserver((entries) => {
         const w = Math.floor(entries[entries.length - 1]!.contentRect.width);
         if (w > 0 && w !== this.width) {
@@ -135,7 +150,7 @@ export class ChartView {
           }
         }
       });
-      this.ro.observe(this.plotEl);
+      this.ro.observe(this.el);
     }
   }
 
@@ -155,9 +170,20 @@ export class ChartView {
     this.tooltip.hidden = true;
   }
 
+  /**
+   * Read the plot's width now if the ResizeObserver has not reported it yet. The
+   * owner calls this for every chart it is about to update before updating any
+   * (reads before writes: one layout, not one per chart).
+   */
+  measure(): void {
+    if (this.width > 0) return;
+    const w = Math.floor(this.el.clientWidth - PAD_X);
+    if (w > 0) this.width = w;
+  }
+
   /** CSS pixel width of the plot (what the kernel decimates a requested series to). */
   get plotWidth(): number {
-    return Math.round(this.width || this.plotEl.clientWidth || 400);
+    return Math.round(this.width || 400);
   }
 
   /** Redraw axes/grid with the current theme. */
@@ -172,16 +198,28 @@ export class ChartView {
   update(series: ChartSeries[], p: ChartParams, pending = 0): void {
     this.dirty = false;
     const rawShown = p.weight > 0;
-    const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${series.map((s) => `${s.id}:${s.color}`).join(",")}`;
+    const groups = strokeGroups(series, p.logY);
+    const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${groups.key}`;
+    const idsKey = series.map((s) => s.id).join(",");
     const prevParams = this.params;
     this.series = series;
     this.params = p;
+    this.groups = groups.members;
     if (key !== this.key) {
       this.destroyPlot();
       this.key = key;
       if (prevParams.xAxis !== p.xAxis) this.zoom = null;
     }
-    for (const id of [...this.rel.keys()]) if (!series.some((s) => s.id === id)) this.rel.delete(id);
+    if (idsKey !== this.idsKey) {
+      this.idsKey = idsKey;
+      this.hideHover();
+      for (const d of this.dots) d.remove();
+      this.dots = []; // made again on the next hover
+      if (this.rel.size > 0) {
+        const ids = new Set(series.map((s) => s.id));
+        for (const id of [...this.rel.keys()]) if (!ids.has(id)) this.rel.delete(id);
+      }
+    }
     let points = 0;
     for (const s of series) points += s.store.length;
     this.points = points;
@@ -250,7 +288,7 @@ export class ChartView {
       const dw = this.width > 0 ? this.width - u.width : 0;
       return Math.max(50, u.bbox.width + dw * pr);
     }
-    const css = (this.width || this.plotEl.clientWidth || 400) - 60;
+    const css = (this.width || 400) - 60;
     return Math.max(50, css * (uPlot.pxRatio || 1));
   }
 
@@ -311,24 +349,33 @@ export class ChartView {
     return data;
   }
 
-  /** uPlot path builder: the line of uPlot series `ui` (raw 1..k, smoothed k+1..2k) from its own columns. */
+  /**
+   * uPlot path builder: the lines of uPlot series `ui` (raw groups 1..G, smoothed
+   * G+1..2G), one sub-path per run of the group, each from its own columns.
+   */
   private linePaths(u: uPlot, ui: number): uPlot.Series.Paths | null {
-    const k = this.series.length;
-    const si = ui <= k ? ui - 1 : ui - k - 1;
-    const c = this.cols[si];
-    const s = this.series[si];
+    const G = this.groups.length;
+    const raw = ui <= G;
+    const members = this.groups[raw ? ui - 1 : ui - G - 1];
     const sx = u.scales.x!;
     const sy = u.scales.y!;
-    if (!c || !s || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
+    if (!members || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
     const log = this.params.logY;
     const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true), u.valToPos(sx.max, "x", true));
     const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true), u.valToPos(sy.max, "y", true), log);
     const stroke = new Path2D();
-    traceLine(stroke, c.x, ui <= k ? c.raw : c.sm, 0, c.x.length, mx, my);
-    const { left, top, width, height } = u.bbox;
-    const gaps = this.gapsFor(u, s);
+    for (const si of members) {
+      const c = this.cols[si];
+      if (c) traceLine(stroke, c.x, raw ? c.raw : c.sm, 0, c.x.length, mx, my);
+    }
+    const s = this.series[members[0]!];
+    // only a group of one run has gaps (strokeGroups): its clip is that run's
+    const gaps = members.length === 1 && s ? this.gapsFor(u, s) : [];
     let clip: Path2D | null = null;
-    if (gaps.length > 0) clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    if (gaps.length > 0) {
+      const { left, top, width, height } = u.bbox;
+      clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    }
     return { stroke, fill: null, clip, band: null, gaps, flags: 0 };
   }
 
@@ -412,6 +459,9 @@ export class ChartView {
   private yRange(u: uPlot): uPlot.Range.MinMax {
     const log = this.params.logY;
     const k = this.series.length;
+    const G = this.groups.length;
+    const rawShown = !!u.series[1]?.show;
+    const smShown = !!u.series[G + 1]?.show;
     const win = this.win;
     let lo = Infinity;
     let hi = -Infinity;
@@ -420,8 +470,8 @@ export class ChartView {
       if (!c) continue;
       const i0 = lowerBound(c.x, win.min);
       const i1 = upperBound(c.x, win.max);
-      for (const [ui, ys] of [[si + 1, c.raw], [si + k + 1, c.sm]] as const) {
-        if (!u.series[ui]?.show) continue;
+      for (const [shown, ys] of [[rawShown, c.raw], [smShown, c.sm]] as const) {
+        if (!shown) continue;
         for (let i = i0; i < i1; i++) {
           const v = ys[i]!;
           if (v - v === 0 && (!log || v > 0)) {
@@ -471,12 +521,13 @@ export class ChartView {
     // lines come from each run's own columns; uPlot's data holds no points (auto: false)
     const paths: uPlot.Series.PathBuilder = (u, ui) => this.linePaths(u, ui);
     const line = { paths, auto: false, points: { show: false } };
-    for (const s of this.series) {
-      series.push({ ...line, label: `${s.run} (raw)`, stroke: withAlpha(s.color, RAW_ALPHA), width: 1, show: rawShown });
+    const colors = this.groups.map((m) => this.series[m[0]!]!.color);
+    for (const c of colors) {
+      series.push({ ...line, label: `${c} (raw)`, stroke: withAlpha(c, RAW_ALPHA), width: 1, show: rawShown });
     }
-    for (const s of this.series) series.push({ ...line, label: s.run, stroke: s.color, width: 1.5 });
+    for (const c of colors) series.push({ ...line, label: c, stroke: c, width: 1.5 });
     const opts: uPlot.Options = {
-      width: this.width || this.plotEl.clientWidth || 400,
+      width: this.width || 400,
       height: PLOT_HEIGHT,
       legend: { show: false },
       padding: [10, 14, 0, 2],
@@ -518,15 +569,23 @@ export class ChartView {
         if (zoom) self.setScale("x", zoom);
       });
     });
-    this.dots = this.series.map((s) => {
-      const d = el("div", "nbviz-dot");
-      d.style.borderColor = s.color;
-      d.hidden = true;
-      u.over.appendChild(d);
-      return d;
-    });
     u.over.addEventListener("mouseleave", () => this.hideHover());
     return u;
+  }
+
+  /** One hover dot per run, made at the first hover (not for every chart drawn). */
+  private hoverDots(u: uPlot): HTMLDivElement[] {
+    if (this.dots.length !== this.series.length) {
+      for (const d of this.dots) d.remove();
+      this.dots = this.series.map((s) => {
+        const d = el("div", "nbviz-dot");
+        d.style.borderColor = s.color;
+        d.hidden = true;
+        u.over.appendChild(d);
+        return d;
+      });
+    }
+    return this.dots;
   }
 
   private onSelect(u: uPlot): void {
@@ -650,12 +709,13 @@ export class ChartView {
     table.appendChild(hr);
     let anyRow = false;
     let headX = NaN;
+    const dots = this.hoverDots(u);
     this.series.forEach((s, si) => {
       const n = s.store.length;
       const xs = p.xAxis === "step" ? s.store.rawStep : s.store.rawWall;
       const q = p.xAxis === "relative" ? xv * 3600 + s.wall0 : xv;
       const i = nearestIndex(xs, q, n);
-      const dot = this.dots[si];
+      const dot = dots[si];
       if (i < 0) {
         if (dot) dot.hidden = true;
         return;

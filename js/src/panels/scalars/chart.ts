@@ -9,16 +9,19 @@
  * drawn points costs O(Σ n_i), not O(k × |∪ x|).
  *
  * Runs that share a colour (the palette repeats past its 14 colours) are one
- * uPlot series: one path with a sub-path per run, one stroke. A chart of 500
- * runs strokes ~2 × 14 paths instead of 1,000 (the canvas raster and uPlot's
- * per-series work are per stroke). A run with gaps (non-finite values) keeps a
- * series of its own, for its clip.
+ * uPlot series (stroke_groups.ts), so a chart of 500 runs has ~2 × 14 series,
+ * not 1,000; the lines of those runs are rasterised in a typed array
+ * (lib/line_raster.ts) and drawn as one image after uPlot's own series: the
+ * software canvas would spend ~150 ms stroking 1,000 lines. A run with gaps
+ * (non-finite values) is a uPlot series of its own, stroked by the canvas with
+ * its gap clip.
  */
 import uPlot from "uplot";
 import { m4Capacity, m4Indices } from "../../lib/decimate";
-import { withAlpha } from "../../lib/colors";
+import { parseColor, withAlpha } from "../../lib/colors";
 import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
 import { axisMap, clipOutside, traceLine } from "../../lib/line_path";
+import { LineRaster, type Rgba } from "../../lib/line_raster";
 import { lowerBound, nearestIndex, upperBound } from "../../lib/nearest";
 import type { EmaSmoother } from "../../lib/smoothing";
 import type { SeriesStore } from "../../lib/series_store";
@@ -83,6 +86,11 @@ export class ChartView {
   private cols: DrawnColumns[] = [];
   /** uPlot series 1..G (raw) and G+1..2G (smoothed): indices into `series` of each group's runs */
   private groups: number[][] = [];
+  /** per group: a run with gaps, stroked by uPlot (the others are rasterised) */
+  private gapped: boolean[] = [];
+  private raster: LineRaster | null = null;
+  private rasterCanvas: HTMLCanvasElement | null = null;
+  private rasterImage: ImageData | null = null;
   /** `series` ids at the last update (hover dots follow them) */
   private idsKey = "";
   /** x window of the last redraw (axis units) */
@@ -205,6 +213,7 @@ export class ChartView {
     this.series = series;
     this.params = p;
     this.groups = groups.members;
+    this.gapped = groups.gapped;
     if (key !== this.key) {
       this.destroyPlot();
       this.key = key;
@@ -356,10 +365,12 @@ export class ChartView {
   private linePaths(u: uPlot, ui: number): uPlot.Series.Paths | null {
     const G = this.groups.length;
     const raw = ui <= G;
-    const members = this.groups[raw ? ui - 1 : ui - G - 1];
+    const g = raw ? ui - 1 : ui - G - 1;
+    const members = this.groups[g];
     const sx = u.scales.x!;
     const sy = u.scales.y!;
-    if (!members || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
+    // groups without gaps are drawn by drawRaster
+    if (!members || !this.gapped[g] || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
     const log = this.params.logY;
     const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true), u.valToPos(sx.max, "x", true));
     const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true), u.valToPos(sy.max, "y", true), log);
@@ -555,7 +566,12 @@ export class ChartView {
       axes: [xAxis, yAxis],
       series,
       hooks: {
-        draw: [(u) => this.drawMarkers(u)],
+        draw: [
+          (u) => {
+            this.drawRaster(u);
+            this.drawMarkers(u);
+          },
+        ],
         setCursor: [(u) => this.onCursor(u)],
         setSelect: [(u) => this.onSelect(u)],
       },
@@ -586,6 +602,60 @@ export class ChartView {
       });
     }
     return this.dots;
+  }
+
+  /**
+   * The lines of every run without gaps (raw ones faint, when shown, then the
+   * smoothed ones, each in run order as the canvas would stack them),
+   * rasterised (lib/line_raster.ts) and drawn over the plot area.
+   */
+  private drawRaster(u: uPlot): void {
+    const { left, top, width, height } = u.bbox;
+    const W = Math.round(width);
+    const H = Math.round(height);
+    const sx = u.scales.x!;
+    const sy = u.scales.y!;
+    if (W <= 0 || H <= 0 || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return;
+    const raster = (this.raster ??= new LineRaster());
+    raster.reset(W, H);
+    const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true) - left, u.valToPos(sx.max, "x", true) - left);
+    const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true) - top, u.valToPos(sy.max, "y", true) - top, this.params.logY);
+    const pr = uPlot.pxRatio || 1;
+    const stroked = new Uint8Array(this.series.length); // runs uPlot strokes (gap clips)
+    this.groups.forEach((members, g) => {
+      if (this.gapped[g]) for (const si of members) stroked[si] = 1;
+    });
+    const colors = new Map<string, Rgba>();
+    const passes: [boolean, number, number][] = [[false, RAW_ALPHA, 0.5 * pr], [true, 1, 0.75 * pr]];
+    let any = false;
+    for (const [smoothed, alpha, half] of passes) {
+      if (!smoothed && !(this.params.weight > 0)) continue;
+      this.series.forEach((s, si) => {
+        const c = this.cols[si];
+        if (!c || stroked[si]) return;
+        const key = `${s.color}|${alpha}`;
+        let color = colors.get(key);
+        if (!color) {
+          const rgb = parseColor(s.color) ?? [128, 128, 128, 1];
+          colors.set(key, (color = [rgb[0], rgb[1], rgb[2], alpha * rgb[3]]));
+        }
+        if (raster.polyline(c.x, smoothed ? c.sm : c.raw, 0, c.x.length, mx, my, color, half) > 1) any = true;
+      });
+    }
+    if (!any) return;
+    const canvas = (this.rasterCanvas ??= document.createElement("canvas"));
+    if (canvas.width !== W || canvas.height !== H) {
+      canvas.width = W;
+      canvas.height = H;
+    }
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    if (!this.rasterImage || this.rasterImage.width !== W || this.rasterImage.height !== H) {
+      this.rasterImage = ctx.createImageData(W, H);
+    }
+    raster.pixels(this.rasterImage.data);
+    ctx.putImageData(this.rasterImage, 0, 0);
+    u.ctx.drawImage(canvas, left, top);
   }
 
   private onSelect(u: uPlot): void {

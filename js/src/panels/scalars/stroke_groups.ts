@@ -16,11 +16,15 @@ export interface GroupableSeries {
 /**
  * The stroke groups of a chart: runs of one colour without gaps share a group
  * (in order of first appearance); a run with non-finite values (or, on a log
- * axis, non-positive ones) is a group of its own, clipped around its gaps.
+ * axis, non-positive ones) is a group of its own (`gapped`), clipped around its gaps.
  * `key` changes when the groups' colours or their number change.
  */
-export function strokeGroups(series: readonly GroupableSeries[], logY: boolean): { members: number[][]; key: string } {
+export function strokeGroups(
+  series: readonly GroupableSeries[],
+  logY: boolean,
+): { members: number[][]; gapped: boolean[]; key: string } {
   const members: number[][] = [];
+  const gappedGroups: boolean[] = [];
   const keys: string[] = [];
   const byColor = new Map<string, number[]>();
   series.forEach((s, si) => {
@@ -29,11 +33,12 @@ export function strokeGroups(series: readonly GroupableSeries[], logY: boolean):
     if (!m) {
       m = [];
       members.push(m);
+      gappedGroups.push(gapped);
       keys.push(gapped ? `${s.color}!` : s.color);
       if (!gapped) byColor.set(s.color, m);
     }
     m.push(si);
   });
-  return { members, key: keys.join(",") };
+  return { members, gapped: gappedGroups, key: keys.join(",") };
 }
 

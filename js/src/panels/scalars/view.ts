@@ -33,6 +33,14 @@ const FRAME_PIXEL_BUDGET = 350_000;
  * series only once it scrolls into view (lazy panels, docs/wire.md).
  */
 const LARGE_TAGS = 100;
+/**
+ * Hundreds of runs: the legend shows its first LEGEND_FIRST entries (more than
+ * its ~4.5 visible rows hold) with the first paint, and LEGEND_STEP more per
+ * frame once the charts in view are drawn, rather than building every entry
+ * before any chart is drawn.
+ */
+const LEGEND_FIRST = 150;
+const LEGEND_STEP = 250;
 /** ... and at most this many groups, while they hold fewer than PAGE_CHARTS charts */
 const AUTO_OPEN_FILTERED = 3;
 const PAGE_CHARTS = 48;
@@ -100,6 +108,8 @@ export class ScalarsView {
   /** shown charts whose runs were all asked for (cleared when series or hidden runs change) */
   private readonly asked = new Set<ChartView>();
   private legendDirty = true;
+  /** legend entries in the DOM (grows to every run, see LEGEND_FIRST) */
+  private legendShown = LEGEND_FIRST;
   private readonly io: IntersectionObserver | null = null;
   private readonly chartByEl = new WeakMap<Element, ChartView>();
   private destroyed = false;
@@ -412,6 +422,12 @@ export class ScalarsView {
       }
       done++;
     }
+    // the rest of a long legend, once the charts in view are drawn
+    if (!pending && this.runEntries.length > this.legendShown) {
+      this.legendShown += LEGEND_STEP;
+      this.renderLegend(this.runEntries, hidden);
+      pending = this.runEntries.length > this.legendShown;
+    }
     let total = 0;
     for (const chart of this.shownCharts) total += chart.points;
     this.allDirty = false;
@@ -656,7 +672,9 @@ export class ScalarsView {
     return g;
   }
 
-  private renderLegend(runs: RunEntry[], hidden: Set<string>): void {
+  /** The legend's first `legendShown` runs, their swatches and on/off state. */
+  private renderLegend(all: RunEntry[], hidden: Set<string>): void {
+    const runs = all.length > this.legendShown ? all.slice(0, this.legendShown) : all;
     const existing = new Map<string, HTMLButtonElement>();
     for (const b of this.legendEl.querySelectorAll<HTMLButtonElement>(".nbviz-legend-item")) {
       existing.set(b.dataset.run ?? "", b);

@@ -54,6 +54,11 @@ export function decodeBuffer(buf: BufferLike | null | undefined, series: readonl
   const column = (count: number): Float64Array => reader.take(count);
   for (const info of series) {
     const count = Math.max(0, info.count | 0);
+    if (count === 0) {
+      // a lazy panel's summaries: thousands of series without points, no views to make
+      out.push(emptyDecoded(info));
+      continue;
+    }
     const step = column(count);
     const wall = column(count);
     const value = column(count);
@@ -62,9 +67,11 @@ export function decodeBuffer(buf: BufferLike | null | undefined, series: readonl
   return out;
 }
 
+/** shared by every series decoded without points (length 0: nothing can write to it) */
+const EMPTY = new Float64Array(0);
+
 function emptyDecoded(info: SeriesInfo): DecodedSeries {
-  const e = new Float64Array(0);
-  return { info, step: e, wall: e, value: e };
+  return { info, step: EMPTY, wall: EMPTY, value: EMPTY };
 }
 
 /** Encode series columns into the wire layout (used by tests and the dev harness). */

@@ -19,7 +19,7 @@
 import uPlot from "uplot";
 import { m4Capacity, m4Indices } from "../../lib/decimate";
 import { parseColor, withAlpha } from "../../lib/colors";
-import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
+import { RELATIVE_INCRS_H, fmtCount, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
 import { axisMap, clipOutside, traceLine } from "../../lib/line_path";
 import { LineRaster, type Rgba } from "../../lib/line_raster";
 import { lowerBound, nearestIndex, upperBound } from "../../lib/nearest";
@@ -38,6 +38,8 @@ const PAD_X = 12;
 const DECIMATE_ABOVE = 4;
 const RAW_ALPHA = 0.25;
 const MARKER_COLOR = "#e53935";
+/** tooltip rows at most: beyond, the runs whose line passes nearest the cursor */
+const TOOLTIP_ROWS = 20;
 
 export interface ChartSeries {
   id: number;
@@ -103,6 +105,8 @@ export class ChartView {
   private ro: ResizeObserver | null = null;
   private width = 0;
   private dots: HTMLDivElement[] = [];
+  /** hover dots shown by the last cursor move (hidden by the next) */
+  private dotsShown: HTMLDivElement[] = [];
   /** per series: exactly one point in the drawn window (drawn as a marker: a line of one point is invisible) */
   private readonly lone: boolean[] = [];
   /** relative-time x columns per series id, extended incrementally */
@@ -175,6 +179,7 @@ export class ChartView {
       this.u = null;
     }
     this.dots = [];
+    this.dotsShown = [];
     this.tooltip.hidden = true;
   }
 
@@ -224,6 +229,7 @@ export class ChartView {
       this.hideHover();
       for (const d of this.dots) d.remove();
       this.dots = []; // made again on the next hover
+      this.dotsShown = [];
       if (this.rel.size > 0) {
         const ids = new Set(series.map((s) => s.id));
         for (const id of [...this.rel.keys()]) if (!ids.has(id)) this.rel.delete(id);
@@ -757,7 +763,8 @@ export class ChartView {
 
   private hideHover(): void {
     this.tooltip.hidden = true;
-    for (const d of this.dots) d.hidden = true;
+    for (const d of this.dotsShown) d.hidden = true;
+    this.dotsShown = [];
   }
 
   private onCursor(u: uPlot): void {
@@ -777,20 +784,33 @@ export class ChartView {
       hr.appendChild(el("th", undefined, h));
     }
     table.appendChild(hr);
-    let anyRow = false;
-    let headX = NaN;
-    const dots = this.hoverDots(u);
+    // each run's point nearest the cursor's x; with many runs, the rows (and dots) of
+    // the TOOLTIP_ROWS runs whose line passes nearest the cursor, in run order
+    const hits: { si: number; i: number; dist: number }[] = [];
+    const cy0 = u.cursor.top ?? 0;
     this.series.forEach((s, si) => {
-      const n = s.store.length;
       const xs = p.xAxis === "step" ? s.store.rawStep : s.store.rawWall;
       const q = p.xAxis === "relative" ? xv * 3600 + s.wall0 : xv;
-      const i = nearestIndex(xs, q, n);
+      const i = nearestIndex(xs, q, s.store.length);
+      if (i < 0) return;
+      const yv = p.weight > 0 ? s.smoother.output[i]! : s.store.rawValue[i]!;
+      const py = u.valToPos(yv, "y");
+      hits.push({ si, i, dist: py - py === 0 ? Math.abs(py - cy0) : Infinity });
+    });
+    const more = Math.max(0, hits.length - TOOLTIP_ROWS);
+    if (more > 0) {
+      hits.sort((a, b) => a.dist - b.dist);
+      hits.length = TOOLTIP_ROWS;
+      hits.sort((a, b) => a.si - b.si);
+    }
+    const anyRow = hits.length > 0;
+    let headX = NaN;
+    const dots = this.hoverDots(u);
+    for (const d of this.dotsShown) d.hidden = true;
+    this.dotsShown = [];
+    for (const { si, i } of hits) {
+      const s = this.series[si]!;
       const dot = dots[si];
-      if (i < 0) {
-        if (dot) dot.hidden = true;
-        return;
-      }
-      anyRow = true;
       const raw = s.store.rawValue[i]!;
       const sm = s.smoother.output[i]!;
       const x = this.xOf(s, i);
@@ -819,9 +839,17 @@ export class ChartView {
           const px = u.valToPos(x, "x");
           const py = u.valToPos(yv, "y");
           dot.style.transform = `translate(${px}px, ${py}px)`;
+          this.dotsShown.push(dot);
         }
       }
-    });
+    }
+    if (more > 0) {
+      const tr = el("tr", "nbviz-tt-more");
+      const td = el("td", undefined, `+ ${fmtCount(more)} more run${more === 1 ? "" : "s"} (the ${TOOLTIP_ROWS} nearest the cursor are listed)`);
+      td.colSpan = 6;
+      tr.appendChild(td);
+      table.appendChild(tr);
+    }
     if (!anyRow) {
       this.hideHover();
       return;

@@ -30,6 +30,7 @@ Usage:  .venv/bin/python benchmarks/scalars_scale.py [--quick] [--runs R --tags 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -409,12 +411,12 @@ def tags_state(count: int) -> tuple[dict[str, Any], bytes]:
     return {"series": infos, "snapshot_seq": 1}, block.astype("<f8").tobytes()
 
 
-def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
-                  tag_count: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def bench_page(trees: dict[str, Path], dumps: dict[str, Path]) -> Iterator[tuple[str, Any]]:
+    """The benchmark page served with each tree's Scalars bundle and dump (``<url>/<name>/``),
+    and a headless Chromium: yields (url, browser)."""
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, Any] = {name: {"paint": [], "tags": []} for name in trees}
-    state, snap = tags_state(tag_count)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for name, tree in trees.items():
@@ -427,31 +429,39 @@ def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, rep
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                          headless=True)
             try:
-                for repeat in range(repeats):
-                    for name in trees:  # alternate: same conditions for both
-                        page = browser.new_page(viewport={"width": 1240, "height": 900})
-                        page.goto(f"{url}/index.html")
-                        page.wait_for_function("() => window.benchReady === true")
-                        out[name]["paint"].append(page.evaluate(
-                            "([w, d, f]) => window.bench.paint(w, d, f)", [name, name, full]))
-                        if repeat == 0:
-                            page.screenshot(path=str(REPO / "screenshots" /
-                                                     f"scalars_scale_{name}.png"))
-                        page.close()
-                        page = browser.new_page(viewport={"width": 1240, "height": 900})
-                        page.goto(f"{url}/index.html")
-                        page.wait_for_function("() => window.benchReady === true")
-                        page.evaluate("""([s, b]) => { window.tagState = {...s,
-                            snapshot: new DataView(Uint8Array.from(atob(b), (c) =>
-                            c.charCodeAt(0)).buffer), smoothing: 0.6, x_axis: "step",
-                            log_y: false, tag_filter: "", hidden_runs: [], max_points: 100000,
-                            title: ""}; }""", [state, _b64(snap)])
-                        out[name]["tags"].append(page.evaluate(
-                            "([w, t]) => window.bench.tags(w, window.tagState, t)",
-                            [name, "layer42/unit07"]))
-                        page.close()
+                yield url, browser
             finally:
                 browser.close()
+
+
+def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
+                  tag_count: int) -> dict[str, Any]:
+    out: dict[str, Any] = {name: {"paint": [], "tags": []} for name in trees}
+    state, snap = tags_state(tag_count)
+    with bench_page(trees, dumps) as (url, browser):
+        for repeat in range(repeats):
+            for name in trees:  # alternate: same conditions for both
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                out[name]["paint"].append(page.evaluate(
+                    "([w, d, f]) => window.bench.paint(w, d, f)", [name, name, full]))
+                if repeat == 0:
+                    page.screenshot(path=str(REPO / "screenshots" /
+                                             f"scalars_scale_{name}.png"))
+                page.close()
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                page.evaluate("""([s, b]) => { window.tagState = {...s,
+                    snapshot: new DataView(Uint8Array.from(atob(b), (c) =>
+                    c.charCodeAt(0)).buffer), smoothing: 0.6, x_axis: "step",
+                    log_y: false, tag_filter: "", hidden_runs: [], max_points: 100000,
+                    title: ""}; }""", [state, _b64(snap)])
+                out[name]["tags"].append(page.evaluate(
+                    "([w, t]) => window.bench.tags(w, window.tagState, t)",
+                    [name, "layer42/unit07"]))
+                page.close()
     return out
 
 
@@ -484,53 +494,38 @@ def bench_paint(trees: dict[str, Path], dumps: dict[str, Path], full: int, repea
     """First paint only (``--paint-only``): the trees alternate repeat by repeat, each in a
     fresh page; with ``profile``, one more paint per tree under the CDP sampling profiler,
     whose top self-time functions are printed."""
-    from playwright.sync_api import sync_playwright
-
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        for name, tree in trees.items():
-            (directory / name).mkdir()
-            shutil.copy(tree / "nbviz" / "static" / "scalars.js", directory / name / "scalars.js")
-            for f in dumps[name].iterdir():
-                shutil.copy(f, directory / name / f.name)
-        (directory / "index.html").write_text(PAGE)
-        with serve(directory) as url, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                         headless=True)
-            try:
-                for repeat in range(repeats + (1 if profile else 0)):
-                    profiled = repeat == repeats
-                    for name in trees:
-                        page = browser.new_page(viewport={"width": 1240, "height": 900})
-                        page.goto(f"{url}/index.html")
-                        page.wait_for_function("() => window.benchReady === true")
-                        cdp = page.context.new_cdp_session(page) if profiled else None
-                        if cdp is not None:
-                            cdp.send("Profiler.enable")
-                            cdp.send("Profiler.setSamplingInterval", {"interval": 200})
-                            cdp.send("Profiler.start")
-                        run = page.evaluate("([w, d, f]) => window.bench.paint(w, d, f)",
-                                            [name, name, full])
-                        if cdp is not None:
-                            top = _cpu_profile_top(cdp.send("Profiler.stop")["profile"], 25)
-                            print(f"  profile of one paint, {name} (self ms, sampled):")
-                            for ms, fn in top:
-                                print(f"    {ms:8.1f}  {fn}")
-                        else:
-                            out[name].append(run)
-                            print(f"  paint {name}: {run['paint_ms']:.0f} ms (state fetched in "
-                                  f"{run['fetch_ms']:.0f} ms; longest task "
-                                  f"{run['longest_task_ms']:.0f} ms; {run['charts_in_view']} "
-                                  f"charts in view, {run['requests']} requests; the stand-in "
-                                  f"kernel's data loaded beforehand in "
-                                  f"{run['kernel_load_ms']:.0f} ms)", flush=True)
-                        if repeat == 0:
-                            page.screenshot(path=str(REPO / "screenshots" /
-                                                     f"scalars_paint_{name}.png"))
-                        page.close()
-            finally:
-                browser.close()
+    with bench_page(trees, dumps) as (url, browser):
+        for repeat in range(repeats + (1 if profile else 0)):
+            profiled = repeat == repeats
+            for name in trees:
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                cdp = page.context.new_cdp_session(page) if profiled else None
+                if cdp is not None:
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+                    cdp.send("Profiler.start")
+                run = page.evaluate("([w, d, f]) => window.bench.paint(w, d, f)",
+                                    [name, name, full])
+                if cdp is not None:
+                    top = _cpu_profile_top(cdp.send("Profiler.stop")["profile"], 25)
+                    print(f"  profile of one paint, {name} (self ms, sampled):")
+                    for ms, fn in top:
+                        print(f"    {ms:8.1f}  {fn}")
+                else:
+                    out[name].append(run)
+                    print(f"  paint {name}: {run['paint_ms']:.0f} ms (state fetched in "
+                          f"{run['fetch_ms']:.0f} ms; longest task "
+                          f"{run['longest_task_ms']:.0f} ms; {run['charts_in_view']} "
+                          f"charts in view, {run['requests']} requests; the stand-in "
+                          f"kernel's data loaded beforehand in "
+                          f"{run['kernel_load_ms']:.0f} ms)", flush=True)
+                if repeat == 0:
+                    page.screenshot(path=str(REPO / "screenshots" /
+                                             f"scalars_paint_{name}.png"))
+                page.close()
     return out
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisMap } from "../src/lib/line_path";
+import { axisMap, traceLine } from "../src/lib/line_path";
 import { LineRaster, type Rgba } from "../src/lib/line_raster";
 
 const ident = axisMap(0, 1, 0, 1);
@@ -10,13 +10,18 @@ function image(r: LineRaster): Uint8ClampedArray {
   r.pixels(out);
   return out;
 }
+/** Stroke points [i0, i1) of (xs, ys) (raster pixels) with `color`, `half` px each side. */
+function line(r: LineRaster, xs: number[], ys: number[], i0: number, i1: number, color: Rgba, half: number): number {
+  r.setPen(color, half);
+  return traceLine(r, xs, ys, i0, i1, ident, ident);
+}
 const alphaAt = (img: Uint8ClampedArray, w: number, x: number, y: number) => img[(y * w + x) * 4 + 3]!;
 
 describe("LineRaster", () => {
   it("a horizontal line through pixel centres fills one row, from its start column to its end", () => {
     const r = new LineRaster();
     r.reset(20, 20);
-    expect(r.polyline([2, 12], [10.5, 10.5], 0, 2, ident, ident, RED, 0.5)).toBe(2);
+    expect(line(r, [2, 12], [10.5, 10.5], 0, 2, RED, 0.5)).toBe(2);
     const img = image(r);
     for (let x = 2; x < 12; x++) expect(alphaAt(img, 20, x, 10)).toBe(255);
     expect(alphaAt(img, 20, 1, 10)).toBe(0);
@@ -29,7 +34,7 @@ describe("LineRaster", () => {
   it("a line between two rows shares its coverage between them (anti-aliased)", () => {
     const r = new LineRaster();
     r.reset(20, 20);
-    r.polyline([0, 20], [10, 10], 0, 2, ident, ident, RED, 0.5);
+    line(r, [0, 20], [10, 10], 0, 2, RED, 0.5);
     const img = image(r);
     expect(alphaAt(img, 20, 7, 9)).toBeCloseTo(128, -1);
     expect(alphaAt(img, 20, 7, 10)).toBeCloseTo(128, -1);
@@ -38,7 +43,7 @@ describe("LineRaster", () => {
   it("a steep line walks rows (a vertical line is drawn, one column wide)", () => {
     const r = new LineRaster();
     r.reset(20, 20);
-    r.polyline([4.5, 4.5], [2, 15], 0, 2, ident, ident, RED, 0.5);
+    line(r, [4.5, 4.5], [2, 15], 0, 2, RED, 0.5);
     const img = image(r);
     for (let y = 2; y < 15; y++) expect(alphaAt(img, 20, 4, y)).toBe(255);
     expect(alphaAt(img, 20, 3, 8) + alphaAt(img, 20, 5, 8)).toBe(0);
@@ -47,7 +52,7 @@ describe("LineRaster", () => {
   it("a faint line is not darker where its segments join", () => {
     const r = new LineRaster();
     r.reset(20, 20);
-    r.polyline([1, 6, 11, 16], [5.5, 5.5, 5.5, 5.5], 0, 4, ident, ident, [0, 0, 255, 0.25], 0.5);
+    line(r, [1, 6, 11, 16], [5.5, 5.5, 5.5, 5.5], 0, 4, [0, 0, 255, 0.25], 0.5);
     const img = image(r);
     const row = Array.from({ length: 15 }, (_, i) => alphaAt(img, 20, 1 + i, 5));
     expect(new Set(row)).toEqual(new Set([64]));
@@ -56,8 +61,8 @@ describe("LineRaster", () => {
   it("blends source-over in order, skips non-finite points and clips to its size", () => {
     const r = new LineRaster();
     r.reset(10, 10);
-    r.polyline([-5, 15], [4.5, 4.5], 0, 2, ident, ident, [0, 0, 255, 1], 0.5); // clipped at both ends
-    r.polyline([-5, NaN, 15], [4.5, 3, 4.5], 0, 3, ident, ident, [255, 0, 0, 0.5], 0.5);
+    line(r, [-5, 15], [4.5, 4.5], 0, 2, [0, 0, 255, 1], 0.5); // clipped at both ends
+    line(r, [-5, NaN, 15], [4.5, 3, 4.5], 0, 3, [255, 0, 0, 0.5], 0.5);
     const img = image(r);
     for (let x = 0; x < 10; x++) {
       const o = (4 * 10 + x) * 4;
@@ -70,7 +75,7 @@ describe("LineRaster", () => {
   it("reset clears what was drawn", () => {
     const r = new LineRaster();
     r.reset(8, 8);
-    r.polyline([0, 8], [4.5, 4.5], 0, 2, ident, ident, RED, 0.5);
+    line(r, [0, 8], [4.5, 4.5], 0, 2, RED, 0.5);
     r.reset(8, 8);
     expect(image(r).some((v) => v !== 0)).toBe(false);
   });

@@ -14,12 +14,11 @@
  * @example
  *   const r = new LineRaster();
  *   r.reset(400, 200);
- *   r.polyline(xs, ys, 0, xs.length, axisMap(0, 10, 0, 400), axisMap(0, 1, 200, 0), [0, 145, 234, 1], 0.75);
+ *   r.setPen([0, 145, 234, 1], 0.75);
+ *   traceLine(r, xs, ys, 0, xs.length, axisMap(0, 10, 0, 400), axisMap(0, 1, 200, 0));
  *   const img = new ImageData(400, 200);
  *   r.pixels(img.data);
  */
-import type { AxisMap } from "./line_path";
-
 /** red, green, blue (0–255) and alpha (0–1) */
 export type Rgba = readonly [number, number, number, number];
 
@@ -28,6 +27,10 @@ export class LineRaster {
   height = 0;
   /** premultiplied red, green, blue (0–255) and alpha (0–1) per pixel, row-major */
   private acc = new Float32Array(0);
+  private color: Rgba = [0, 0, 0, 1];
+  private half = 0.5;
+  private penX = 0;
+  private penY = 0;
 
   /** Size the raster to `width` × `height` pixels and clear it. */
   reset(width: number, height: number): void {
@@ -40,39 +43,23 @@ export class LineRaster {
     this.height = h;
   }
 
-  /**
-   * Stroke points [i0, i1) of (xs, ys), mapped to raster pixels by `mx`/`my`, as
-   * one line `2 × half` pixels wide. Points whose position is not finite are
-   * skipped (the line joins their neighbours, as `traceLine` does). Returns the
-   * number of points used.
-   */
-  polyline(
-    xs: ArrayLike<number>,
-    ys: ArrayLike<number>,
-    i0: number,
-    i1: number,
-    mx: AxisMap,
-    my: AxisMap,
-    color: Rgba,
-    half: number,
-  ): number {
-    const { a: ax, b: bx, log: logX } = mx;
-    const { a: ay, b: by, log: logY } = my;
-    let px0 = 0;
-    let py0 = 0;
-    let used = 0;
-    for (let i = i0; i < i1; i++) {
-      const xv = xs[i]!;
-      const yv = ys[i]!;
-      const px = ax + bx * (logX ? Math.log10(xv) : xv);
-      const py = ay + by * (logY ? Math.log10(yv) : yv);
-      if (px - px !== 0 || py - py !== 0) continue;
-      if (used > 0) this.segment(px0, py0, px, py, color, half);
-      px0 = px;
-      py0 = py;
-      used++;
-    }
-    return used;
+  /** Colour and half width (pixels) of what `lineTo` draws next. */
+  setPen(color: Rgba, half: number): void {
+    this.color = color;
+    this.half = half;
+  }
+
+  /** Start a line at (x, y) (raster pixels). A LineSink: `traceLine` draws into a raster. */
+  moveTo(x: number, y: number): void {
+    this.penX = x;
+    this.penY = y;
+  }
+
+  /** Draw from the pen to (x, y) with the current colour and width. */
+  lineTo(x: number, y: number): void {
+    this.segment(this.penX, this.penY, x, y, this.color, this.half);
+    this.penX = x;
+    this.penY = y;
   }
 
   /** One segment: along x when it is wider than tall, else along y. */

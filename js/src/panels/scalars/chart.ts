@@ -41,6 +41,17 @@ const MARKER_COLOR = "#e53935";
 /** tooltip rows at most: beyond, the runs whose line passes nearest the cursor */
 const TOOLTIP_ROWS = 20;
 
+/**
+ * One line raster, its image and the canvas that carries it onto a chart, shared
+ * by every chart of the page: a chart draws synchronously, one at a time (a raster
+ * per chart would hold ~1.5 MB each).
+ */
+const RASTER: { lines: LineRaster; canvas: HTMLCanvasElement | null; image: ImageData | null } = {
+  lines: new LineRaster(),
+  canvas: null,
+  image: null,
+};
+
 export interface ChartSeries {
   id: number;
   run: string;
@@ -90,9 +101,6 @@ export class ChartView {
   private groups: number[][] = [];
   /** per group: a run with gaps, stroked by uPlot (the others are rasterised) */
   private gapped: boolean[] = [];
-  private raster: LineRaster | null = null;
-  private rasterCanvas: HTMLCanvasElement | null = null;
-  private rasterImage: ImageData | null = null;
   /** `series` ids at the last update (hover dots follow them) */
   private idsKey = "";
   /** x window of the last redraw (axis units) */
@@ -622,7 +630,7 @@ export class ChartView {
     const sx = u.scales.x!;
     const sy = u.scales.y!;
     if (W <= 0 || H <= 0 || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return;
-    const raster = (this.raster ??= new LineRaster());
+    const raster = RASTER.lines;
     raster.reset(W, H);
     const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true) - left, u.valToPos(sx.max, "x", true) - left);
     const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true) - top, u.valToPos(sy.max, "y", true) - top, this.params.logY);
@@ -645,23 +653,23 @@ export class ChartView {
           const rgb = parseColor(s.color) ?? [128, 128, 128, 1];
           colors.set(key, (color = [rgb[0], rgb[1], rgb[2], alpha * rgb[3]]));
         }
-        if (raster.polyline(c.x, smoothed ? c.sm : c.raw, 0, c.x.length, mx, my, color, half) > 1) any = true;
+        raster.setPen(color, half);
+        if (traceLine(raster, c.x, smoothed ? c.sm : c.raw, 0, c.x.length, mx, my) > 1) any = true;
       });
     }
     if (!any) return;
-    const canvas = (this.rasterCanvas ??= document.createElement("canvas"));
-    if (canvas.width !== W || canvas.height !== H) {
-      canvas.width = W;
-      canvas.height = H;
+    const canvas = (RASTER.canvas ??= document.createElement("canvas"));
+    if (canvas.width < W || canvas.height < H) {
+      canvas.width = Math.max(canvas.width, W);
+      canvas.height = Math.max(canvas.height, H);
     }
     const ctx = canvas.getContext("2d");
     if (!ctx) return;
-    if (!this.rasterImage || this.rasterImage.width !== W || this.rasterImage.height !== H) {
-      this.rasterImage = ctx.createImageData(W, H);
-    }
-    raster.pixels(this.rasterImage.data);
-    ctx.putImageData(this.rasterImage, 0, 0);
-    u.ctx.drawImage(canvas, left, top);
+    let image = RASTER.image;
+    if (!image || image.width !== W || image.height !== H) image = RASTER.image = ctx.createImageData(W, H);
+    raster.pixels(image.data);
+    ctx.putImageData(image, 0, 0);
+    u.ctx.drawImage(canvas, 0, 0, W, H, left, top, W, H);
   }
 
   private onSelect(u: uPlot): void {

@@ -11,7 +11,9 @@ Same run, same logdir, same headless Chromium, for both panels:
   * first paint in headless Chromium: state arrives (fetched) -> panel mounted -> every chart
     in the viewport drawn with all its runs (a panel without requests gets its full
     snapshot; a lazy one its summaries, then answers its requests from a stand-in kernel
-    in the page, for the old ref too when it is lazy);
+    in the page, for the old ref too when it is lazy; the stand-in's data, every series'
+    points, is loaded before the clock starts: a kernel reads it from its store, and the
+    kernel's reply time is the "reply to a screen's request" figure);
   * 10,000 tags in one run: mount -> tag list painted, and filter keystroke -> filtered
     render (typing ``layer42/unit07`` one key at a time; median and max);
   * kernel RSS while each panel follows the logdir as a writer appends ``--round-steps``
@@ -22,11 +24,13 @@ tree's node_modules). Prints figures and same-run ratios; ends with a BENCH_JSON
 
 Usage:  .venv/bin/python benchmarks/scalars_scale.py [--quick] [--runs R --tags T --steps S]
         [--old-ref main] [--repeat N] [--rounds K --round-steps N]
+        [--paint-only [--profile] [--work-dir DIR]]  (first paint alone, while iterating)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -37,6 +41,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +276,11 @@ import newPanel from "./new/scalars.js";
 import oldPanel from "./old/scalars.js";
 """ + FAKE_MODEL_JS + """
 const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+// main-thread tasks over 50 ms (Long Tasks API): the longest one of a paint is reported
+window.longTasks = [];
+new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) window.longTasks.push([e.startTime, e.duration]);
+}).observe({type: "longtask", buffered: false});
 // The kernel's side of the request protocol, answered from precomputed series.
 class KernelModel extends FakeModel {
   constructor(state, answers, offsets, infos) {
@@ -315,20 +325,25 @@ function inView(root) {
 }
 window.bench = {
   async paint(which, dir, full) {
-    const t0 = performance.now();
-    const [infos, snap, seq] = await Promise.all([
-      fetch(`${dir}/state.json`).then((r) => r.json()),
-      fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
-      fetch(`${dir}/seq.json`).then((r) => r.json())]);
-    if (infos && infos.packed === 1) {  // packed series infos: their columns buffer
-      infos.columns = new DataView(await fetch(`${dir}/infos.bin`).then((r) => r.arrayBuffer()));
-    }
+    // the stand-in kernel's data (every series' points, what a kernel reads from its
+    // store when asked) is loaded before the clock starts: it is not sent to the page
+    const k0 = performance.now();
     let answers = null, offsets = null, list = null;  // a panel that asks gets answers
     const asked = await fetch(`${dir}/answers.json`);
     if (asked.ok) {
       [answers, offsets, list] = await Promise.all([
         fetch(`${dir}/answers.bin`).then((r) => r.arrayBuffer()), asked.json(),
         fetch(`${dir}/infos_list.json`).then((r) => r.json())]);
+    }
+    const kernelLoadMs = performance.now() - k0;
+    await frame();
+    const t0 = performance.now();  // the panel's state is sent: fetched, decoded, drawn
+    const [infos, snap, seq] = await Promise.all([
+      fetch(`${dir}/state.json`).then((r) => r.json()),
+      fetch(`${dir}/snapshot.bin`).then((r) => r.arrayBuffer()),
+      fetch(`${dir}/seq.json`).then((r) => r.json())]);
+    if (infos && infos.packed === 1) {  // packed series infos: their columns buffer
+      infos.columns = new DataView(await fetch(`${dir}/infos.bin`).then((r) => r.arrayBuffer()));
     }
     const tFetched = performance.now();
     const state = {series: infos, snapshot: new DataView(snap), snapshot_seq: seq, smoothing: 0.6,
@@ -343,8 +358,11 @@ window.bench = {
       if (performance.now() - t0 > 120000) throw new Error("no paint in 120 s");
     }
     const t1 = performance.now();
+    await new Promise((r) => setTimeout(r, 60));  // the last task's entry is delivered
+    let longest = 0;
+    for (const [s, d] of window.longTasks) if (s >= t0 - 1 && s < t1 && d > longest) longest = d;
     return {paint_ms: t1 - t0, fetch_ms: tFetched - t0, charts_in_view: inView(root).length,
-            requests: model.requests};
+            requests: model.requests, longest_task_ms: longest, kernel_load_ms: kernelLoadMs};
   },
   async tags(which, state, text) {
     const t0 = performance.now();
@@ -393,12 +411,12 @@ def tags_state(count: int) -> tuple[dict[str, Any], bytes]:
     return {"series": infos, "snapshot_seq": 1}, block.astype("<f8").tobytes()
 
 
-def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
-                  tag_count: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def bench_page(trees: dict[str, Path], dumps: dict[str, Path]) -> Iterator[tuple[str, Any]]:
+    """The benchmark page served with each tree's Scalars bundle and dump (``<url>/<name>/``),
+    and a headless Chromium: yields (url, browser)."""
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, Any] = {name: {"paint": [], "tags": []} for name in trees}
-    state, snap = tags_state(tag_count)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for name, tree in trees.items():
@@ -411,31 +429,39 @@ def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, rep
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                          headless=True)
             try:
-                for repeat in range(repeats):
-                    for name in trees:  # alternate: same conditions for both
-                        page = browser.new_page(viewport={"width": 1240, "height": 900})
-                        page.goto(f"{url}/index.html")
-                        page.wait_for_function("() => window.benchReady === true")
-                        out[name]["paint"].append(page.evaluate(
-                            "([w, d, f]) => window.bench.paint(w, d, f)", [name, name, full]))
-                        if repeat == 0:
-                            page.screenshot(path=str(REPO / "screenshots" /
-                                                     f"scalars_scale_{name}.png"))
-                        page.close()
-                        page = browser.new_page(viewport={"width": 1240, "height": 900})
-                        page.goto(f"{url}/index.html")
-                        page.wait_for_function("() => window.benchReady === true")
-                        page.evaluate("""([s, b]) => { window.tagState = {...s,
-                            snapshot: new DataView(Uint8Array.from(atob(b), (c) =>
-                            c.charCodeAt(0)).buffer), smoothing: 0.6, x_axis: "step",
-                            log_y: false, tag_filter: "", hidden_runs: [], max_points: 100000,
-                            title: ""}; }""", [state, _b64(snap)])
-                        out[name]["tags"].append(page.evaluate(
-                            "([w, t]) => window.bench.tags(w, window.tagState, t)",
-                            [name, "layer42/unit07"]))
-                        page.close()
+                yield url, browser
             finally:
                 browser.close()
+
+
+def bench_browser(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
+                  tag_count: int) -> dict[str, Any]:
+    out: dict[str, Any] = {name: {"paint": [], "tags": []} for name in trees}
+    state, snap = tags_state(tag_count)
+    with bench_page(trees, dumps) as (url, browser):
+        for repeat in range(repeats):
+            for name in trees:  # alternate: same conditions for both
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                out[name]["paint"].append(page.evaluate(
+                    "([w, d, f]) => window.bench.paint(w, d, f)", [name, name, full]))
+                if repeat == 0:
+                    page.screenshot(path=str(REPO / "screenshots" /
+                                             f"scalars_scale_{name}.png"))
+                page.close()
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                page.evaluate("""([s, b]) => { window.tagState = {...s,
+                    snapshot: new DataView(Uint8Array.from(atob(b), (c) =>
+                    c.charCodeAt(0)).buffer), smoothing: 0.6, x_axis: "step",
+                    log_y: false, tag_filter: "", hidden_runs: [], max_points: 100000,
+                    title: ""}; }""", [state, _b64(snap)])
+                out[name]["tags"].append(page.evaluate(
+                    "([w, t]) => window.bench.tags(w, window.tagState, t)",
+                    [name, "layer42/unit07"]))
+                page.close()
     return out
 
 
@@ -443,6 +469,88 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------- paint only
+
+
+def _cpu_profile_top(profile: dict[str, Any], top: int) -> list[tuple[float, str]]:
+    """Self time (ms) per function of a CDP ``Profiler.stop`` profile, largest first."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    self_us: dict[int, float] = {}
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        self_us[node_id] = self_us.get(node_id, 0.0) + delta
+    by_name: dict[str, float] = {}
+    for node_id, us in self_us.items():
+        frame = nodes[node_id]["callFrame"]
+        where = f"{Path(frame['url']).name}:{frame['lineNumber'] + 1}" if frame["url"] else ""
+        key = f"{frame['functionName'] or '(anonymous)'} {where}".strip()
+        by_name[key] = by_name.get(key, 0.0) + us / 1e3
+    return sorted(((ms, name) for name, ms in by_name.items()), reverse=True)[:top]
+
+
+def bench_paint(trees: dict[str, Path], dumps: dict[str, Path], full: int, repeats: int,
+                profile: bool) -> dict[str, list[dict[str, Any]]]:
+    """First paint only (``--paint-only``): the trees alternate repeat by repeat, each in a
+    fresh page; with ``profile``, one more paint per tree under the CDP sampling profiler,
+    whose top self-time functions are printed."""
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    with bench_page(trees, dumps) as (url, browser):
+        for repeat in range(repeats + (1 if profile else 0)):
+            profiled = repeat == repeats
+            for name in trees:
+                page = browser.new_page(viewport={"width": 1240, "height": 900})
+                page.goto(f"{url}/index.html")
+                page.wait_for_function("() => window.benchReady === true")
+                cdp = page.context.new_cdp_session(page) if profiled else None
+                if cdp is not None:
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+                    cdp.send("Profiler.start")
+                run = page.evaluate("([w, d, f]) => window.bench.paint(w, d, f)",
+                                    [name, name, full])
+                if cdp is not None:
+                    top = _cpu_profile_top(cdp.send("Profiler.stop")["profile"], 25)
+                    print(f"  profile of one paint, {name} (self ms, sampled):")
+                    for ms, fn in top:
+                        print(f"    {ms:8.1f}  {fn}")
+                else:
+                    out[name].append(run)
+                    print(f"  paint {name}: {run['paint_ms']:.0f} ms (state fetched in "
+                          f"{run['fetch_ms']:.0f} ms; longest task "
+                          f"{run['longest_task_ms']:.0f} ms; {run['charts_in_view']} "
+                          f"charts in view, {run['requests']} requests; the stand-in "
+                          f"kernel's data loaded beforehand in "
+                          f"{run['kernel_load_ms']:.0f} ms)", flush=True)
+                if repeat == 0:
+                    page.screenshot(path=str(REPO / "screenshots" /
+                                             f"scalars_paint_{name}.png"))
+                page.close()
+    return out
+
+
+def paint_only(args: argparse.Namespace, trees: dict[str, Path], logdir: Path,
+               root: Path) -> None:
+    """``--paint-only``: dump each tree's state of the logdir once, then time first paints."""
+    dumps: dict[str, Path] = {}
+    for name, tree in trees.items():
+        dumps[name] = root / f"dump_{name}"
+        shutil.rmtree(dumps[name], ignore_errors=True)
+        dumps[name].mkdir()
+        python_in(tree, BUILD_CODE, str(logdir), str(dumps[name]), "dump")
+    runs = bench_paint(trees, dumps, args.steps * args.runs, args.repeat, args.profile)
+    old = statistics.median(r["paint_ms"] for r in runs["old"])
+    new = statistics.median(r["paint_ms"] for r in runs["new"])
+    longest = {name: max(r["longest_task_ms"] for r in runs[name]) for name in runs}
+    print(f"\nfirst paint in Chromium, median of {args.repeat}: old ({args.old_ref}) {old:.0f} ms, "
+          f"new {new:.0f} ms, old/new {old / new:.2f}×  (goal ≤ {GOAL_PAINT_MS:.0f} ms)")
+    print(f"longest main-thread task during a paint: old {longest['old']:.0f} ms, "
+          f"new {longest['new']:.0f} ms")
+    print(f"load average at the end: {os.getloadavg()}")
+    summary("scalars_scale_paint", runs=args.runs, tags=args.tags, steps=args.steps,
+            old_ref=args.old_ref, old_paint_ms=old, new_paint_ms=new,
+            old_longest_task_ms=longest["old"], new_longest_task_ms=longest["new"],
+            meets_goal=bool(new <= GOAL_PAINT_MS))
 
 
 # --------------------------------------------------------------------------- main
@@ -459,6 +567,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--round-steps", type=int, default=100)
+    parser.add_argument("--paint-only", action="store_true",
+                        help="only the first paint in Chromium (and its longest task)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --paint-only: one more paint per tree under the CDP profiler")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="keep the logdir and dumps here and reuse the logdir next time")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
@@ -467,6 +581,18 @@ def main() -> None:
     print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
           f"({args.runs * args.tags * args.steps:,} values); old panel: git {args.old_ref}",
           flush=True)
+    if args.paint_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = args.work_dir or Path(tmp)
+            root.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(root / "old_tree", ignore_errors=True)
+            trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
+            logdir = root / f"logdir_{args.runs}x{args.tags}x{args.steps}"
+            if not logdir.exists():
+                wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
+                print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
+            paint_only(args, trees, logdir, root)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}

@@ -7,6 +7,8 @@
  */
 
 const MIN_CAPACITY = 64;
+/** shared by every store that holds nothing yet (never written: `reserve` reallocates first) */
+const EMPTY = new Float64Array(0);
 
 export class SeriesStore {
   private _step: Float64Array;
@@ -23,11 +25,16 @@ export class SeriesStore {
    */
   epoch = 0;
 
-  constructor(capacity = MIN_CAPACITY) {
-    const cap = Math.max(MIN_CAPACITY, capacity | 0);
-    this._step = new Float64Array(cap);
-    this._wall = new Float64Array(cap);
-    this._value = new Float64Array(cap);
+  /**
+   * `capacity` points reserved up front (at least MIN_CAPACITY); 0 (the default)
+   * allocates nothing until the first append or adopt, so a panel holding
+   * thousands of series it has not loaded yet costs no buffers.
+   */
+  constructor(capacity = 0) {
+    const cap = capacity > 0 ? Math.max(MIN_CAPACITY, capacity | 0) : 0;
+    this._step = cap > 0 ? new Float64Array(cap) : EMPTY;
+    this._wall = cap > 0 ? new Float64Array(cap) : EMPTY;
+    this._value = cap > 0 ? new Float64Array(cap) : EMPTY;
   }
 
   get length(): number {

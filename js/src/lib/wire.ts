@@ -54,6 +54,11 @@ export function decodeBuffer(buf: BufferLike | null | undefined, series: readonl
   const column = (count: number): Float64Array => reader.take(count);
   for (const info of series) {
     const count = Math.max(0, info.count | 0);
+    if (count === 0) {
+      // a lazy panel's summaries: thousands of series without points, no views to make
+      out.push(emptyDecoded(info));
+      continue;
+    }
     const step = column(count);
     const wall = column(count);
     const value = column(count);
@@ -62,9 +67,11 @@ export function decodeBuffer(buf: BufferLike | null | undefined, series: readonl
   return out;
 }
 
+/** shared by every series decoded without points (length 0: nothing can write to it) */
+const EMPTY = new Float64Array(0);
+
 function emptyDecoded(info: SeriesInfo): DecodedSeries {
-  const e = new Float64Array(0);
-  return { info, step: e, wall: e, value: e };
+  return { info, step: EMPTY, wall: EMPTY, value: EMPTY };
 }
 
 /** Encode series columns into the wire layout (used by tests and the dev harness). */
@@ -161,7 +168,7 @@ export class ScalarData {
     for (const d of decoded) {
       let s = this.series.get(d.info.id);
       if (!s) {
-        s = { info: { ...d.info }, store: new SeriesStore(d.info.count) };
+        s = { info: { ...d.info }, store: new SeriesStore() };
         this.series.set(d.info.id, s);
         this.order.push(d.info.id);
         created.add(d.info.id);
@@ -170,7 +177,10 @@ export class ScalarData {
         Object.assign(s.info, rest);
       }
       if (d.step.length > 0) {
-        s.store.append(d.step, d.wall, d.value);
+        // a series' first points (a lazy panel's reply): the store takes the decoded
+        // columns as they are (views on the message buffer), later ones are appended
+        if (s.store.length === 0) s.store.adopt(d.step, d.wall, d.value);
+        else s.store.append(d.step, d.wall, d.value);
         changed.add(d.info.id);
       }
       s.info.count = s.store.length;

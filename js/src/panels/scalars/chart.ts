@@ -7,25 +7,50 @@
  * empty y columns, so it owns scales, axes, cursor and selection but never
  * walks a shared x axis. Building or redrawing a chart of k runs with n_i
  * drawn points costs O(Σ n_i), not O(k × |∪ x|).
+ *
+ * Runs that share a colour (the palette repeats past its 14 colours) are one
+ * uPlot series (stroke_groups.ts), so a chart of 500 runs has ~2 × 14 series,
+ * not 1,000; the lines of those runs are rasterised in a typed array
+ * (lib/line_raster.ts) and drawn as one image after uPlot's own series: the
+ * software canvas would spend ~150 ms stroking 1,000 lines. A run with gaps
+ * (non-finite values) is a uPlot series of its own, stroked by the canvas with
+ * its gap clip.
  */
 import uPlot from "uplot";
 import { m4Capacity, m4Indices } from "../../lib/decimate";
-import { withAlpha } from "../../lib/colors";
-import { RELATIVE_INCRS_H, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
+import { parseColor, withAlpha } from "../../lib/colors";
+import { RELATIVE_INCRS_H, fmtCount, fmtHours, fmtRelTick, fmtStep, fmtTick, fmtValue, fmtWall, fmtWallTicks } from "../../lib/format";
 import { axisMap, clipOutside, traceLine } from "../../lib/line_path";
+import { LineRaster, type Rgba } from "../../lib/line_raster";
 import { lowerBound, nearestIndex, upperBound } from "../../lib/nearest";
 import type { EmaSmoother } from "../../lib/smoothing";
 import type { SeriesStore } from "../../lib/series_store";
 import type { Theme } from "../../lib/theme";
 import type { XAxis } from "./model_state";
+import { strokeGroups } from "./stroke_groups";
 import { el } from "../../lib/dom";
 import { hoverText, shortText } from "../../lib/text";
 
 export const PLOT_HEIGHT = 230;
+/** horizontal padding of a chart card (scalars.css .nbviz-chart): clientWidth - PAD_X = the plot's width */
+const PAD_X = 12;
 /** decimate a series when it has more than this many points per pixel column */
 const DECIMATE_ABOVE = 4;
 const RAW_ALPHA = 0.25;
 const MARKER_COLOR = "#e53935";
+/** tooltip rows at most: beyond, the runs whose line passes nearest the cursor */
+const TOOLTIP_ROWS = 20;
+
+/**
+ * One line raster, its image and the canvas that carries it onto a chart, shared
+ * by every chart of the page: a chart draws synchronously, one at a time (a raster
+ * per chart would hold ~1.5 MB each).
+ */
+const RASTER: { lines: LineRaster; canvas: HTMLCanvasElement | null; image: ImageData | null } = {
+  lines: new LineRaster(),
+  canvas: null,
+  image: null,
+};
 
 export interface ChartSeries {
   id: number;
@@ -72,6 +97,12 @@ export class ChartView {
   private u: uPlot | null = null;
   /** per visible run: the points drawn at the last redraw */
   private cols: DrawnColumns[] = [];
+  /** uPlot series 1..G (raw) and G+1..2G (smoothed): indices into `series` of each group's runs */
+  private groups: number[][] = [];
+  /** per group: a run with gaps, stroked by uPlot (the others are rasterised) */
+  private gapped: boolean[] = [];
+  /** `series` ids at the last update (hover dots follow them) */
+  private idsKey = "";
   /** x window of the last redraw (axis units) */
   private win: { min: number; max: number } = { min: 0, max: 1 };
   private key = "";
@@ -82,6 +113,8 @@ export class ChartView {
   private ro: ResizeObserver | null = null;
   private width = 0;
   private dots: HTMLDivElement[] = [];
+  /** hover dots shown by the last cursor move (hidden by the next) */
+  private dotsShown: HTMLDivElement[] = [];
   /** per series: exactly one point in the drawn window (drawn as a marker: a line of one point is invisible) */
   private readonly lone: boolean[] = [];
   /** relative-time x columns per series id, extended incrementally */
@@ -124,6 +157,8 @@ export class ChartView {
     this.tooltip.hidden = true;
     this.el.append(title, this.plotEl, this.emptyEl, this.tooltip);
     if (typeof ResizeObserver !== "undefined") {
+      // the card, not the plot: the plot is hidden while its runs load, the card
+      // has its width from its first layout (content box = the plot's width)
       this.ro = new ResizeObserver((entries) => {
         const w = Math.floor(entries[entries.length - 1]!.contentRect.width);
         if (w > 0 && w !== this.width) {
@@ -135,7 +170,7 @@ export class ChartView {
           }
         }
       });
-      this.ro.observe(this.plotEl);
+      this.ro.observe(this.el);
     }
   }
 
@@ -152,12 +187,24 @@ export class ChartView {
       this.u = null;
     }
     this.dots = [];
+    this.dotsShown = [];
     this.tooltip.hidden = true;
+  }
+
+  /**
+   * Read the plot's width now if the ResizeObserver has not reported it yet. The
+   * owner calls this for every chart it is about to update before updating any
+   * (reads before writes: one layout, not one per chart).
+   */
+  measure(): void {
+    if (this.width > 0) return;
+    const w = Math.floor(this.el.clientWidth - PAD_X);
+    if (w > 0) this.width = w;
   }
 
   /** CSS pixel width of the plot (what the kernel decimates a requested series to). */
   get plotWidth(): number {
-    return Math.round(this.width || this.plotEl.clientWidth || 400);
+    return Math.round(this.width || 400);
   }
 
   /** Redraw axes/grid with the current theme. */
@@ -172,16 +219,30 @@ export class ChartView {
   update(series: ChartSeries[], p: ChartParams, pending = 0): void {
     this.dirty = false;
     const rawShown = p.weight > 0;
-    const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${series.map((s) => `${s.id}:${s.color}`).join(",")}`;
+    const groups = strokeGroups(series, p.logY);
+    const key = `${p.xAxis}|${p.logY ? 1 : 0}|${rawShown ? 1 : 0}|${groups.key}`;
+    const idsKey = series.map((s) => s.id).join(",");
     const prevParams = this.params;
     this.series = series;
     this.params = p;
+    this.groups = groups.members;
+    this.gapped = groups.gapped;
     if (key !== this.key) {
       this.destroyPlot();
       this.key = key;
       if (prevParams.xAxis !== p.xAxis) this.zoom = null;
     }
-    for (const id of [...this.rel.keys()]) if (!series.some((s) => s.id === id)) this.rel.delete(id);
+    if (idsKey !== this.idsKey) {
+      this.idsKey = idsKey;
+      this.hideHover();
+      for (const d of this.dots) d.remove();
+      this.dots = []; // made again on the next hover
+      this.dotsShown = [];
+      if (this.rel.size > 0) {
+        const ids = new Set(series.map((s) => s.id));
+        for (const id of [...this.rel.keys()]) if (!ids.has(id)) this.rel.delete(id);
+      }
+    }
     let points = 0;
     for (const s of series) points += s.store.length;
     this.points = points;
@@ -250,7 +311,7 @@ export class ChartView {
       const dw = this.width > 0 ? this.width - u.width : 0;
       return Math.max(50, u.bbox.width + dw * pr);
     }
-    const css = (this.width || this.plotEl.clientWidth || 400) - 60;
+    const css = (this.width || 400) - 60;
     return Math.max(50, css * (uPlot.pxRatio || 1));
   }
 
@@ -311,24 +372,35 @@ export class ChartView {
     return data;
   }
 
-  /** uPlot path builder: the line of uPlot series `ui` (raw 1..k, smoothed k+1..2k) from its own columns. */
+  /**
+   * uPlot path builder: the lines of uPlot series `ui` (raw groups 1..G, smoothed
+   * G+1..2G), one sub-path per run of the group, each from its own columns.
+   */
   private linePaths(u: uPlot, ui: number): uPlot.Series.Paths | null {
-    const k = this.series.length;
-    const si = ui <= k ? ui - 1 : ui - k - 1;
-    const c = this.cols[si];
-    const s = this.series[si];
+    const G = this.groups.length;
+    const raw = ui <= G;
+    const g = raw ? ui - 1 : ui - G - 1;
+    const members = this.groups[g];
     const sx = u.scales.x!;
     const sy = u.scales.y!;
-    if (!c || !s || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
+    // groups without gaps are drawn by drawRaster
+    if (!members || !this.gapped[g] || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return null;
     const log = this.params.logY;
     const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true), u.valToPos(sx.max, "x", true));
     const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true), u.valToPos(sy.max, "y", true), log);
     const stroke = new Path2D();
-    traceLine(stroke, c.x, ui <= k ? c.raw : c.sm, 0, c.x.length, mx, my);
-    const { left, top, width, height } = u.bbox;
-    const gaps = this.gapsFor(u, s);
+    for (const si of members) {
+      const c = this.cols[si];
+      if (c) traceLine(stroke, c.x, raw ? c.raw : c.sm, 0, c.x.length, mx, my);
+    }
+    const s = this.series[members[0]!];
+    // only a group of one run has gaps (strokeGroups): its clip is that run's
+    const gaps = members.length === 1 && s ? this.gapsFor(u, s) : [];
     let clip: Path2D | null = null;
-    if (gaps.length > 0) clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    if (gaps.length > 0) {
+      const { left, top, width, height } = u.bbox;
+      clipOutside((clip = new Path2D()), gaps, left, top, width, height);
+    }
     return { stroke, fill: null, clip, band: null, gaps, flags: 0 };
   }
 
@@ -412,6 +484,9 @@ export class ChartView {
   private yRange(u: uPlot): uPlot.Range.MinMax {
     const log = this.params.logY;
     const k = this.series.length;
+    const G = this.groups.length;
+    const rawShown = !!u.series[1]?.show;
+    const smShown = !!u.series[G + 1]?.show;
     const win = this.win;
     let lo = Infinity;
     let hi = -Infinity;
@@ -420,8 +495,8 @@ export class ChartView {
       if (!c) continue;
       const i0 = lowerBound(c.x, win.min);
       const i1 = upperBound(c.x, win.max);
-      for (const [ui, ys] of [[si + 1, c.raw], [si + k + 1, c.sm]] as const) {
-        if (!u.series[ui]?.show) continue;
+      for (const [shown, ys] of [[rawShown, c.raw], [smShown, c.sm]] as const) {
+        if (!shown) continue;
         for (let i = i0; i < i1; i++) {
           const v = ys[i]!;
           if (v - v === 0 && (!log || v > 0)) {
@@ -471,12 +546,13 @@ export class ChartView {
     // lines come from each run's own columns; uPlot's data holds no points (auto: false)
     const paths: uPlot.Series.PathBuilder = (u, ui) => this.linePaths(u, ui);
     const line = { paths, auto: false, points: { show: false } };
-    for (const s of this.series) {
-      series.push({ ...line, label: `${s.run} (raw)`, stroke: withAlpha(s.color, RAW_ALPHA), width: 1, show: rawShown });
+    const colors = this.groups.map((m) => this.series[m[0]!]!.color);
+    for (const c of colors) {
+      series.push({ ...line, label: `${c} (raw)`, stroke: withAlpha(c, RAW_ALPHA), width: 1, show: rawShown });
     }
-    for (const s of this.series) series.push({ ...line, label: s.run, stroke: s.color, width: 1.5 });
+    for (const c of colors) series.push({ ...line, label: c, stroke: c, width: 1.5 });
     const opts: uPlot.Options = {
-      width: this.width || this.plotEl.clientWidth || 400,
+      width: this.width || 400,
       height: PLOT_HEIGHT,
       legend: { show: false },
       padding: [10, 14, 0, 2],
@@ -504,7 +580,12 @@ export class ChartView {
       axes: [xAxis, yAxis],
       series,
       hooks: {
-        draw: [(u) => this.drawMarkers(u)],
+        draw: [
+          (u) => {
+            this.drawRaster(u);
+            this.drawMarkers(u);
+          },
+        ],
         setCursor: [(u) => this.onCursor(u)],
         setSelect: [(u) => this.onSelect(u)],
       },
@@ -518,15 +599,77 @@ export class ChartView {
         if (zoom) self.setScale("x", zoom);
       });
     });
-    this.dots = this.series.map((s) => {
-      const d = el("div", "nbviz-dot");
-      d.style.borderColor = s.color;
-      d.hidden = true;
-      u.over.appendChild(d);
-      return d;
-    });
     u.over.addEventListener("mouseleave", () => this.hideHover());
     return u;
+  }
+
+  /** One hover dot per run, made at the first hover (not for every chart drawn). */
+  private hoverDots(u: uPlot): HTMLDivElement[] {
+    if (this.dots.length !== this.series.length) {
+      for (const d of this.dots) d.remove();
+      this.dots = this.series.map((s) => {
+        const d = el("div", "nbviz-dot");
+        d.style.borderColor = s.color;
+        d.hidden = true;
+        u.over.appendChild(d);
+        return d;
+      });
+    }
+    return this.dots;
+  }
+
+  /**
+   * The lines of every run without gaps (raw ones faint, when shown, then the
+   * smoothed ones, each in run order as the canvas would stack them),
+   * rasterised (lib/line_raster.ts) and drawn over the plot area.
+   */
+  private drawRaster(u: uPlot): void {
+    const { left, top, width, height } = u.bbox;
+    const W = Math.round(width);
+    const H = Math.round(height);
+    const sx = u.scales.x!;
+    const sy = u.scales.y!;
+    if (W <= 0 || H <= 0 || sx.min == null || sx.max == null || sy.min == null || sy.max == null) return;
+    const raster = RASTER.lines;
+    raster.reset(W, H);
+    const mx = axisMap(sx.min, sx.max, u.valToPos(sx.min, "x", true) - left, u.valToPos(sx.max, "x", true) - left);
+    const my = axisMap(sy.min, sy.max, u.valToPos(sy.min, "y", true) - top, u.valToPos(sy.max, "y", true) - top, this.params.logY);
+    const pr = uPlot.pxRatio || 1;
+    const stroked = new Uint8Array(this.series.length); // runs uPlot strokes (gap clips)
+    this.groups.forEach((members, g) => {
+      if (this.gapped[g]) for (const si of members) stroked[si] = 1;
+    });
+    const colors = new Map<string, Rgba>();
+    const passes: [boolean, number, number][] = [[false, RAW_ALPHA, 0.5 * pr], [true, 1, 0.75 * pr]];
+    let any = false;
+    for (const [smoothed, alpha, half] of passes) {
+      if (!smoothed && !(this.params.weight > 0)) continue;
+      this.series.forEach((s, si) => {
+        const c = this.cols[si];
+        if (!c || stroked[si]) return;
+        const key = `${s.color}|${alpha}`;
+        let color = colors.get(key);
+        if (!color) {
+          const rgb = parseColor(s.color) ?? [128, 128, 128, 1];
+          colors.set(key, (color = [rgb[0], rgb[1], rgb[2], alpha * rgb[3]]));
+        }
+        raster.setPen(color, half);
+        if (traceLine(raster, c.x, smoothed ? c.sm : c.raw, 0, c.x.length, mx, my) > 1) any = true;
+      });
+    }
+    if (!any) return;
+    const canvas = (RASTER.canvas ??= document.createElement("canvas"));
+    if (canvas.width < W || canvas.height < H) {
+      canvas.width = Math.max(canvas.width, W);
+      canvas.height = Math.max(canvas.height, H);
+    }
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    let image = RASTER.image;
+    if (!image || image.width !== W || image.height !== H) image = RASTER.image = ctx.createImageData(W, H);
+    raster.pixels(image.data);
+    ctx.putImageData(image, 0, 0);
+    u.ctx.drawImage(canvas, 0, 0, W, H, left, top, W, H);
   }
 
   private onSelect(u: uPlot): void {
@@ -628,7 +771,8 @@ export class ChartView {
 
   private hideHover(): void {
     this.tooltip.hidden = true;
-    for (const d of this.dots) d.hidden = true;
+    for (const d of this.dotsShown) d.hidden = true;
+    this.dotsShown = [];
   }
 
   private onCursor(u: uPlot): void {
@@ -648,19 +792,33 @@ export class ChartView {
       hr.appendChild(el("th", undefined, h));
     }
     table.appendChild(hr);
-    let anyRow = false;
-    let headX = NaN;
+    // each run's point nearest the cursor's x; with many runs, the rows (and dots) of
+    // the TOOLTIP_ROWS runs whose line passes nearest the cursor, in run order
+    const hits: { si: number; i: number; dist: number }[] = [];
+    const cy0 = u.cursor.top ?? 0;
     this.series.forEach((s, si) => {
-      const n = s.store.length;
       const xs = p.xAxis === "step" ? s.store.rawStep : s.store.rawWall;
       const q = p.xAxis === "relative" ? xv * 3600 + s.wall0 : xv;
-      const i = nearestIndex(xs, q, n);
-      const dot = this.dots[si];
-      if (i < 0) {
-        if (dot) dot.hidden = true;
-        return;
-      }
-      anyRow = true;
+      const i = nearestIndex(xs, q, s.store.length);
+      if (i < 0) return;
+      const yv = p.weight > 0 ? s.smoother.output[i]! : s.store.rawValue[i]!;
+      const py = u.valToPos(yv, "y");
+      hits.push({ si, i, dist: py - py === 0 ? Math.abs(py - cy0) : Infinity });
+    });
+    const more = Math.max(0, hits.length - TOOLTIP_ROWS);
+    if (more > 0) {
+      hits.sort((a, b) => a.dist - b.dist);
+      hits.length = TOOLTIP_ROWS;
+      hits.sort((a, b) => a.si - b.si);
+    }
+    const anyRow = hits.length > 0;
+    let headX = NaN;
+    const dots = this.hoverDots(u);
+    for (const d of this.dotsShown) d.hidden = true;
+    this.dotsShown = [];
+    for (const { si, i } of hits) {
+      const s = this.series[si]!;
+      const dot = dots[si];
       const raw = s.store.rawValue[i]!;
       const sm = s.smoother.output[i]!;
       const x = this.xOf(s, i);
@@ -689,9 +847,17 @@ export class ChartView {
           const px = u.valToPos(x, "x");
           const py = u.valToPos(yv, "y");
           dot.style.transform = `translate(${px}px, ${py}px)`;
+          this.dotsShown.push(dot);
         }
       }
-    });
+    }
+    if (more > 0) {
+      const tr = el("tr", "nbviz-tt-more");
+      const td = el("td", undefined, `+ ${fmtCount(more)} more run${more === 1 ? "" : "s"} (the ${TOOLTIP_ROWS} nearest the cursor are listed)`);
+      td.colSpan = 6;
+      tr.appendChild(td);
+      table.appendChild(tr);
+    }
     if (!anyRow) {
       this.hideHover();
       return;

@@ -8,7 +8,7 @@ import { fmtCount } from "../../lib/format";
 import { clampWeight } from "../../lib/smoothing";
 import { compileTagFilter, groupTags, type TagFilter } from "../../lib/tags";
 import { onThemeChange, readTheme } from "../../lib/theme";
-import type { ApplyResult } from "../../lib/wire";
+import type { ApplyResult, ScalarSeries } from "../../lib/wire";
 import { ChartView, type ChartSeries, type ThemeBox } from "./chart";
 import type { ModelState, ScalarsModel, XAxis } from "./model_state";
 import { el, setThemeVars } from "../../lib/dom";
@@ -33,9 +33,20 @@ const FRAME_PIXEL_BUDGET = 350_000;
  * series only once it scrolls into view (lazy panels, docs/wire.md).
  */
 const LARGE_TAGS = 100;
+/**
+ * Hundreds of runs: the legend shows its first LEGEND_FIRST entries (more than
+ * its ~4.5 visible rows hold) with the first paint, and LEGEND_STEP more per
+ * frame once the charts in view are drawn, rather than building every entry
+ * before any chart is drawn.
+ */
+const LEGEND_FIRST = 150;
+const LEGEND_STEP = 250;
 /** ... and at most this many groups, while they hold fewer than PAGE_CHARTS charts */
 const AUTO_OPEN_FILTERED = 3;
 const PAGE_CHARTS = 48;
+
+/** natural order of run names (run2 before run10) */
+const NATURAL = new Intl.Collator(undefined, { numeric: true });
 
 const TRAITS = ["smoothing", "x_axis", "log_y", "tag_filter", "hidden_runs", "title", "max_points"] as const;
 
@@ -92,7 +103,13 @@ export class ScalarsView {
   /** charts in the DOM (in an open group, within its page, matching the filter) */
   private readonly shownCharts = new Set<ChartView>();
   private runEntries: RunEntry[] = [];
+  /** series by tag (rebuilt when series are created or replaced), so a chart's update walks its runs only */
+  private tagSeries = new Map<string, ScalarSeries[]>();
+  /** shown charts whose runs were all asked for (cleared when series or hidden runs change) */
+  private readonly asked = new Set<ChartView>();
   private legendDirty = true;
+  /** legend entries in the DOM (grows to every run, see LEGEND_FIRST) */
+  private legendShown = LEGEND_FIRST;
   private readonly io: IntersectionObserver | null = null;
   private readonly chartByEl = new WeakMap<Element, ChartView>();
   private destroyed = false;
@@ -310,6 +327,7 @@ export class ScalarsView {
       case "hidden_runs":
         this.layoutDirty = true;
         this.allDirty = true;
+        this.asked.clear();
         break;
       case "max_points":
         this.statusKey = "";
@@ -326,6 +344,7 @@ export class ScalarsView {
       this.layoutDirty = true;
       this.legendDirty = true;
       this.allDirty = true;
+      this.asked.clear();
     } else {
       for (const id of r.changed) {
         const s = this.state.data.series.get(id);
@@ -354,55 +373,20 @@ export class ScalarsView {
   flush(): void {
     if (this.destroyed) return;
     const t0 = performance.now();
-    const data = this.state.data;
-    const all = data.list();
     const filter = compileTagFilter(this.filterText);
     const hidden = this.hidden;
 
-    if (this.layoutDirty) this.layout(all, filter, hidden);
+    if (this.layoutDirty) this.layout(this.state.data.list(), filter, hidden);
     else if (this.statusDirty) {
       let nShown = 0;
       for (const { tags } of this.grouped) for (const t of tags) if (filter(t)) nShown++;
-      this.renderStatus(all, this.runEntries.length, this.tagSet.size, nShown);
+      this.renderStatus(this.state.data.list(), this.runEntries.length, this.tagSet.size, nShown);
     }
     this.statusDirty = false;
 
-    // per tag: visible series
-    const weight = this.weight;
-    const params = { xAxis: this.xAxis, logY: this.logY, weight };
-    const byTag = new Map<string, ChartSeries[]>();
-    // series of charts in view that the kernel has not sent yet, by chart width
-    const wanted = new Map<number, number[]>();
-    const pendingTags = new Map<string, number>();
-    for (const s of all) {
-      if (hidden.has(s.info.run)) continue;
-      const chart = this.charts.get(s.info.tag);
-      if (!chart || !this.shownCharts.has(chart)) continue;
-      let list = byTag.get(s.info.tag);
-      if (!list) byTag.set(s.info.tag, (list = []));
-      if (s.store.length === 0) {
-        if ((s.info.total ?? 0) === 0) continue;
-        pendingTags.set(s.info.tag, (pendingTags.get(s.info.tag) ?? 0) + 1);
-        if (chart.seen && this.state.needsRequest(s.info.id)) {
-          const w = chart.plotWidth;
-          let ids = wanted.get(w);
-          if (!ids) wanted.set(w, (ids = []));
-          ids.push(s.info.id);
-        }
-        continue;
-      }
-      const sm = this.state.smoothed(s.info.id, weight);
-      if (!sm) continue;
-      list.push({
-        id: s.info.id,
-        run: s.info.run,
-        color: paletteColor(s.info.color),
-        store: s.store,
-        smoother: sm,
-        wall0: this.state.runWall0(s.info.run),
-      });
-    }
-    for (const [width, ids] of wanted) this.state.request(ids, width);
+    // sizes first (reads), then requests and redraws (writes): one layout per frame
+    for (const chart of this.shownCharts) chart.measure();
+    this.requestSeen(hidden);
     // Redraw dirty charts: on-screen ones first, then the rest, within a
     // per-frame budget (whatever is left continues next frame), so a panel
     // with many charts never blocks the main thread for long.
@@ -423,20 +407,26 @@ export class ScalarsView {
     // off-screen charts only get frames with no on-screen work
     const queue = onScreen.length > 0 ? onScreen : offScreen;
     let pending = onScreen.length > 0 && offScreen.length > 0;
+    const params = { xAxis: this.xAxis, logY: this.logY, weight: this.weight };
     for (const chart of queue) {
       if (done > 0 && (performance.now() - t0 > FRAME_BUDGET_MS || pixels + chart.canvasPixels > FRAME_PIXEL_BUDGET)) {
         pending = true;
         break;
       }
       pixels += chart.canvasPixels;
-      const list = byTag.get(chart.tag) ?? [];
-      list.sort((a, b) => a.run.localeCompare(b.run, undefined, { numeric: true }));
+      const { list, waiting } = this.chartSeries(chart.tag, hidden, params.weight);
       try {
-        chart.update(list, params, pendingTags.get(chart.tag) ?? 0);
+        chart.update(list, params, waiting);
       } catch (e) {
         console.error(`nbviz: chart ${chart.tag} failed`, e);
       }
       done++;
+    }
+    // the rest of a long legend, once the charts in view are drawn
+    if (!pending && this.runEntries.length > this.legendShown) {
+      this.legendShown += LEGEND_STEP;
+      this.renderLegend(this.runEntries, hidden);
+      pending = this.runEntries.length > this.legendShown;
     }
     let total = 0;
     for (const chart of this.shownCharts) total += chart.points;
@@ -451,6 +441,51 @@ export class ScalarsView {
     if (pending) this.schedule();
   }
 
+  /**
+   * Ask the kernel for the series of the shown charts that have been in view and
+   * hold none of their points yet (lazy panels, docs/wire.md), one request per
+   * chart width; a chart whose runs were all asked for is not walked again.
+   */
+  private requestSeen(hidden: Set<string>): void {
+    const wanted = new Map<number, number[]>();
+    for (const chart of this.shownCharts) {
+      if (!chart.seen || this.asked.has(chart)) continue;
+      this.asked.add(chart);
+      for (const s of this.tagSeries.get(chart.tag) ?? []) {
+        if (hidden.has(s.info.run) || !this.state.needsRequest(s.info.id)) continue;
+        const w = chart.plotWidth;
+        let ids = wanted.get(w);
+        if (!ids) wanted.set(w, (ids = []));
+        ids.push(s.info.id);
+      }
+    }
+    for (const [width, ids] of wanted) this.state.request(ids, width);
+  }
+
+  /** The visible runs of `tag` that hold points, in run order; `waiting`: runs whose points are not here yet. */
+  private chartSeries(tag: string, hidden: Set<string>, weight: number): { list: ChartSeries[]; waiting: number } {
+    const list: ChartSeries[] = [];
+    let waiting = 0;
+    for (const s of this.tagSeries.get(tag) ?? []) {
+      if (hidden.has(s.info.run)) continue;
+      if (s.store.length === 0) {
+        if ((s.info.total ?? 0) > 0) waiting++;
+        continue;
+      }
+      const sm = this.state.smoothed(s.info.id, weight);
+      if (!sm) continue;
+      list.push({
+        id: s.info.id,
+        run: s.info.run,
+        color: paletteColor(s.info.color),
+        store: s.store,
+        smoother: sm,
+        wall0: this.state.runWall0(s.info.run),
+      });
+    }
+    return { list, waiting };
+  }
+
   private layout(
     all: ReturnType<ModelState["data"]["list"]>,
     filter: TagFilter,
@@ -462,11 +497,22 @@ export class ScalarsView {
     if (this.legendDirty) {
       const runs = new Map<string, RunEntry>();
       const tags = new Set<string>();
+      const byTag = new Map<string, ScalarSeries[]>();
       for (const s of all) {
         if (!runs.has(s.info.run)) runs.set(s.info.run, { run: s.info.run, color: s.info.color });
-        tags.add(s.info.tag);
+        const list = byTag.get(s.info.tag);
+        if (list) list.push(s);
+        else {
+          byTag.set(s.info.tag, [s]);
+          tags.add(s.info.tag);
+        }
       }
       this.runEntries = [...runs.values()];
+      // every chart lists its runs in this order: sort the tag lists once here
+      const names = [...runs.keys()].sort(NATURAL.compare);
+      const rank = new Map(names.map((run, i) => [run, i]));
+      for (const list of byTag.values()) list.sort((a, b) => rank.get(a.info.run)! - rank.get(b.info.run)!);
+      this.tagSeries = byTag;
       const known = this.tagSet;
       if (tags.size !== known.size || [...tags].some((t) => !known.has(t))) {
         this.grouped = groupTags(tags);
@@ -626,7 +672,9 @@ export class ScalarsView {
     return g;
   }
 
-  private renderLegend(runs: RunEntry[], hidden: Set<string>): void {
+  /** The legend's first `legendShown` runs, their swatches and on/off state. */
+  private renderLegend(all: RunEntry[], hidden: Set<string>): void {
+    const runs = all.length > this.legendShown ? all.slice(0, this.legendShown) : all;
     const existing = new Map<string, HTMLButtonElement>();
     for (const b of this.legendEl.querySelectorAll<HTMLButtonElement>(".nbviz-legend-item")) {
       existing.set(b.dataset.run ?? "", b);

@@ -30,10 +30,11 @@ follow. Mean, std, L2 norm and fractions are derived on the host.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,12 +227,23 @@ def _segment_counts(flats: Sequence[torch.Tensor], low: torch.Tensor, high: torc
     return torch.bincount(flat_index, minlength=len(flats) * bins).reshape(len(flats), bins)
 
 
-class _SampleIndex:
-    """Fixed random sample positions per (tensor size, sample size, device), reused.
+# A histogram sample is drawn as runs of this many contiguous values (64 bytes of float32,
+# one or two cache lines) at random offsets: gathering them costs ~1/5 of gathering as
+# many scattered values (a cache miss each). Measured on trained weights, gradients and
+# ReLU outputs (benchmarks/histogram_sample_error.py), runs of 16 are almost as good a
+# sample as scattered values; longer runs (and a strided view, which aliases with the
+# tensors' row lengths) are measurably worse.
+_RUN = 16
 
-    Drawn once (uniformly, with replacement, from a fixed seed: the same positions
-    every step, so a histogram's evolution is not sampling noise) and kept on the
-    device; at most ``LIMIT`` index sets are kept (least recently used dropped).
+
+class _SampleIndex:
+    """Fixed random sample runs per (tensor size, sample size, device), reused.
+
+    ``ceil(sample / 16)`` start positions of runs of :data:`_RUN` contiguous values,
+    drawn once (uniformly over every full run of the tensor, with replacement, from a
+    fixed seed: the same positions every step, so a histogram's evolution is not
+    sampling noise), sorted (the gather then streams through memory) and kept on the
+    device; at most ``LIMIT`` position sets are kept (least recently used dropped).
     """
 
     LIMIT = 64
@@ -241,12 +253,15 @@ class _SampleIndex:
         self._lock = threading.Lock()
 
     def get(self, numel: int, sample: int, device: torch.device) -> torch.Tensor:
+        """Sorted int64 start positions in ``[0, numel - 16]`` (``numel > sample >= 16``)."""
         key = (numel, sample, device)
         with self._lock:
             index = self._index.pop(key, None)
             if index is None:
                 generator = torch.Generator().manual_seed(numel * 1_000_003 + sample)
-                index = torch.randint(numel, (sample,), generator=generator).to(device)
+                runs = -(-sample // _RUN)
+                index = torch.randint(numel - _RUN + 1, (runs,), generator=generator)
+                index = index.sort().values.to(device)
             self._index[key] = index  # most recently used last
             while len(self._index) > self.LIMIT:
                 self._index.pop(next(iter(self._index)))
@@ -271,24 +286,42 @@ def check_sample(sample: Any, where: str, argument: str = "sample") -> int | Non
     return sample
 
 
-def _histogram_counts(flat: torch.Tensor, low: torch.Tensor, high: torch.Tensor, bins: int,
+def _histogram_counts(flat: torch.Tensor, low: Value, high: Value, bins: int,
                       sample: int | None) -> torch.Tensor:
-    """Counts over [low, high] (the exact range of ``flat``): exact (int64), or, when
-    ``sample`` is set and ``flat`` is larger, the counts of ``sample`` values at fixed
-    random positions scaled to ``flat.numel()`` (float: an estimate of the shape)."""
+    """Counts over [low, high], the exact range of ``flat``: exact (int64), or, when
+    ``sample`` is set and ``flat`` is larger, the counts of about ``sample`` values (runs
+    of 16 at fixed random offsets) scaled to ``flat.numel()`` (float: an estimate of the
+    shape). ``low``/``high`` are 0-d tensors on ``flat``'s device, or, only when the range
+    is known to be finite (so every value is in it), floats."""
     count = flat.numel()
     if sample is None or count <= sample:
-        return _bucket_counts(flat, low, high, bins)[0]
-    drawn = flat.index_select(0, _SAMPLES.get(count, sample, flat.device))
+        return _bucket_counts(flat, _tensor(low, flat), _tensor(high, flat), bins)[0]
+    starts = _SAMPLES.get(count, sample, flat.device)
+    drawn = _scratch(flat[: starts.numel() * _RUN], flat.dtype, "sample")
+    # Every window of 16 consecutive values is a row of this view (no copy); the
+    # chosen rows are copied into the scratch buffer in one call.
+    torch.index_select(flat.unfold(0, _RUN, 1), 0, starts, out=drawn.view(-1, _RUN))
     # An estimate needs no exact-edge correction (a value within an ulp of an edge may
-    # land one bin off, far below the sampling error): scale, truncate, count — 4 ops.
-    same = low == high  # numpy widens an empty range by ±0.5 (see _edges)
-    first = torch.where(same, low - 0.5, low)
-    width = torch.where(same, high + 0.5, high) - first
-    index = drawn.sub_(first).mul_(bins / width).to(torch.int32).clamp_(0, bins - 1)
+    # land one bin off, far below the sampling error): scale, truncate, count.
+    index = _scratch(drawn, torch.int32, "sample_index")
+    if isinstance(low, float) and isinstance(high, float) and drawn.is_cpu:
+        # Finite, known on the host: numpy's single-threaded element-wise ops (a third
+        # of torch's cost at this size, and never waiting on the intra-op thread pool).
+        first, last = (low - 0.5, high + 0.5) if low == high else (low, high)
+        values = drawn.numpy()
+        np.multiply(np.subtract(values, first, out=values), bins / (last - first),
+                    out=values)
+        np.minimum(values, bins - 1, out=values)  # the maximum lands on the last edge
+        np.copyto(index.numpy(), values, casting="unsafe")  # truncates, as astype does
+    else:
+        low, high = _tensor(low, flat), _tensor(high, flat)  # on the device: no sync
+        same = low == high  # numpy widens an empty range by ±0.5 (see _edges)
+        first_edge = torch.where(same, low - 0.5, low)
+        scale = bins / (torch.where(same, high + 0.5, high) - first_edge)
+        index.copy_(drawn.sub_(first_edge).mul_(scale)).clamp_(0, bins - 1)  # NaN: any bin
     counts = torch.bincount(index, minlength=bins)
     return counts.to(flat.dtype if flat.dtype == torch.float64 else torch.float32) * (
-        count / sample)
+        count / drawn.numel())
 
 
 def device_histogram(values: torch.Tensor, bins: int = 64,
@@ -521,9 +554,10 @@ class Batch:
                 if i in counts_of:
                     parts.append(counts_of[i])
                 elif i in finite:  # known on the host: no device-side guard needed
-                    parts.append(_histogram_counts(flat, _tensor(lows[i], flat),
-                                                   _tensor(highs[i], flat), self.bins,
-                                                   self.sample))
+                    low, high = lows[i], highs[i]
+                    if flat.is_cpu and self.sample is not None:  # floats: the host path
+                        low, high = float(low), float(high)
+                    parts.append(_histogram_counts(flat, low, high, self.bins, self.sample))
                 elif flat.numel():
                     # A non-finite range (NaN/Inf present) gets a dummy range here; the
                     # host drops that histogram.
@@ -894,6 +928,28 @@ def _saturated(flat: torch.Tensor, activation: str) -> torch.Tensor:
     return over.sum(dtype=torch.float64 if flat.numel() > (1 << 24) else None)
 
 
+@contextlib.contextmanager
+def _calling_thread_only(flat: torch.Tensor) -> Iterator[None]:
+    """Run the torch ops inside on the calling thread only (a CPU tensor with more than
+    one intra-op thread), then restore the thread count.
+
+    For a call of ~1 ms (a sampled histogram: three reductions over the tensor, the
+    rest over the sample) the intra-op pool gains little and costs stability: every
+    parallel op waits for its slowest thread, so one busy core (another process, or the
+    run's own flusher thread writing the previous record) stalls it for a scheduler
+    slice — at 2 threads the call's time swung by 10× (benchmarks/histogram_1m.py).
+    """
+    threads = torch.get_num_threads()
+    if threads == 1 or not flat.is_cpu:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
                      ) -> tuple[float, float, float, float, bool, np.ndarray]:
     """(min, max, sum, sum of squares, range ok, counts) of ``flat`` in one host copy.
@@ -904,14 +960,15 @@ def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
     low, high = torch.aminmax(flat)
     if flat.device.type == "cpu":
         # Nothing to wait for on a CPU: check the range on the host (a few device ops less).
-        pair = torch.stack([low, high]).numpy()
+        lo, hi = low.item(), high.item()
+        kind = np.float64 if flat.dtype == torch.float64 else np.float32
         with np.errstate(over="ignore", invalid="ignore"):
-            ok = bool(np.isfinite(pair[1] - pair[0]))
+            ok = bool(np.isfinite(kind(hi) - kind(lo)))  # overflow in the tensor's dtype
         if not ok:
-            return float(pair[0]), float(pair[1]), math.nan, math.nan, False, np.zeros(0)
-        host_counts = _histogram_counts(flat, low, high, bins, sample).numpy()
-        return (float(pair[0]), float(pair[1]), flat.sum().item(),
-                torch.dot(flat, flat).item(), True, host_counts.astype(np.float64))
+            return lo, hi, math.nan, math.nan, False, np.zeros(0)
+        host_counts = _histogram_counts(flat, lo, hi, bins, sample).numpy()
+        return (lo, hi, flat.sum().item(), torch.dot(flat, flat).item(), True,
+                host_counts.astype(np.float64))
     acc = _ACC[flat.device.type == "mps"]
     valid = torch.isfinite(high - low)
     safe_low = torch.where(valid, low, torch.zeros_like(low))
@@ -957,10 +1014,12 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
     flat = _as_float(values)
     if flat.numel() == 0:
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
-    lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
+    sampled = sample is not None and flat.numel() > sample
+    with _calling_thread_only(flat) if sampled else contextlib.nullcontext():
+        lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
     extra = {"min": lo, "max": hi, "num": float(flat.numel()), "sum": total,
              "sum_squares": squares, "nonfinite": 0.0}
-    if sample is not None and flat.numel() > sample:
+    if sampled and sample is not None:
         extra["sample"] = float(sample)
     if ok:
         edges = numpy_edges(lo, hi, bins, flat.dtype == torch.float64)

@@ -15,7 +15,7 @@ output larger than N, the 64-bin histogram over the exact range is estimated ``-
 times per design and compared with the exact counts:
 
 * ``scattered``: N positions drawn uniformly with replacement;
-* ``blocks L``: N / L runs of L contiguous values at uniform random offsets;
+* ``runs L``: N / L runs of L contiguous values at uniform random offsets;
 * ``strided``: every ``numel // N``-th value from a random phase (one ``as_strided``);
 * ``nbviz``: what ``tensor_histogram(sample=N)`` computes (its fixed positions).
 
@@ -101,7 +101,7 @@ def design_positions(design: str, numel: int, sample: int,
     if design == "strided":
         stride = numel // sample
         return rng.integers(stride) + stride * np.arange(sample)
-    length = int(design.split()[1])  # "blocks L"
+    length = int(design.split()[1])  # "runs L"
     starts = rng.integers(numel - length + 1, size=sample // length)
     return (starts[:, None] + np.arange(length)).reshape(-1)
 
@@ -120,7 +120,7 @@ def main() -> None:
 
     from nbviz.hooks.stats import numpy_edges, tensor_histogram
 
-    designs = ["scattered", "blocks 16", "blocks 64", "blocks 256", "blocks 1024", "strided"]
+    designs = ["scattered", "runs 16", "runs 64", "runs 256", "runs 1024", "strided"]
     tensors = {name: t for name, t in trained_tensors(steps).items()
                if t.numel() > args.sample}  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)

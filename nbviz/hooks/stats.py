@@ -18,8 +18,8 @@ A tensor holding NaN/Inf gets no histogram (its counts are zero); its NaN/Inf
 count is reported instead. Small tensors of one device and dtype are bucketed
 together (one pass over their concatenation, one ``bincount`` with per-tensor
 offsets); a large one runs in cache-sized chunks; optionally
-(``sample=N``) only N values at fixed random positions are bucketed and the
-counts scaled, while min/max/sums/NaN-Inf counts stay exact.
+(``sample=N``) only N values (runs of 16 at fixed random offsets) are bucketed and
+the counts scaled, while min/max/sums/NaN-Inf counts stay exact.
 
 Mergeable quantities per tensor (what an all-reduce can combine):
 ``min``/``max`` (MIN/MAX), bucket counts, ``num``, ``nonfinite``, ``sum``,
@@ -995,12 +995,20 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
 
     Sampled (``sample=N``, for tensors larger than N): min, max, sum, sum of
     squares and the NaN/Inf count are still exact (full passes); only the bucket
-    counts come from N values at fixed random positions, scaled to the tensor's
-    size (float counts; ``extra["sample"]`` says N). The bucketing then touches N
-    values instead of all, without numpy's exact-edge correction (a value within an
-    ulp of a bin edge may be counted one bin off: far below the sampling error). Its
-    error on 1M normal values with 64 bins and N = 65,536 is about 1 % total-variation
-    distance, 0.15 % of all values in the worst bin (``benchmarks/histogram_1m.py``).
+    counts come from about N values — ``ceil(N / 16)`` runs of 16 contiguous values
+    at fixed random offsets (the same every call) — scaled to the tensor's size
+    (float counts; ``extra["sample"]`` says N). The bucketing then touches N values
+    instead of all, without numpy's exact-edge correction (a value within an ulp of a
+    bin edge may be counted one bin off: far below the sampling error). On a CPU
+    the call runs on the calling thread only (see :func:`_calling_thread_only`).
+
+    Measured error at N = 65,536, 64 bins (total-variation distance ½·Σ|p − q| of the
+    normalised counts): 0.8 % on 1M normal values, 0.14 % of all values in the worst
+    bin (``benchmarks/histogram_1m.py``); on the weights, gradients and ReLU outputs
+    of a trained CNN + MLP (262k–2M values, ``benchmarks/histogram_sample_error.py``)
+    0.4–0.9 %, mean 0.59 % — runs of 16 contiguous values average 0.62 % over 16
+    draws, scattered single values 0.51 %, runs of 1,024 1.1 % (gradient rows share
+    one scale), a strided view 2.2 % (it aliases with row lengths).
 
     >>> array, extra = tensor_histogram(torch.tensor([0.0, 1.0, 1.0]), bins=2)
     >>> array.tolist(), extra["num"]

@@ -938,6 +938,8 @@ def _calling_thread_only(flat: torch.Tensor) -> Iterator[None]:
     parallel op waits for its slowest thread, so one busy core (another process, or the
     run's own flusher thread writing the previous record) stalls it for a scheduler
     slice — at 2 threads the call's time swung by 10× (benchmarks/histogram_1m.py).
+    The thread count is process-wide: torch ops another Python thread runs during
+    this ~1 ms window run on one thread too (slower, never different).
     """
     threads = torch.get_num_threads()
     if threads == 1 or not flat.is_cpu:
@@ -950,6 +952,29 @@ def _calling_thread_only(flat: torch.Tensor) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+def _histogram_parts_cpu(flat: torch.Tensor, bins: int, sample: int | None
+                         ) -> tuple[float, float, float, float, bool, np.ndarray]:
+    """:func:`_histogram_parts` of a CPU tensor: nothing to wait for, so the range is
+    checked on the host. The three full passes (and a sample's counts) run on the
+    calling thread only: the sums are then the same in exact and sampled mode and at any
+    thread count; the exact bucketing, the long part, keeps the intra-op pool."""
+    sampled = sample is not None and flat.numel() > sample
+    with _calling_thread_only(flat):
+        low, high = torch.aminmax(flat)
+        lo, hi = low.item(), high.item()
+        kind = np.float64 if flat.dtype == torch.float64 else np.float32
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = bool(np.isfinite(kind(hi) - kind(lo)))  # overflow in the tensor's dtype
+        if not ok:
+            return lo, hi, math.nan, math.nan, False, np.zeros(0)
+        total, squares = flat.sum().item(), torch.dot(flat, flat).item()
+        if sampled:
+            counts = _histogram_counts(flat, lo, hi, bins, sample)
+    if not sampled:
+        counts = _histogram_counts(flat, lo, hi, bins, None)
+    return lo, hi, total, squares, True, counts.numpy().astype(np.float64)
+
+
 def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
                      ) -> tuple[float, float, float, float, bool, np.ndarray]:
     """(min, max, sum, sum of squares, range ok, counts) of ``flat`` in one host copy.
@@ -957,18 +982,9 @@ def _histogram_parts(flat: torch.Tensor, bins: int, sample: int | None
     ``ok`` is False when NaN/±Inf are present or max - min overflows the dtype
     ([-1e308, 1e308]); the counts are meaningless then (the caller buckets on the host).
     """
+    if flat.is_cpu:
+        return _histogram_parts_cpu(flat, bins, sample)
     low, high = torch.aminmax(flat)
-    if flat.device.type == "cpu":
-        # Nothing to wait for on a CPU: check the range on the host (a few device ops less).
-        lo, hi = low.item(), high.item()
-        kind = np.float64 if flat.dtype == torch.float64 else np.float32
-        with np.errstate(over="ignore", invalid="ignore"):
-            ok = bool(np.isfinite(kind(hi) - kind(lo)))  # overflow in the tensor's dtype
-        if not ok:
-            return lo, hi, math.nan, math.nan, False, np.zeros(0)
-        host_counts = _histogram_counts(flat, lo, hi, bins, sample).numpy()
-        return (lo, hi, flat.sum().item(), torch.dot(flat, flat).item(), True,
-                host_counts.astype(np.float64))
     acc = _ACC[flat.device.type == "mps"]
     valid = torch.isfinite(high - low)
     safe_low = torch.where(valid, low, torch.zeros_like(low))
@@ -1023,8 +1039,7 @@ def tensor_histogram(values: torch.Tensor, bins: int = 64, *, sample: int | None
     if flat.numel() == 0:
         raise ValueError("tensor_histogram(): 'values' is empty; a histogram needs a value.")
     sampled = sample is not None and flat.numel() > sample
-    with _calling_thread_only(flat) if sampled else contextlib.nullcontext():
-        lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
+    lo, hi, total, squares, ok, counts = _histogram_parts(flat, bins, sample)
     extra = {"min": lo, "max": hi, "num": float(flat.numel()), "sum": total,
              "sum_squares": squares, "nonfinite": 0.0}
     if sampled and sample is not None:

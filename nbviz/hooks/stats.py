@@ -311,15 +311,19 @@ def _histogram_counts(flat: torch.Tensor, low: Value, high: Value, bins: int,
         values = drawn.numpy()
         np.multiply(np.subtract(values, first, out=values), bins / (last - first),
                     out=values)
-        np.minimum(values, bins - 1, out=values)  # the maximum lands on the last edge
         np.copyto(index.numpy(), values, casting="unsafe")  # truncates, as astype does
+        # Every index is in [0, bins]: the maximum (at most an ulp past) lands on the
+        # last edge, counted in the last bin (a fold of two counts, not a clamp pass).
+        counts = torch.bincount(index, minlength=bins + 1)
+        counts[bins - 1] += counts[bins]
+        counts = counts[:bins]
     else:
         low, high = _tensor(low, flat), _tensor(high, flat)  # on the device: no sync
         same = low == high  # numpy widens an empty range by ±0.5 (see _edges)
         first_edge = torch.where(same, low - 0.5, low)
         scale = bins / (torch.where(same, high + 0.5, high) - first_edge)
         index.copy_(drawn.sub_(first_edge).mul_(scale)).clamp_(0, bins - 1)  # NaN: any bin
-    counts = torch.bincount(index, minlength=bins)
+        counts = torch.bincount(index, minlength=bins)
     return counts.to(flat.dtype if flat.dtype == torch.float64 else torch.float32) * (
         count / drawn.numel())
 

@@ -107,3 +107,14 @@ def test_watch_batches_sample_too_and_drop_the_histogram_of_nonfinite_tensors() 
     assert good.histogram[1].sum() == pytest.approx(finite.numel())
     assert total_variation(exact[1, 1:], good.histogram[1, 1:]) < 0.08
     assert bad.extra["nonfinite"] == 1 and good.extra["nonfinite"] == 0
+
+
+def test_values_at_the_maximum_are_counted_in_the_last_bin() -> None:
+    # A clipped tensor: ~16 % of the values sit exactly on each end of the range.
+    values = torch.randn(300_000, generator=torch.Generator().manual_seed(6)).clamp_(-1, 1)
+    sampled, _ = tensor_histogram(values, 8, sample=16_384)
+    exact, _ = tensor_histogram(values, 8)
+    share = sampled[1, 1:] / values.numel()
+    assert share[-1] == pytest.approx(exact[1, -1] / values.numel(), abs=0.01)
+    assert share[-1] > 0.15 and share[0] > 0.15  # both ends, nothing lost past the edge
+    assert sampled[1].sum() == pytest.approx(values.numel())

@@ -598,8 +598,9 @@ def watch(
       (default: the smallest multiple of ``every`` that is >= 50, i.e. ``every`` itself
       from every=50 on). Other sampled steps record statistics only.
     * ``histogram_sample``: None (exact: equal to ``np.histogram``) or N >= 1024: a
-      tensor larger than N gets the counts of N values at fixed random positions,
-      scaled to its size (min, max, sums and NaN/Inf counts stay exact).
+      tensor larger than N gets the counts of N values (runs of 16 contiguous values
+      at fixed random offsets), scaled to its size (min, max, sums and NaN/Inf counts
+      stay exact; error: ``nbviz.hooks.stats.tensor_histogram``).
     * ``activations``: None (the outputs of the activation-function modules — ReLU,
       GELU, Tanh, Sigmoid, … — or of every watched leaf module in a model without any;
       with ``layers``, the layers you selected), or a regex / list of module names:

@@ -31,7 +31,7 @@ import numpy as np
 
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
-from nbviz.run_overview import StoreOverview, overview
+from nbviz.run_overview import StoreOverview, overview, overviews
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
@@ -137,7 +137,7 @@ class _StoreTail:
 
     def __init__(self, run_dir: Path, name: str, poll_interval: float) -> None:
         self.run_dir = Path(run_dir)
-        self._real_dir = os.path.realpath(self.run_dir)  # resolved once, not every poll
+        self._real_dir = ""  # resolved once, when a live run of this process first exists
         self.name = name
         self.poll_interval = poll_interval
         self._reader = StoreReader(self.run_dir)
@@ -152,7 +152,12 @@ class _StoreTail:
     def _live(self) -> LiveRun | None:
         """The unfinished ``Run`` of this process writing here, if any (a look-up among the
         few live runs, not a path resolution per poll: a logdir may hold 500 runs)."""
-        if not any(str(path) == self._real_dir for path in live_run_dirs()):
+        live = live_run_dirs()
+        if not live:
+            return None
+        if not self._real_dir:
+            self._real_dir = os.path.realpath(self.run_dir)
+        if not any(str(path) == self._real_dir for path in live):
             return None
         return live_run_for(Path(self._real_dir))
 
@@ -429,6 +434,10 @@ class LogdirSource:
                     if name not in self._event_tails:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
+        due = [tail.run_dir for tail in self._tails.values()
+               if isinstance(tail, RunTail) and tail.summary_due]
+        if len(due) > 1:  # the stores side by side; each summary() below then reuses it
+            overviews(due)
         for tail in self._tails.values():
             if isinstance(tail, RunTail) and tail.summary_due:
                 summary = tail.summary()

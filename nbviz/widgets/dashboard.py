@@ -41,7 +41,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.run_overview import overview
+from nbviz.run_overview import overview, overviews
 from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
@@ -179,7 +179,13 @@ class _Catalog:
         must show: a forced rescan is never skipped)."""
         before = {name: (info.source, frozenset(info.kinds), len(info.config))
                   for name, info in self.runs.items()}
-        for name, directory, source in sorted(self._entries()):
+        entries = sorted(self._entries())
+        stores = [directory for name, directory, source in entries if source == "nbviz"
+                  and (name not in self.runs or time.monotonic() - self.runs[name].read_at
+                       >= UNCHANGED_RECHECK_SECS)]
+        if len(stores) > 1:  # new or long-unread stores side by side (the loop reuses it)
+            overviews(stores)
+        for name, directory, source in entries:
             info = self.runs.get(name)
             if info is None:
                 run_color(name)  # colours follow run names in order, in every panel

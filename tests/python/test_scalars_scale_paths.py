@@ -120,9 +120,10 @@ def test_the_dashboard_and_its_scalars_tab_share_one_overview_per_store(
     reads: list[Path] = []
     original = run_overview._read
 
-    def counting(run_dir: Path, stamp: tuple[int, ...]) -> run_overview.StoreOverview | None:
+    def counting(run_dir: Path, stamp: tuple[int, ...], immutable: bool = False
+                 ) -> run_overview.StoreOverview | None:
         reads.append(run_dir)
-        return original(run_dir, stamp)
+        return original(run_dir, stamp, immutable)
 
     monkeypatch.setattr(run_overview, "_read", counting)
     monkeypatch.setattr(run_overview, "_cache", {})

@@ -25,7 +25,7 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
-from nbviz.panels.scalars.infos import pack_infos
+from nbviz.panels.scalars.infos import pack_infos, series_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
 from nbviz.panels.scalars.prefetch import (
     PREFETCH_DELAY_SECS,
@@ -40,16 +40,6 @@ __all__ = ["EAGER_SERIES", "Scalars"]
 
 EAGER_SERIES = 100  # lazy=None: series beyond this many are sent only when the page asks
 MIN_WIDTH, MAX_WIDTH = 16, 16_384  # chart pixel widths a request may ask for
-
-
-def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
-    """What the page is told of a series (docs/wire.md; a non-finite summary value as
-    None): one dict literal, as a panel may announce 25,000 of them at once."""
-    last_step, last = series.last_step, series.last_value
-    return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
-            "count": count, "decimated": series.decimated, "total": series.total,
-            "last_step": last_step if math.isfinite(last_step) else None,
-            "last": last if math.isfinite(last) else None}
 
 
 def _width_view(series: IndexedSeries) -> tuple[bytes, int]:
@@ -153,6 +143,9 @@ class Scalars(StreamingPanel):
     def _announce(self, summary: RunSummary) -> list[IndexedSeries]:
         """Series of a store's summary, without their points; those the page draws from
         the start (eager) are returned, to read their history."""
+        if summary.run not in self._run_colors:  # no series of this run yet: all new
+            return self._index.announce(summary, list(range(len(summary.tags))),
+                                        self._color(summary.run), eager=self._eager_left())
         fresh: list[int] = []
         for row, tag in enumerate(summary.tags):
             series = self._index.by_key.get((summary.run, tag))
@@ -249,7 +242,7 @@ class Scalars(StreamingPanel):
     # -- data out --------------------------------------------------------------------------
 
     def _send_snapshot(self) -> None:
-        infos: list[dict[str, Any]] = []
+        counts: list[int] = []
         parts: list[bytes] = []
         for series in self._index.by_id:
             if series.wanted:
@@ -259,7 +252,8 @@ class Scalars(StreamingPanel):
             else:
                 count = 0
             series.announced = True
-            infos.append(_info(series, count))
+            counts.append(count)
+        infos = series_infos(self._index.by_id, counts)
         payload = b"".join(parts)
         self._seq += 1
         with self.hold_sync():
@@ -273,7 +267,7 @@ class Scalars(StreamingPanel):
                  if not s.announced or (s.wanted and s.columns.count > s.sent)]
         if not fresh:
             return
-        infos: list[dict[str, Any]] = []
+        counts: list[int] = []
         parts: list[bytes] = []
         for series in fresh:
             series.announced = True
@@ -284,7 +278,9 @@ class Scalars(StreamingPanel):
             else:
                 packed, count = series.columns.pack(series.sent), series.columns.count - series.sent
             parts.append(packed)
-            infos.append(_info(series, count))
+            counts.append(count)
+        infos = list(series_infos(fresh, counts))  # the summaries after these points
+        for series in fresh:
             series.sent = series.columns.count
         payload = b"".join(parts)
         self._seq += 1
@@ -307,16 +303,19 @@ class Scalars(StreamingPanel):
         self.sync()
         with self._lock:
             state = synced_state(self)
-            infos: list[dict[str, Any]] = []
+            counts: list[int] = []
+            thinned: list[bool] = []
             parts: list[bytes] = []
             for series, columns in zip(self._index.by_id, self._index.points(
                     self._index.by_id), strict=True):
                 keep = minmax_budget(columns.value, max_points)
-                info = _info(series, int(keep.size))
-                info["decimated"] = series.decimated or int(keep.size) < columns.count
-                infos.append(info)
+                counts.append(int(keep.size))
+                thinned.append(int(keep.size) < columns.count)
                 data = np.stack([columns.step[keep], columns.wall_time[keep], columns.value[keep]])
                 parts.append(np.ascontiguousarray(data, dtype="<f8").tobytes())
+            infos = list(series_infos(self._index.by_id, counts))
+            for info, cut in zip(infos, thinned, strict=True):
+                info["decimated"] = info["decimated"] or cut
         state.update(series=infos, snapshot=b"".join(parts), max_points=max_points)
         return state
 

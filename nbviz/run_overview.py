@@ -77,7 +77,7 @@ class StoreOverview:
 
 
 def _floats(column: tuple[object, ...]) -> np.ndarray:
-    return np.array([np.nan if cell is None else cell for cell in column], dtype=np.float64)
+    return np.array(column, dtype=np.float64)  # NULL (None) -> NaN
 
 
 def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverview | None:
@@ -174,7 +174,7 @@ def _overview(run_dir: Path, max_age: float | None, locked: frozenset[int] | Non
     """:func:`overview`; ``locked`` (:func:`~nbviz.store.settled.locked_inodes`, None:
     unknown) says which stores are settled enough to be opened ``immutable``."""
     age = UNCHANGED_RECHECK_SECS if max_age is None else max_age
-    key = os.path.realpath(run_dir)
+    key = os.path.abspath(run_dir)  # not realpath: a symlinked spelling only reads again
     stamp = store_stamp(run_dir)  # before the read: a later commit changes it
     now = time.monotonic()
     with _lock:

@@ -214,10 +214,15 @@ class RunTail(_StoreTail):
         >>> RunTail(Path("runs/a"), "a", summaries=True).summary().tags  # doctest: +SKIP
         ['loss', 'acc']
         """
+        return self.summary_of(overview(self.run_dir))
+
+    def summary_of(self, quick: StoreOverview | None) -> RunSummary | None:
+        """:meth:`summary` from the store's overview read just now (``quick``, e.g. by
+        :func:`~nbviz.run_overview.overviews` for many runs at once; None: read the store
+        with the careful reader)."""
         self.summary_due = False
         now = time.monotonic()
         self._last_store_poll = self._last_query = now  # summarised now, not polled
-        quick = overview(self.run_dir)
         if quick is not None:
             self._stamp = quick.stamp
             return self._quick_summary(quick)
@@ -434,13 +439,13 @@ class LogdirSource:
                     if name not in self._event_tails:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
-        due = [tail.run_dir for tail in self._tails.values()
+        due = [tail for tail in self._tails.values()
                if isinstance(tail, RunTail) and tail.summary_due]
-        if len(due) > 1:  # the stores side by side; each summary() below then reuses it
-            overviews(due)
-        for tail in self._tails.values():
+        read = dict(zip(due, overviews([tail.run_dir for tail in due]), strict=True)
+                    ) if due else {}
+        for tail in self._tails.values():  # the stores were read side by side just now
             if isinstance(tail, RunTail) and tail.summary_due:
-                summary = tail.summary()
+                summary = tail.summary_of(read[tail]) if tail in read else tail.summary()
                 if summary is not None:
                     batches.append(summary)
             batches.extend(tail.poll())

@@ -41,7 +41,7 @@ from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, referenc
 from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.run_overview import overview, overviews
+from nbviz.run_overview import StoreOverview, overview, overviews
 from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.kinds import RUN_CONFIG
@@ -83,13 +83,14 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
     return spec
 
 
-def _store_kinds(run_dir: Path) -> tuple[set[str], dict[str, Any]]:
+def _store_kinds(run_dir: Path, quick: StoreOverview | None
+                 ) -> tuple[set[str], dict[str, Any]]:
     """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
     when the run was started with a non-empty ``config=``: the HParams tab) and the run's
     config; read read-only (immutable in a read-only directory), never raising on a
     damaged store. A healthy columnar store is read in one query (its overview, which the
-    Scalars tab built next reuses); any other through the careful reader."""
-    quick = overview(run_dir)
+    Scalars tab built next reuses; ``quick``, read just now); any other through the
+    careful reader."""
     if quick is not None:
         kinds = set(quick.kinds)
         try:
@@ -183,8 +184,8 @@ class _Catalog:
         stores = [directory for name, directory, source in entries if source == "nbviz"
                   and (name not in self.runs or time.monotonic() - self.runs[name].read_at
                        >= UNCHANGED_RECHECK_SECS)]
-        if len(stores) > 1:  # new or long-unread stores side by side (the loop reuses it)
-            overviews(stores)
+        # new or long-unread stores side by side (the Scalars tab built next reuses them)
+        read = dict(zip(stores, overviews(stores), strict=True)) if len(stores) > 1 else {}
         for name, directory, source in entries:
             info = self.runs.get(name)
             if info is None:
@@ -193,11 +194,14 @@ class _Catalog:
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"
             if source == "nbviz":
-                stamp, now = store_stamp(directory), time.monotonic()
+                quick = read.get(directory)  # its stamp was taken before it was read
+                stamp = store_stamp(directory) if quick is None else quick.stamp
+                now = time.monotonic()
                 if stamp == info.stamp and now - info.read_at < UNCHANGED_RECHECK_SECS:
                     continue  # 500 idle runs: 1,000 stat calls a rescan, not 500 queries
                 info.stamp, info.read_at = stamp, now
-                kinds, config = _store_kinds(directory)
+                kinds, config = _store_kinds(
+                    directory, quick if directory in read else overview(directory))
                 info.kinds |= kinds
                 info.config = config or info.config
             else:

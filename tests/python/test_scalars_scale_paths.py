@@ -20,6 +20,7 @@ from nbviz import run_overview
 from nbviz.panels.scalars.infos import pack_infos, unpack_infos
 from nbviz.panels.scalars.widget import Scalars
 from nbviz.store.query import tag_summaries
+from nbviz.widgets import _ticker
 
 pytestmark = pytest.mark.usefixtures("built_js")
 
@@ -158,6 +159,37 @@ def test_the_first_screen_is_read_ahead_and_its_request_answered_from_memory(
         r, t = int(series.run[3:]), int(series.tag[1:])
         np.testing.assert_allclose(series.columns.value, np.sin(np.arange(20) / 10 + r + t))
     assert panel.prefetch() == 0  # once
+    panel.close()
+
+
+def test_the_idle_read_ahead_goes_a_few_runs_per_tick(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbviz.panels.scalars.widget as widget_module
+
+    write_runs(logdir, runs=7, tags=3, steps=10)
+    monkeypatch.setattr(widget_module, "PREFETCH_DELAY_SECS", 0.0)
+    monkeypatch.setattr(_ticker, "register", lambda panel: None)  # ticked by hand below
+    panel = Scalars(logdir, lazy=True)
+    panel._prefetch_runs = 2
+    monkeypatch.setattr(widget_module, "PREFETCH_SLICE_SECS", 1e-9)  # every slice "too long"
+    panel._tick()
+    read = {s.run for s in panel._index.by_id if s.prefetched}
+    assert len(read) == 2  # the first slice: two runs, not all seven
+    assert all(s.columns.count == 10 for s in panel._index.by_id if s.prefetched)
+    assert panel._prefetch_runs == 1  # the next slices are made smaller
+    ticks = 1
+    while panel._prefetch_left:
+        before = {s.run for s in panel._index.by_id if s.prefetched}
+        panel._tick()
+        ticks += 1
+        assert len({s.run for s in panel._index.by_id if s.prefetched} - before) == 1
+    assert ticks == 6
+    assert {s.run for s in panel._index.by_id if s.prefetched} == {f"run{r}" for r in range(7)}
+    for series in panel._index.by_id:
+        r, t = int(series.run[3:]), int(series.tag[1:])
+        expected = np.sin(np.arange(10) / 10 + r + t) if series.prefetched else np.empty(0)
+        np.testing.assert_allclose(series.columns.value, expected)
+    assert panel.prefetch() == 0  # nothing left to read ahead
     panel.close()
 
 

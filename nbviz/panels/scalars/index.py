@@ -160,7 +160,7 @@ class SeriesIndex:
                                history=history if total else None, history_rows=total)
                  for k, (row, total, first, last, lo, hi, value, wall) in enumerate(columns)]
         self.by_id.extend(added)
-        self.by_key.update(((run, series.tag), series) for series in added)
+        self.by_key.update(zip([(run, tags[row]) for row in rows], added, strict=True))
         return added[:eager]
 
     def load_history(self, wanted: list[IndexedSeries]) -> None:

@@ -29,7 +29,9 @@ from nbviz.panels.scalars.infos import pack_infos, series_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
 from nbviz.panels.scalars.prefetch import (
     PREFETCH_DELAY_SECS,
+    PREFETCH_FIRST_RUNS,
     PREFETCH_POINTS,
+    PREFETCH_SLICE_SECS,
     first_screen_tags,
 )
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
@@ -111,7 +113,9 @@ class Scalars(StreamingPanel):
         self._source: Source = as_source(source, summaries=True)
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
-        self._prefetch_due = True
+        self._prefetch_due = True  # the read-ahead's series are still to be chosen
+        self._prefetch_left: list[IndexedSeries] = []  # chosen, not read yet
+        self._prefetch_runs = PREFETCH_FIRST_RUNS  # runs read ahead in the next slice
         self._built_at = math.inf  # set when built: no read-ahead during the build
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
@@ -176,32 +180,69 @@ class Scalars(StreamingPanel):
 
     def _tick(self) -> None:
         super()._tick()
-        if self._prefetch_due and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS:
-            self.prefetch()
+        if ((self._prefetch_due or self._prefetch_left)
+                and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS):
+            self._prefetch_slice()
+
+    def _prefetch_queue(self) -> list[IndexedSeries]:
+        """The first screen's series whose history is still to be read ahead (chosen once,
+        the first time it is asked for; in run order), under ``_lock``."""
+        if self._prefetch_due:
+            self._prefetch_due = False
+            hidden = set(self.hidden_runs)
+            shown = [s for s in self._index.by_id if s.run not in hidden]
+            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
+            points = 0
+            for series in shown:
+                if (series.history is not None and series.tag in tags
+                        and points + series.history_rows <= PREFETCH_POINTS):
+                    points += series.history_rows
+                    self._prefetch_left.append(series)
+        return self._prefetch_left
+
+    def _read_ahead(self, chosen: list[IndexedSeries]) -> int:
+        """Read the history of ``chosen`` (one bulk read); how many were still unread."""
+        unread = [series for series in chosen if series.history is not None]
+        for series in unread:
+            series.prefetched = True
+        self._index.load_history(unread)
+        return len(unread)
+
+    def _prefetch_slice(self) -> None:
+        """One idle tick's share of the read-ahead: the series of the next
+        ``_prefetch_runs`` runs, that count adapted so a slice takes about
+        ``PREFETCH_SLICE_SECS`` (the shared ticker is never held long)."""
+        with self._lock:
+            queue = self._prefetch_queue()
+            if not queue:
+                return
+            runs: dict[int, None] = {}
+            cut = len(queue)
+            for at, series in enumerate(queue):
+                runs.setdefault(id(series.history), None)
+                if len(runs) > self._prefetch_runs:
+                    cut = at
+                    break
+            part, self._prefetch_left = queue[:cut], queue[cut:]
+            started = time.perf_counter()
+            self._read_ahead(part)
+            took = time.perf_counter() - started
+            fit = int(self._prefetch_runs * PREFETCH_SLICE_SECS / max(took, 1e-4))
+            self._prefetch_runs = min(max(fit, 1), 2 * self._prefetch_runs)
 
     def prefetch(self) -> int:
-        """Read the history of the page's first screen of charts now (the ticker calls it
-        once, ``PREFETCH_DELAY_SECS`` after the build), so that the page's first request
-        is answered from memory. Returns how many series were read.
+        """Read the history of the page's first screen of charts now, whatever of it the
+        idle ticks have not read yet (they read it in slices from ``PREFETCH_DELAY_SECS``
+        after the build), so that the page's first request is answered from memory.
+        Returns how many series were read.
 
         >>> panel.prefetch()   # doctest: +SKIP
         3000
         """
         with self._lock:
-            self._prefetch_due = False
-            hidden = set(self.hidden_runs)
-            shown = [s for s in self._index.by_id if s.run not in hidden]
-            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
-            pending = [s for s in shown if s.history is not None]
-            chosen: list[IndexedSeries] = []
-            points = 0
-            for series in pending:
-                if series.tag in tags and points + series.history_rows <= PREFETCH_POINTS:
-                    points += series.history_rows
-                    series.prefetched = True
-                    chosen.append(series)
-            self._index.load_history(chosen)
-            return len(chosen)
+            queue = self._prefetch_queue()
+            self._prefetch_left = []
+            return self._read_ahead(queue)
 
     # -- requests from the page ------------------------------------------------------------
 

@@ -167,6 +167,18 @@ BUILD_CODE = textwrap.dedent("""
             fresh._send_append()
             result["warm_reply_s"] = time.perf_counter() - t
             fresh.close()
+        if hasattr(panel, "_prefetch_slice"):  # the idle ticks' read-ahead, slice by slice
+            sliced = Scalars(logdir)
+            _ticker.unregister(sliced)
+            took = []
+            while sliced._prefetch_due or sliced._prefetch_left:
+                t = time.perf_counter()
+                sliced._prefetch_slice()
+                took.append(time.perf_counter() - t)
+            result["slices"] = len(took)
+            result["slice_max_s"] = max(took)
+            result["slices_s"] = sum(took)
+            sliced.close()
         if not dump:
             print(json.dumps(result)); sys.exit(0)
         if hasattr(index, "load_history"):  # every series' points, one read per run
@@ -190,8 +202,9 @@ def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
         name: {"scalars": [], "dashboard": []} for name in trees}
     for i in range(repeats):
         for name, tree in trees.items():
+            mode = "dump" if dump and i == 0 else "time"
             runs[name]["scalars"].append(python_in(tree, BUILD_CODE, str(logdir),
-                                                   str(dumps[name]), "dump" if dump and i == 0 else "time"))
+                                                   str(dumps[name]), mode))
             runs[name]["dashboard"].append(python_in(tree, BUILD_CODE, str(logdir),
                                                      str(dumps[name]), "dashboard"))
         print(f"  kernel repeat {i + 1}/{repeats} done ({os.getloadavg()[0]:.1f} load)",
@@ -200,7 +213,8 @@ def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
     for name in trees:
         scalars, dashboards = runs[name]["scalars"], runs[name]["dashboard"]
         out[name] = dict(scalars[0])
-        for key in ("build_s", "build_cpu_s", "reply_s", "prefetch_s", "warm_reply_s"):
+        for key in ("build_s", "build_cpu_s", "reply_s", "prefetch_s", "warm_reply_s",
+                    "slice_max_s", "slices_s"):
             if key in scalars[0]:
                 out[name][key] = statistics.median(r[key] for r in scalars)
         out[name]["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
@@ -515,7 +529,11 @@ def main() -> None:
                      f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else "")
                   + (f" (read ahead in the first idle tick: {k['prefetch_s'] * 1e3:.0f} ms, "
                      f"then the reply {k['warm_reply_s'] * 1e3:.1f} ms)"
-                     if "warm_reply_s" in k else ""), flush=True)
+                     if "warm_reply_s" in k else "")
+                  + (f"; idle read-ahead in {k['slices']} ticks, longest "
+                     f"{k['slice_max_s'] * 1e3:.0f} ms, {k['slices_s'] * 1e3:.0f} ms in all"
+                     if "slices" in k else ""),
+                  flush=True)
         if args.kernel_only:
             kernel_table(kernel, args.old_ref)
             print(f"load average at the end: {os.getloadavg()}")

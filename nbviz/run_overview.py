@@ -162,25 +162,51 @@ def overviews(run_dirs: Sequence[Path], *, max_age: float | None = None
         raise TypeError(f"overviews(): 'run_dirs' must be a list of run directory paths, "
                         f"got {describe(run_dirs)}.")
     dirs = [_check_dir(run_dir, "overviews()") for run_dir in run_dirs]
-    locked = locked_inodes()
-    if READ_THREADS > 1 and len(dirs) > 1:
-        with ThreadPoolExecutor(READ_THREADS) as pool:
-            return list(pool.map(lambda d: _overview(d, max_age, locked), dirs))
-    return [_overview(d, max_age, locked) for d in dirs]
+    found = [_cached(d, max_age) for d in dirs]  # kept ones first: no thread for those
+    missing = [(at, d, stamp) for at, (d, (known, stamp)) in enumerate(zip(
+        dirs, found, strict=True)) if known is None]
+    if missing:
+        locked = locked_inodes()
+
+        def read(item: tuple[int, Path, tuple[int, ...]]) -> StoreOverview | None:
+            return _read_and_keep(item[1], item[2], locked, max_age)
+
+        if READ_THREADS > 1 and len(missing) > 1:
+            with ThreadPoolExecutor(READ_THREADS) as pool:
+                fresh = list(pool.map(read, missing))
+        else:
+            fresh = [read(item) for item in missing]
+        for (at, _, stamp), result in zip(missing, fresh, strict=True):
+            found[at] = (result, stamp)
+    return [result for result, _ in found]
+
+
+def _cached(run_dir: Path, max_age: float | None
+            ) -> tuple[StoreOverview | None, tuple[int, ...]]:
+    """The kept overview of ``run_dir`` if still good (else None) and the store's stamp now."""
+    age = UNCHANGED_RECHECK_SECS if max_age is None else max_age
+    stamp = store_stamp(run_dir)  # before a read: a later commit changes it
+    with _lock:
+        cached = _cache.get(os.path.abspath(run_dir))
+    if cached is not None and cached[1].stamp == stamp and time.monotonic() - cached[0] < age:
+        return cached[1], stamp
+    return None, stamp
 
 
 def _overview(run_dir: Path, max_age: float | None, locked: frozenset[int] | None
               ) -> StoreOverview | None:
     """:func:`overview`; ``locked`` (:func:`~nbviz.store.settled.locked_inodes`, None:
     unknown) says which stores are settled enough to be opened ``immutable``."""
+    found, stamp = _cached(run_dir, max_age)
+    return found if found is not None else _read_and_keep(run_dir, stamp, locked, max_age)
+
+
+def _read_and_keep(run_dir: Path, stamp: tuple[int, ...], locked: frozenset[int] | None,
+                   max_age: float | None = None) -> StoreOverview | None:
+    """Read the store (its files' ``stamp`` taken just before) and keep the result."""
     age = UNCHANGED_RECHECK_SECS if max_age is None else max_age
     key = os.path.abspath(run_dir)  # not realpath: a symlinked spelling only reads again
-    stamp = store_stamp(run_dir)  # before the read: a later commit changes it
     now = time.monotonic()
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[1].stamp == stamp and now - cached[0] < age:
-        return cached[1]
     immutable = locked is not None and is_settled(run_dir, locked)
     found = _read(run_dir, stamp, immutable)
     if found is not None and not immutable:

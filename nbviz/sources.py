@@ -38,8 +38,20 @@ from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
-    "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
+    "SHARED_SCAN_SECS",
+    "UNCHANGED_RECHECK_SECS",
+    "EventTail",
+    "LogdirSource",
+    "MultiSource",
+    "RunScalars",
+    "RunSummary",
+    "RunTail",
+    "RunTensors",
+    "Source",
+    "SummaryFirst",
+    "TensorTail",
+    "as_source",
+    "scan_logdir",
     "store_stamp",
 ]
 
@@ -397,6 +409,34 @@ class EventTail:
         """Nothing to release: the shared run is freed with its last tail."""
 
 
+# A Dashboard's catalog has just walked the logdir when it builds its Scalars tab: the
+# tab's first scan takes that walk (at most this old) instead of walking 500 runs again.
+SHARED_SCAN_SECS = 1.0
+_scans: dict[str, tuple[float, dict[str, Path], dict[str, Path]]] = {}
+
+
+def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The nbviz stores and TensorBoard run directories under ``logdir`` (name -> directory,
+    :func:`~nbviz.store.discover.find_runs` and :func:`~nbviz.store.tfevents.find_event_runs`),
+    kept for the next ``reuse=True`` call within ``SHARED_SCAN_SECS`` (a first scan: later
+    scans walk again, so a run that appears is found by the next one).
+
+    >>> scan_logdir(Path("runs"))  # doctest: +SKIP
+    ({'a': PosixPath('runs/a')}, {})
+    """
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"scan_logdir(): 'logdir' must be a path, got {describe(logdir)}.")
+    key, now = os.path.abspath(logdir), time.monotonic()
+    kept = _scans.get(key)
+    if reuse and kept is not None and now - kept[0] < SHARED_SCAN_SECS:
+        return dict(kept[1]), dict(kept[2])
+    found = find_runs(Path(logdir)), find_event_runs(Path(logdir))
+    for old in [k for k, (at, _, _) in _scans.items() if now - at >= SHARED_SCAN_SECS]:
+        del _scans[old]
+    _scans[key] = (now, *found)
+    return dict(found[0]), dict(found[1])
+
+
 class LogdirSource:
     """Every run under a logdir, including runs that appear later.
 
@@ -417,6 +457,7 @@ class LogdirSource:
         self._tails: dict[str, RunTail | TensorTail] = {}
         self._event_tails: dict[str, EventTail] = {}
         self._last_scan = -1e9
+        self._scanned = False  # the first scan may take a catalog's scan of a moment ago
 
     def describe(self) -> str:
         return f"logdir {str(self.logdir)!r}"
@@ -431,11 +472,13 @@ class LogdirSource:
                     self._tails[name] = self._tail(run_dir, name)
         if now - self._last_scan >= self.rescan_interval:
             self._last_scan = now
-            for name, run_dir in find_runs(self.logdir).items():
+            runs, event_runs = scan_logdir(self.logdir, reuse=not self._scanned)
+            self._scanned = True
+            for name, run_dir in runs.items():
                 if name not in self._tails:
                     self._tails[name] = self._tail(run_dir, name)
             if self.tfevents:
-                for name, run_dir in find_event_runs(self.logdir).items():
+                for name, run_dir in event_runs.items():
                     if name not in self._event_tails:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []

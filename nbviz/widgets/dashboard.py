@@ -23,6 +23,7 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -42,11 +43,11 @@ from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.run_overview import StoreOverview, overview, overviews
-from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
-from nbviz.store.discover import find_runs, run_name
+from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, scan_logdir, store_stamp
+from nbviz.store.discover import run_name
 from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
-from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
+from nbviz.store.tfevents import EventRun, shared_event_run
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import run_color
@@ -134,6 +135,17 @@ def selector_config(config: Any, *, limit: int = 40) -> dict[str, str | float | 
     return out
 
 
+def _available(spec: PanelSpec) -> bool:
+    """Whether tab ``spec``'s panel can be built in this install; nbviz's own panel modules
+    are found, not imported (the import waits until the tab is first shown)."""
+    if spec.module is not None and not callable(spec.factory):
+        try:
+            return importlib.util.find_spec(spec.module) is not None
+        except (ImportError, ValueError):
+            return False
+    return spec.resolve() is not None
+
+
 @dataclass
 class _RunInfo:
     name: str
@@ -169,9 +181,9 @@ class _Catalog:
             for run_dir in live_run_dirs():
                 if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:
                     entries.append((run_name(Path(root), run_dir), run_dir, "nbviz"))
-            entries.extend((name, d, "nbviz") for name, d in find_runs(logdir).items())
-            entries.extend((name, d, "tensorboard")
-                           for name, d in find_event_runs(logdir).items())
+            runs, event_runs = scan_logdir(logdir)  # kept for the tab built next
+            entries.extend((name, d, "nbviz") for name, d in runs.items())
+            entries.extend((name, d, "tensorboard") for name, d in event_runs.items())
         return entries
 
     def refresh(self, *, force: bool = False) -> bool:
@@ -340,7 +352,7 @@ class Dashboard(anywidget.AnyWidget):
                     or spec.name in self._waiting or not spec.kinds & kinds):
                 continue
             changed = True
-            if spec.resolve() is None:  # an import, not a build: known before it is shown
+            if not _available(spec):  # known before it is shown
                 self._failed[spec.name] = (f"the {spec.label} panel is not available in this "
                                            "nbviz install")
                 continue

@@ -347,8 +347,7 @@ class Scalars(StreamingPanel):
             counts: list[int] = []
             thinned: list[bool] = []
             parts: list[bytes] = []
-            for series, columns in zip(self._index.by_id, self._index.points(
-                    self._index.by_id), strict=True):
+            for columns in self._index.points(self._index.by_id):
                 keep = minmax_budget(columns.value, max_points)
                 counts.append(int(keep.size))
                 thinned.append(int(keep.size) < columns.count)

@@ -40,7 +40,7 @@ from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 
 __all__ = ["StoreOverview", "overview", "overviews"]
 
-# part 0: summary rows (ordered by tag id: tags in order of first appearance);
+# part 0: summary rows (put in tag id order: tags in order of first appearance);
 # 1: record kinds; 2: the run's config (JSON text); 3: the version-1 table, if any
 _NULLS = ", ".join(["NULL"] * 8)
 _QUERY = (
@@ -50,9 +50,8 @@ _QUERY = (
     f"UNION ALL SELECT 1, NULL, kind, {_NULLS} FROM (SELECT DISTINCT kind FROM tags) "
     f"UNION ALL SELECT 2, NULL, value, {_NULLS} FROM meta WHERE key = 'config' "
     f"UNION ALL SELECT 3, NULL, name, {_NULLS} FROM sqlite_master "
-    "WHERE type = 'table' AND name = 'scalars' "
-    "ORDER BY 1, 2"
-)
+    "WHERE type = 'table' AND name = 'scalars'"
+)  # no ORDER BY (a fifth of the query's time): _parse groups the parts, sorts the tags
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,13 @@ def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverv
             floats = [_floats(columns[i]) for i in (6, 7, 8, 9)]
         except (TypeError, ValueError, OverflowError):
             return None  # a damaged cell
+        tags = [str(name) for name in names]
+        if len(tags) > 1 and bool((np.diff(ints[0]) < 0).any()):  # in tag id order
+            order = np.argsort(ints[0], kind="stable")
+            ints, floats = [a[order] for a in ints], [a[order] for a in floats]
+            tags = [tags[i] for i in order.tolist()]
         tag_ids, count, first, last, last_seq = ints
         low, high, last_value, last_wall = floats
-        tags = [str(name) for name in names]
     else:
         tag_ids = count = first = last = last_seq = np.empty(0, np.int64)
         low = high = last_value = last_wall = np.empty(0)

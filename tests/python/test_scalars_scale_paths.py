@@ -57,6 +57,24 @@ def test_the_overview_matches_the_stores_summaries_kinds_and_config(logdir: Path
     assert again is not found and again is not None and again.count.tolist() == [35, 36, 35]
 
 
+def test_the_overview_puts_summary_rows_in_tag_order_whatever_order_they_come_in(
+        logdir: Path) -> None:
+    from nbviz.store.settled import select_read_only
+
+    write_runs(logdir, runs=1, tags=6, steps=5)
+    rows = select_read_only(logdir / "run0" / "nbviz.sqlite", run_overview._QUERY)
+    assert rows is not None
+    stamp = (1, 2, 3, 4)
+    ordered = run_overview._parse(rows, stamp)
+    shuffled = run_overview._parse(rows[::-1], stamp)  # no ORDER BY: SQLite may reorder
+    assert ordered is not None and shuffled is not None
+    assert shuffled.tags == ordered.tags == [f"t{t}" for t in range(6)]
+    for name in ("tag_ids", "count", "first_step", "last_step", "low", "high", "last_value",
+                 "last_wall_time", "last_seq"):
+        np.testing.assert_array_equal(getattr(shuffled, name), getattr(ordered, name))
+    assert shuffled.config_json == ordered.config_json and shuffled.kinds == ordered.kinds
+
+
 def test_stores_the_overview_cannot_read_go_to_the_careful_reader(tmp_path: Path) -> None:
     logdir = tmp_path / "runs"
     shutil.copytree(FIXTURES / "v1_store", logdir)

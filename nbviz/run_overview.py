@@ -97,7 +97,8 @@ def _parse(rows: list[tuple[object, ...]], stamp: tuple[int, ...]) -> StoreOverv
         except (TypeError, ValueError, OverflowError):
             return None  # a damaged cell
         tags = [str(name) for name in names]
-        if len(tags) > 1 and bool((np.diff(ints[0]) < 0).any()):  # in tag id order
+        ids = ints[0].tolist()
+        if ids != sorted(ids):  # put in tag id order
             order = np.argsort(ints[0], kind="stable")
             ints, floats = [a[order] for a in ints], [a[order] for a in floats]
             tags = [tags[i] for i in order.tolist()]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,9 +158,19 @@ class _StoreTail:
         self._last_store_poll = -1e9
         self._stamp: tuple[int, ...] = ()  # store_stamp when last queried
         self._last_query = -1e9
+        # where in the recheck period this tail's unchanged store is queried again: the
+        # tails of a logdir start together, so without it 500 stores would be re-queried in
+        # one tick every UNCHANGED_RECHECK_SECS (a pause of the shared ticker)
+        self._recheck_phase = UNCHANGED_RECHECK_SECS * (zlib.crc32(name.encode()) % 997) / 997
 
     def describe(self) -> str:
         return f"run {self.name!r}"
+
+    def _queried(self, now: float) -> None:
+        """The store was read at ``now``: its next unconditional recheck is due one period
+        later, less this tail's phase the first time (rechecks spread over the period)."""
+        self._last_query = now - self._recheck_phase
+        self._recheck_phase = 0.0
 
     def _live(self) -> LiveRun | None:
         """The unfinished ``Run`` of this process writing here, if any (a look-up among the
@@ -184,7 +195,8 @@ class _StoreTail:
         stamp = store_stamp(self.run_dir)  # before the query: a later commit changes it
         if stamp == self._stamp and now - self._last_query < UNCHANGED_RECHECK_SECS:
             return False
-        self._stamp, self._last_query = stamp, now
+        self._stamp = stamp
+        self._queried(now)
         return True
 
     def problems(self) -> list[Problem]:
@@ -234,7 +246,8 @@ class RunTail(_StoreTail):
         with the careful reader)."""
         self.summary_due = False
         now = time.monotonic()
-        self._last_store_poll = self._last_query = now  # summarised now, not polled
+        self._last_store_poll = now  # summarised now, not polled
+        self._queried(now)
         if quick is not None:
             self._stamp = quick.stamp
             return self._quick_summary(quick)

@@ -211,6 +211,29 @@ def test_the_idle_read_ahead_goes_a_few_runs_per_tick(
     panel.close()
 
 
+def test_unchanged_stores_are_rechecked_spread_over_the_period_not_all_in_one_tick(
+        logdir: Path) -> None:
+    import time
+
+    from nbviz.sources import UNCHANGED_RECHECK_SECS, LogdirSource
+
+    write_runs(logdir, runs=12, tags=1, steps=2)
+    source = LogdirSource(logdir, summaries=True)
+    started = time.monotonic()
+    assert len(source.poll()) == 12  # every summary at once: the build needs them all
+    due = [tail._last_query + UNCHANGED_RECHECK_SECS for tail in source._tails.values()]
+    assert all(started <= at <= time.monotonic() + UNCHANGED_RECHECK_SECS for at in due)
+    assert len({round(at, 3) for at in due}) == 12  # twelve different ticks
+    assert max(due) - min(due) > UNCHANGED_RECHECK_SECS / 2
+    tail = next(iter(source._tails.values()))
+    tail._last_store_poll = -1e9
+    tail._stamp = ()  # as if its files changed: queried now, next recheck a full period on
+    before = time.monotonic()
+    assert tail._store_poll_due()
+    assert tail._last_query >= before
+    source.close()
+
+
 def test_first_screen_tags_follow_the_pages_order_and_filter() -> None:
     from nbviz.panels.scalars.prefetch import first_screen_tags
 

@@ -16,6 +16,11 @@ returns a :class:`RunSummary` (count, first/last step, min/max, last value per t
 without reading the values) and the tail then continues from the store's end; a
 panel loads a series' earlier values only when it draws it (``RunSummary.history``).
 TensorBoard runs are parsed whole either way (their rows are returned as before).
+
+At 500 runs: the summaries of a logdir's stores are read side by side
+(:func:`~nbviz.run_overview.overviews`), a source's first scan of the logdir takes the
+scan a Dashboard's catalog made a moment before (:func:`scan_logdir`), and unchanged
+stores are re-checked spread over ``UNCHANGED_RECHECK_SECS``, a few per tick.
 """
 
 from __future__ import annotations

@@ -234,6 +234,39 @@ def test_unchanged_stores_are_rechecked_spread_over_the_period_not_all_in_one_ti
     source.close()
 
 
+def test_overviews_read_many_stores_like_overview_reads_one(logdir: Path) -> None:
+    write_runs(logdir, runs=4, tags=3, steps=6)
+    dirs = [logdir / f"run{r}" for r in range(4)] + [logdir / "no such run"]
+    run_overview._cache.clear()
+    many = run_overview.overviews(dirs)
+    assert many[-1] is None
+    run_overview._cache.clear()
+    for found, one in zip(many[:-1], [run_overview.overview(d) for d in dirs[:-1]],
+                          strict=True):
+        assert found is not None and one is not None
+        assert found.tags == one.tags and found.config_json == one.config_json
+        np.testing.assert_array_equal(found.last_value, one.last_value)
+    assert run_overview.overviews(dirs[:2])[0] is run_overview.overview(dirs[0])  # kept
+    with pytest.raises(TypeError, match="'run_dirs' must be a list of run directory paths"):
+        run_overview.overviews(logdir)  # type: ignore[arg-type]
+
+
+def test_a_panels_first_scan_takes_the_catalogs_scan_of_a_moment_ago(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbviz.sources as sources
+
+    write_runs(logdir, runs=2, tags=1, steps=2)
+    runs, _ = sources.scan_logdir(logdir)  # the catalog's walk
+    write_runs(logdir.parent / logdir.name, runs=3, tags=1, steps=2, mode="overwrite")
+    assert sorted(sources.scan_logdir(logdir, reuse=True)[0]) == sorted(runs)  # taken
+    assert sorted(sources.scan_logdir(logdir)[0]) == ["run0", "run1", "run2"]  # walked
+    monkeypatch.setattr(sources, "SHARED_SCAN_SECS", 0.0)
+    (logdir / "run1").rename(logdir / "renamed")
+    assert "renamed" in sources.scan_logdir(logdir, reuse=True)[0]  # too old: walked
+    with pytest.raises(TypeError, match="'logdir' must be a path, got int"):
+        sources.scan_logdir(3)  # type: ignore[arg-type]
+
+
 def test_first_screen_tags_follow_the_pages_order_and_filter() -> None:
     from nbviz.panels.scalars.prefetch import first_screen_tags
 

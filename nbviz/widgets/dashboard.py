@@ -32,14 +32,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from nbviz._validate import describe
-from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
-from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.run_overview import StoreOverview, overview, overviews
@@ -51,6 +49,9 @@ from nbviz.store.tfevents import EventRun, shared_event_run
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import run_color
+
+if TYPE_CHECKING:  # nbviz.export is imported when a dashboard is exported, not when built
+    from nbviz.export.collect import WidgetSnapshot
 
 __all__ = ["PANELS", "Dashboard", "PanelSpec", "register_panel"]
 
@@ -433,6 +434,9 @@ class Dashboard(anywidget.AnyWidget):
     def _snapshots(self, max_points: int) -> list[WidgetSnapshot]:
         """The offline snapshots of this Dashboard (nbviz/export): its own state, then its
         tabs' panels; a tab whose panel cannot snapshot itself is listed as unavailable."""
+        from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
+        from nbviz.export.state import synced_state
+
         self._before_picture_refresh()  # rescan the logdir, complete every panel
         panels = self.panels  # builds the tabs not shown yet: an offline page shows them all
         state = synced_state(self)

@@ -23,8 +23,12 @@ The old panel's code is ``git archive <ref>`` of nbviz/ and js/ (its bundle buil
 tree's node_modules). Prints figures and same-run ratios; ends with a BENCH_JSON line.
 
 Usage:  .venv/bin/python benchmarks/scalars_scale.py [--quick] [--runs R --tags T --steps S]
-        [--old-ref main] [--repeat N] [--rounds K --round-steps N]
-        [--paint-only [--profile] [--work-dir DIR]]  (first paint alone, while iterating)
+        [--old-ref main] [--repeat N] [--rounds K --round-steps N] [--kernel-only]
+        [--logdir DIR] [--paint-only [--profile] [--work-dir DIR]]
+
+``--kernel-only`` measures the kernel side only (builds, first message, request replies;
+no browser, no follow); ``--logdir DIR`` reuses (or first writes) the logdir there.
+``--paint-only`` times the first paint alone (while iterating on the page).
 """
 
 from __future__ import annotations
@@ -168,6 +172,18 @@ BUILD_CODE = textwrap.dedent("""
             fresh._send_append()
             result["warm_reply_s"] = time.perf_counter() - t
             fresh.close()
+        if hasattr(panel, "_prefetch_slice"):  # the idle ticks' read-ahead, slice by slice
+            sliced = Scalars(logdir)
+            _ticker.unregister(sliced)
+            took = []
+            while sliced._prefetch_due or sliced._prefetch_left:
+                t = time.perf_counter()
+                sliced._prefetch_slice()
+                took.append(time.perf_counter() - t)
+            result["slices"] = len(took)
+            result["slice_max_s"] = max(took)
+            result["slices_s"] = sum(took)
+            sliced.close()
         if not dump:
             print(json.dumps(result)); sys.exit(0)
         if hasattr(index, "load_history"):  # every series' points, one read per run
@@ -183,15 +199,17 @@ BUILD_CODE = textwrap.dedent("""
 
 
 def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
-                 dumps: dict[str, Path]) -> dict[str, dict[str, Any]]:
+                 dumps: dict[str, Path], *, dump: bool = True) -> dict[str, dict[str, Any]]:
     """Every figure for each tree, the trees interleaved repeat by repeat (same load for
-    both); medians of ``repeats`` (the first repeat also writes the page's files)."""
+    both); medians of ``repeats`` (the first repeat also writes the page's files, unless
+    ``dump`` is False)."""
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         name: {"scalars": [], "dashboard": []} for name in trees}
     for i in range(repeats):
         for name, tree in trees.items():
+            mode = "dump" if dump and i == 0 else "time"
             runs[name]["scalars"].append(python_in(tree, BUILD_CODE, str(logdir),
-                                                   str(dumps[name]), "dump" if i == 0 else "time"))
+                                                   str(dumps[name]), mode))
             runs[name]["dashboard"].append(python_in(tree, BUILD_CODE, str(logdir),
                                                      str(dumps[name]), "dashboard"))
         print(f"  kernel repeat {i + 1}/{repeats} done ({os.getloadavg()[0]:.1f} load)",
@@ -200,7 +218,8 @@ def bench_kernel(trees: dict[str, Path], logdir: Path, repeats: int,
     for name in trees:
         scalars, dashboards = runs[name]["scalars"], runs[name]["dashboard"]
         out[name] = dict(scalars[0])
-        for key in ("build_s", "build_cpu_s", "reply_s", "prefetch_s", "warm_reply_s"):
+        for key in ("build_s", "build_cpu_s", "reply_s", "prefetch_s", "warm_reply_s",
+                    "slice_max_s", "slices_s"):
             if key in scalars[0]:
                 out[name][key] = statistics.median(r[key] for r in scalars)
         out[name]["dashboard_build_s"] = statistics.median(r["build_s"] for r in dashboards)
@@ -555,6 +574,21 @@ def paint_only(args: argparse.Namespace, trees: dict[str, Path], logdir: Path,
 
 # --------------------------------------------------------------------------- main
 
+KERNEL_KEYS = ("build_s", "dashboard_build_s", "build_cpu_s", "dashboard_build_cpu_s",
+               "dashboard_scalars_s")
+
+
+def kernel_table(kernel: dict[str, dict[str, Any]], old_ref: str) -> None:
+    """The kernel-side builds, old vs new, with same-run ratios (``--kernel-only``)."""
+    print(f"\n{'':34}{'old (' + old_ref + ')':>16}{'new':>12}{'old/new':>10}")
+    labels = ("Scalars kernel build (s)", "Dashboard kernel build (s)",
+              "  Scalars build, CPU time (s)", "  Dashboard build, CPU time (s)",
+              "  with the Scalars tab only (s)")
+    for label, key in zip(labels, KERNEL_KEYS, strict=True):
+        a, b = kernel["old"][key], kernel["new"][key]
+        print(f"{label:34}{a:>16.2f}{b:>12.2f}{a / b if b else math.inf:>9.2f}×")
+    print(f"goal: each build <= {GOAL_BUILD_S:.1f} s")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -573,6 +607,10 @@ def main() -> None:
                         help="with --paint-only: one more paint per tree under the CDP profiler")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="keep the logdir and dumps here and reuse the logdir next time")
+    parser.add_argument("--kernel-only", action="store_true",
+                        help="kernel-side figures only: no browser, no follow")
+    parser.add_argument("--logdir", type=Path, default=None,
+                        help="reuse this logdir (written there first when it does not exist)")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
@@ -587,7 +625,7 @@ def main() -> None:
             root.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(root / "old_tree", ignore_errors=True)
             trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
-            logdir = root / f"logdir_{args.runs}x{args.tags}x{args.steps}"
+            logdir = args.logdir or root / f"logdir_{args.runs}x{args.tags}x{args.steps}"
             if not logdir.exists():
                 wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
                 print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
@@ -596,14 +634,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
-        logdir = root / "logdir"
-        wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
-        print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
+        logdir = args.logdir if args.logdir is not None else root / "logdir"
+        if logdir.exists():
+            print(f"  reusing the logdir {logdir} (written for the same shape?)", flush=True)
+        else:
+            wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
+            print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
         dumps: dict[str, Path] = {}
         for name in trees:
             dumps[name] = root / f"dump_{name}"
             dumps[name].mkdir()
-        kernel = bench_kernel(trees, logdir, args.repeat, dumps)
+        kernel = bench_kernel(trees, logdir, args.repeat, dumps, dump=not args.kernel_only)
         for name in trees:
             k = kernel[name]
             print(f"  kernel {name}: Scalars built in {k['build_s']:.2f} s, Dashboard in "
@@ -614,7 +655,21 @@ def main() -> None:
                      f"{fmt_bytes(k['reply_bytes'])}" if "reply_s" in k else "")
                   + (f" (read ahead in the first idle tick: {k['prefetch_s'] * 1e3:.0f} ms, "
                      f"then the reply {k['warm_reply_s'] * 1e3:.1f} ms)"
-                     if "warm_reply_s" in k else ""), flush=True)
+                     if "warm_reply_s" in k else "")
+                  + (f"; idle read-ahead in {k['slices']} ticks, longest "
+                     f"{k['slice_max_s'] * 1e3:.0f} ms, {k['slices_s'] * 1e3:.0f} ms in all"
+                     if "slices" in k else ""),
+                  flush=True)
+        if args.kernel_only:
+            kernel_table(kernel, args.old_ref)
+            print(f"load average at the end: {os.getloadavg()}")
+            summary("scalars_scale", runs=args.runs, tags=args.tags, steps=args.steps,
+                    old_ref=args.old_ref, kernel_only=True,
+                    old={k: kernel["old"][k] for k in KERNEL_KEYS},
+                    new={k: kernel["new"][k] for k in KERNEL_KEYS},
+                    meets_goal=bool(kernel["new"]["build_s"] <= GOAL_BUILD_S and
+                                    kernel["new"]["dashboard_build_s"] <= GOAL_BUILD_S))
+            return
         browser = bench_browser(trees, dumps, args.steps * args.runs, args.repeat, args.tag_count)
         follow = bench_follow(trees, logdir, args.runs, args.tags, args.steps, args.rounds,
                               args.round_steps)

@@ -16,12 +16,18 @@ returns a :class:`RunSummary` (count, first/last step, min/max, last value per t
 without reading the values) and the tail then continues from the store's end; a
 panel loads a series' earlier values only when it draws it (``RunSummary.history``).
 TensorBoard runs are parsed whole either way (their rows are returned as before).
+
+At 500 runs: the summaries of a logdir's stores are read side by side
+(:func:`~nbviz.run_overview.overviews`), a source's first scan of the logdir takes the
+scan a Dashboard's catalog made a moment before (:func:`scan_logdir`), and unchanged
+stores are re-checked spread over ``UNCHANGED_RECHECK_SECS``, a few per tick.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +37,27 @@ import numpy as np
 
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
-from nbviz.run_overview import StoreOverview, overview
+from nbviz.run_overview import StoreOverview, overview, overviews
 from nbviz.store.discover import find_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
 
 __all__ = [
-    "UNCHANGED_RECHECK_SECS", "EventTail", "LogdirSource", "MultiSource", "RunScalars",
-    "RunSummary", "RunTail", "RunTensors", "Source", "SummaryFirst", "TensorTail", "as_source",
+    "SHARED_SCAN_SECS",
+    "UNCHANGED_RECHECK_SECS",
+    "EventTail",
+    "LogdirSource",
+    "MultiSource",
+    "RunScalars",
+    "RunSummary",
+    "RunTail",
+    "RunTensors",
+    "Source",
+    "SummaryFirst",
+    "TensorTail",
+    "as_source",
+    "scan_logdir",
     "store_stamp",
 ]
 
@@ -137,7 +155,7 @@ class _StoreTail:
 
     def __init__(self, run_dir: Path, name: str, poll_interval: float) -> None:
         self.run_dir = Path(run_dir)
-        self._real_dir = os.path.realpath(self.run_dir)  # resolved once, not every poll
+        self._real_dir = ""  # resolved once, when a live run of this process first exists
         self.name = name
         self.poll_interval = poll_interval
         self._reader = StoreReader(self.run_dir)
@@ -145,14 +163,29 @@ class _StoreTail:
         self._last_store_poll = -1e9
         self._stamp: tuple[int, ...] = ()  # store_stamp when last queried
         self._last_query = -1e9
+        # where in the recheck period this tail's unchanged store is queried again: the
+        # tails of a logdir start together, so without it 500 stores would be re-queried in
+        # one tick every UNCHANGED_RECHECK_SECS (a pause of the shared ticker)
+        self._recheck_phase = UNCHANGED_RECHECK_SECS * (zlib.crc32(name.encode()) % 997) / 997
 
     def describe(self) -> str:
         return f"run {self.name!r}"
 
+    def _queried(self, now: float) -> None:
+        """The store was read at ``now``: its next unconditional recheck is due one period
+        later, less this tail's phase the first time (rechecks spread over the period)."""
+        self._last_query = now - self._recheck_phase
+        self._recheck_phase = 0.0
+
     def _live(self) -> LiveRun | None:
         """The unfinished ``Run`` of this process writing here, if any (a look-up among the
         few live runs, not a path resolution per poll: a logdir may hold 500 runs)."""
-        if not any(str(path) == self._real_dir for path in live_run_dirs()):
+        live = live_run_dirs()
+        if not live:
+            return None
+        if not self._real_dir:
+            self._real_dir = os.path.realpath(self.run_dir)
+        if not any(str(path) == self._real_dir for path in live):
             return None
         return live_run_for(Path(self._real_dir))
 
@@ -167,7 +200,8 @@ class _StoreTail:
         stamp = store_stamp(self.run_dir)  # before the query: a later commit changes it
         if stamp == self._stamp and now - self._last_query < UNCHANGED_RECHECK_SECS:
             return False
-        self._stamp, self._last_query = stamp, now
+        self._stamp = stamp
+        self._queried(now)
         return True
 
     def problems(self) -> list[Problem]:
@@ -209,10 +243,16 @@ class RunTail(_StoreTail):
         >>> RunTail(Path("runs/a"), "a", summaries=True).summary().tags  # doctest: +SKIP
         ['loss', 'acc']
         """
+        return self.summary_of(overview(self.run_dir))
+
+    def summary_of(self, quick: StoreOverview | None) -> RunSummary | None:
+        """:meth:`summary` from the store's overview read just now (``quick``, e.g. by
+        :func:`~nbviz.run_overview.overviews` for many runs at once; None: read the store
+        with the careful reader)."""
         self.summary_due = False
         now = time.monotonic()
-        self._last_store_poll = self._last_query = now  # summarised now, not polled
-        quick = overview(self.run_dir)
+        self._last_store_poll = now  # summarised now, not polled
+        self._queried(now)
         if quick is not None:
             self._stamp = quick.stamp
             return self._quick_summary(quick)
@@ -387,6 +427,34 @@ class EventTail:
         """Nothing to release: the shared run is freed with its last tail."""
 
 
+# A Dashboard's catalog has just walked the logdir when it builds its Scalars tab: the
+# tab's first scan takes that walk (at most this old) instead of walking 500 runs again.
+SHARED_SCAN_SECS = 1.0
+_scans: dict[str, tuple[float, dict[str, Path], dict[str, Path]]] = {}
+
+
+def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The nbviz stores and TensorBoard run directories under ``logdir`` (name -> directory,
+    :func:`~nbviz.store.discover.find_runs` and :func:`~nbviz.store.tfevents.find_event_runs`),
+    kept for the next ``reuse=True`` call within ``SHARED_SCAN_SECS`` (a first scan: later
+    scans walk again, so a run that appears is found by the next one).
+
+    >>> scan_logdir(Path("runs"))  # doctest: +SKIP
+    ({'a': PosixPath('runs/a')}, {})
+    """
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"scan_logdir(): 'logdir' must be a path, got {describe(logdir)}.")
+    key, now = os.path.abspath(logdir), time.monotonic()
+    kept = _scans.get(key)
+    if reuse and kept is not None and now - kept[0] < SHARED_SCAN_SECS:
+        return dict(kept[1]), dict(kept[2])
+    found = find_runs(Path(logdir)), find_event_runs(Path(logdir))
+    for old in [k for k, (at, _, _) in _scans.items() if now - at >= SHARED_SCAN_SECS]:
+        del _scans[old]
+    _scans[key] = (now, *found)
+    return dict(found[0]), dict(found[1])
+
+
 class LogdirSource:
     """Every run under a logdir, including runs that appear later.
 
@@ -407,6 +475,7 @@ class LogdirSource:
         self._tails: dict[str, RunTail | TensorTail] = {}
         self._event_tails: dict[str, EventTail] = {}
         self._last_scan = -1e9
+        self._scanned = False  # the first scan may take a catalog's scan of a moment ago
 
     def describe(self) -> str:
         return f"logdir {str(self.logdir)!r}"
@@ -421,17 +490,23 @@ class LogdirSource:
                     self._tails[name] = self._tail(run_dir, name)
         if now - self._last_scan >= self.rescan_interval:
             self._last_scan = now
-            for name, run_dir in find_runs(self.logdir).items():
+            runs, event_runs = scan_logdir(self.logdir, reuse=not self._scanned)
+            self._scanned = True
+            for name, run_dir in runs.items():
                 if name not in self._tails:
                     self._tails[name] = self._tail(run_dir, name)
             if self.tfevents:
-                for name, run_dir in find_event_runs(self.logdir).items():
+                for name, run_dir in event_runs.items():
                     if name not in self._event_tails:
                         self._event_tails[name] = EventTail(run_dir, name, self.kinds)
         batches: list[Any] = []
-        for tail in self._tails.values():
+        due = [tail for tail in self._tails.values()
+               if isinstance(tail, RunTail) and tail.summary_due]
+        read = dict(zip(due, overviews([tail.run_dir for tail in due]), strict=True)
+                    ) if due else {}
+        for tail in self._tails.values():  # the stores were read side by side just now
             if isinstance(tail, RunTail) and tail.summary_due:
-                summary = tail.summary()
+                summary = tail.summary_of(read[tail]) if tail in read else tail.summary()
                 if summary is not None:
                     batches.append(summary)
             batches.extend(tail.poll())

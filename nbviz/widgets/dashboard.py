@@ -23,6 +23,7 @@ child panel that has that trait (Scalars, PR curves …), without a kernel round
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -31,25 +32,26 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from nbviz._validate import describe
-from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
-from nbviz.export.state import synced_state
 from nbviz.panels import PANELS, PanelSpec
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.run_overview import overview
-from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, store_stamp
-from nbviz.store.discover import find_runs, run_name
+from nbviz.run_overview import StoreOverview, overview, overviews
+from nbviz.sources import UNCHANGED_RECHECK_SECS, check_targets, scan_logdir, store_stamp
+from nbviz.store.discover import run_name
 from nbviz.store.kinds import RUN_CONFIG
 from nbviz.store.sqlite import StoreReader
-from nbviz.store.tfevents import EventRun, find_event_runs, shared_event_run
+from nbviz.store.tfevents import EventRun, shared_event_run
 from nbviz.widgets import _display, _ticker
 from nbviz.widgets._bundle import bundle_path
 from nbviz.widgets._palette import run_color
+
+if TYPE_CHECKING:  # nbviz.export is imported when a dashboard is exported, not when built
+    from nbviz.export.collect import WidgetSnapshot
 
 __all__ = ["PANELS", "Dashboard", "PanelSpec", "register_panel"]
 
@@ -83,13 +85,14 @@ def register_panel(name: str, label: str, kinds: Iterable[str],
     return spec
 
 
-def _store_kinds(run_dir: Path) -> tuple[set[str], dict[str, Any]]:
+def _store_kinds(run_dir: Path, quick: StoreOverview | None
+                 ) -> tuple[set[str], dict[str, Any]]:
     """Record kinds in an nbviz store ("scalar" included when it has scalar tags, "config"
     when the run was started with a non-empty ``config=``: the HParams tab) and the run's
     config; read read-only (immutable in a read-only directory), never raising on a
     damaged store. A healthy columnar store is read in one query (its overview, which the
-    Scalars tab built next reuses); any other through the careful reader."""
-    quick = overview(run_dir)
+    Scalars tab built next reuses; ``quick``, read just now); any other through the
+    careful reader."""
     if quick is not None:
         kinds = set(quick.kinds)
         try:
@@ -133,6 +136,17 @@ def selector_config(config: Any, *, limit: int = 40) -> dict[str, str | float | 
     return out
 
 
+def _available(spec: PanelSpec) -> bool:
+    """Whether tab ``spec``'s panel can be built in this install; nbviz's own panel modules
+    are found, not imported (the import waits until the tab is first shown)."""
+    if spec.module is not None and not callable(spec.factory):
+        try:
+            return importlib.util.find_spec(spec.module) is not None
+        except (ImportError, ValueError):
+            return False
+    return spec.resolve() is not None
+
+
 @dataclass
 class _RunInfo:
     name: str
@@ -168,9 +182,9 @@ class _Catalog:
             for run_dir in live_run_dirs():
                 if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:
                     entries.append((run_name(Path(root), run_dir), run_dir, "nbviz"))
-            entries.extend((name, d, "nbviz") for name, d in find_runs(logdir).items())
-            entries.extend((name, d, "tensorboard")
-                           for name, d in find_event_runs(logdir).items())
+            runs, event_runs = scan_logdir(logdir)  # kept for the tab built next
+            entries.extend((name, d, "nbviz") for name, d in runs.items())
+            entries.extend((name, d, "tensorboard") for name, d in event_runs.items())
         return entries
 
     def refresh(self, *, force: bool = False) -> bool:
@@ -179,7 +193,13 @@ class _Catalog:
         must show: a forced rescan is never skipped)."""
         before = {name: (info.source, frozenset(info.kinds), len(info.config))
                   for name, info in self.runs.items()}
-        for name, directory, source in sorted(self._entries()):
+        entries = sorted(self._entries())
+        stores = [directory for name, directory, source in entries if source == "nbviz"
+                  and (name not in self.runs or time.monotonic() - self.runs[name].read_at
+                       >= UNCHANGED_RECHECK_SECS)]
+        # new or long-unread stores side by side (the Scalars tab built next reuses them)
+        read = dict(zip(stores, overviews(stores), strict=True)) if len(stores) > 1 else {}
+        for name, directory, source in entries:
             info = self.runs.get(name)
             if info is None:
                 run_color(name)  # colours follow run names in order, in every panel
@@ -187,11 +207,14 @@ class _Catalog:
             elif info.source != source and source not in info.source:
                 info.source = "nbviz+tensorboard"
             if source == "nbviz":
-                stamp, now = store_stamp(directory), time.monotonic()
+                quick = read.get(directory)  # its stamp was taken before it was read
+                stamp = store_stamp(directory) if quick is None else quick.stamp
+                now = time.monotonic()
                 if stamp == info.stamp and now - info.read_at < UNCHANGED_RECHECK_SECS:
                     continue  # 500 idle runs: 1,000 stat calls a rescan, not 500 queries
                 info.stamp, info.read_at = stamp, now
-                kinds, config = _store_kinds(directory)
+                kinds, config = _store_kinds(
+                    directory, quick if directory in read else overview(directory))
                 info.kinds |= kinds
                 info.config = config or info.config
             else:
@@ -330,7 +353,7 @@ class Dashboard(anywidget.AnyWidget):
                     or spec.name in self._waiting or not spec.kinds & kinds):
                 continue
             changed = True
-            if spec.resolve() is None:  # an import, not a build: known before it is shown
+            if not _available(spec):  # known before it is shown
                 self._failed[spec.name] = (f"the {spec.label} panel is not available in this "
                                            "nbviz install")
                 continue
@@ -411,6 +434,9 @@ class Dashboard(anywidget.AnyWidget):
     def _snapshots(self, max_points: int) -> list[WidgetSnapshot]:
         """The offline snapshots of this Dashboard (nbviz/export): its own state, then its
         tabs' panels; a tab whose panel cannot snapshot itself is listed as unavailable."""
+        from nbviz.export.collect import WidgetSnapshot, can_snapshot, collect, reference
+        from nbviz.export.state import synced_state
+
         self._before_picture_refresh()  # rescan the logdir, complete every panel
         panels = self.panels  # builds the tabs not shown yet: an offline page shows them all
         state = synced_state(self)

@@ -20,6 +20,7 @@ from nbviz import run_overview
 from nbviz.panels.scalars.infos import pack_infos, unpack_infos
 from nbviz.panels.scalars.widget import Scalars
 from nbviz.store.query import tag_summaries
+from nbviz.widgets import _ticker
 
 pytestmark = pytest.mark.usefixtures("built_js")
 
@@ -54,6 +55,24 @@ def test_the_overview_matches_the_stores_summaries_kinds_and_config(logdir: Path
     write_runs(logdir, runs=1, tags=3, steps=5, first=31, mode="append")
     again = run_overview.overview(logdir / "run0")
     assert again is not found and again is not None and again.count.tolist() == [35, 36, 35]
+
+
+def test_the_overview_puts_summary_rows_in_tag_order_whatever_order_they_come_in(
+        logdir: Path) -> None:
+    from nbviz.store.settled import select_read_only
+
+    write_runs(logdir, runs=1, tags=6, steps=5)
+    rows = select_read_only(logdir / "run0" / "nbviz.sqlite", run_overview._QUERY)
+    assert rows is not None
+    stamp = (1, 2, 3, 4)
+    ordered = run_overview._parse(rows, stamp)
+    shuffled = run_overview._parse(rows[::-1], stamp)  # no ORDER BY: SQLite may reorder
+    assert ordered is not None and shuffled is not None
+    assert shuffled.tags == ordered.tags == [f"t{t}" for t in range(6)]
+    for name in ("tag_ids", "count", "first_step", "last_step", "low", "high", "last_value",
+                 "last_wall_time", "last_seq"):
+        np.testing.assert_array_equal(getattr(shuffled, name), getattr(ordered, name))
+    assert shuffled.config_json == ordered.config_json and shuffled.kinds == ordered.kinds
 
 
 def test_stores_the_overview_cannot_read_go_to_the_careful_reader(tmp_path: Path) -> None:
@@ -120,9 +139,10 @@ def test_the_dashboard_and_its_scalars_tab_share_one_overview_per_store(
     reads: list[Path] = []
     original = run_overview._read
 
-    def counting(run_dir: Path, stamp: tuple[int, ...]) -> run_overview.StoreOverview | None:
+    def counting(run_dir: Path, stamp: tuple[int, ...], immutable: bool = False
+                 ) -> run_overview.StoreOverview | None:
         reads.append(run_dir)
-        return original(run_dir, stamp)
+        return original(run_dir, stamp, immutable)
 
     monkeypatch.setattr(run_overview, "_read", counting)
     monkeypatch.setattr(run_overview, "_cache", {})
@@ -158,6 +178,93 @@ def test_the_first_screen_is_read_ahead_and_its_request_answered_from_memory(
         np.testing.assert_allclose(series.columns.value, np.sin(np.arange(20) / 10 + r + t))
     assert panel.prefetch() == 0  # once
     panel.close()
+
+
+def test_the_idle_read_ahead_goes_a_few_runs_per_tick(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbviz.panels.scalars.widget as widget_module
+
+    write_runs(logdir, runs=7, tags=3, steps=10)
+    monkeypatch.setattr(widget_module, "PREFETCH_DELAY_SECS", 0.0)
+    monkeypatch.setattr(_ticker, "register", lambda panel: None)  # ticked by hand below
+    panel = Scalars(logdir, lazy=True)
+    panel._prefetch_runs = 2
+    monkeypatch.setattr(widget_module, "PREFETCH_SLICE_SECS", 1e-9)  # every slice "too long"
+    panel._tick()
+    read = {s.run for s in panel._index.by_id if s.prefetched}
+    assert len(read) == 2  # the first slice: two runs, not all seven
+    assert all(s.columns.count == 10 for s in panel._index.by_id if s.prefetched)
+    assert panel._prefetch_runs == 1  # the next slices are made smaller
+    ticks = 1
+    while panel._prefetch_left:
+        before = {s.run for s in panel._index.by_id if s.prefetched}
+        panel._tick()
+        ticks += 1
+        assert len({s.run for s in panel._index.by_id if s.prefetched} - before) == 1
+    assert ticks == 6
+    assert {s.run for s in panel._index.by_id if s.prefetched} == {f"run{r}" for r in range(7)}
+    for series in panel._index.by_id:
+        r, t = int(series.run[3:]), int(series.tag[1:])
+        expected = np.sin(np.arange(10) / 10 + r + t) if series.prefetched else np.empty(0)
+        np.testing.assert_allclose(series.columns.value, expected)
+    assert panel.prefetch() == 0  # nothing left to read ahead
+    panel.close()
+
+
+def test_unchanged_stores_are_rechecked_spread_over_the_period_not_all_in_one_tick(
+        logdir: Path) -> None:
+    import time
+
+    from nbviz.sources import UNCHANGED_RECHECK_SECS, LogdirSource
+
+    write_runs(logdir, runs=12, tags=1, steps=2)
+    source = LogdirSource(logdir, summaries=True)
+    started = time.monotonic()
+    assert len(source.poll()) == 12  # every summary at once: the build needs them all
+    due = [tail._last_query + UNCHANGED_RECHECK_SECS for tail in source._tails.values()]
+    assert all(started <= at <= time.monotonic() + UNCHANGED_RECHECK_SECS for at in due)
+    assert len({round(at, 3) for at in due}) == 12  # twelve different ticks
+    assert max(due) - min(due) > UNCHANGED_RECHECK_SECS / 2
+    tail = next(iter(source._tails.values()))
+    tail._last_store_poll = -1e9
+    tail._stamp = ()  # as if its files changed: queried now, next recheck a full period on
+    before = time.monotonic()
+    assert tail._store_poll_due()
+    assert tail._last_query >= before
+    source.close()
+
+
+def test_overviews_read_many_stores_like_overview_reads_one(logdir: Path) -> None:
+    write_runs(logdir, runs=4, tags=3, steps=6)
+    dirs = [logdir / f"run{r}" for r in range(4)] + [logdir / "no such run"]
+    run_overview._cache.clear()
+    many = run_overview.overviews(dirs)
+    assert many[-1] is None
+    run_overview._cache.clear()
+    for found, one in zip(many[:-1], [run_overview.overview(d) for d in dirs[:-1]],
+                          strict=True):
+        assert found is not None and one is not None
+        assert found.tags == one.tags and found.config_json == one.config_json
+        np.testing.assert_array_equal(found.last_value, one.last_value)
+    assert run_overview.overviews(dirs[:2])[0] is run_overview.overview(dirs[0])  # kept
+    with pytest.raises(TypeError, match="'run_dirs' must be a list of run directory paths"):
+        run_overview.overviews(logdir)  # type: ignore[arg-type]
+
+
+def test_a_panels_first_scan_takes_the_catalogs_scan_of_a_moment_ago(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbviz.sources as sources
+
+    write_runs(logdir, runs=2, tags=1, steps=2)
+    runs, _ = sources.scan_logdir(logdir)  # the catalog's walk
+    write_runs(logdir.parent / logdir.name, runs=3, tags=1, steps=2, mode="overwrite")
+    assert sorted(sources.scan_logdir(logdir, reuse=True)[0]) == sorted(runs)  # taken
+    assert sorted(sources.scan_logdir(logdir)[0]) == ["run0", "run1", "run2"]  # walked
+    monkeypatch.setattr(sources, "SHARED_SCAN_SECS", 0.0)
+    (logdir / "run1").rename(logdir / "renamed")
+    assert "renamed" in sources.scan_logdir(logdir, reuse=True)[0]  # too old: walked
+    with pytest.raises(TypeError, match="'logdir' must be a path, got int"):
+        sources.scan_logdir(3)  # type: ignore[arg-type]
 
 
 def test_first_screen_tags_follow_the_pages_order_and_filter() -> None:

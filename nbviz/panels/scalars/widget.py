@@ -25,11 +25,13 @@ import traitlets
 from nbviz._validate import describe
 from nbviz.panels.scalars.decimate import minmax_budget, minmax_indices
 from nbviz.panels.scalars.index import IndexedSeries, SeriesIndex, group_rows
-from nbviz.panels.scalars.infos import pack_infos
+from nbviz.panels.scalars.infos import pack_infos, series_infos
 from nbviz.panels.scalars.picture import MAX_CHARTS, MAX_RUNS, SeriesView, render_png
 from nbviz.panels.scalars.prefetch import (
     PREFETCH_DELAY_SECS,
+    PREFETCH_FIRST_RUNS,
     PREFETCH_POINTS,
+    PREFETCH_SLICE_SECS,
     first_screen_tags,
 )
 from nbviz.sources import RunScalars, RunSummary, Source, as_source
@@ -40,16 +42,6 @@ __all__ = ["EAGER_SERIES", "Scalars"]
 
 EAGER_SERIES = 100  # lazy=None: series beyond this many are sent only when the page asks
 MIN_WIDTH, MAX_WIDTH = 16, 16_384  # chart pixel widths a request may ask for
-
-
-def _info(series: IndexedSeries, count: int) -> dict[str, Any]:
-    """What the page is told of a series (docs/wire.md; a non-finite summary value as
-    None): one dict literal, as a panel may announce 25,000 of them at once."""
-    last_step, last = series.last_step, series.last_value
-    return {"id": series.id, "run": series.run, "tag": series.tag, "color": series.color,
-            "count": count, "decimated": series.decimated, "total": series.total,
-            "last_step": last_step if math.isfinite(last_step) else None,
-            "last": last if math.isfinite(last) else None}
 
 
 def _width_view(series: IndexedSeries) -> tuple[bytes, int]:
@@ -121,7 +113,9 @@ class Scalars(StreamingPanel):
         self._source: Source = as_source(source, summaries=True)
         self._index = SeriesIndex(max_points)
         self._run_colors: dict[str, int] = {}
-        self._prefetch_due = True
+        self._prefetch_due = True  # the read-ahead's series are still to be chosen
+        self._prefetch_left: list[IndexedSeries] = []  # chosen, not read yet
+        self._prefetch_runs = PREFETCH_FIRST_RUNS  # runs read ahead in the next slice
         self._built_at = math.inf  # set when built: no read-ahead during the build
         super().__init__(
             max_points=max_points, smoothing=float(smoothing),
@@ -153,6 +147,9 @@ class Scalars(StreamingPanel):
     def _announce(self, summary: RunSummary) -> list[IndexedSeries]:
         """Series of a store's summary, without their points; those the page draws from
         the start (eager) are returned, to read their history."""
+        if summary.run not in self._run_colors:  # no series of this run yet: all new
+            return self._index.announce(summary, list(range(len(summary.tags))),
+                                        self._color(summary.run), eager=self._eager_left())
         fresh: list[int] = []
         for row, tag in enumerate(summary.tags):
             series = self._index.by_key.get((summary.run, tag))
@@ -183,32 +180,69 @@ class Scalars(StreamingPanel):
 
     def _tick(self) -> None:
         super()._tick()
-        if self._prefetch_due and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS:
-            self.prefetch()
+        if ((self._prefetch_due or self._prefetch_left)
+                and time.monotonic() - self._built_at >= PREFETCH_DELAY_SECS):
+            self._prefetch_slice()
+
+    def _prefetch_queue(self) -> list[IndexedSeries]:
+        """The first screen's series whose history is still to be read ahead (chosen once,
+        the first time it is asked for; in run order), under ``_lock``."""
+        if self._prefetch_due:
+            self._prefetch_due = False
+            hidden = set(self.hidden_runs)
+            shown = [s for s in self._index.by_id if s.run not in hidden]
+            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
+            points = 0
+            for series in shown:
+                if (series.history is not None and series.tag in tags
+                        and points + series.history_rows <= PREFETCH_POINTS):
+                    points += series.history_rows
+                    self._prefetch_left.append(series)
+        return self._prefetch_left
+
+    def _read_ahead(self, chosen: list[IndexedSeries]) -> int:
+        """Read the history of ``chosen`` (one bulk read); how many were still unread."""
+        unread = [series for series in chosen if series.history is not None]
+        for series in unread:
+            series.prefetched = True
+        self._index.load_history(unread)
+        return len(unread)
+
+    def _prefetch_slice(self) -> None:
+        """One idle tick's share of the read-ahead: the series of the next
+        ``_prefetch_runs`` runs, that count adapted so a slice takes about
+        ``PREFETCH_SLICE_SECS`` (the shared ticker is never held long)."""
+        with self._lock:
+            queue = self._prefetch_queue()
+            if not queue:
+                return
+            runs: dict[int, None] = {}
+            cut = len(queue)
+            for at, series in enumerate(queue):
+                runs.setdefault(id(series.history), None)
+                if len(runs) > self._prefetch_runs:
+                    cut = at
+                    break
+            part, self._prefetch_left = queue[:cut], queue[cut:]
+            started = time.perf_counter()
+            self._read_ahead(part)
+            took = time.perf_counter() - started
+            fit = int(self._prefetch_runs * PREFETCH_SLICE_SECS / max(took, 1e-4))
+            self._prefetch_runs = min(max(fit, 1), 2 * self._prefetch_runs)
 
     def prefetch(self) -> int:
-        """Read the history of the page's first screen of charts now (the ticker calls it
-        once, ``PREFETCH_DELAY_SECS`` after the build), so that the page's first request
-        is answered from memory. Returns how many series were read.
+        """Read the history of the page's first screen of charts now, whatever of it the
+        idle ticks have not read yet (they read it in slices from ``PREFETCH_DELAY_SECS``
+        after the build), so that the page's first request is answered from memory.
+        Returns how many series were read.
 
         >>> panel.prefetch()   # doctest: +SKIP
         3000
         """
         with self._lock:
-            self._prefetch_due = False
-            hidden = set(self.hidden_runs)
-            shown = [s for s in self._index.by_id if s.run not in hidden]
-            tags = set(first_screen_tags({s.tag for s in shown}, tag_filter=self.tag_filter))
-            pending = [s for s in shown if s.history is not None]
-            chosen: list[IndexedSeries] = []
-            points = 0
-            for series in pending:
-                if series.tag in tags and points + series.history_rows <= PREFETCH_POINTS:
-                    points += series.history_rows
-                    series.prefetched = True
-                    chosen.append(series)
-            self._index.load_history(chosen)
-            return len(chosen)
+            queue = self._prefetch_queue()
+            self._prefetch_left = []
+            return self._read_ahead(queue)
 
     # -- requests from the page ------------------------------------------------------------
 
@@ -249,7 +283,7 @@ class Scalars(StreamingPanel):
     # -- data out --------------------------------------------------------------------------
 
     def _send_snapshot(self) -> None:
-        infos: list[dict[str, Any]] = []
+        counts: list[int] = []
         parts: list[bytes] = []
         for series in self._index.by_id:
             if series.wanted:
@@ -259,7 +293,8 @@ class Scalars(StreamingPanel):
             else:
                 count = 0
             series.announced = True
-            infos.append(_info(series, count))
+            counts.append(count)
+        infos = series_infos(self._index.by_id, counts)
         payload = b"".join(parts)
         self._seq += 1
         with self.hold_sync():
@@ -273,7 +308,7 @@ class Scalars(StreamingPanel):
                  if not s.announced or (s.wanted and s.columns.count > s.sent)]
         if not fresh:
             return
-        infos: list[dict[str, Any]] = []
+        counts: list[int] = []
         parts: list[bytes] = []
         for series in fresh:
             series.announced = True
@@ -284,7 +319,9 @@ class Scalars(StreamingPanel):
             else:
                 packed, count = series.columns.pack(series.sent), series.columns.count - series.sent
             parts.append(packed)
-            infos.append(_info(series, count))
+            counts.append(count)
+        infos = list(series_infos(fresh, counts))  # the summaries after these points
+        for series in fresh:
             series.sent = series.columns.count
         payload = b"".join(parts)
         self._seq += 1
@@ -307,16 +344,18 @@ class Scalars(StreamingPanel):
         self.sync()
         with self._lock:
             state = synced_state(self)
-            infos: list[dict[str, Any]] = []
+            counts: list[int] = []
+            thinned: list[bool] = []
             parts: list[bytes] = []
-            for series, columns in zip(self._index.by_id, self._index.points(
-                    self._index.by_id), strict=True):
+            for columns in self._index.points(self._index.by_id):
                 keep = minmax_budget(columns.value, max_points)
-                info = _info(series, int(keep.size))
-                info["decimated"] = series.decimated or int(keep.size) < columns.count
-                infos.append(info)
+                counts.append(int(keep.size))
+                thinned.append(int(keep.size) < columns.count)
                 data = np.stack([columns.step[keep], columns.wall_time[keep], columns.value[keep]])
                 parts.append(np.ascontiguousarray(data, dtype="<f8").tobytes())
+            infos = list(series_infos(self._index.by_id, counts))
+            for info, cut in zip(infos, thinned, strict=True):
+                info["decimated"] = info["decimated"] or cut
         state.update(series=infos, snapshot=b"".join(parts), max_points=max_points)
         return state
 

@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from nbviz._validate import describe
-from nbviz.store.bulk import READ_THREADS
-from nbviz.store.settled import is_settled, locked_inodes, select_read_only
+from nbviz.store.settled import READ_THREADS, is_settled, locked_inodes, select_read_only
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 

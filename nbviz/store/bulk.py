@@ -42,17 +42,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
-from nbviz.store.settled import is_settled, locked_inodes, open_read_only
+from nbviz.store.settled import READ_THREADS, is_settled, locked_inodes, open_read_only
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.subset import Subset
 from nbviz.store.table import ScalarTable, code_dtype
 
 __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
 
-# Threads reading and decoding side by side: the machine's cores, at most 2 (measured on
-# the shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1
-# thread 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
-READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
 # the scalar tags, and a row (NULL, 'scalars') when the version-1 table is there too: one
 # statement instead of two (500 stores: ~30 ms of CPU)

@@ -14,19 +14,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nbviz._natural import natural_key
+
 __all__ = ["LOG_RATIO", "axis_kind", "encode_table"]
 
 LOG_RATIO = 100.0  # a positive numeric axis spanning ≥ 2 decades gets a log scale
-
-
-def _natural(text: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def axis_kind(values: np.ndarray) -> str:
@@ -68,7 +65,7 @@ def encode_table(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]
             info.update(kind="categorical", categories=["False", "True"])
         elif kind == "categorical":
             text = series.astype("string")  # missing (None / NaN) stays missing
-            categories = sorted(text.dropna().unique().tolist(), key=_natural)
+            categories = sorted(text.dropna().unique().tolist(), key=natural_key)
             values = pd.Categorical(text, categories=categories).codes.astype(np.float64)
             values[values < 0] = np.nan
             info.update(kind="categorical", categories=categories)

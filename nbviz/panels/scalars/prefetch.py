@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from nbviz._natural import natural_key
+
 __all__ = ["PREFETCH_CHARTS", "PREFETCH_DELAY_SECS", "PREFETCH_FIRST_RUNS", "PREFETCH_POINTS",
            "PREFETCH_SLICE_SECS", "first_screen_tags", "natural_key"]
 
@@ -35,13 +37,6 @@ PREFETCH_DELAY_SECS = 1.0
 PREFETCH_SLICE_SECS = 0.025
 PREFETCH_FIRST_RUNS = 8
 
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key comparing digit runs as numbers, the rest case-insensitively."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part.lower())
-                 for part in _DIGITS.split(text) if part)
 
 
 def _group(tag: str) -> str:

@@ -943,8 +943,10 @@ def _calling_thread_only(flat: torch.Tensor) -> Iterator[None]:
     run's own flusher thread writing the previous record) stalls it for a scheduler
     slice — at 2 threads a sampled call's time swung by 10× (measured in the same run:
     median 40 ms with the pool vs 13 ms without, IQR 18–94 vs 6–18 ms, under load).
-    The thread count is process-wide: torch ops another Python thread runs during
-    this ~1 ms window run on one thread too (slower, never different).
+    With torch's OpenMP backend (the standard wheels) the count is the calling thread's
+    own (an OpenMP setting per thread): other Python threads keep theirs during the
+    window. With a process-wide backend their torch ops would run on one thread for that
+    ~1 ms too (slower, never different).
     """
     threads = torch.get_num_threads()
     if threads == 1 or not flat.is_cpu:

@@ -118,3 +118,37 @@ def test_values_at_the_maximum_are_counted_in_the_last_bin() -> None:
     assert share[-1] == pytest.approx(exact[1, -1] / values.numel(), abs=0.01)
     assert share[-1] > 0.15 and share[0] > 0.15  # both ends, nothing lost past the edge
     assert sampled[1].sum() == pytest.approx(values.numel())
+
+
+
+@pytest.mark.skipif("OpenMP" not in torch.__config__.parallel_info(),
+                    reason="the thread count is per thread only with the OpenMP backend")
+def test_the_one_thread_window_leaves_other_threads_alone() -> None:
+    """A histogram's one-thread window on one Python thread does not change the thread
+    count another thread sees, and restores its own."""
+    import threading
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        flat = torch.randn(200_000)
+        inside, release = threading.Event(), threading.Event()
+        seen: list[int] = []
+
+        def hold() -> None:
+            torch.set_num_threads(2)
+            with stats_module._calling_thread_only(flat):
+                seen.append(torch.get_num_threads())
+                inside.set()
+                release.wait(timeout=10)
+            seen.append(torch.get_num_threads())
+
+        worker = threading.Thread(target=hold)
+        worker.start()
+        assert inside.wait(timeout=10)
+        assert torch.get_num_threads() == 2  # this thread keeps its count meanwhile
+        release.set()
+        worker.join(timeout=10)
+        assert seen == [1, 2]
+    finally:
+        torch.set_num_threads(before)

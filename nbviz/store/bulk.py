@@ -55,8 +55,9 @@ __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
 # gain. Measured (500 runs x 50 tags x 400 steps, the same code, runs interleaved, median
 # of 5, load ~1.5 on 2 cores with a core free; benchmarks/store_scale.py prints both
 # counts side by side): nbviz.read with 1 thread 0.93-1.07 s wall / 0.93-1.06 s CPU,
-# with 2 threads 1.00-1.10 s / 1.27-1.36 s; the open + SELECT + CRC phase 0.63 s -> 0.67 s wall (CPU +48 %), the decode 0.34 s ->
-# 0.36 s (CPU +56 %); the same SQLite work in two processes takes half the wall time.
+# with 2 threads 1.00-1.10 s / 1.27-1.36 s; the open + SELECT + CRC phase 0.63 s ->
+# 0.67 s wall (CPU +48 %), the decode 0.34 s -> 0.36 s (CPU +56 %); the same SQLite
+# work in two processes takes half the wall time.
 READ_THREADS = 1
 
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"

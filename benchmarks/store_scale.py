@@ -291,6 +291,62 @@ def median_phases(logdir: Path, repeat: int) -> dict[str, tuple[float, float]]:
                    statistics.median(run[name][1] for run in runs)) for name in runs[0]}
 
 
+def store_costs(logdir: Path, repeat: int) -> dict[str, float]:
+    """Median CPU µs per store of each step of the bulk reader's per-run work, one thread,
+    every step timed over all stores at once: open + close (``open_read_only``, as the
+    reader opens it), the schema (a first statement on a fresh connection), the tag-name
+    query, the chunk query, the chunk checksums. Each step but the first and the last is
+    measured as the difference of two passes (a pass with it minus a pass without)."""
+    import sqlite3
+
+    from nbviz.store import bulk
+    from nbviz.store.chunks import chunk_crcs
+    from nbviz.store.discover import find_runs
+    from nbviz.store.settled import is_settled, locked_inodes
+
+    locked = locked_inodes()
+    paths = [(run_dir / "nbviz.sqlite", is_settled(run_dir, locked))
+             for run_dir in find_runs(logdir).values()]
+
+    def through(statements: tuple[str, ...]) -> list[list[Any]]:
+        fetched = []
+        for path, immutable in paths:
+            connection = bulk.open_read_only(path, immutable=immutable)
+            try:
+                fetched = [connection.execute(sql).fetchall() for sql in statements]
+            finally:
+                connection.close()
+        return fetched
+
+    def cpu_us(action: Callable[[], Any]) -> float:
+        samples = []
+        for _ in range(repeat):
+            started = time.process_time()
+            action()
+            samples.append((time.process_time() - started) / len(paths) * 1e6)
+        return statistics.median(samples)
+
+    chunk_rows = []
+    for path, immutable in paths:
+        connection = bulk.open_read_only(path, immutable=immutable)
+        try:
+            chunk_rows.append(connection.execute(bulk._CHUNKS).fetchall())
+        except sqlite3.Error:
+            continue
+        finally:
+            connection.close()
+    columns = [list(zip(*rows, strict=True)) for rows in chunk_rows if rows]
+    passes = {"open + close": cpu_us(lambda: through(())),
+              "+ schema": cpu_us(lambda: through(("SELECT 1 FROM meta LIMIT 0",))),
+              "+ tag names": cpu_us(lambda: through((bulk._TAGS,))),
+              "+ chunk rows": cpu_us(lambda: through((bulk._TAGS, bulk._CHUNKS)))}
+    crc = cpu_us(lambda: [chunk_crcs(*column[3:7]) for column in columns])
+    steps = list(passes.values())
+    return {"open + close": steps[0], "schema": steps[1] - steps[0],
+            "tag query": steps[2] - steps[1], "chunk query": steps[3] - steps[2],
+            "checksums": crc}
+
+
 def wall_codecs(logdir: Path) -> dict[str, int]:
     """How many chunks of the stores under ``logdir`` keep their wall times in each codec
     (``1``/``2``/``4``: offsets of that many bytes; ``X``/``R``: zlib / raw, see
@@ -408,6 +464,11 @@ def main() -> None:
         print("  wall / CPU per phase (1 thread, median): " + ", ".join(
             f"{name} {fmt_secs(wall)} / {fmt_secs(cpu)}" for name, (wall, cpu)
             in phases.items()), flush=True)
+        costs = store_costs(big, repeat)
+        print("  CPU per store, 1 thread (median; what the 'open + SELECT + CRC' phase is "
+              "made of): " + ", ".join(f"{name} {us:.0f} µs" for name, us in costs.items())
+              + f" = {sum(costs.values()):.0f} µs", flush=True)
+        record["store_cpu_us"] = costs
         record.update(read_1_thread_s=thread_s[1], read_2_threads_s=thread_s[2],
                       read_phases_cpu_s={name: cpu for name, (_, cpu) in phases.items()},
                       read_phases_wall_s={name: wall for name, (wall, _) in phases.items()},

@@ -1,7 +1,7 @@
 """The scalars of many run stores at once — ``nbviz.read``'s store side at scale.
 
-Three phases, the first and last on :data:`READ_THREADS` threads (SQLite, zlib and
-numpy's large loops release the GIL):
+Three phases, the first and last on :data:`READ_THREADS` threads (one by default:
+see there):
 
 1. per run: one read-only connection (``immutable=1`` for a settled store, see
    :mod:`nbviz.store.settled`; else ``mode=ro``), one query for the tag names (and
@@ -42,12 +42,23 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
-from nbviz.store.settled import READ_THREADS, is_settled, locked_inodes, open_read_only
+from nbviz.store.settled import is_settled, locked_inodes, open_read_only
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.subset import Subset
 from nbviz.store.table import ScalarTable, code_dtype
 
 __all__ = ["READ_THREADS", "open_read_only", "read_stores"]
+
+# Threads reading and decoding side by side: one. SQLite, zlib and numpy release the GIL,
+# but only for a short while each (one sqlite3 step per chunk row, one numpy call per
+# tile), so two threads hand the GIL over thousands of times and pay for it more than they
+# gain. Measured (500 runs x 50 tags x 400 steps, the same code, runs interleaved, median
+# of 5, load ~1.5 on 2 cores with a core free; benchmarks/store_scale.py prints both
+# counts side by side): nbviz.read with 1 thread 0.93-1.07 s wall / 0.93-1.06 s CPU,
+# with 2 threads 1.00-1.10 s / 1.27-1.36 s; the open + SELECT + CRC phase 0.63 s ->
+# 0.67 s wall (CPU +48 %), the decode 0.34 s -> 0.36 s (CPU +56 %); the same SQLite
+# work in two processes takes half the wall time.
+READ_THREADS = 1
 
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
 # the scalar tags, and a row (NULL, 'scalars') when the version-1 table is there too: one

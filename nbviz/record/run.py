@@ -37,6 +37,7 @@ from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, des
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.record.pending import PendingScalars, ScalarBatch, record
+from nbviz.record import values as _values
 from nbviz.record.values import DeferredTensor, coerce_scalar
 from nbviz.store.errors import (
     StoreWriteError,
@@ -713,6 +714,17 @@ class Run(LiveRun):
 def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTensor:
     """``value`` (of ``tag``) as a float (a deferred tensor on an accelerator: ``pending``
     is told); raises naming the tag when it is not a number."""
+    if type(value) is _values.TENSOR_TYPE and value.is_cpu:
+        # The usual 0-d CPU tensor of a floating dtype, read here with one ``item()`` (the
+        # cheapest exact read measured: float(t) and t.tolist() cost more; no device sync
+        # on the CPU). Anything else — several elements, an integer or complex dtype, a
+        # tensor on an accelerator (deferred) — takes coerce_scalar's checked path.
+        try:
+            number = value.item()
+        except RuntimeError:  # not one element: explained by coerce_scalar
+            number = None
+        if type(number) is float:
+            return number
     try:
         number = coerce_scalar(tag, value, where="log()")
     except OverflowError:

@@ -28,15 +28,15 @@ class DeferredTensor:
         self.tensor = tensor
 
 
-_TENSOR: Any = None  # torch.Tensor once torch is imported (nbviz never imports it itself)
+TENSOR_TYPE: Any = None  # torch.Tensor once torch is imported (nbviz never imports it itself)
 
 
 def _torch_tensor_type() -> Any:
-    global _TENSOR
-    if _TENSOR is None:
+    global TENSOR_TYPE
+    if TENSOR_TYPE is None:
         torch = sys.modules.get("torch")
-        _TENSOR = None if torch is None else torch.Tensor
-    return _TENSOR
+        TENSOR_TYPE = None if torch is None else torch.Tensor
+    return TENSOR_TYPE
 
 
 def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor:
@@ -48,7 +48,7 @@ def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor
     kind = type(value)
     if kind is float or kind is int or kind is bool:
         return float(value)
-    if kind is _TENSOR and value.is_cpu:  # the usual 0-d CPU tensor: one .item(), no sync
+    if kind is TENSOR_TYPE and value.is_cpu:  # the usual 0-d CPU tensor: one .item(), no sync
         try:
             number = value.item()
         except RuntimeError:  # not one element: explained by _coerce_tensor

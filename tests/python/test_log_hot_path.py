@@ -77,6 +77,25 @@ def test_values_of_every_kind_become_floats(logdir: Path, value: object,
     assert nbviz.read(logdir).value.tolist() == [expected]
 
 
+def test_the_0d_tensor_fast_path_reads_each_dtype_and_view_exactly(logdir: Path) -> None:
+    """Once a first tensor is seen, 0-d CPU tensors take log()'s one-``item()`` path: it
+    must read what the checked path reads (float64 bits, views, negated views, integer
+    and bool dtypes) and still refuse a tensor of several elements, naming the tag."""
+    run = nbviz.init("fast0d", logdir=logdir)
+    run.log({"v": torch.tensor(1.0)}, step=0)  # the first tensor: the checked path
+    big = torch.arange(10, dtype=torch.float64) / 3
+    values = [torch.tensor(0.1, dtype=torch.float64), big[7], torch.tensor(1.5)._neg_view(),
+              torch.tensor(0.3, dtype=torch.float16), torch.tensor(-4, dtype=torch.int8),
+              torch.tensor(False), torch.nn.Parameter(torch.tensor(2.5))]
+    for step, value in enumerate(values, start=1):
+        run.log({"v": value}, step=step)
+    with pytest.raises(ValueError, match=r"'v' is a tensor with 2 elements"):
+        run.log({"v": torch.zeros(2)}, step=99)
+    run.finish()
+    expected = [1.0, 0.1, 7 / 3, -1.5, float(np.float16(0.3)), -4.0, 0.0, 2.5]
+    assert nbviz.read(logdir).value.tolist() == expected
+
+
 def test_a_two_element_or_complex_tensor_is_refused_naming_the_tag(logdir: Path) -> None:
     run = nbviz.init("refuse", logdir=logdir)
     with pytest.raises(ValueError, match=r"'w' is a tensor with 2 elements"):

@@ -34,10 +34,10 @@ from typing import Any, Literal
 import numpy as np
 
 from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
+from nbviz.record import values as _values
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.record.pending import PendingScalars, ScalarBatch, record
-from nbviz.record import values as _values
 from nbviz.record.values import DeferredTensor, coerce_scalar
 from nbviz.store.errors import (
     StoreWriteError,
@@ -719,12 +719,13 @@ def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTe
         # cheapest exact read measured: float(t) and t.tolist() cost more; no device sync
         # on the CPU). Anything else — several elements, an integer or complex dtype, a
         # tensor on an accelerator (deferred) — takes coerce_scalar's checked path.
+        read: float | int | bool | None
         try:
-            number = value.item()
+            read = value.item()
         except RuntimeError:  # not one element: explained by coerce_scalar
-            number = None
-        if type(number) is float:
-            return number
+            read = None
+        if type(read) is float:
+            return read
     try:
         number = coerce_scalar(tag, value, where="log()")
     except OverflowError:

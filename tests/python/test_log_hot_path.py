@@ -18,7 +18,7 @@ import torch
 import nbviz
 from nbviz.record.pending import FIELDS, PendingScalars, record
 from nbviz.record.values import DeferredTensor
-from nbviz.store.chunks import build_chunks, build_coded_chunks
+from nbviz.store.chunks import build_chunks, build_coded_chunks, decode_floats, decode_ints
 from nbviz.store.sqlite import DB_FILENAME, StoreReader, StoreWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -261,6 +261,32 @@ def test_coded_chunks_are_the_chunks_of_the_named_rows() -> None:
     assert sorted(named, key=lambda chunk: chunk.tag) == sorted(coded, key=lambda c: c.tag)
     assert build_coded_chunks(np.zeros(3, np.int64), ["only", "unused"], seqs[:3], steps[:3],
                               walls[:3], values[:3])[0].count == 3
+
+
+@pytest.mark.parametrize("pattern", [[1, 0, 2], [0, 1, 2], [2, 1]])
+def test_coded_chunks_of_a_repeated_dict_are_those_of_shuffled_codes(pattern: list[int]
+                                                                     ) -> None:
+    """Codes repeating one ordering (every call logs the same dict) take strided slices
+    instead of a sort: the chunks must be the same as those of the sorting path, which a
+    single code out of pattern forces."""
+    calls = 200
+    codes = np.tile(pattern, calls)
+    rows = codes.size
+    seqs, steps = np.arange(rows), np.repeat(np.arange(calls), len(pattern))
+    walls, values = 1.7e9 + np.arange(rows) * 1e-3, np.sin(np.arange(rows))
+    names = ["loss", "acc", "lr"][: max(pattern) + 1]
+    periodic = build_coded_chunks(codes, names, seqs, steps, walls, values)
+    broken = codes.copy()
+    broken[-1] = broken[0] if broken[-1] != broken[0] else broken[1]
+    sorted_path = build_coded_chunks(broken, names, seqs, steps, walls, values)
+    for chunk in periodic:
+        rows_of_tag = np.flatnonzero(codes == names.index(chunk.tag))
+        assert chunk.count == rows_of_tag.size
+        assert decode_floats(chunk.values, chunk.count).tolist() == values[rows_of_tag].tolist()
+        assert decode_ints(chunk.steps, chunk.count).tolist() == steps[rows_of_tag].tolist()
+    # identical apart from the one moved row: the same tags, counts within one
+    assert [c.tag for c in periodic] == [c.tag for c in sorted_path if c.count]
+    assert sum(c.count for c in periodic) == sum(c.count for c in sorted_path) == rows
 
 
 def test_write_scalar_columns_refuses_bad_codes_and_ragged_columns(tmp_path: Path) -> None:

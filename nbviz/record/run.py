@@ -19,6 +19,7 @@ committed to the store, the rest are still pending. Readers in this process
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import json
 import os
@@ -653,10 +654,13 @@ class Run(LiveRun):
         if self._flusher.is_alive() and threading.current_thread() is not self._flusher:
             self._flusher.join(timeout=30)
         try:
+            self._store.checkpoint_at_close_only()  # _close() folds the WAL in, once
             self._commit()
             self._compact()
             self._store.set_meta("finished", time.time())
         except Exception as error:
+            with contextlib.suppress(Exception):  # the run goes on: checkpoint as usual
+                self._store.checkpoint_at_close_only(False)
             self._finished = False  # keep the data and the store; retry in the background
             self._flush_error = error
             self._flusher = self._start_flusher()

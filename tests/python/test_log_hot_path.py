@@ -368,3 +368,26 @@ def test_mixed_calls_are_stored_in_call_and_tag_order_with_their_own_steps(
     assert np.array_equal(seq, np.arange(len(expected)))
     assert list(zip(tags.tolist(), steps.tolist(), values.tolist(), strict=True)) == expected
     assert all(wall[index] == value for index, value in walls.items())
+
+
+def test_a_finishing_writer_checkpoints_once_at_close(tmp_path: Path) -> None:
+    """checkpoint_at_close_only(): a commit past SQLite's 1000-page autocheckpoint leaves
+    the database file alone; close() folds everything in and leaves no WAL (what
+    is_settled wants of a finished run)."""
+    from nbviz.store.settled import is_settled, locked_inodes
+
+    writer = StoreWriter(tmp_path)
+    with pytest.raises(TypeError, match="'defer' must be True or False, got 'yes'"):
+        writer.checkpoint_at_close_only("yes")  # type: ignore[arg-type]
+    before = (tmp_path / DB_FILENAME).stat().st_size
+    writer.checkpoint_at_close_only()
+    rng = np.random.default_rng(0)
+    count = 600_000  # ~5 MB of random values: well past 1000 pages of WAL
+    writer.write_scalar_columns(np.arange(count), ["x"], np.arange(count), np.full(count, 1.7e9),
+                                rng.standard_normal(count), codes=np.zeros(count, np.int64))
+    assert (tmp_path / DB_FILENAME).stat().st_size == before  # not checkpointed on the way
+    assert (tmp_path / f"{DB_FILENAME}-wal").stat().st_size > 1000 * 4096
+    writer.close()
+    assert not (tmp_path / f"{DB_FILENAME}-wal").exists()
+    assert is_settled(tmp_path, locked_inodes())
+    assert StoreReader(tmp_path).scalar_arrays()[0].size == count

@@ -19,6 +19,7 @@ committed to the store, the rest are still pending. Readers in this process
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import json
 import os
@@ -34,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nbviz._validate import MAX_STEP, check_run_name, check_step, check_tag, describe, short_text
+from nbviz.record import values as _values
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.record.pending import PendingScalars, ScalarBatch, record
@@ -652,10 +654,13 @@ class Run(LiveRun):
         if self._flusher.is_alive() and threading.current_thread() is not self._flusher:
             self._flusher.join(timeout=30)
         try:
+            self._store.checkpoint_at_close_only()  # _close() folds the WAL in, once
             self._commit()
             self._compact()
             self._store.set_meta("finished", time.time())
         except Exception as error:
+            with contextlib.suppress(Exception):  # the run goes on: checkpoint as usual
+                self._store.checkpoint_at_close_only(False)
             self._finished = False  # keep the data and the store; retry in the background
             self._flush_error = error
             self._flusher = self._start_flusher()
@@ -713,6 +718,18 @@ class Run(LiveRun):
 def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTensor:
     """``value`` (of ``tag``) as a float (a deferred tensor on an accelerator: ``pending``
     is told); raises naming the tag when it is not a number."""
+    if type(value) is _values.TENSOR_TYPE and value.is_cpu:
+        # The usual 0-d CPU tensor of a floating dtype, read here with one ``item()`` (the
+        # cheapest exact read measured: float(t) and t.tolist() cost more; no device sync
+        # on the CPU). Anything else — several elements, an integer or complex dtype, a
+        # tensor on an accelerator (deferred) — takes coerce_scalar's checked path.
+        read: float | int | bool | None
+        try:
+            read = value.item()
+        except RuntimeError:  # not one element: explained by coerce_scalar
+            read = None
+        if type(read) is float:
+            return read
     try:
         number = coerce_scalar(tag, value, where="log()")
     except OverflowError:

@@ -28,15 +28,16 @@ class DeferredTensor:
         self.tensor = tensor
 
 
-_TENSOR: Any = None  # torch.Tensor once torch is imported (nbviz never imports it itself)
+# torch.Tensor once coerce_scalar has seen torch imported (nbviz never imports it itself)
+TENSOR_TYPE: Any = None
 
 
 def _torch_tensor_type() -> Any:
-    global _TENSOR
-    if _TENSOR is None:
+    global TENSOR_TYPE
+    if TENSOR_TYPE is None:
         torch = sys.modules.get("torch")
-        _TENSOR = None if torch is None else torch.Tensor
-    return _TENSOR
+        TENSOR_TYPE = None if torch is None else torch.Tensor
+    return TENSOR_TYPE
 
 
 def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor:
@@ -48,13 +49,8 @@ def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor
     kind = type(value)
     if kind is float or kind is int or kind is bool:
         return float(value)
-    if kind is _TENSOR and value.is_cpu:  # the usual 0-d CPU tensor: one .item(), no sync
-        try:
-            number = value.item()
-        except RuntimeError:  # not one element: explained by _coerce_tensor
-            number = None
-        if type(number) is float:
-            return number
+    # (log() reads the usual 0-d CPU float tensor itself, with one item(), before calling
+    # this: nbviz.record.run._number)
     tensor_type = _torch_tensor_type()
     if tensor_type is not None and isinstance(value, tensor_type):
         return _coerce_tensor(tag, value, where=where)

@@ -207,6 +207,23 @@ def build_chunks(tags: Sequence[str], seqs: np.ndarray, steps: np.ndarray,
     return build_coded_chunks(codes, names.tolist(), seqs, steps, walls, values)
 
 
+def _periodic_groups(codes: np.ndarray, width: int) -> list[np.ndarray | slice] | None:
+    """The rows of each code as strided slices when ``codes`` repeats one ordering of all
+    ``width`` codes call after call (every call logging the same dict: the usual case),
+    else None. Measured: one comparison pass instead of a stable argsort and a gather
+    per tag (dict3 finish, 450 k values: argsort alone 14 ms)."""
+    if width == 1:  # one tag: every row, already in seq order
+        return [slice(None)]
+    if codes.size % width or not codes.size:
+        return None
+    first = codes[:width]
+    if not np.array_equal(np.sort(first), np.arange(width)):
+        return None
+    if not bool((codes.reshape(-1, width) == first).all()):
+        return None
+    return [slice(int(start), None, width) for start in np.argsort(first).tolist()]
+
+
 def build_coded_chunks(codes: np.ndarray, names: Sequence[str], seqs: np.ndarray,
                        steps: np.ndarray, walls: np.ndarray, values: np.ndarray
                        ) -> list[EncodedChunk]:
@@ -218,9 +235,8 @@ def build_coded_chunks(codes: np.ndarray, names: Sequence[str], seqs: np.ndarray
     ...     np.zeros(3), np.ones(3))]
     [('a', 1), ('b', 2)]
     """
-    if len(names) == 1:  # one tag: every row, already in seq order
-        groups: list[np.ndarray | slice] = [slice(None)]
-    else:
+    groups = _periodic_groups(codes, len(names))
+    if groups is None:
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)).tolist()
         groups = [order[bounds[code]:bounds[code + 1]] for code in range(len(names))]

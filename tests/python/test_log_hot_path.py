@@ -18,7 +18,7 @@ import torch
 import nbviz
 from nbviz.record.pending import FIELDS, PendingScalars, record
 from nbviz.record.values import DeferredTensor
-from nbviz.store.chunks import build_chunks, build_coded_chunks
+from nbviz.store.chunks import build_chunks, build_coded_chunks, decode_floats, decode_ints
 from nbviz.store.sqlite import DB_FILENAME, StoreReader, StoreWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -75,6 +75,25 @@ def test_values_of_every_kind_become_floats(logdir: Path, value: object,
     run.log({"v": value}, step=0)
     run.finish()
     assert nbviz.read(logdir).value.tolist() == [expected]
+
+
+def test_the_0d_tensor_fast_path_reads_each_dtype_and_view_exactly(logdir: Path) -> None:
+    """Once a first tensor is seen, 0-d CPU tensors take log()'s one-``item()`` path: it
+    must read what the checked path reads (float64 bits, views, negated views, integer
+    and bool dtypes) and still refuse a tensor of several elements, naming the tag."""
+    run = nbviz.init("fast0d", logdir=logdir)
+    run.log({"v": torch.tensor(1.0)}, step=0)  # the first tensor: the checked path
+    big = torch.arange(10, dtype=torch.float64) / 3
+    values = [torch.tensor(0.1, dtype=torch.float64), big[7], torch.tensor(1.5)._neg_view(),
+              torch.tensor(0.3, dtype=torch.float16), torch.tensor(-4, dtype=torch.int8),
+              torch.tensor(False), torch.nn.Parameter(torch.tensor(2.5))]
+    for step, value in enumerate(values, start=1):
+        run.log({"v": value}, step=step)
+    with pytest.raises(ValueError, match=r"'v' is a tensor with 2 elements"):
+        run.log({"v": torch.zeros(2)}, step=99)
+    run.finish()
+    expected = [1.0, 0.1, 7 / 3, -1.5, float(np.float16(0.3)), -4.0, 0.0, 2.5]
+    assert nbviz.read(logdir).value.tolist() == expected
 
 
 def test_a_two_element_or_complex_tensor_is_refused_naming_the_tag(logdir: Path) -> None:
@@ -244,6 +263,32 @@ def test_coded_chunks_are_the_chunks_of_the_named_rows() -> None:
                               walls[:3], values[:3])[0].count == 3
 
 
+@pytest.mark.parametrize("pattern", [[1, 0, 2], [0, 1, 2], [2, 1]])
+def test_coded_chunks_of_a_repeated_dict_are_those_of_shuffled_codes(pattern: list[int]
+                                                                     ) -> None:
+    """Codes repeating one ordering (every call logs the same dict) take strided slices
+    instead of a sort: the chunks must be the same as those of the sorting path, which a
+    single code out of pattern forces."""
+    calls = 200
+    codes = np.tile(pattern, calls)
+    rows = codes.size
+    seqs, steps = np.arange(rows), np.repeat(np.arange(calls), len(pattern))
+    walls, values = 1.7e9 + np.arange(rows) * 1e-3, np.sin(np.arange(rows))
+    names = ["loss", "acc", "lr"][: max(pattern) + 1]
+    periodic = build_coded_chunks(codes, names, seqs, steps, walls, values)
+    broken = codes.copy()
+    broken[-1] = broken[0] if broken[-1] != broken[0] else broken[1]
+    sorted_path = build_coded_chunks(broken, names, seqs, steps, walls, values)
+    for chunk in periodic:
+        rows_of_tag = np.flatnonzero(codes == names.index(chunk.tag))
+        assert chunk.count == rows_of_tag.size
+        assert decode_floats(chunk.values, chunk.count).tolist() == values[rows_of_tag].tolist()
+        assert decode_ints(chunk.steps, chunk.count).tolist() == steps[rows_of_tag].tolist()
+    # identical apart from the one moved row: the same tags, counts within one
+    assert [c.tag for c in periodic] == [c.tag for c in sorted_path if c.count]
+    assert sum(c.count for c in periodic) == sum(c.count for c in sorted_path) == rows
+
+
 def test_write_scalar_columns_refuses_bad_codes_and_ragged_columns(tmp_path: Path) -> None:
     writer = StoreWriter(tmp_path / "w")
     column = np.arange(2)
@@ -323,3 +368,26 @@ def test_mixed_calls_are_stored_in_call_and_tag_order_with_their_own_steps(
     assert np.array_equal(seq, np.arange(len(expected)))
     assert list(zip(tags.tolist(), steps.tolist(), values.tolist(), strict=True)) == expected
     assert all(wall[index] == value for index, value in walls.items())
+
+
+def test_a_finishing_writer_checkpoints_once_at_close(tmp_path: Path) -> None:
+    """checkpoint_at_close_only(): a commit past SQLite's 1000-page autocheckpoint leaves
+    the database file alone; close() folds everything in and leaves no WAL (what
+    is_settled wants of a finished run)."""
+    from nbviz.store.settled import is_settled, locked_inodes
+
+    writer = StoreWriter(tmp_path)
+    with pytest.raises(TypeError, match="'defer' must be True or False, got 'yes'"):
+        writer.checkpoint_at_close_only("yes")  # type: ignore[arg-type]
+    before = (tmp_path / DB_FILENAME).stat().st_size
+    writer.checkpoint_at_close_only()
+    rng = np.random.default_rng(0)
+    count = 600_000  # ~5 MB of random values: well past 1000 pages of WAL
+    writer.write_scalar_columns(np.arange(count), ["x"], np.arange(count), np.full(count, 1.7e9),
+                                rng.standard_normal(count), codes=np.zeros(count, np.int64))
+    assert (tmp_path / DB_FILENAME).stat().st_size == before  # not checkpointed on the way
+    assert (tmp_path / f"{DB_FILENAME}-wal").stat().st_size > 1000 * 4096
+    writer.close()
+    assert not (tmp_path / f"{DB_FILENAME}-wal").exists()
+    assert is_settled(tmp_path, locked_inodes())
+    assert StoreReader(tmp_path).scalar_arrays()[0].size == count

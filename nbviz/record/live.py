@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import os
+import threading
 import weakref
 from pathlib import Path
 
@@ -21,6 +22,11 @@ from nbviz.store.sqlite import TensorRecord
 __all__ = ["LiveRun", "live_run_dirs", "live_run_for"]
 
 _LIVE_RUNS: weakref.WeakValueDictionary[str, LiveRun] = weakref.WeakValueDictionary()
+# held while a run registers or leaves and while the directories are listed: listing
+# walks the dictionary in Python, and a run another thread starts or finishes meanwhile
+# made it raise "dictionary changed size during iteration" (entries dropped by the
+# garbage collector are deferred by the dictionary itself while it is walked)
+_LIVE_RUNS_LOCK = threading.Lock()
 
 
 class LiveRun(abc.ABC):
@@ -38,10 +44,14 @@ class LiveRun(abc.ABC):
         """(base seq, tensor records not yet in the store with seq >= max(seq, base seq))."""
 
     def _register_live(self) -> None:
-        _LIVE_RUNS[os.path.realpath(self.dir)] = self
+        key = os.path.realpath(self.dir)
+        with _LIVE_RUNS_LOCK:
+            _LIVE_RUNS[key] = self
 
     def _unregister_live(self) -> None:
-        _LIVE_RUNS.pop(os.path.realpath(self.dir), None)
+        key = os.path.realpath(self.dir)
+        with _LIVE_RUNS_LOCK:
+            _LIVE_RUNS.pop(key, None)
 
 
 def live_run_for(run_dir: Path) -> LiveRun | None:
@@ -51,4 +61,6 @@ def live_run_for(run_dir: Path) -> LiveRun | None:
 
 def live_run_dirs() -> list[Path]:
     """Directories of every unfinished run of this process."""
-    return [Path(path) for path in list(_LIVE_RUNS.keys())]
+    with _LIVE_RUNS_LOCK:
+        paths = list(_LIVE_RUNS.keys())
+    return [Path(path) for path in paths]

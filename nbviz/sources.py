@@ -26,6 +26,7 @@ stores are re-checked spread over ``UNCHANGED_RECHECK_SECS``, a few per tick.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -431,6 +432,7 @@ class EventTail:
 # tab's first scan takes that walk (at most this old) instead of walking 500 runs again.
 SHARED_SCAN_SECS = 1.0
 _scans: dict[str, tuple[float, dict[str, Path], dict[str, Path]]] = {}
+_scans_lock = threading.Lock()  # panels scan from the ticker thread and the main thread
 
 
 def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], dict[str, Path]]:
@@ -445,13 +447,15 @@ def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], 
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"scan_logdir(): 'logdir' must be a path, got {describe(logdir)}.")
     key, now = os.path.abspath(logdir), time.monotonic()
-    kept = _scans.get(key)
+    with _scans_lock:
+        kept = _scans.get(key)
     if reuse and kept is not None and now - kept[0] < SHARED_SCAN_SECS:
         return dict(kept[1]), dict(kept[2])
     found = find_runs(Path(logdir)), find_event_runs(Path(logdir))
-    for old in [k for k, (at, _, _) in _scans.items() if now - at >= SHARED_SCAN_SECS]:
-        del _scans[old]
-    _scans[key] = (now, *found)
+    with _scans_lock:
+        for old in [k for k, (at, _, _) in _scans.items() if now - at >= SHARED_SCAN_SECS]:
+            del _scans[old]
+        _scans[key] = (now, *found)
     return dict(found[0]), dict(found[1])
 
 

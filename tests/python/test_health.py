@@ -61,6 +61,10 @@ def test_healthy_training_raises_no_finding(logdir: Path) -> None:
     torch.manual_seed(0)
     findings = train(logdir, "healthy", mlp(2, 64, nn.ReLU), lr=0.1)
     assert list(findings.columns[:5]) == ["step", "layer", "rule", "severity", "message"]
+    # The step timer's "step time jumped" reports the machine, not the training: in one CI
+    # run another load made 10 steps of this 6 ms MLP take 136 ms each, and the rule said
+    # so, rightly (tests/python/test_profile*.py test that rule on purpose).
+    findings = findings[findings.rule != "step_time_jump"]
     assert findings.empty, findings.to_string()
 
 

@@ -133,6 +133,9 @@ def _columns(calls: list[Any], stop: int | None = None
     if key_codes is None:  # every call of one key: the usual case
         length = lengths[0]
         packed = islice(calls, 3, stop, FIELDS)
+        if length == 1:  # one tag (code 0): the columns as they are, no copy
+            return (names, np.zeros(count, np.int64), steps, walls,
+                    np.fromiter(packed, np.float64, count))
         values = np.fromiter(chain.from_iterable(packed) if type(distinct[0]) is tuple
                              else packed, np.float64, count * length)
         return (names, np.tile(key_tags[0], count), np.repeat(steps, length),

@@ -213,7 +213,8 @@ class Run(LiveRun):
             at = self._next_step if step is None else step
             if type(at) is int and 0 <= at <= MAX_STEP:  # the usual call: checked fast
                 if len(data) == 1:
-                    tag = next(iter(data))
+                    for tag in data:  # noqa: B007 (the one key: a loop costs less than next(iter()))
+                        break
                     if tag in self._valid_tags:
                         value = data[tag]
                         if type(value) is not float:
@@ -718,11 +719,12 @@ class Run(LiveRun):
 def _number(tag: str, value: Any, pending: PendingScalars) -> float | DeferredTensor:
     """``value`` (of ``tag``) as a float (a deferred tensor on an accelerator: ``pending``
     is told); raises naming the tag when it is not a number."""
-    if type(value) is _values.TENSOR_TYPE and value.is_cpu:
+    if type(value) is _values.TENSOR_TYPE and (_values.CPU_ONLY or value.is_cpu):
         # The usual 0-d CPU tensor of a floating dtype, read here with one ``item()`` (the
         # cheapest exact read measured: float(t) and t.tolist() cost more; no device sync
-        # on the CPU). Anything else — several elements, an integer or complex dtype, a
-        # tensor on an accelerator (deferred) — takes coerce_scalar's checked path.
+        # on the CPU; with a CPU-only torch, no device check either). Anything else —
+        # several elements, an integer or complex dtype, a tensor on an accelerator
+        # (deferred) — takes coerce_scalar's checked path.
         read: float | int | bool | None
         try:
             read = value.item()

@@ -30,14 +30,35 @@ class DeferredTensor:
 
 # torch.Tensor once coerce_scalar has seen torch imported (nbviz never imports it itself)
 TENSOR_TYPE: Any = None
+# True once coerce_scalar has seen torch imported, if that torch has no accelerator (nor
+# torch_xla): every tensor is then on the CPU (or on "meta", whose item() raises), so
+# log() reads a tensor without asking its device (``is_cpu`` costs ~0.1 µs per call).
+CPU_ONLY = False
 
 
 def _torch_tensor_type() -> Any:
-    global TENSOR_TYPE
+    global TENSOR_TYPE, CPU_ONLY
     if TENSOR_TYPE is None:
         torch = sys.modules.get("torch")
-        TENSOR_TYPE = None if torch is None else torch.Tensor
+        if torch is not None:
+            CPU_ONLY = _no_accelerator(torch)
+            TENSOR_TYPE = torch.Tensor
     return TENSOR_TYPE
+
+
+def _no_accelerator(torch: Any) -> bool:
+    """True when this torch was built with no accelerator (``current_accelerator()`` is
+    None: a CPU wheel; the check reads the build, touches no driver and does not poison
+    fork) and torch_xla is not imported. Unknown (older torch, an error): False, so each
+    tensor's device is checked. Only speed depends on it: ``item()`` reads a tensor on
+    any device correctly, a device tensor with a sync the deferral avoids."""
+    if "torch_xla" in sys.modules:
+        return False
+    accelerator = getattr(torch, "accelerator", None)
+    try:
+        return accelerator is not None and accelerator.current_accelerator() is None
+    except Exception:  # an unusual build: check every tensor's device instead
+        return False
 
 
 def coerce_scalar(tag: str, value: Any, *, where: str) -> float | DeferredTensor:
@@ -96,7 +117,9 @@ def _coerce_tensor(tag: str, value: Any, *, where: str) -> float | DeferredTenso
         raise TypeError(f"{where}: value for {tag!r} is a complex tensor; log a real number.")
     if value.is_cpu:
         return float(value.item())
-    return DeferredTensor(value.detach().reshape(()))
+    # A copy on the device (queued, no sync): the flusher reads the value logged, even if
+    # the caller updates the tensor in place afterwards (a running sum zeroed each epoch).
+    return DeferredTensor(value.detach().reshape(()).clone())
 
 
 def materialize(values: Sequence[float | DeferredTensor]) -> list[float]:

@@ -96,6 +96,46 @@ def test_the_0d_tensor_fast_path_reads_each_dtype_and_view_exactly(logdir: Path)
     assert nbviz.read(logdir).value.tolist() == expected
 
 
+def test_a_cpu_only_torch_skips_the_device_check_and_a_device_tensor_is_deferred(
+        logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flag that lets log() skip ``is_cpu`` says what this torch build is; and with it
+    off (a torch with an accelerator), a tensor that is not on the CPU is kept, not read."""
+    from nbviz.record import values
+
+    values.coerce_scalar("v", torch.tensor(1.0), where="log()")  # sets the flag
+    assert values.CPU_ONLY is (torch.accelerator.current_accelerator() is None)
+
+    class OnDevice(torch.Tensor):  # a tensor that says it is on an accelerator
+        @property
+        def is_cpu(self) -> bool:  # type: ignore[override]
+            return False
+
+    monkeypatch.setattr(values, "CPU_ONLY", False)
+    run = nbviz.init("device", logdir=logdir)
+    run.log({"v": torch.tensor(0.5)}, step=0)
+    run.log({"v": torch.tensor(1.5).as_subclass(OnDevice)}, step=1)
+    assert run._scalars.deferred  # kept for the flusher, not read in log()
+    run.finish()
+    assert nbviz.read(logdir).value.tolist() == [0.5, 1.5]
+
+
+def test_a_deferred_tensor_is_read_as_it_was_when_logged() -> None:
+    """A device tensor is read at flush: the value is the one at log() time even if the
+    caller changes the tensor in place meanwhile (a running sum zeroed each epoch)."""
+    from nbviz.record.values import coerce_scalar, materialize
+
+    class OnDevice(torch.Tensor):
+        @property
+        def is_cpu(self) -> bool:  # type: ignore[override]
+            return False
+
+    running = torch.tensor(1.5).as_subclass(OnDevice)
+    deferred = coerce_scalar("loss", running, where="log()")
+    assert type(deferred) is DeferredTensor
+    running.zero_()
+    assert materialize([deferred]) == [1.5]
+
+
 def test_a_two_element_or_complex_tensor_is_refused_naming_the_tag(logdir: Path) -> None:
     run = nbviz.init("refuse", logdir=logdir)
     with pytest.raises(ValueError, match=r"'w' is a tensor with 2 elements"):

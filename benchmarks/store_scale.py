@@ -241,12 +241,12 @@ def read_with_threads(logdir: Path, threads: int) -> Any:
     """``nbviz.read`` with the store reader's thread count set to ``threads``."""
     from nbviz.store import bulk
 
-    saved = bulk.READ_THREADS
-    bulk.READ_THREADS = threads
+    saved = bulk.BULK_READ_THREADS
+    bulk.BULK_READ_THREADS = threads
     try:
         return read_everything(logdir)
     finally:
-        bulk.READ_THREADS = saved
+        bulk.BULK_READ_THREADS = saved
 
 
 def read_phases(logdir: Path) -> dict[str, tuple[float, float]]:

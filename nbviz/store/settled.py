@@ -32,12 +32,17 @@ from urllib.parse import quote
 from nbviz.store.lock import LOCK_FILENAME
 from nbviz.store.sqlite import DB_FILENAME
 
-# Threads reading and decoding side by side: the machine's cores, at most 2 (measured on
-# the shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1
-# thread 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
-READ_THREADS = max(1, min(2, os.cpu_count() or 1))
+# Threads reading many stores' per-tag summaries side by side (the Dashboard's catalog and
+# Scalars tab: nbviz.run_overview.overviews, nbviz.store.query.tag_summaries_many) — one
+# small query per store, so threads pay off here, unlike the bulk value read
+# (nbviz.store.bulk.BULK_READ_THREADS): the machine's cores, at most 2 (measured on the
+# shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1 thread
+# 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
+SUMMARY_READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 
-__all__ = ["is_settled", "locked_inodes", "open_read_only", "select_read_only"]
+__all__ = [
+    "SUMMARY_READ_THREADS", "is_settled", "locked_inodes", "open_read_only", "select_read_only",
+]
 
 _LOCKS = Path("/proc/locks")
 

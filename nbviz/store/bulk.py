@@ -42,12 +42,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
-from nbviz.store.settled import is_settled, locked_inodes, open_read_only
+from nbviz.store.readonly import open_read_only
+from nbviz.store.settled import is_settled, locked_inodes
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.subset import Subset
 from nbviz.store.table import ScalarTable, code_dtype
 
-__all__ = ["BULK_READ_THREADS", "open_read_only", "read_stores"]
+__all__ = ["BULK_READ_THREADS", "read_stores"]
 
 # Threads of nbviz.read's bulk value read (fetch + decode side by side): one (the per-tag
 # summaries of many stores take nbviz.store.settled.SUMMARY_READ_THREADS instead).

@@ -72,6 +72,7 @@ from nbviz.store.chunks import (
 from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlite_cause
 from nbviz.store.fsinfo import is_network_filesystem
 from nbviz.store.open_readers import OPEN_READERS
+from nbviz.store.readonly import open_read_only
 
 __all__ = [
     "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
@@ -728,10 +729,7 @@ class StoreReader:
             return raw.decode("utf-8", "replace")
 
     def _open(self, immutable: bool) -> sqlite3.Connection:
-        flags = "immutable=1" if immutable else "mode=ro"
-        connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?{flags}", uri=True,
-                                     timeout=30.0, check_same_thread=False,
-                                     isolation_level=None)
+        connection = open_read_only(self.path, immutable=immutable, timeout=30.0)
         connection.text_factory = self._decode_text
         return connection
 

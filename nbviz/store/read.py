@@ -88,7 +88,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     >>> nbviz.read("runs", runs=r"^lr=", tags=["loss"], steps=(1000, None))  # doctest: +SKIP
     """
-    from nbviz.sources import scan_logdir
+    from nbviz.store.discover import discover_runs
     from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges
@@ -108,9 +108,15 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
             "written to (e.g. 'runs')."
         )
     problems: list[str] = []
-    # ONE walk of the logdir finds both kinds of run; the stores' LogdirSource
-    # (_poll_stores) takes this scan too (scan_logdir(reuse=True) within SHARED_SCAN_SECS)
-    stores, found_events = scan_logdir(path)
+    # ONE walk of the logdir finds both kinds of run. Scalars are read in bulk (no need
+    # for nbviz.sources: ~60 ms of imports); other kinds poll the stores through a
+    # LogdirSource, whose first scan takes this one (scan_logdir keeps it for reuse).
+    if kind == "scalars":
+        stores, found_events = discover_runs(path)
+    else:
+        from nbviz.sources import scan_logdir
+
+        stores, found_events = scan_logdir(path)
     event_runs = {name: run_dir for name, run_dir in found_events.items()
                   if subset.run_ok(name)}
 

@@ -91,7 +91,9 @@ def discover_runs(logdir: str | os.PathLike[str]) -> FoundRuns:
         return FoundRuns(stores, events)
     for relative, files in walk_files(logdir):
         is_store = DB_FILENAME in files
-        has_events = any(is_event_file(name) or name == PROJECTOR_CONFIG for name in files)
+        # one C-level search first: most directories (an nbviz run's) hold no event file
+        has_events = ("tfevents" in "\0".join(files) and any(map(is_event_file, files))
+                      ) or PROJECTOR_CONFIG in files
         if is_store or has_events:
             name = relative or run_name(logdir, logdir)
             run_dir = logdir / relative if relative else logdir

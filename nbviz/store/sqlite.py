@@ -461,6 +461,10 @@ def _write_error(path: Path, error: BaseException) -> BaseException:
 class StoreWriter:
     """The single writer of one run's database. Thread-safe (one internal lock).
 
+    Opening a store, new or old, stamps ``meta['schema_version']`` with
+    :data:`SCHEMA_VERSION` (3: the chunks it adds may use the wall-time offset codecs), or
+    keeps a higher version already there.
+
     Every write is one transaction. A failed write (disk full, I/O error …) raises
     :class:`~nbviz.store.errors.StoreWriteError` naming the file and the cause and
     leaves the store and this writer's caches as they were before the call, so the

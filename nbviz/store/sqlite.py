@@ -480,8 +480,9 @@ class StoreWriter:
             # One transaction: readers never see a half-made schema, and an old store's
             # summary table is filled from its legacy rows together with its creation.
             self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
-            stamped = self._connection.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            stamped = self._connection.execute(  # an integer: no text to decode
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
             self._legacy = _has_table(self._connection, "scalars")
             self._summary = _load_summaries(self._connection)
             if self._legacy and not self._summary:
@@ -496,8 +497,8 @@ class StoreWriter:
             raise StoreWriteError(self.path, sqlite_cause(error)) from error
         self._lock = threading.Lock()
         # this writer may add chunks of the newest layout: the store says so (never lowered)
-        known = _stored_version(stamped[0]) if stamped is not None else None
-        self.set_meta("schema_version", max(SCHEMA_VERSION, known or 0))
+        known = stamped[0] if stamped is not None and isinstance(stamped[0], int) else 0
+        self.set_meta("schema_version", max(SCHEMA_VERSION, known))
 
     def next_seq(self, table: str = "scalars") -> int:
         """The seq the next value of ``table`` ("scalars" or "tensors") will get."""

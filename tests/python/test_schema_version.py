@@ -139,3 +139,21 @@ def test_a_new_store_is_stamped_3_and_a_newer_one_is_never_lowered(logdir: Path)
         with nbviz.init("future", logdir=logdir, if_exists="append") as run:
             run.log({"x": 1.0}, step=100)
     assert _version(run_dir) == "99"
+
+
+@pytest.mark.parametrize("garbage", ["'\"abc\"'", "X'FF00'", "'3.5'"])
+def test_an_unreadable_version_is_restamped_and_not_reported(logdir: Path, garbage: str
+                                                             ) -> None:
+    with nbviz.init("a", logdir=logdir) as run:
+        run.log({"x": 1.0}, step=0)
+    with sqlite3.connect(logdir / "a" / DB_FILENAME) as db:
+        db.execute(f"UPDATE meta SET value = {garbage} WHERE key = 'schema_version'")
+    reader = StoreReader(logdir / "a")
+    try:
+        assert reader.scalars_between(0).value.tolist() == [1.0]
+        assert not any("newer nbviz" in problem.reason for problem in reader.problems())
+    finally:
+        reader.close()
+    with nbviz.init("a", logdir=logdir, if_exists="append") as run:
+        run.log({"x": 2.0}, step=1)
+    assert _version(logdir / "a") == "3"

@@ -24,11 +24,22 @@ tree's node_modules). Prints figures and same-run ratios; ends with a BENCH_JSON
 
 Usage:  .venv/bin/python benchmarks/scalars_scale.py [--quick] [--runs R --tags T --steps S]
         [--old-ref main] [--repeat N] [--rounds K --round-steps N] [--kernel-only]
-        [--logdir DIR] [--paint-only [--profile] [--work-dir DIR]]
+        [--paint-only [--profile]] [--work-dir DIR] [--logdir DIR]
 
 ``--kernel-only`` measures the kernel side only (builds, first message, request replies;
-no browser, no follow); ``--logdir DIR`` reuses (or first writes) the logdir there.
-``--paint-only`` times the first paint alone (while iterating on the page).
+no browser, no follow). ``--paint-only`` times the first paint alone (while iterating on
+the page).
+
+Where the files go (writing the logdir takes the longest, so it can be kept):
+
+* ``--work-dir DIR``: the benchmark's folder — the old tree (rebuilt every time), each
+  tree's state dumps, the follow phase's copy of the logdir and, unless ``--logdir`` says
+  otherwise, the logdir itself as ``DIR/logdir_<runs>x<tags>x<steps>``, kept and reused by
+  the next run of the same size. Without it: a temporary folder, deleted at the end.
+* ``--logdir DIR``: the logdir to measure, wherever it is (e.g. one made by another
+  benchmark): used as it is when it exists — nothing checks that it holds
+  ``--runs`` x ``--tags`` x ``--steps`` —, else written there first. It is never
+  modified: the follow phase appends to a copy.
 """
 
 from __future__ import annotations
@@ -574,6 +585,23 @@ def paint_only(args: argparse.Namespace, trees: dict[str, Path], logdir: Path,
 
 # --------------------------------------------------------------------------- main
 
+
+def workspace(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path]:
+    """(the benchmark's folder, the logdir) as ``--work-dir`` and ``--logdir`` say (see the
+    module docstring); the logdir written first when it does not exist, the old tree's
+    folder emptied (it is rebuilt from ``--old-ref``)."""
+    root = args.work_dir or tmp
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root / "old_tree", ignore_errors=True)
+    logdir = args.logdir or root / f"logdir_{args.runs}x{args.tags}x{args.steps}"
+    if logdir.exists():
+        print(f"  reusing the logdir {logdir} (as it is: written for "
+              f"{args.runs} x {args.tags} x {args.steps}?)", flush=True)
+    else:
+        wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
+        print(f"  wrote the logdir {logdir} in {wrote:.1f} s", flush=True)
+    return root, logdir
+
 KERNEL_KEYS = ("build_s", "dashboard_build_s", "build_cpu_s", "dashboard_build_cpu_s",
                "dashboard_scalars_s")
 
@@ -593,24 +621,36 @@ def kernel_table(kernel: dict[str, dict[str, Any]], old_ref: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="100 runs x 50 tags x 20 steps")
-    parser.add_argument("--runs", type=int, default=500)
-    parser.add_argument("--tags", type=int, default=50)
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=500, help="runs in the logdir")
+    parser.add_argument("--tags", type=int, default=50, help="tags of every run")
+    parser.add_argument("--steps", type=int, default=40,
+                        help="steps of every run (each step logs every tag)")
     parser.add_argument("--tag-count", type=int, default=10_000, help="tags of the filter test")
-    parser.add_argument("--old-ref", default="main")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--round-steps", type=int, default=100)
+    parser.add_argument("--old-ref", default="main",
+                        help="git ref of the old panel to compare with (default: main)")
+    parser.add_argument("--repeat", type=int, default=3, help="median of this many builds/paints")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="follow phase: times a writer appends --round-steps steps to "
+                             "every run while both panels follow")
+    parser.add_argument("--round-steps", type=int, default=100,
+                        help="steps appended per follow round")
     parser.add_argument("--paint-only", action="store_true",
                         help="only the first paint in Chromium (and its longest task)")
     parser.add_argument("--profile", action="store_true",
                         help="with --paint-only: one more paint per tree under the CDP profiler")
-    parser.add_argument("--work-dir", type=Path, default=None,
-                        help="keep the logdir and dumps here and reuse the logdir next time")
     parser.add_argument("--kernel-only", action="store_true",
                         help="kernel-side figures only: no browser, no follow")
-    parser.add_argument("--logdir", type=Path, default=None,
-                        help="reuse this logdir (written there first when it does not exist)")
+    parser.add_argument(
+        "--work-dir", type=Path, default=None, metavar="DIR",
+        help="folder for the benchmark's files: the old tree, the state dumps and (unless "
+             "--logdir is given) the logdir, kept as DIR/logdir_<runs>x<tags>x<steps> and "
+             "reused by the next run of the same size (default: a temporary folder, deleted "
+             "at the end)")
+    parser.add_argument(
+        "--logdir", type=Path, default=None, metavar="DIR",
+        help="the logdir to measure: used as it is when it exists (it should hold --runs x "
+             "--tags x --steps; nothing checks), else written there first; never modified "
+             "(the follow phase appends to a copy). Default: inside --work-dir")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.steps, args.repeat, args.rounds, args.round_steps = 100, 20, 1, 2, 40
@@ -619,30 +659,16 @@ def main() -> None:
     print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
           f"({args.runs * args.tags * args.steps:,} values); old panel: git {args.old_ref}",
           flush=True)
-    if args.paint_only:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = args.work_dir or Path(tmp)
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(root / "old_tree", ignore_errors=True)
-            trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
-            logdir = args.logdir or root / f"logdir_{args.runs}x{args.tags}x{args.steps}"
-            if not logdir.exists():
-                wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
-                print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
-            paint_only(args, trees, logdir, root)
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root, logdir = workspace(args, Path(tmp))
         trees = {"old": old_tree(args.old_ref, root / "old_tree"), "new": REPO}
-        logdir = args.logdir if args.logdir is not None else root / "logdir"
-        if logdir.exists():
-            print(f"  reusing the logdir {logdir} (written for the same shape?)", flush=True)
-        else:
-            wrote = write_logdir(logdir, args.runs, args.tags, args.steps)
-            print(f"  wrote the logdir in {wrote:.1f} s", flush=True)
+        if args.paint_only:
+            paint_only(args, trees, logdir, root)
+            return
         dumps: dict[str, Path] = {}
         for name in trees:
             dumps[name] = root / f"dump_{name}"
+            shutil.rmtree(dumps[name], ignore_errors=True)
             dumps[name].mkdir()
         kernel = bench_kernel(trees, logdir, args.repeat, dumps, dump=not args.kernel_only)
         for name in trees:
@@ -671,7 +697,10 @@ def main() -> None:
                                     kernel["new"]["dashboard_build_s"] <= GOAL_BUILD_S))
             return
         browser = bench_browser(trees, dumps, args.steps * args.runs, args.repeat, args.tag_count)
-        follow = bench_follow(trees, logdir, args.runs, args.tags, args.steps, args.rounds,
+        followed = root / "follow_logdir"  # the follow phase appends: never to the logdir
+        shutil.rmtree(followed, ignore_errors=True)
+        shutil.copytree(logdir, followed)
+        follow = bench_follow(trees, followed, args.runs, args.tags, args.steps, args.rounds,
                               args.round_steps)
     figures: dict[str, Any] = {}
     for name in trees:

@@ -241,12 +241,12 @@ def read_with_threads(logdir: Path, threads: int) -> Any:
     """``nbviz.read`` with the store reader's thread count set to ``threads``."""
     from nbviz.store import bulk
 
-    saved = bulk.READ_THREADS
-    bulk.READ_THREADS = threads
+    saved = bulk.BULK_READ_THREADS
+    bulk.BULK_READ_THREADS = threads
     try:
         return read_everything(logdir)
     finally:
-        bulk.READ_THREADS = saved
+        bulk.BULK_READ_THREADS = saved
 
 
 def read_phases(logdir: Path) -> dict[str, tuple[float, float]]:
@@ -299,7 +299,7 @@ def store_costs(logdir: Path, repeat: int) -> dict[str, float]:
     measured as the difference of two passes (a pass with it minus a pass without)."""
     import sqlite3
 
-    from nbviz.store import bulk
+    from nbviz.store import bulk, readonly
     from nbviz.store.chunks import chunk_crcs
     from nbviz.store.discover import find_runs
     from nbviz.store.settled import is_settled, locked_inodes
@@ -311,7 +311,7 @@ def store_costs(logdir: Path, repeat: int) -> dict[str, float]:
     def through(statements: tuple[str, ...]) -> list[list[Any]]:
         fetched = []
         for path, immutable in paths:
-            connection = bulk.open_read_only(path, immutable=immutable)
+            connection = readonly.open_read_only(path, immutable=immutable)
             try:
                 fetched = [connection.execute(sql).fetchall() for sql in statements]
             finally:
@@ -328,7 +328,7 @@ def store_costs(logdir: Path, repeat: int) -> dict[str, float]:
 
     chunk_rows = []
     for path, immutable in paths:
-        connection = bulk.open_read_only(path, immutable=immutable)
+        connection = readonly.open_read_only(path, immutable=immutable)
         try:
             chunk_rows.append(connection.execute(bulk._CHUNKS).fetchall())
         except sqlite3.Error:

@@ -9,7 +9,7 @@ WAL index are read then), and the result is kept while the store's files are unc
 and the panel built right after it share one pass over the runs. :func:`overviews` reads
 many stores at once: ``/proc/locks`` read once for all of them, a settled store opened
 ``immutable`` (no lock, no WAL index: :mod:`nbviz.store.settled`), the stores read on
-``READ_THREADS`` threads (SQLite releases the GIL).
+``SUMMARY_READ_THREADS`` threads (SQLite releases the GIL).
 
 Only healthy columnar stores take this path: a store of the version-1 layout, a store
 that does not exist yet or cannot be opened, text that is not UTF-8, a summary of a tag
@@ -33,7 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from nbviz._validate import describe
-from nbviz.store.settled import READ_THREADS, is_settled, locked_inodes, select_read_only
+from nbviz.store.settled import (
+    SUMMARY_READ_THREADS,
+    is_settled,
+    locked_inodes,
+    select_read_only,
+)
 from nbviz.store.sqlite import DB_FILENAME
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
 
@@ -174,8 +179,8 @@ def overviews(run_dirs: Sequence[Path], *, max_age: float | None = None
         def read(item: tuple[int, Path, tuple[int, ...]]) -> StoreOverview | None:
             return _read_and_keep(item[1], item[2], locked, max_age)
 
-        if READ_THREADS > 1 and len(missing) > 1:
-            with ThreadPoolExecutor(READ_THREADS) as pool:
+        if SUMMARY_READ_THREADS > 1 and len(missing) > 1:
+            with ThreadPoolExecutor(SUMMARY_READ_THREADS) as pool:
                 fresh = list(pool.map(read, missing))
         else:
             fresh = [read(item) for item in missing]

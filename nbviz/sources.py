@@ -39,10 +39,10 @@ import numpy as np
 from nbviz._validate import describe
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.run_overview import StoreOverview, overview, overviews
-from nbviz.store.discover import find_runs, run_name
+from nbviz.store.discover import discover_runs, run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.stamp import UNCHANGED_RECHECK_SECS, store_stamp
-from nbviz.store.tfevents import EventRun, Problem, find_event_runs, shared_event_run
+from nbviz.store.tfevents import EventRun, Problem, shared_event_run
 
 __all__ = [
     "SHARED_SCAN_SECS",
@@ -437,7 +437,7 @@ _scans_lock = threading.Lock()  # panels scan from the ticker thread and the mai
 
 def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], dict[str, Path]]:
     """The nbviz stores and TensorBoard run directories under ``logdir`` (name -> directory,
-    :func:`~nbviz.store.discover.find_runs` and :func:`~nbviz.store.tfevents.find_event_runs`),
+    both from one walk: :func:`~nbviz.store.discover.discover_runs`),
     kept for the next ``reuse=True`` call within ``SHARED_SCAN_SECS`` (a first scan: later
     scans walk again, so a run that appears is found by the next one).
 
@@ -451,7 +451,7 @@ def scan_logdir(logdir: Path, *, reuse: bool = False) -> tuple[dict[str, Path], 
         kept = _scans.get(key)
     if reuse and kept is not None and now - kept[0] < SHARED_SCAN_SECS:
         return dict(kept[1]), dict(kept[2])
-    found = find_runs(Path(logdir)), find_event_runs(Path(logdir))
+    found = discover_runs(Path(logdir))
     with _scans_lock:
         for old in [k for k, (at, _, _) in _scans.items() if now - at >= SHARED_SCAN_SECS]:
             del _scans[old]

@@ -1,6 +1,6 @@
 """The scalars of many run stores at once — ``nbviz.read``'s store side at scale.
 
-Three phases, the first and last on :data:`READ_THREADS` threads (one by default:
+Three phases, the first and last on :data:`BULK_READ_THREADS` threads (one by default:
 see there):
 
 1. per run: one read-only connection (``immutable=1`` for a settled store, see
@@ -42,29 +42,35 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nbviz.store.chunks import chunk_crcs, count_groups, decode_block
-from nbviz.store.settled import is_settled, locked_inodes, open_read_only
-from nbviz.store.sqlite import DB_FILENAME
+from nbviz.store.readonly import open_read_only
+from nbviz.store.settled import is_settled, locked_inodes
+from nbviz.store.sqlite import DB_FILENAME, SCHEMA_VERSION
 from nbviz.store.subset import Subset
 from nbviz.store.table import ScalarTable, code_dtype
 
-__all__ = ["READ_THREADS", "open_read_only", "read_stores"]
+__all__ = ["BULK_READ_THREADS", "read_stores"]
 
-# Threads reading and decoding side by side: one. SQLite, zlib and numpy release the GIL,
-# but only for a short while each (one sqlite3 step per chunk row, one numpy call per
-# tile), so two threads hand the GIL over thousands of times and pay for it more than they
-# gain. Measured (500 runs x 50 tags x 400 steps, the same code, runs interleaved, median
-# of 5, load ~1.5 on 2 cores with a core free; benchmarks/store_scale.py prints both
-# counts side by side): nbviz.read with 1 thread 0.93-1.07 s wall / 0.93-1.06 s CPU,
-# with 2 threads 1.00-1.10 s / 1.27-1.36 s; the open + SELECT + CRC phase 0.63 s ->
-# 0.67 s wall (CPU +48 %), the decode 0.34 s -> 0.36 s (CPU +56 %); the same SQLite
-# work in two processes takes half the wall time.
-READ_THREADS = 1
+# Threads of nbviz.read's bulk value read (fetch + decode side by side): one (the per-tag
+# summaries of many stores take nbviz.store.settled.SUMMARY_READ_THREADS instead).
+# SQLite, zlib and numpy release the GIL, but only for a short while each (one sqlite3
+# step per chunk row, one numpy call per tile), so two threads hand the GIL over
+# thousands of times and pay for it more than they gain. Measured (500 runs x 50 tags x
+# 400 steps, the same code, runs interleaved, median of 5, load ~1.5 on 2 cores with a
+# core free; benchmarks/store_scale.py prints both counts side by side): nbviz.read with
+# 1 thread 0.93-1.07 s wall / 0.93-1.06 s CPU, with 2 threads 1.00-1.10 s / 1.27-1.36 s;
+# the open + SELECT + CRC phase 0.63 s -> 0.67 s wall (CPU +48 %), the decode 0.34 s ->
+# 0.36 s (CPU +56 %); the same SQLite work in two processes takes half the wall time.
+BULK_READ_THREADS = 1
 
 _CHUNKS = "SELECT tag_id, first_seq, count, seqs, steps, walls, vals, crc FROM scalar_chunks"
-# the scalar tags, and a row (NULL, 'scalars') when the version-1 table is there too: one
-# statement instead of two (500 stores: ~30 ms of CPU)
+# the scalar tags, and a row (NULL, …) when the store needs the careful reader: the
+# version-1 table is there too, or a newer nbviz wrote it (schema_version above ours: the
+# careful reader says so, once per store, and skips the chunks it cannot decode). One
+# statement instead of three (500 stores: ~30 ms of CPU for the second).
 _TAGS = ("SELECT id, name FROM tags WHERE kind = 'scalar' UNION ALL SELECT NULL, name "
-         "FROM sqlite_master WHERE type = 'table' AND name = 'scalars'")
+         "FROM sqlite_master WHERE type = 'table' AND name = 'scalars' UNION ALL SELECT NULL, "
+         "value FROM meta WHERE key = 'schema_version' AND CAST(value AS INTEGER) > "
+         f"{SCHEMA_VERSION}")
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
@@ -112,7 +118,8 @@ def _fetch(name: str, run_dir: Path, subset: Subset, immutable: bool = False
     try:
         names = dict(connection.execute(_TAGS).fetchall())
         if None in names:
-            return None  # legacy rows beside chunks (no chunk table: the chunk query fails)
+            return None  # legacy rows beside chunks (no chunk table: the chunk query fails),
+            # or a newer store
         query, params = _CHUNKS, []
         conditions = []
         ids = subset.tag_ids(names)
@@ -419,10 +426,10 @@ def read_stores(runs: Mapping[str, Path], subset: Subset, problems: list[str], *
                 threads: int | None = None) -> ScalarTable:
     """The chosen scalars of the stores ``runs`` (name -> run directory, in the order
     wanted), each run's rows in log order; what cannot be read goes to ``problems``.
-    ``threads`` (default :data:`READ_THREADS`) read and decode runs side by side."""
+    ``threads`` (default :data:`BULK_READ_THREADS`) read and decode runs side by side."""
     from nbviz.record.live import live_run_dirs
 
-    threads = READ_THREADS if threads is None else threads
+    threads = BULK_READ_THREADS if threads is None else threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"read_stores(): 'threads' must be an int >= 1, got {threads!r}.")
     live = {str(run_dir) for run_dir in live_run_dirs()}  # real paths

@@ -160,14 +160,15 @@ def tag_summaries(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
 def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.DataFrame:
     """:func:`tag_summaries` of many runs as one frame: ``run`` (the mapping's key) then
     the same columns, runs in the mapping's order: one query per run, one frame built
-    from all rows (``nbviz.store.settled.READ_THREADS`` > 1 reads the runs side by side);
+    from all rows (``nbviz.store.settled.SUMMARY_READ_THREADS`` > 1 reads the runs side by
+    side);
     ``df.attrs["problems"]`` gathers every run's problems.
 
     >>> tag_summaries_many({"a": "runs/a", "b": "runs/b"})  # doctest: +SKIP
       run   tag  count  first_step  last_step  ...
     0   a  loss    500           0        499  ...
     """
-    from nbviz.store.settled import READ_THREADS, is_settled, locked_inodes
+    from nbviz.store.settled import SUMMARY_READ_THREADS, is_settled, locked_inodes
 
     if not isinstance(run_dirs, Mapping):
         raise TypeError("tag_summaries_many(): 'run_dirs' must map run names to run "
@@ -184,8 +185,8 @@ def tag_summaries_many(run_dirs: Mapping[str, str | os.PathLike[str]]) -> pd.Dat
     def stored(path: Path) -> list[tuple[Any, ...]] | None:
         return _stored_summaries(path, is_settled(path, locked))
 
-    if READ_THREADS > 1 and len(paths) > 1:
-        with ThreadPoolExecutor(READ_THREADS) as pool:
+    if SUMMARY_READ_THREADS > 1 and len(paths) > 1:
+        with ThreadPoolExecutor(SUMMARY_READ_THREADS) as pool:
             found = list(pool.map(stored, paths.values()))
     else:
         found = [stored(path) for path in paths.values()]

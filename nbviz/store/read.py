@@ -88,9 +88,10 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     >>> nbviz.read("runs", kind="histograms").iloc[0].counts  # doctest: +SKIP
     >>> nbviz.read("runs", runs=r"^lr=", tags=["loss"], steps=(1000, None))  # doctest: +SKIP
     """
+    from nbviz.store.discover import discover_runs
     from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
-    from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges, find_event_runs
+    from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges
 
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"read(): 'logdir' must be a path, got {describe(logdir)}.")
@@ -107,7 +108,16 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
             "written to (e.g. 'runs')."
         )
     problems: list[str] = []
-    event_runs = {name: run_dir for name, run_dir in find_event_runs(path).items()
+    # ONE walk of the logdir finds both kinds of run. Scalars are read in bulk (no need
+    # for nbviz.sources: ~60 ms of imports); other kinds poll the stores through a
+    # LogdirSource, whose first scan takes this one (scan_logdir keeps it for reuse).
+    if kind == "scalars":
+        stores, found_events = discover_runs(path)
+    else:
+        from nbviz.sources import scan_logdir
+
+        stores, found_events = scan_logdir(path)
+    event_runs = {name: run_dir for name, run_dir in found_events.items()
                   if subset.run_ok(name)}
 
     def read_events(wanted: frozenset[str]) -> dict[str, EventRun]:
@@ -127,7 +137,8 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
         return runs
 
     if kind == "scalars":
-        frame = _scalars_frame(path, read_events(frozenset({"scalar"})), problems, subset)
+        frame = _scalars_frame(path, stores, read_events(frozenset({"scalar"})), problems,
+                               subset)
     elif kind == "custom_scalars":
         frame = _custom_scalars_frame(path, read_events(frozenset({"custom_scalars"})),
                                       problems)
@@ -135,8 +146,9 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
         from nbviz.panels.hparams.collect import read_hparams_table
 
         hparams_events = read_events(frozenset({"hparams", "scalar"}))
-        frame = read_hparams_table(path, _hparams_frame(path, hparams_events, problems),
-                                   _scalar_batches(path, hparams_events, problems))
+        frame = read_hparams_table(
+            path, _hparams_frame(path, stores, hparams_events, problems),
+            _scalar_batches(path, stores, hparams_events, problems))
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels
@@ -176,13 +188,14 @@ def _poll_stores(path: Path, kinds: frozenset[str] | None, problems: list[str]) 
     return batches
 
 
-def _store_runs(path: Path, subset: Subset) -> dict[str, Path]:
-    """The chosen runs' store directories under ``path`` (name order), with the runs this
-    process is writing there even before their store file exists."""
+def _store_runs(path: Path, stores: dict[str, Path], subset: Subset) -> dict[str, Path]:
+    """The chosen runs' store directories under ``path`` (``stores``: the ones its walk
+    found; name order), with the runs this process is writing there even before their
+    store file exists."""
     from nbviz.record.live import live_run_dirs
-    from nbviz.store.discover import find_runs, run_name
+    from nbviz.store.discover import run_name
 
-    runs = find_runs(path)
+    runs = dict(stores)
     root = os.path.realpath(path)
     for run_dir in live_run_dirs():
         if str(run_dir).startswith(root + os.sep):
@@ -190,14 +203,14 @@ def _store_runs(path: Path, subset: Subset) -> dict[str, Path]:
     return {name: run_dir for name, run_dir in sorted(runs.items()) if subset.run_ok(name)}
 
 
-def _scalar_table(path: Path, event_runs: dict[str, Any], problems: list[str],
-                  subset: Subset = EVERYTHING) -> ScalarTable:
+def _scalar_table(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
+                  problems: list[str], subset: Subset = EVERYTHING) -> ScalarTable:
     """The chosen scalars of every run, runs in name order (a directory with a store and
     event files: the store's rows first), each run's rows in log order."""
     from nbviz.store.bulk import read_stores
     from nbviz.store.tfevents import apply_purges
 
-    parts = [read_stores(_store_runs(path, subset), subset, problems)]
+    parts = [read_stores(_store_runs(path, stores, subset), subset, problems)]
     for name, run in event_runs.items():
         columns, _ = run.scalars_since(0)
         columns, _ = apply_purges(run, columns, [])
@@ -205,15 +218,15 @@ def _scalar_table(path: Path, event_runs: dict[str, Any], problems: list[str],
     return ScalarTable.join(parts).sorted_by()
 
 
-def _scalar_batches(path: Path, event_runs: dict[str, Any], problems: list[str],
-                    subset: Subset = EVERYTHING) -> list[tuple[str, Any]]:
+def _scalar_batches(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
+                    problems: list[str], subset: Subset = EVERYTHING) -> list[tuple[str, Any]]:
     """(run, ScalarColumns) of every run with scalars, in run name order."""
-    return _scalar_table(path, event_runs, problems, subset).split()
+    return _scalar_table(path, stores, event_runs, problems, subset).split()
 
 
-def _scalars_frame(path: Path, event_runs: dict[str, Any], problems: list[str],
-                   subset: Subset) -> pd.DataFrame:
-    return _scalar_table(path, event_runs, problems, subset).frame()
+def _scalars_frame(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
+                   problems: list[str], subset: Subset) -> pd.DataFrame:
+    return _scalar_table(path, stores, event_runs, problems, subset).frame()
 
 
 def _records_frame(record_kind: str, pairs: list[tuple[str, Any]], decode: bool = True
@@ -334,8 +347,8 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any], problems: list
     return pd.DataFrame(rows, columns=["run", "category", "chart", "type", "tags"])
 
 
-def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
-                   ) -> pd.DataFrame:
+def _hparams_frame(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
+                   problems: list[str]) -> pd.DataFrame:
     from nbviz.store.hparams_sessions import attach_experiments, metric_value
     from nbviz.store.tfevents import SESSION_KEY
 
@@ -355,7 +368,8 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
                 metric_names.append(name)
     # Metric values: the record's, else the run's last logged value of that tag.
     need = {run for run, record in pairs if np.isnan(np.asarray(record.array, float)).any()}
-    last_values = _last_scalar_values(path, event_runs, need, problems) if need else {}
+    last_values = (_last_scalar_values(path, stores, event_runs, need, problems) if need
+                   else {})
     rows = []
     for run, record in pairs:
         row: dict[str, Any] = {"run": run, "step": int(record.step),
@@ -385,11 +399,12 @@ def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str]
     return frame
 
 
-def _last_scalar_values(path: Path, event_runs: dict[str, Any], runs: Iterable[str],
-                        problems: list[str]) -> dict[tuple[str, str], float]:
+def _last_scalar_values(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
+                        runs: Iterable[str], problems: list[str]
+                        ) -> dict[tuple[str, str], float]:
     wanted = set(runs)
     out: dict[tuple[str, str], float] = {}
-    for run, columns in _scalar_batches(path, event_runs, problems):
+    for run, columns in _scalar_batches(path, stores, event_runs, problems):
         if not len(columns) or not (run in wanted or any(  # a metric group's subruns too
                 run.startswith(name + "/") for name in wanted)):
             continue

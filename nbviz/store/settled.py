@@ -27,17 +27,22 @@ import os
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from nbviz.store.lock import LOCK_FILENAME
+from nbviz.store.readonly import open_read_only
 from nbviz.store.sqlite import DB_FILENAME
 
-# Threads reading and decoding side by side: the machine's cores, at most 2 (measured on
-# the shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1
-# thread 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
-READ_THREADS = max(1, min(2, os.cpu_count() or 1))
+# Threads reading many stores' per-tag summaries side by side (the Dashboard's catalog and
+# Scalars tab: nbviz.run_overview.overviews, nbviz.store.query.tag_summaries_many) — one
+# small query per store, so threads pay off here, unlike the bulk value read
+# (nbviz.store.bulk.BULK_READ_THREADS): the machine's cores, at most 2 (measured on the
+# shared 2-core machine, 500 runs x 50 tags x 400 steps, same process, load 7: 1 thread
+# 4.07 s wall / 1.76 s CPU, 2 threads 3.75 s / 1.56 s; more were not measured).
+SUMMARY_READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 
-__all__ = ["is_settled", "locked_inodes", "open_read_only", "select_read_only"]
+__all__ = [
+    "SUMMARY_READ_THREADS", "is_settled", "locked_inodes", "select_read_only",
+]
 
 _LOCKS = Path("/proc/locks")
 
@@ -85,25 +90,10 @@ def is_settled(run_dir: Path, locked: frozenset[int] | None) -> bool:
         return False
 
 
-def _uri(db_path: Path) -> str:
-    """``db_path`` as an SQLite URI (percent-encoded: '?', '#', '%' in names are safe)."""
-    return "file:" + quote(os.path.abspath(db_path)) + "?mode=ro"
-
-
-def open_read_only(db_path: Path, *, immutable: bool = False) -> sqlite3.Connection:
-    """A read-only connection to a store (``mode=ro``: never writes, never creates it;
-    sees what a live writer has committed). ``immutable=True`` only for a settled store
-    (:func:`~nbviz.store.settled.is_settled`): SQLite then takes no lock and skips the
-    WAL."""
-    uri = _uri(db_path)
-    if immutable:
-        uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-
-
 def select_read_only(db_path: Path, query: str, *, immutable: bool = False
                      ) -> list[tuple[Any, ...]] | None:
-    """All rows of one ``query`` on a store opened read-only (:func:`open_read_only`),
+    """All rows of one ``query`` on a store opened read-only
+    (:func:`~nbviz.store.readonly.open_read_only`),
     the connection closed again; None when the store cannot be opened or the query fails
     (no such table — a version-1 store —, damaged, not UTF-8 …): the caller then uses
     the careful reader."""

@@ -1,6 +1,6 @@
 """The run store: one SQLite database per run directory.
 
-Layout of ``<logdir>/<run>/nbviz.sqlite`` (schema version 2, "columnar")::
+Layout of ``<logdir>/<run>/nbviz.sqlite`` (schema version 3, "columnar")::
 
     meta(key TEXT PRIMARY KEY, value TEXT)          -- JSON values: name, config, created …
     tags(id INTEGER PRIMARY KEY, name, kind)        -- one row per (tag, kind)
@@ -29,6 +29,15 @@ images …): ``data`` is the array's raw little-endian bytes, ``dtype`` its nump
 dtype string (e.g. ``<f4``), ``shape`` and ``extra`` JSON. The record's kind is
 the kind of its tag. No pickle anywhere: arrays are rebuilt with
 ``np.frombuffer``.
+
+Schema versions (``meta['schema_version']``): 1 — one row per scalar value; 2 — columnar
+chunks; 3 — the same tables, but chunks may keep wall times in the offset codecs ``1`` /
+``2`` / ``4`` (:func:`nbviz.store.chunks.encode_walls`), which an nbviz that knows only
+version 2 reports as undecodable chunks. A store this version creates *or appends to* is
+stamped :data:`SCHEMA_VERSION` (3: it may now hold such chunks; a version-1 or -2 store
+becomes 3 with its first writer), never lowered. A reader that finds a version above
+its own reads what it can and says once per store that a newer nbviz wrote it
+(:func:`newer_schema`).
 
 ``seq`` is assigned by the writer in log order; readers tail a run by asking
 for ``seq >= cursor``. NaN and ±Inf are stored bit-exact in chunks.
@@ -72,14 +81,17 @@ from nbviz.store.chunks import (
 from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlite_cause
 from nbviz.store.fsinfo import is_network_filesystem
 from nbviz.store.open_readers import OPEN_READERS
+from nbviz.store.readonly import open_read_only
 
 __all__ = [
     "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
-    "decode_array", "encode_array", "purge_steps", "storable_dtype",
+    "decode_array", "encode_array", "newer_schema", "purge_steps", "storable_dtype",
 ]
 
 DB_FILENAME = "nbviz.sqlite"
-SCHEMA_VERSION = 2
+# The newest layout this nbviz writes and reads: 3 = chunks whose wall times may use the
+# offset codecs (see the module docstring for every version).
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -212,6 +224,33 @@ def _code_column(codes: Any, names: int, rows: int) -> np.ndarray:
         raise ValueError(f"write_scalar_columns(): 'codes' must index the {names} tag "
                          f"name(s), got {int(column.min())}..{int(column.max())}.")
     return column.astype(np.int64, copy=False)
+
+
+def _stored_version(text: Any) -> int | None:
+    """The version in a ``schema_version`` meta value (JSON text), or None when it is not
+    a whole number."""
+    try:
+        version = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def newer_schema(text: Any) -> str | None:
+    """What to tell a reader of a store whose ``schema_version`` meta value is ``text``:
+    None when this nbviz knows that version (or the value is unreadable: then the store's
+    tables say what they hold), else why some of its values may be missing.
+
+    >>> newer_schema("2") is None
+    True
+    >>> newer_schema("99")[:56]
+    'written by a newer nbviz (schema 99, this one reads ≤ 3)'
+    """
+    version = _stored_version(text)
+    if version is None or version <= SCHEMA_VERSION:
+        return None
+    return (f"written by a newer nbviz (schema {version}, this one reads ≤ {SCHEMA_VERSION}): "
+            "upgrade nbviz; values in chunks it cannot decode are skipped")
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:
@@ -422,6 +461,10 @@ def _write_error(path: Path, error: BaseException) -> BaseException:
 class StoreWriter:
     """The single writer of one run's database. Thread-safe (one internal lock).
 
+    Opening a store, new or old, stamps ``meta['schema_version']`` with
+    :data:`SCHEMA_VERSION` (3: the chunks it adds may use the wall-time offset codecs), or
+    keeps a higher version already there.
+
     Every write is one transaction. A failed write (disk full, I/O error …) raises
     :class:`~nbviz.store.errors.StoreWriteError` naming the file and the cause and
     leaves the store and this writer's caches as they were before the call, so the
@@ -437,6 +480,9 @@ class StoreWriter:
             # One transaction: readers never see a half-made schema, and an old store's
             # summary table is filled from its legacy rows together with its creation.
             self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
+            stamped = self._connection.execute(  # an integer: no text to decode
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
             self._legacy = _has_table(self._connection, "scalars")
             self._summary = _load_summaries(self._connection)
             if self._legacy and not self._summary:
@@ -450,7 +496,9 @@ class StoreWriter:
                 connection.close()
             raise StoreWriteError(self.path, sqlite_cause(error)) from error
         self._lock = threading.Lock()
-        self.set_meta("schema_version", SCHEMA_VERSION)
+        # this writer may add chunks of the newest layout: the store says so (never lowered)
+        known = stamped[0] if stamped is not None and isinstance(stamped[0], int) else 0
+        self.set_meta("schema_version", max(SCHEMA_VERSION, known))
 
     def next_seq(self, table: str = "scalars") -> int:
         """The seq the next value of ``table`` ("scalars" or "tensors") will get."""
@@ -728,10 +776,7 @@ class StoreReader:
             return raw.decode("utf-8", "replace")
 
     def _open(self, immutable: bool) -> sqlite3.Connection:
-        flags = "immutable=1" if immutable else "mode=ro"
-        connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?{flags}", uri=True,
-                                     timeout=30.0, check_same_thread=False,
-                                     isolation_level=None)
+        connection = open_read_only(self.path, immutable=immutable, timeout=30.0)
         connection.text_factory = self._decode_text
         return connection
 
@@ -771,7 +816,7 @@ class StoreReader:
                 continue
             try:
                 ready = connection.execute(
-                    "SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone()
+                    "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             except sqlite3.Error as query_error:
                 if _schema_missing(query_error):
                     connection.close()
@@ -787,6 +832,9 @@ class StoreReader:
             if ready is None:
                 connection.close()
                 return None
+            newer = newer_schema(ready[0])
+            if newer is not None:  # said first, and once (reopening finds the same reason)
+                self._problem(newer)
             if immutable:
                 self._problem("opened read-only (immutable: the directory cannot be written), "
                               "so rows a live writer adds later are not seen")

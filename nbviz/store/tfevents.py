@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from nbviz.store import tfevents_proto as proto
-from nbviz.store.discover import run_name, walk_files
+from nbviz.store.discover import discover_runs, is_event_file
 from nbviz.store.errors import Problem
 from nbviz.store.keras_graph import keras_model_graph
 from nbviz.store.kinds import TB_KINDS, TB_PLUGIN_KINDS
@@ -85,18 +85,11 @@ SESSION_KEY = "tb_session"
 _MESH_COMPONENTS = {1: "vertices", 2: "faces", 3: "colors"}
 
 
-def is_event_file(name: str) -> bool:
-    """TensorBoard's rule: a file whose name contains ``tfevents``.
-
-    >>> is_event_file("events.out.tfevents.1700000000.host.1.0"), is_event_file("notes.txt")
-    (True, False)
-    """
-    return "tfevents" in name and not name.endswith((".crc", ".tmp"))
-
-
 def find_event_runs(logdir: Path) -> dict[str, Path]:
     """Map run name -> directory for every directory under ``logdir`` holding event files
     (or a ``projector_config.pbtxt``), sorted by name. Hidden directories are skipped.
+    Wanting the nbviz stores too, call :func:`~nbviz.store.discover.discover_runs` (the
+    same walk finds both).
 
     >>> find_event_runs(Path("runs"))  # doctest: +SKIP
     {'exp1': PosixPath('runs/exp1'), 'exp1/loss_train': PosixPath('runs/exp1/loss_train')}
@@ -104,15 +97,7 @@ def find_event_runs(logdir: Path) -> dict[str, Path]:
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"find_event_runs(): 'logdir' must be a path, got "
                         f"{type(logdir).__name__}.")
-    logdir = Path(logdir)
-    found: dict[str, Path] = {}
-    if not logdir.is_dir():
-        return found
-    for relative, files in walk_files(logdir):
-        if any(is_event_file(name) or name == "projector_config.pbtxt" for name in files):
-            found[relative or run_name(logdir, logdir)] = (
-                logdir / relative if relative else logdir)
-    return dict(sorted(found.items()))
+    return discover_runs(logdir).events
 
 
 # -- decoded pieces ----------------------------------------------------------------------------

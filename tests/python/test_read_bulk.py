@@ -14,7 +14,7 @@ import pytest
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import nbviz
-from nbviz.store import bulk
+from nbviz.store import bulk, settled
 from nbviz.store.chunks import (
     count_groups,
     decode_block,
@@ -110,6 +110,21 @@ def test_one_thread_and_two_give_the_same_table(logdir: Path) -> None:
     assert _rows(one) == _rows(two) == _rows(five)
     with pytest.raises(ValueError, match="'threads' must be an int >= 1, got 0"):
         bulk.read_stores(runs, EVERYTHING, [], threads=0)
+
+
+def test_the_bulk_read_takes_its_own_thread_count(logdir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbviz.read's value read defaults to BULK_READ_THREADS, not the summary readers'
+    SUMMARY_READ_THREADS (two constants that once shared the name READ_THREADS)."""
+    _mixed_logdir(logdir)
+    runs = find_runs(logdir)
+    assert bulk.BULK_READ_THREADS == 1 and not hasattr(bulk, "READ_THREADS")
+    assert not hasattr(settled, "READ_THREADS")
+    monkeypatch.setattr(settled, "SUMMARY_READ_THREADS", 0)  # not the bulk read's
+    assert len(bulk.read_stores(runs, EVERYTHING, []).frame()) == 175 + 94 + 6 + 434
+    monkeypatch.setattr(bulk, "BULK_READ_THREADS", 0)
+    with pytest.raises(ValueError, match="'threads' must be an int >= 1, got 0"):
+        bulk.read_stores(runs, EVERYTHING, [])
 
 
 def test_subset_reads_cut_chunks_at_the_step_range(logdir: Path) -> None:
@@ -208,7 +223,10 @@ def test_log_order_handles_sparse_and_repeated_seqs() -> None:
     assert [p.tolist() for p in bulk._positions(twice, 3, 4)] == [[[0, 1]], [[2, 3]]]
 
 
-def test_tag_summaries_many_equals_tag_summaries_run_by_run(logdir: Path) -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tag_summaries_many_equals_tag_summaries_run_by_run(
+        logdir: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settled, "SUMMARY_READ_THREADS", threads)  # one by one, side by side
     _mixed_logdir(logdir)
     shutil.copytree(FIXTURES / "v1_store" / "old", logdir / "old")
     with TorchWriter(str(logdir / "tb")) as writer:

@@ -12,9 +12,13 @@ of the ratio (benchmarks/_stats.py). ``--against DIR`` adds a third side: the nb
 another checkout (e.g. main's, for a before/after), run in a worker process with
 ``PYTHONPATH=DIR`` and interleaved block by block with the other two.
 
+The goal (informational): a run costs at most 2 ms more than torch's plus the 3 fsyncs of
+its durable finish (the last checkpoint syncs the WAL, its directory and the database;
+torch's ``close()`` syncs nothing), printed as "beyond torch's + 3 fsyncs".
+
 Then a breakdown of nbviz's run lifecycle (cProfile over ``--profile-runs`` runs of each
 nbviz side, cumulative time per phase: run directory, writer lock, filesystem check,
-SQLite open + PRAGMAs, schema, caches, meta writes, flusher thread, live registry,
+SQLite open + PRAGMAs, schema transaction, caches, meta writes, flusher thread, live registry,
 log, flusher join, commit, compact, checkpoint + close, release) and the cost of one
 ``fsync`` of a 4 KiB file on the same filesystem, the unit most of the rest is made of.
 
@@ -43,7 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import summary
 from _stats import median_ci
 
-GOAL_RATIO = 3.0  # nbviz per run at most this many times torch's (informational)
+# A finished run is durable: its last checkpoint syncs the WAL, the WAL's directory and the
+# database file (torch's close() syncs nothing). The goal (informational): nbviz per run
+# costs at most GOAL_OVER_FLOOR_MS more than torch's plus those SYNCS_AT_FINISH fsyncs.
+SYNCS_AT_FINISH = 3
+GOAL_OVER_FLOOR_MS = 2.0
 
 # Phases of a run's life: name -> alternatives, each a list of (file, function, caller)
 # whose cumulative times add up; the first alternative found in the profile is used (the
@@ -55,9 +63,9 @@ PHASES: dict[str, list[list[Matcher]]] = {
     "writer lock": [[("lock.py", "try_acquire", None)]],
     "network-filesystem check": [[("sqlite.py", "_journal_fallback", None)],
                                  [("fsinfo.py", "is_network_filesystem", None)]],
-    "store file from template": [[("sqlite.py", "_create_store_file", None)]],
+    "store file from the schema image": [[("template.py", "create_store_file", None)]],
     "SQLite open + PRAGMAs": [[("sqlite.py", "_connect", None)]],
-    "schema (CREATE TABLE …)": [
+    "schema transaction (+ meta, COMMIT)": [
         [("~", "<method 'executescript' of 'sqlite3.Connection' objects>",
           ("sqlite.py", "__init__")),
          ("~", "<method 'execute' of 'sqlite3.Connection' objects>",
@@ -67,9 +75,8 @@ PHASES: dict[str, list[list[Matcher]]] = {
                                         ("sqlite.py", "_has_table", ("sqlite.py", "__init__")),
                                         ("sqlite.py", "next_seq", None),
                                         ("sqlite.py", "next_step", None)]],
-    "meta writes at init": [[("sqlite.py", "set_meta", ("run.py", "__init__")),
-                             ("sqlite.py", "set_meta", ("sqlite.py", "__init__")),
-                             ("sqlite.py", "set_metas", ("run.py", "__init__"))]],
+    "meta writes at init (own commits)": [[("sqlite.py", "set_meta", ("run.py", "__init__")),
+                                           ("sqlite.py", "set_meta", ("sqlite.py", "__init__"))]],
     "flusher thread start": [[("run.py", "_start_flusher", ("run.py", "__init__"))]],
     "live registry (join + leave)": [[("live.py", "_register_live", None),
                                       ("live.py", "_unregister_live", None)]],
@@ -286,7 +293,7 @@ def main() -> None:
             print(f"\nper run (median of {repeat} repeats of the mean of {runs} runs):")
             for name in names:
                 print(f"  {name:<8} {medians[name]:8.2f} ms")
-            print(f"nbviz / torch: {ratio.fmt(2, noun='repeats')}  (goal ≤ {GOAL_RATIO:g}×)")
+            print(f"nbviz / torch: {ratio.fmt(2, noun='repeats')}")
             speedup = None
             if other:
                 speedups = [a / n for a, n in zip(per_run["against"], per_run["nbviz"],
@@ -304,6 +311,7 @@ def main() -> None:
                 breakdowns["against"] = other.ask(op="breakdown", logdir=next(logdirs),
                                                   count=profile_runs)
             fsync = fsync_ms(root)
+            over_floor = medians["nbviz"] - medians["torch"] - SYNCS_AT_FINISH * fsync
             print(f"\nbreakdown (cProfile, {profile_runs} runs; ms per run; profiling adds "
                   "overhead to Python code):")
             print(f"  {'phase':<38}" + "".join(f"{name:>10}" for name in breakdowns))
@@ -315,7 +323,9 @@ def main() -> None:
                     f"{'—':>10}" if cell is None else f"{cell:10.2f}" for cell in cells))
             print(f"  {'total (profiled)':<38}" + "".join(
                 f"{breakdowns[name]['profiled_ms_per_run']:10.2f}" for name in breakdowns))
-            print(f"one fsync of 4 KiB on this filesystem: {fsync:.2f} ms")
+            print(f"one fsync of 4 KiB on this filesystem: {fsync:.2f} ms; nbviz per run beyond "
+                  f"torch's + {SYNCS_AT_FINISH} fsyncs (the durable finish): {over_floor:.2f} ms "
+                  f"(goal ≤ {GOAL_OVER_FLOOR_MS:g} ms)")
             print(f"load average at the end {os.getloadavg()[0]:.2f}")
     finally:
         if other:
@@ -326,8 +336,8 @@ def main() -> None:
             against_ms_per_run=medians.get("against"), ratio=ratio.median,
             ratio_ci=[ratio.low, ratio.high],
             speedup_vs_against=None if speedup is None else speedup.median,
-            fsync_ms=fsync, breakdown=breakdowns,
-            meets_goal=ratio.median <= GOAL_RATIO)
+            fsync_ms=fsync, over_floor_ms=over_floor, breakdown=breakdowns,
+            meets_goal=over_floor <= GOAL_OVER_FLOOR_MS)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
@@ -85,12 +86,14 @@ def create_store_file(path: Path, schema: str, *, wal: bool) -> bool:
     if image is None:
         return False
     temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{threading.get_ident()}")
-    with open(temporary, "xb") as handle:
-        handle.write(image)
-    try:
-        os.link(temporary, path)  # atomic, and never replaces a store made meanwhile
-    except OSError:  # made meanwhile (FileExistsError), or no hard links here
-        return False
+    try:  # the name is this thread's alone: a leftover of a killed process is overwritten
+        with open(temporary, "wb") as handle:
+            handle.write(image)
+        try:
+            os.link(temporary, path)  # atomic, and never replaces a store made meanwhile
+        except OSError:  # made meanwhile (FileExistsError), or no hard links here
+            return False
     finally:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # never hides why the write failed
+            temporary.unlink(missing_ok=True)
     return True

@@ -21,12 +21,14 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 import nbviz
+from nbviz.store.errors import StoreWriteError
 from nbviz.store.sqlite import _SCHEMA, DB_FILENAME, SCHEMA_VERSION, StoreReader, StoreWriter
 from nbviz.store.template import create_store_file, schema_image
 
@@ -116,6 +118,16 @@ def test_a_directory_without_hard_links_still_gets_its_store(
     writer.close()
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [DB_FILENAME]
     assert StoreReader(tmp_path / "run").meta()["name"] == "nolink"
+
+
+def test_a_store_file_that_cannot_be_written_raises_naming_it(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    # this thread's temporary name taken by a directory: writing the image fails
+    (run_dir / f".{DB_FILENAME}.new-{os.getpid()}-{threading.get_ident()}").mkdir()
+    with pytest.raises(StoreWriteError, match=DB_FILENAME):
+        StoreWriter(run_dir)
+    assert not (run_dir / DB_FILENAME).exists()
 
 
 def test_network_filesystem_fallback_creates_a_rollback_store(

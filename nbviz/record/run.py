@@ -39,6 +39,7 @@ from nbviz.record import values as _values
 from nbviz.record.checks import check_tensor_record, scalar_row_problem, tensor_record_problem
 from nbviz.record.live import LiveRun, live_run_dirs, live_run_for
 from nbviz.record.pending import PendingScalars, ScalarBatch, record
+from nbviz.record.starter import start_soon
 from nbviz.record.values import DeferredTensor, coerce_scalar
 from nbviz.store.errors import (
     StoreWriteError,
@@ -153,16 +154,37 @@ class Run(LiveRun):
         self._flush_error: BaseException | None = None
         self._commit_secs = 0.0  # duration of recent commits (decaying maximum)
         self._wake = threading.Event()
-        self._flusher = self._start_flusher()
+        self._flusher: threading.Thread
+        self._start_flusher()
         self._register_live()
         _ALL_RUNS.add(self)
 
     def _start_flusher(self) -> threading.Thread:
-        flusher = threading.Thread(
-            target=self._flush_loop, name=f"nbviz-flusher[{self.name}]", daemon=True
-        )
-        flusher.start()
+        """Make a new flusher the run's and start it without waiting for it to run
+        (:mod:`nbviz.record.starter`: ``Thread.start()`` waits for a core, milliseconds on
+        a busy machine). Its first commit is due a flush interval after it runs, within
+        the interval's margin for a slow commit."""
+        flusher = self._new_flusher()
+        start_soon(flusher)
         return flusher
+
+    def _new_flusher(self) -> threading.Thread:
+        """A flusher thread, not started, made the run's: a flusher replaced before it ran
+        does nothing, so two never loop at once."""
+        def loop() -> None:
+            if self._flusher is flusher:
+                self._flush_loop()
+
+        flusher = threading.Thread(target=loop, name=f"nbviz-flusher[{self.name}]",
+                                   daemon=True)
+        self._flusher = flusher
+        return flusher
+
+    def _join_flusher(self) -> None:
+        """Wait for the flusher to end (``_finished`` is set: it ends at its next check, or
+        after the commit it is in). A flusher not yet run ends as soon as it runs."""
+        if self._flusher.is_alive() and threading.current_thread() is not self._flusher:
+            self._flusher.join(timeout=30)
 
     def _claim(self, name: str, if_exists: str) -> tuple[str, Path, WriterLock]:
         """(name, directory, writer lock) of the run to write: one writer per directory."""
@@ -647,20 +669,20 @@ class Run(LiveRun):
         if self._finished:
             return
         self._finished = True
-        self._wake.set()
-        if self._flusher.is_alive() and threading.current_thread() is not self._flusher:
-            self._flusher.join(timeout=30)
-        try:
+        self._wake.set()  # the flusher ends (after the commit it may be in) while we commit:
+        try:  # commits never overlap (_commit_lock); it is joined before the store closes
             self._store.checkpoint_at_close_only()  # _close() folds the WAL in, once
             self._commit()
             self._compact()
             self._store.set_meta("finished", time.time())
         except Exception as error:
+            self._join_flusher()
             with contextlib.suppress(Exception):  # the run goes on: checkpoint as usual
                 self._store.checkpoint_at_close_only(False)
+            flusher = self._new_flusher()  # an older flusher not yet run now does nothing
             self._finished = False  # keep the data and the store; retry in the background
             self._flush_error = error
-            self._flusher = self._start_flusher()
+            flusher.start()
             if isinstance(error, StoreWriteError):
                 raise StoreWriteError(
                     error.path, error.cause,
@@ -669,6 +691,7 @@ class Run(LiveRun):
                     "again",
                 ) from error
             raise
+        self._join_flusher()
         self._close()
 
     def _compact(self) -> None:

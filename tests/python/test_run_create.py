@@ -10,6 +10,9 @@
 * A child killed with ``kill -9`` right after ``init()`` leaves a store that opens with
   its meta and can be continued.
 * ``compact()``'s skip for a new store never skips a store that has something to merge.
+* The flusher is started off the caller's thread: a run finished before its flusher ran
+  keeps every value and leaves no thread behind; a live run has exactly one flusher,
+  committing within the interval; a forked child gets its own starter.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +212,68 @@ def test_compact_skips_only_new_stores_with_nothing_to_merge(tmp_path: Path) -> 
     reopened.close()
     values = StoreReader(old_dir).scalars_between(0)
     assert values.seq.tolist() == [0, 1, 2, 3, 4]
+
+
+# -- the flusher, started off the caller's thread (nbviz.record.starter) ----------------------
+
+def _flushers(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"nbviz-flusher[{name}]"]
+
+
+def _stored_values(run_dir: Path) -> list[float]:
+    return StoreReader(run_dir).scalars_between(0).value.tolist()
+
+
+def test_a_run_finished_before_its_flusher_ran_keeps_everything_and_leaves_no_thread(
+        logdir: Path) -> None:
+    for index in range(20):  # finish at once: most flushers have not run yet
+        with nbviz.init(f"quick{index}", logdir=logdir) as run:
+            run.log({"loss": float(index)}, step=index)
+    deadline = time.monotonic() + 10
+    while any(_flushers(f"quick{i}") for i in range(20)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(_flushers(f"quick{i}") for i in range(20))
+    assert sorted(nbviz.read(logdir)["value"].tolist()) == [float(i) for i in range(20)]
+
+
+def test_the_flusher_commits_within_the_interval_and_is_the_only_one(logdir: Path) -> None:
+    run = nbviz.init("live", logdir=logdir, flush_secs=0.3)
+    try:
+        run.log({"loss": 1.0}, step=0)
+        deadline = time.monotonic() + 5
+        while not _stored_values(run.dir) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _stored_values(run.dir) == [1.0]
+        assert len(_flushers("live")) == 1 and _flushers("live")[0] is run._flusher
+    finally:
+        run.finish()
+    assert not run._flusher.is_alive()
+
+
+def _log_in_forked_child(logdir: str, results: Any) -> None:
+    run = nbviz.init("forked", logdir=logdir, flush_secs=0.2)
+    run.log({"loss": 3.0}, step=0)
+    deadline = time.monotonic() + 10
+    while not _stored_values(run.dir) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    results.put(_stored_values(run.dir))  # committed by the child's flusher, before finish
+    run.finish()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
+def test_a_forked_child_gets_its_own_starter(logdir: Path) -> None:
+    import multiprocessing
+
+    with nbviz.init("parent", logdir=logdir) as run:  # the parent's starter exists
+        run.log({"loss": 1.0}, step=0)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_log_in_forked_child, args=(str(logdir), results))
+    child.start()
+    try:
+        assert results.get(timeout=60) == [3.0]
+    finally:
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0

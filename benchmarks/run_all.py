@@ -49,7 +49,7 @@ def headline(record: dict) -> str:
                 f"{record['tb_bytes_per_value_min']:.1f}")
     if name == "run_create":
         return (f"init + log + finish {record['nbviz_ms_per_run']:.1f} ms/run vs torch "
-                f"SummaryWriter {record['torch_ms_per_run']:.1f} ms = {record['ratio']:.1f}× "
+                f"SummaryWriter {record['torch_ms_per_run']:.1f} ms = {record['ratio']:.1f}×"
                 f"; {record['over_floor_ms']:.1f} ms beyond torch + the 3 syncs of a durable "
                 f"finish ({record['durable_finish_ms']:.1f} ms; goal ≤ 2)")
     if name == "store_scale":

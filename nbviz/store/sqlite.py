@@ -451,8 +451,15 @@ class StoreWriter:
         a ``kill -9`` loses nothing the OS has been handed.
         """
         self.path = run_dir / DB_FILENAME
-        entries = [(key, _meta_text(value)) for key, value in
-                   {**(meta or {}), "schema_version": SCHEMA_VERSION}.items()]
+        if meta is not None and not isinstance(meta, Mapping):
+            raise TypeError(f"StoreWriter(): 'meta' must be a dict of JSON values by key, got "
+                            f"{type(meta).__name__}; pass e.g. meta={{'name': 'run1'}}.")
+        try:
+            entries = [(str(key), _meta_text(value)) for key, value in
+                       {**(meta or {}), "schema_version": SCHEMA_VERSION}.items()]
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"StoreWriter(): 'meta' must hold JSON values (numbers, strings, "
+                            f"lists, dicts): {error}") from None
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             self.journal_fallback = is_network_filesystem(run_dir)

@@ -63,6 +63,14 @@ def test_template_store_matches_what_sqlite_creates(tmp_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 
+def test_store_writer_validates_meta(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="'meta' must be a dict of JSON values by key, got list"):
+        StoreWriter(tmp_path, meta=[("name", "x")])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="'meta' must hold JSON values"):
+        StoreWriter(tmp_path, meta={"config": object()})
+    assert not (tmp_path / DB_FILENAME).exists()  # nothing created on a refused call
+
+
 def test_schema_image_validates_its_argument() -> None:
     with pytest.raises(ValueError, match="'schema' must be SQL statements"):
         schema_image("  ", wal=True)

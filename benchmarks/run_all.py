@@ -27,6 +27,7 @@ SUMMARY_PREFIX = "BENCH_JSON "  # as printed by _common.summary()
 BENCHMARKS = (
     "log_throughput", "live_panel_cost", "message_rate", "decimation_memory", "histogram_1m",
     "watch_overhead", "profile_overhead", "pr_reduce", "tfevents_read", "store_scale",
+    "run_create",
 )
 BROWSER = "browser_render"  # needs /usr/bin/chromium, npm and the built JS: opt-in
 BROWSER_EXTRA = (  # headless chromium too: with --with-browser
@@ -46,6 +47,11 @@ def headline(record: dict) -> str:
                 f"{v['dict3']['ratio_end_to_end']:.0f}× (goal 100/50/100×); "
                 f"{record['nbviz_bytes_per_value_max']:.1f} B/value vs tfevents "
                 f"{record['tb_bytes_per_value_min']:.1f}")
+    if name == "run_create":
+        return (f"init + log + finish {record['nbviz_ms_per_run']:.1f} ms/run vs torch "
+                f"SummaryWriter {record['torch_ms_per_run']:.1f} ms = {record['ratio']:.1f}×"
+                f"; {record['over_floor_ms']:.1f} ms beyond torch + the 3 syncs of a durable "
+                f"finish ({record['durable_finish_ms']:.1f} ms; goal ≤ 2)")
     if name == "store_scale":
         panels = ", ".join(f"{k} {t:.2f} s" for k, t in record["panel_build_s"].items())
         store = record["same_read_nbviz_s"]

@@ -131,11 +131,8 @@ class Run(LiveRun):
             if if_exists == "overwrite":
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     (run_dir / (DB_FILENAME + suffix)).unlink(missing_ok=True)
-            self._store = StoreWriter(run_dir)
-            created = time.time()
-            self._store.set_meta("name", name)
-            self._store.set_meta("config", config_json)
-            self._store.set_meta("created", created)
+            self._store = StoreWriter(
+                run_dir, meta={"name": name, "config": config_json, "created": time.time()})
         except BaseException:
             self._writer_lock.release()
             raise

@@ -57,7 +57,7 @@ import sqlite3
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from operator import itemgetter
@@ -82,6 +82,7 @@ from nbviz.store.errors import Problem, StoreWriteError, is_content_error, sqlit
 from nbviz.store.fsinfo import is_network_filesystem
 from nbviz.store.open_readers import OPEN_READERS
 from nbviz.store.readonly import open_read_only
+from nbviz.store.template import create_store_file
 
 __all__ = [
     "DB_FILENAME", "SCHEMA_VERSION", "ScalarColumns", "StoreReader", "StoreWriter", "TensorRecord",
@@ -183,12 +184,15 @@ def decode_array(dtype: str, shape: str, data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape))
 
 
-def _connect(path: Path, *, journal_fallback: bool) -> sqlite3.Connection:
+def _connect(path: Path, *, journal_fallback: bool, synchronous: str = "NORMAL"
+             ) -> sqlite3.Connection:
+    """A writer's connection to ``path``: WAL (or a rollback journal on network
+    filesystems; a no-op for a store whose header already says so) and ``synchronous``."""
     connection = sqlite3.connect(path, timeout=30.0, check_same_thread=False,
                                  isolation_level=None)
     mode = "DELETE" if journal_fallback else "WAL"
     connection.execute(f"PRAGMA journal_mode={mode}")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
     return connection
 
 
@@ -253,6 +257,10 @@ def newer_schema(text: Any) -> str | None:
             "upgrade nbviz; values in chunks it cannot decode are skipped")
 
 
+def _meta_text(value: Any) -> str:
+    return json.dumps(value, allow_nan=True, sort_keys=True)
+
+
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:
     row = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                              (name,)).fetchone()
@@ -282,6 +290,8 @@ def _save_summaries(connection: sqlite3.Connection, summaries: dict[int, TagSumm
           s.last_seq) for tag_id, s in summaries.items()],
     )
 
+
+_MIN_CHUNKS_TO_MERGE = 4  # compact() merges a tag's small chunks once it has this many
 
 _CHUNK_COLUMNS = "last_seq, tag_id, first_seq, count, seqs, steps, walls, vals, crc"
 
@@ -471,34 +481,67 @@ class StoreWriter:
     same batch can be written again later.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, meta: Mapping[str, Any] | None = None) -> None:
+        """Open (or create) the store of ``run_dir`` and write ``meta`` (JSON values by
+        key, with ``schema_version``) in the same transaction as the schema.
+
+        A new store is written in one go from a prebuilt image of the empty schema
+        (:mod:`nbviz.store.template`) and its first transaction (the meta entries) skips
+        ``fsync``: an empty store has nothing to lose, and the first checkpoint syncs the
+        WAL, its directory and the database file before anything is copied into it. Only
+        this tiny transaction runs so (no automatic checkpoint can happen inside it);
+        every later one is ``synchronous=NORMAL`` as before. Crash safety is unchanged:
+        a ``kill -9`` loses nothing the OS has been handed.
+        """
         self.path = run_dir / DB_FILENAME
+        if meta is not None and not isinstance(meta, Mapping):
+            raise TypeError(f"StoreWriter(): 'meta' must be a dict of JSON values by key, got "
+                            f"{type(meta).__name__}; pass e.g. meta={{'name': 'run1'}}.")
+        try:
+            entries = [(str(key), _meta_text(value)) for key, value in (meta or {}).items()
+                       if key != "schema_version"]
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"StoreWriter(): 'meta' must hold JSON values (numbers, strings, "
+                            f"lists, dicts): {error}") from None
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             self.journal_fallback = is_network_filesystem(run_dir)
-            self._connection = _connect(self.path, journal_fallback=self.journal_fallback)
-            # One transaction: readers never see a half-made schema, and an old store's
-            # summary table is filled from its legacy rows together with its creation.
-            self._connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
-            stamped = self._connection.execute(  # an integer: no text to decode
+            self.created = create_store_file(self.path, _SCHEMA,
+                                             wal=not self.journal_fallback)
+            relaxed = self.created and not self.journal_fallback  # WAL only: see above
+            self._connection = _connect(self.path, journal_fallback=self.journal_fallback,
+                                        synchronous="OFF" if relaxed else "NORMAL")
+            # One transaction: readers never see a half-made schema or a store without its
+            # meta, and an old store's summary table is filled from its legacy rows
+            # together with its creation.
+            self._connection.executescript("BEGIN IMMEDIATE;" if self.created else
+                                           f"BEGIN IMMEDIATE;{_SCHEMA}")
+            # this writer may add chunks of the newest layout: the store says so (never
+            # lowered below what a newer nbviz stamped)
+            stamped = None if self.created else self._connection.execute(
                 "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'"
-            ).fetchone()
-            self._legacy = _has_table(self._connection, "scalars")
-            self._summary = _load_summaries(self._connection)
+            ).fetchone()  # an integer: no text to decode
+            known = stamped[0] if stamped is not None and isinstance(stamped[0], int) else 0
+            entries.append(("schema_version", _meta_text(max(SCHEMA_VERSION, known))))
+            self._legacy = not self.created and _has_table(self._connection, "scalars")
+            self._summary = {} if self.created else _load_summaries(self._connection)
             if self._legacy and not self._summary:
                 self._summary = rebuild_summaries(self._connection)
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", entries)
             self._connection.execute("COMMIT")
+            if relaxed:
+                self._connection.execute("PRAGMA synchronous=NORMAL")
             self._tag_ids: dict[tuple[str, str], int] = {}
-            self._reload_tag_ids()
+            if not self.created:
+                self._reload_tag_ids()
         except (sqlite3.Error, OSError) as error:
             connection = getattr(self, "_connection", None)
             if connection is not None:
                 connection.close()
             raise StoreWriteError(self.path, sqlite_cause(error)) from error
         self._lock = threading.Lock()
-        # this writer may add chunks of the newest layout: the store says so (never lowered)
-        known = stamped[0] if stamped is not None and isinstance(stamped[0], int) else 0
-        self.set_meta("schema_version", max(SCHEMA_VERSION, known))
+        self._chunks_written = 0  # by this writer: compact() of a new store may skip
 
     def next_seq(self, table: str = "scalars") -> int:
         """The seq the next value of ``table`` ("scalars" or "tensors") will get."""
@@ -584,7 +627,7 @@ class StoreWriter:
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable value under ``key`` (replacing any old one)."""
-        text = json.dumps(value, allow_nan=True, sort_keys=True)
+        text = _meta_text(value)
         with self._lock:
             try:
                 self._connection.execute(
@@ -659,13 +702,20 @@ class StoreWriter:
             _insert_chunks(self._connection, rows_out)
             _save_summaries(self._connection, summaries)
 
-        self._transaction(insert, lambda: self._summary.update(summaries))
+        def committed() -> None:
+            self._summary.update(summaries)
+            self._chunks_written += len(chunks)
+
+        self._transaction(insert, committed)
 
     def compact(self, *, small: int = 512, target: int = 8192) -> int:
         """Merge each tag's small chunks (fewer than ``small`` values: a slow logger's
         one-second flushes) into chunks of up to ``target`` values, atomically; returns how
         many chunks were merged away. Every value keeps its seq, so a reader tailing by
-        seq sees nothing change. The summary table is unaffected."""
+        seq sees nothing change. The summary table is unaffected. A store this writer
+        created, holding fewer chunks than that, has nothing to merge: no query is made."""
+        if self.created and self._chunks_written < _MIN_CHUNKS_TO_MERGE:
+            return 0
         merged = 0
 
         def rewrite(new: dict[tuple[str, str], int]) -> None:
@@ -680,7 +730,7 @@ class StoreWriter:
             names = {tag_id: name for (name, kind), tag_id in self._tag_ids.items()
                      if kind == "scalar"}
             for tag_id, chunks in by_tag.items():
-                if len(chunks) < 4 or tag_id not in names:
+                if len(chunks) < _MIN_CHUNKS_TO_MERGE or tag_id not in names:
                     continue
                 columns = _Columns()
                 columns.add_chunks([row[:-1] for row in chunks])

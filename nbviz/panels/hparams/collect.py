@@ -1,14 +1,13 @@
 """Gather what the HParams join needs — run configs, hparams records, metric summaries —
 from a logdir, once (``nbviz.read(kind="hparams")``) or live (:class:`SweepCollector`).
 
->>> table = read_hparams_table("sweep", raw_records, scalar_batches)  # doctest: +SKIP
+>>> table = read_hparams_table("sweep", raw_records, metric_table)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,10 @@ from nbviz.panels.hparams.join import HparamsRecord, RunInput, join_runs
 from nbviz.panels.hparams.record import RECORD_KIND
 from nbviz.panels.hparams.summaries import MetricTable
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.store.discover import find_runs, run_name
+from nbviz.store.discover import run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
-from nbviz.store.tfevents import SESSION_KEY, find_event_runs
+from nbviz.store.tfevents import SESSION_KEY, EventRun
+from nbviz.store.tfevents_bulk import preload_shared
 
 __all__ = ["SweepCollector", "read_hparams_table", "record_from_tensor", "stored_config"]
 
@@ -66,22 +66,22 @@ def _records_from_frame(raw: pd.DataFrame) -> dict[str, list[HparamsRecord]]:
 
 
 def read_hparams_table(logdir: str | os.PathLike[str], raw: pd.DataFrame,
-                       scalar_batches: Iterable[tuple[str, ScalarColumns]]) -> pd.DataFrame:
+                       metrics: MetricTable) -> pd.DataFrame:
     """The joined table of a logdir, from the per-record hparams frame ``raw`` (one row per
-    ``add_hparams`` / hparams-plugin record) and every run's scalar batches."""
+    ``add_hparams`` / hparams-plugin record) and every run's scalar summaries ``metrics``."""
+    from nbviz.sources import scan_logdir
+
     path = Path(logdir)
-    metrics = MetricTable()
-    for name, columns in scalar_batches:
-        metrics.update(name, columns)
     runs: dict[str, RunInput] = {}
     root = os.path.realpath(path)
-    dirs = dict(find_runs(path))
+    stores, event_runs = scan_logdir(path, reuse=True)  # the walk nbviz.read just made
+    dirs = dict(stores)
     for run_dir in live_run_dirs():
         if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:
             dirs.setdefault(run_name(Path(root), run_dir), run_dir)
     for name, run_dir in dirs.items():
         runs[name] = RunInput(name, stored_config(run_dir)[0])
-    for name in find_event_runs(path):  # TensorBoard runs: parents of add_hparams sub-runs
+    for name in event_runs:  # TensorBoard runs: parents of add_hparams sub-runs
         runs.setdefault(name, RunInput(name))
     for name, records in _records_from_frame(raw).items():
         runs.setdefault(name, RunInput(name)).records.extend(records)
@@ -116,6 +116,7 @@ class SweepCollector:
         self._logdirs: list[LogdirSource] = []
         self._sources: list[Source] = []
         self.root: str | None = None
+        self._preloaded = False
         for target in targets:
             if isinstance(target, Run):
                 self.runs[target.name] = RunInput(target.name, dict(target.config))
@@ -136,17 +137,21 @@ class SweepCollector:
         """Take in new scalars, records and configs; True when anything changed."""
         from nbviz.sources import RunScalars, RunTensors
 
+        preloaded = self._preload()  # held until the tails made below took them
         changed = False
+        scalars: list[tuple[str, ScalarColumns]] = []
         for source in self._sources:
             for batch in source.poll():
                 if isinstance(batch, RunScalars):
-                    self.metrics.update(batch.run, batch.columns)
+                    scalars.append((batch.run, batch.columns))
                     changed = True
                 elif isinstance(batch, RunTensors):
                     run = self.runs.setdefault(batch.run, RunInput(batch.run))
                     run.records.extend(record_from_tensor(r) for r in batch.records
                                        if r.kind == RECORD_KIND)
                     changed = True
+        self.metrics.update_many(scalars)  # every run's new rows summarised at once
+        del preloaded
         for logdir in self._logdirs:
             for name, (run_dir, kind) in logdir.run_dirs().items():
                 if name not in self.runs:
@@ -162,6 +167,20 @@ class SweepCollector:
             if complete:
                 del self._config_pending[name]
         return changed
+
+    def _preload(self) -> list[EventRun]:
+        """At the first poll, read the TensorBoard runs of the logdirs in one bulk pass
+        (:func:`~nbviz.store.tfevents_bulk.preload_shared`: a sweep of 10,000 trial
+        directories), so that the tails the sources make find them parsed."""
+        from nbviz.sources import scan_logdir
+
+        if self._preloaded:
+            return []
+        self._preloaded = True
+        runs: list[EventRun] = []
+        for logdir in self._logdirs:
+            runs += preload_shared(scan_logdir(logdir.logdir, reuse=True)[1])
+        return runs
 
     def table(self) -> pd.DataFrame:
         """The joined table of everything seen so far."""

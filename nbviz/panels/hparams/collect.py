@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nbviz.panels.hparams.events import EventRunsFollower
 from nbviz.panels.hparams.join import HparamsRecord, RunInput, join_runs
 from nbviz.panels.hparams.record import RECORD_KIND
 from nbviz.panels.hparams.summaries import MetricTable
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
-from nbviz.store.tfevents import SESSION_KEY, EventRun
-from nbviz.store.tfevents_bulk import preload_shared
+from nbviz.store.tfevents import SESSION_KEY
 
 __all__ = ["SweepCollector", "read_hparams_table", "record_from_tensor", "stored_config"]
 
@@ -116,17 +116,19 @@ class SweepCollector:
         self._logdirs: list[LogdirSource] = []
         self._sources: list[Source] = []
         self.root: str | None = None
-        self._preloaded = False
+        self._events: list[EventRunsFollower] = []
         for target in targets:
             if isinstance(target, Run):
                 self.runs[target.name] = RunInput(target.name, dict(target.config))
                 self._sources += [RunTail(target.dir, target.name),
                                   TensorTail(target.dir, target.name, frozenset({RECORD_KIND}))]
                 continue
-            path = Path(target)
-            scalars = LogdirSource(path)
+            path = Path(target)  # nbviz stores by sources, TensorBoard runs in bulk
+            scalars = LogdirSource(path, tfevents=False)
             self._logdirs.append(scalars)
-            self._sources += [scalars, LogdirSource(path, kinds=frozenset({RECORD_KIND}))]
+            self._sources += [scalars, LogdirSource(path, kinds=frozenset({RECORD_KIND}),
+                                                    tfevents=False)]
+            self._events.append(EventRunsFollower(path, frozenset({RECORD_KIND})))
             self.root = _root_name(path) if self.root is None else self.root
 
     def describe(self) -> str:
@@ -137,27 +139,36 @@ class SweepCollector:
         """Take in new scalars, records and configs; True when anything changed."""
         from nbviz.sources import RunScalars, RunTensors
 
-        preloaded = self._preload()  # held until the tails made below took them
         changed = False
         scalars: list[tuple[str, ScalarColumns]] = []
+        records: list[tuple[str, list[TensorRecord]]] = []
         for source in self._sources:
             for batch in source.poll():
                 if isinstance(batch, RunScalars):
                     scalars.append((batch.run, batch.columns))
-                    changed = True
                 elif isinstance(batch, RunTensors):
-                    run = self.runs.setdefault(batch.run, RunInput(batch.run))
-                    run.records.extend(record_from_tensor(r) for r in batch.records
-                                       if r.kind == RECORD_KIND)
-                    changed = True
+                    records.append((batch.run, batch.records))
+        for events in self._events:
+            new_scalars, new_records = events.poll()
+            scalars += new_scalars
+            records += new_records
+        for name, batch_records in records:
+            run = self.runs.setdefault(name, RunInput(name))
+            run.records.extend(record_from_tensor(r) for r in batch_records
+                               if r.kind == RECORD_KIND)
         self.metrics.update_many(scalars)  # every run's new rows summarised at once
-        del preloaded
+        changed = changed or bool(scalars) or bool(records)
         for logdir in self._logdirs:
             for name, (run_dir, kind) in logdir.run_dirs().items():
                 if name not in self.runs:
                     self.runs[name] = RunInput(name)
                     if kind == "nbviz":
                         self._config_pending[name] = run_dir
+                    changed = True
+        for events in self._events:  # after the stores: a run with both has a config
+            for name in events.names():
+                if name not in self.runs:
+                    self.runs[name] = RunInput(name)
                     changed = True
         for name, run_dir in list(self._config_pending.items()):
             config, complete = stored_config(run_dir)
@@ -167,20 +178,6 @@ class SweepCollector:
             if complete:
                 del self._config_pending[name]
         return changed
-
-    def _preload(self) -> list[EventRun]:
-        """At the first poll, read the TensorBoard runs of the logdirs in one bulk pass
-        (:func:`~nbviz.store.tfevents_bulk.preload_shared`: a sweep of 10,000 trial
-        directories), so that the tails the sources make find them parsed."""
-        from nbviz.sources import scan_logdir
-
-        if self._preloaded:
-            return []
-        self._preloaded = True
-        runs: list[EventRun] = []
-        for logdir in self._logdirs:
-            runs += preload_shared(scan_logdir(logdir.logdir, reuse=True)[1])
-        return runs
 
     def table(self) -> pd.DataFrame:
         """The joined table of everything seen so far."""

@@ -113,6 +113,7 @@ class SweepCollector:
         self.metrics = MetricTable(last_n)
         self.runs: dict[str, RunInput] = {}
         self._config_pending: dict[str, Path] = {}
+        self._stores_seen: set[str] = set()
         self._logdirs: list[LogdirSource] = []
         self._sources: list[Source] = []
         self.root: str | None = None
@@ -160,8 +161,9 @@ class SweepCollector:
         changed = changed or bool(scalars) or bool(records)
         for logdir in self._logdirs:
             for name, (run_dir, kind) in logdir.run_dirs().items():
-                if name not in self.runs:
-                    self.runs[name] = RunInput(name)
+                if name not in self._stores_seen:  # a store whose records came first too
+                    self._stores_seen.add(name)
+                    self.runs.setdefault(name, RunInput(name))
                     if kind == "nbviz":
                         self._config_pending[name] = run_dir
                     changed = True

@@ -142,7 +142,8 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
         metrics = MetricTable()  # every run's scalars read once, summarised at once
         metrics.update_many(_scalar_batches(path, hparams_events, problems))
         frame = read_hparams_table(path, _hparams_frame(path, hparams_events, problems, metrics),
-                                   metrics)
+                                   metrics, stores=_store_runs(path, EVERYTHING),
+                                   event_runs=event_runs)
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels

@@ -181,17 +181,17 @@ class _Bulk:
                 names = sorted(n for n in os.listdir(run.dir) if is_event_file(n))
                 blobs = []
                 for file_name in names:
-                    with open(run.dir / file_name, "rb") as handle:
+                    path = run.dir / file_name
+                    with open(path, "rb") as handle:
                         data = handle.read(SMALL_FILE_BYTES + 1)
                     if len(data) > SMALL_FILE_BYTES:
                         raise _Fallback
-                    blobs.append((file_name, data))
+                    blobs.append((file_name, path, data))
             except (OSError, _Fallback):
                 self.generic.add(name)
                 continue
-            for file_name, data in blobs:
-                state = run._files[file_name] = _FileState(run.dir / file_name, len(data),
-                                                           len(data))
+            for file_name, path, data in blobs:
+                state = run._files[file_name] = _FileState(path, len(data), len(data))
                 self.files.append((name, state, size, size + len(data)))
                 self.parts.append(data)
                 size += len(data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +67,21 @@ def _records_from_frame(raw: pd.DataFrame) -> dict[str, list[HparamsRecord]]:
 
 
 def read_hparams_table(logdir: str | os.PathLike[str], raw: pd.DataFrame,
-                       metrics: MetricTable) -> pd.DataFrame:
+                       metrics: MetricTable, *, stores: Mapping[str, Path] | None = None,
+                       event_runs: Iterable[str] | None = None) -> pd.DataFrame:
     """The joined table of a logdir, from the per-record hparams frame ``raw`` (one row per
-    ``add_hparams`` / hparams-plugin record) and every run's scalar summaries ``metrics``."""
+    ``add_hparams`` / hparams-plugin record) and every run's scalar summaries ``metrics``;
+    ``stores`` (name -> directory) and ``event_runs`` (names) when the caller found them
+    already (else the logdir is scanned)."""
     from nbviz.sources import scan_logdir
 
     path = Path(logdir)
     runs: dict[str, RunInput] = {}
     root = os.path.realpath(path)
-    stores, event_runs = scan_logdir(path, reuse=True)  # the walk nbviz.read just made
+    if stores is None or event_runs is None:
+        found = scan_logdir(path, reuse=True)
+        stores = found[0] if stores is None else stores
+        event_runs = found[1] if event_runs is None else event_runs
     dirs = dict(stores)
     for run_dir in live_run_dirs():
         if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:

@@ -213,14 +213,17 @@ def test_update_many_equals_update_batch_by_batch() -> None:
             assert np.array_equal(got.tail, want.tail, equal_nan=True)
 
 
-def test_read_and_panel_tables_equal_the_run_by_run_path(
-        sweep: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    new = nbviz.read(sweep, kind="hparams")
-    panel = nbviz.HParams(sweep)
+def _panel_frame(logdir: Path) -> pd.DataFrame:
+    panel = nbviz.HParams(logdir)
     try:
-        panel_new = panel.frame
+        return panel.frame
     finally:
         panel.close()
+
+
+def test_read_and_panel_tables_equal_the_run_by_run_path(
+        sweep: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    new, panel_new = nbviz.read(sweep, kind="hparams"), _panel_frame(sweep)
     assert len(new) == TRIALS + 3
     assert set(new["hparams_from"]) >= {"config+nbviz/lr=0.1"}
     curve = nbviz.read(sweep, runs=["torch/trial02"], tags=["train/loss"])  # 14 steps
@@ -233,12 +236,7 @@ def test_read_and_panel_tables_equal_the_run_by_run_path(
     monkeypatch.setattr(events_module, "preload_shared", _shared_one_by_one)
     monkeypatch.setattr(MetricTable, "update_many", lambda self, batches: [
         _old_update(self, run, columns) for run, columns in batches])
-    old = nbviz.read(sweep, kind="hparams")
-    panel = nbviz.HParams(sweep)
-    try:
-        panel_old = panel.frame
-    finally:
-        panel.close()
+    old, panel_old = nbviz.read(sweep, kind="hparams"), _panel_frame(sweep)
     _frames_equal(new, old)
     _frames_equal(panel_new, panel_old)
     # the panel shows what read() reads (metric columns may come in another order: the

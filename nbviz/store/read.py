@@ -137,13 +137,15 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     elif kind == "hparams":  # the join lives in nbviz/panels/hparams (one row per run)
         from nbviz.panels.hparams.collect import read_hparams_table
         from nbviz.panels.hparams.summaries import MetricTable
+        from nbviz.store.tfevents_bulk import gc_paused
 
-        hparams_events = read_events(frozenset({"hparams", "scalar"}), bulk=True)
-        metrics = MetricTable()  # every run's scalars read once, summarised at once
-        metrics.update_many(_scalar_batches(path, hparams_events, problems))
-        frame = read_hparams_table(path, _hparams_frame(path, hparams_events, problems, metrics),
-                                   metrics, stores=_store_runs(path, EVERYTHING),
-                                   event_runs=event_runs)
+        with gc_paused():  # a sweep of 10,000 runs: many objects, no cycles
+            hparams_events = read_events(frozenset({"hparams", "scalar"}), bulk=True)
+            metrics = MetricTable()  # every run's scalars read once, summarised at once
+            metrics.update_many(_scalar_batches(path, hparams_events, problems))
+            frame = read_hparams_table(
+                path, _hparams_frame(path, hparams_events, problems, metrics), metrics,
+                stores=_store_runs(path, EVERYTHING), event_runs=event_runs)
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels

@@ -23,10 +23,12 @@ unchanged: the fast path never guesses.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,7 @@ from nbviz.store.tfevents import (
     is_event_file,
 )
 
-__all__ = ["SMALL_FILE_BYTES", "preload_shared", "read_event_runs"]
+__all__ = ["SMALL_FILE_BYTES", "gc_paused", "preload_shared", "read_event_runs"]
 
 SMALL_FILE_BYTES = 1 << 20  # a larger event file: its run is read by EventRun itself
 _WALL = struct.Struct("<d")
@@ -96,6 +98,26 @@ def _decode_summary(rest: bytes) -> _Decoded:
         return None
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a bulk read: reading 10,000 runs makes a
+    few hundred thousand small objects (records, dicts, arrays) and none in a cycle, yet
+    every full pass of the collector walks all of them — a quarter of the CPU of such a
+    read. Reference counting still frees everything; the collector is back on (if it was)
+    when the block ends.
+
+    >>> with gc_paused():
+    ...     pass
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _check_dirs(run_dirs: object, where: str) -> dict[str, Path]:
     if not isinstance(run_dirs, Mapping):
         raise TypeError(f"{where}: 'run_dirs' must be a dict of run name -> directory, got "
@@ -119,8 +141,9 @@ def read_event_runs(run_dirs: Mapping[str, str | os.PathLike[str]],
     {}
     """
     dirs = _check_dirs(run_dirs, "read_event_runs()")
-    runs = {name: EventRun(run_dir, wanted) for name, run_dir in dirs.items()}
-    _Bulk(runs).read()
+    with gc_paused():
+        runs = {name: EventRun(run_dir, wanted) for name, run_dir in dirs.items()}
+        _Bulk(runs).read()
     return runs
 
 

@@ -23,6 +23,7 @@ from nbviz.record.run import Run, live_run_dirs
 from nbviz.store.discover import run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
 from nbviz.store.tfevents import SESSION_KEY
+from nbviz.store.tfevents_bulk import gc_paused
 
 __all__ = ["SweepCollector", "read_hparams_table", "record_from_tensor", "stored_config"]
 
@@ -145,6 +146,10 @@ class SweepCollector:
 
     def poll(self) -> bool:
         """Take in new scalars, records and configs; True when anything changed."""
+        with gc_paused():  # the first poll of a sweep of 10,000 runs: many objects, no cycles
+            return self._poll()
+
+    def _poll(self) -> bool:
         from nbviz.sources import RunScalars, RunTensors
 
         changed = False

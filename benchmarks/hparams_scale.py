@@ -15,16 +15,20 @@ What is measured (median of ``--repeats``):
 * the anchor: the same sweep written by ``torch.utils.tensorboard`` (one run directory per
   trial, ``add_hparams``), then (a) TensorBoard 2.x serving it — seconds from process start
   until its hparams plugin's ``session_groups`` endpoint returns every trial — and (b)
-  ``nbviz.read(logdir, kind="hparams")`` + ``HParams(logdir)`` on the same directory.
+  ``nbviz.read(logdir, kind="hparams")`` + ``HParams(logdir)`` on the same directory, end to
+  end (goal: well under 10 s for 10,000 trials), median of fresh processes; with ``--base``
+  another checkout on the same sweep, interleaved, and whether its table is equal.
 
     python benchmarks/hparams_scale.py            # 10,000 runs (writing the anchor ~1 min)
     python benchmarks/hparams_scale.py --quick    # 1,000 runs
+    python benchmarks/hparams_scale.py --read-only --sweep-dir /tmp/sweep10k --base ../main
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import socket
@@ -281,24 +285,68 @@ def bench_tensorboard(logdir: Path, runs: int, timeout: float) -> dict[str, Any]
             proc.kill()
 
 
-def bench_nbviz_read(logdir: Path, runs: int) -> dict[str, Any]:
-    import warnings
+# One end-to-end measurement in a fresh process: nbviz.read(kind="hparams") then
+# HParams(logdir) (the panel's kernel side), and a digest of the table (equal digests: the
+# same frame, columns, dtypes and attrs) so two checkouts can be compared on one logdir.
+READ_SCRIPT = r"""
+import hashlib, json, sys, time, warnings
+warnings.simplefilter("ignore")
+import pandas as pd
+import nbviz
+from nbviz.panels.hparams.widget import HParams
+logdir = sys.argv[1]
+t, cpu = time.perf_counter(), time.process_time()
+df = nbviz.read(logdir, kind="hparams")
+read_s, read_cpu_s = time.perf_counter() - t, time.process_time() - cpu
+t, cpu = time.perf_counter(), time.process_time()
+panel = HParams(logdir, metric="m0")
+panel_s, panel_cpu_s = time.perf_counter() - t, time.process_time() - cpu
+rows = len(panel.runs)
+panel.close()
+keys = ("hparams", "hparam_kinds", "metrics", "metric_summaries", "metric_tags")
+digest = hashlib.sha1(pd.util.hash_pandas_object(df, index=True).values.tobytes()
+                      + repr([list(df.columns), [str(d) for d in df.dtypes]]).encode()
+                      + json.dumps({k: df.attrs.get(k) for k in keys}, sort_keys=True,
+                                   default=str).encode()).hexdigest()[:16]
+print(json.dumps({"read_s": read_s, "panel_s": panel_s, "read_cpu_s": read_cpu_s,
+                  "panel_cpu_s": panel_cpu_s, "rows": len(df), "panel_rows": rows,
+                  "digest": digest, "nbviz": nbviz.__file__}))
+"""
 
-    import nbviz
-    from nbviz.panels.hparams.widget import HParams
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = time.perf_counter()
-        df = nbviz.read(logdir, kind="hparams")
-        read_s = time.perf_counter() - t
-        t = time.perf_counter()
-        panel = HParams(logdir, metric="m0")
-        panel_s = time.perf_counter() - t
-        rows = len(panel.runs)
-        panel.close()
-    return {"read_s": read_s, "panel_s": panel_s, "rows": len(df), "panel_rows": rows,
-            "complete": len(df) == runs == rows}
+def read_once(logdir: Path, tree: Path) -> dict[str, Any]:
+    """:data:`READ_SCRIPT` with ``tree``'s nbviz (``PYTHONPATH=tree``)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", READ_SCRIPT, str(logdir)], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"nbviz read in {tree} failed:\n{done.stderr[-2000:]}")
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    out["total_s"] = out["read_s"] + out["panel_s"]
+    out["total_cpu_s"] = out["read_cpu_s"] + out["panel_cpu_s"]
+    return out
+
+
+def bench_nbviz_read(logdir: Path, runs: int, repeats: int, base: Path | None
+                     ) -> dict[str, Any]:
+    """read + panel on the anchor logdir, median of ``repeats`` fresh processes; with
+    ``base`` (another checkout), that checkout too, interleaved in the same run."""
+    trees = {"ours": REPO} | ({"base": base} if base is not None else {})
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    for path in logdir.rglob("*tfevents*"):  # page cache warm for whichever side goes first
+        path.read_bytes()
+    for repeat in range(repeats):
+        order = list(trees.items())
+        for name, tree in order[::-1] if repeat % 2 else order:  # alternate who goes first
+            samples[name].append(read_once(logdir, tree))
+    out: dict[str, Any] = {}
+    for name, outs in samples.items():
+        out[name] = {key: statistics.median(o[key] for o in outs)
+                     for key in ("read_s", "panel_s", "total_s", "total_cpu_s")}
+        out[name].update(rows=outs[0]["rows"], panel_rows=outs[0]["panel_rows"],
+                         digest=outs[0]["digest"], totals=[o["total_s"] for o in outs],
+                         complete=outs[0]["rows"] == runs == outs[0]["panel_rows"])
+    return out
 
 
 def main() -> None:
@@ -311,12 +359,38 @@ def main() -> None:
     parser.add_argument("--anchor-runs", type=int, default=0,
                         help="trials in the TensorBoard comparison (default: all runs)")
     parser.add_argument("--json", type=Path, help="write all figures to this file")
+    parser.add_argument("--sweep-dir", type=Path,
+                        help="the anchor sweep's directory: written there by torch when it "
+                        "does not exist yet, reused as it is when it does (writing 10,000 "
+                        "trials takes ~1 min); default: a temporary directory")
+    parser.add_argument("--base", type=Path,
+                        help="another nbviz checkout (e.g. main's) whose read + panel is timed "
+                        "on the same sweep, interleaved with this one's, and whose table "
+                        "must be equal")
+    parser.add_argument("--read-only", action="store_true",
+                        help="only the anchor comparison (no kernel/browser figures)")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="in the anchor comparison, time nbviz (and --base) only")
     args = parser.parse_args()
     runs = 1_000 if args.quick else 10_000
     frame = sweep_frame(runs)
     print(f"HParams at scale: {runs:,} runs × {HPARAMS + METRICS} axes "
           f"({HPARAMS} hparams, {METRICS} metrics), median of {args.repeats}; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (figures scale with it)")
+    record: dict[str, Any] = {"runs": runs}
+    fields: dict[str, Any] = {"runs": runs}
+    if not args.read_only:
+        bench_in_kernel_and_browser(frame, args, record, fields)
+    if not args.no_anchor:
+        bench_anchor(args, runs, record, fields)
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=1, default=float))
+    summary("hparams_scale", **fields)
+
+
+def bench_in_kernel_and_browser(frame: pd.DataFrame, args: argparse.Namespace,
+                                record: dict[str, Any], fields: dict[str, Any]) -> None:
     kernel = bench_kernel(frame, args.repeats)
     print(f"  kernel: table encode {fmt_secs(kernel['encode_s'])} "
           f"({kernel['wire_bytes'] / 1e6:.1f} MB binary), importance "
@@ -333,47 +407,77 @@ def main() -> None:
               f"{b['selected_range'][0]}–{b['selected_range'][1]} runs, up to "
               f"{b['lines_changed_max']} lines drawn or erased in one frame, every selected "
               f"line drawn {b['settle_frames_max']} frame(s) after the drag")
-    record: dict[str, Any] = {"runs": runs, "kernel": kernel, "browser": browser}
-    fields: dict[str, Any] = {
-        "runs": runs, "importance_s": kernel["importance_s"],
+    record.update(kernel=kernel, browser=browser)
+    fields.update({
+        "importance_s": kernel["importance_s"],
         "first_render_ms": browser["first_render_ms"],
         "brush_frame_ms_p50": {a: browser[a]["frame_ms_p50"] for a in BRUSH_AXES},
         "brush_frame_ms_p95": {a: browser[a]["frame_ms_p95"] for a in BRUSH_AXES},
-    }
-    if not args.no_anchor:
-        anchor_runs = args.anchor_runs or runs
-        anchor = sweep_frame(anchor_runs)
-        with tempfile.TemporaryDirectory() as tmp:
-            logdir = Path(tmp) / "sweep"
-            write_s = write_torch_sweep(anchor, logdir)
-            print(f"  anchor sweep written by torch.utils.tensorboard: {anchor_runs:,} run dirs "
-                  f"in {write_s:.0f} s")
-            tb = bench_tensorboard(logdir, anchor_runs, args.tb_timeout)
-            ours = bench_nbviz_read(logdir, anchor_runs)
-        version = __import__("tensorboard").__version__
-        if "timed_out_after_s" in tb:  # TensorBoard never listed every trial: a lower bound
-            ratio = tb["timed_out_after_s"] / ours["panel_s"]
-            print(f"  TensorBoard {version} hparams plugin: did NOT list all {anchor_runs:,} "
-                  f"trials within {tb['timed_out_after_s']:.0f} s (session_groups listed "
-                  f"{tb['sessions']:,}; raise --tb-timeout to wait longer)")
-            compared = f"> {ratio:.2f} (a lower bound: TensorBoard timed out)"
+    })
+
+
+def bench_anchor(args: argparse.Namespace, runs: int, record: dict[str, Any],
+                 fields: dict[str, Any]) -> None:
+    """TensorBoard's hparams plugin and nbviz (read + panel; ``--base`` too) on one sweep
+    written by torch."""
+    anchor_runs = args.anchor_runs or runs
+    with tempfile.TemporaryDirectory() as tmp:
+        logdir = args.sweep_dir or Path(tmp) / "sweep"
+        if logdir.exists():
+            found = sum(1 for _ in logdir.iterdir())
+            if found != anchor_runs:
+                raise SystemExit(f"--sweep-dir {logdir} holds {found} entries, not the "
+                                 f"{anchor_runs:,} trials asked for: pass an empty or new "
+                                 "directory, or the matching --quick / --anchor-runs")
+            print(f"  anchor sweep reused: {logdir} ({anchor_runs:,} run dirs written by "
+                  "torch.utils.tensorboard)")
         else:
-            ratio = tb["load_s"] / ours["panel_s"]
-            print(f"  TensorBoard {version} hparams plugin: {tb['load_s']:.1f} s from start "
-                  f"until session_groups lists all {tb['sessions']:,} trials")
-            compared = f"= {ratio:.2f}"
-        print(f"  nbviz on the same logdir: read(kind='hparams') {ours['read_s']:.1f} s, "
-              f"HParams(logdir) {ours['panel_s']:.1f} s ({ours['rows']:,} rows); TensorBoard "
-              f"time / HParams time {compared} (> 1: nbviz is faster)")
-        record.update(tensorboard=tb, nbviz_read=ours)
-        fields.update(anchor_runs=anchor_runs, tensorboard_load_s=tb["load_s"],
-                      nbviz_read_s=ours["read_s"], nbviz_panel_s=ours["panel_s"],
-                      tensorboard_over_nbviz=ratio,
-                      tensorboard_timed_out="timed_out_after_s" in tb)
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
-    if args.json:
-        args.json.write_text(json.dumps(record, indent=1, default=float))
-    summary("hparams_scale", **fields)
+            write_s = write_torch_sweep(sweep_frame(anchor_runs), logdir)
+            print(f"  anchor sweep written by torch.utils.tensorboard: {anchor_runs:,} run "
+                  f"dirs in {write_s:.0f} s")
+        tb = ({} if args.no_tensorboard
+              else bench_tensorboard(logdir, anchor_runs, args.tb_timeout))
+        nb = bench_nbviz_read(logdir, anchor_runs, args.repeats, args.base)
+    ours = nb["ours"]
+    version = __import__("tensorboard").__version__
+    ratio = math.nan
+    if not tb:
+        compared = "not measured (--no-tensorboard)"
+    elif "timed_out_after_s" in tb:  # TensorBoard never listed every trial: a lower bound
+        ratio = tb["timed_out_after_s"] / ours["total_s"]
+        print(f"  TensorBoard {version} hparams plugin: did NOT list all {anchor_runs:,} "
+              f"trials within {tb['timed_out_after_s']:.0f} s (session_groups listed "
+              f"{tb['sessions']:,}; raise --tb-timeout to wait longer)")
+        compared = f"> {ratio:.2f} (a lower bound: TensorBoard timed out)"
+    else:
+        ratio = tb["load_s"] / ours["total_s"]
+        print(f"  TensorBoard {version} hparams plugin: {tb['load_s']:.1f} s from start "
+              f"until session_groups lists all {tb['sessions']:,} trials")
+        compared = f"= {ratio:.2f}"
+    print(f"  nbviz on the same logdir (median of {args.repeats} fresh processes): "
+          f"read(kind='hparams') {ours['read_s']:.2f} s + HParams(logdir) "
+          f"{ours['panel_s']:.2f} s = {ours['total_s']:.2f} s end to end, "
+          f"{ours['total_cpu_s']:.2f} s of CPU ({ours['rows']:,} rows; goal: well under 10 s "
+          f"for 10,000 trials); TensorBoard "
+          f"time / nbviz end-to-end time {compared} (> 1: nbviz is faster)")
+    if "base" in nb:
+        base = nb["base"]
+        same = "equal" if base["digest"] == ours["digest"] else "DIFFERENT"
+        print(f"  --base {args.base}: read {base['read_s']:.2f} s + HParams "
+              f"{base['panel_s']:.2f} s = {base['total_s']:.2f} s ({base['total_cpu_s']:.2f} s "
+              f"of CPU); base / this checkout = {base['total_s'] / ours['total_s']:.1f}x end "
+              f"to end, {base['total_cpu_s'] / ours['total_cpu_s']:.1f}x in CPU (same run, "
+              "interleaved); "
+              f"tables {same} (digest {base['digest']} vs {ours['digest']})")
+        fields.update(base_total_s=base["total_s"],
+                      base_over_ours=base["total_s"] / ours["total_s"],
+                      tables_equal=base["digest"] == ours["digest"])
+    record.update(tensorboard=tb, nbviz_read=nb)
+    fields.update(anchor_runs=anchor_runs, tensorboard_load_s=tb.get("load_s", math.nan),
+                  nbviz_read_s=ours["read_s"], nbviz_panel_s=ours["panel_s"],
+                  nbviz_total_s=ours["total_s"], nbviz_total_cpu_s=ours["total_cpu_s"],
+                  tensorboard_over_nbviz=ratio,
+                  tensorboard_timed_out="timed_out_after_s" in tb)
 
 
 if __name__ == "__main__":

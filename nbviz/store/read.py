@@ -92,6 +92,7 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     from nbviz.store.sprites import attach_sprites
     from nbviz.store.sqlite import ScalarColumns
     from nbviz.store.tfevents import ALL_KINDS, EventRun, apply_purges
+    from nbviz.store.tfevents_bulk import read_event_runs
 
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"read(): 'logdir' must be a path, got {describe(logdir)}.")
@@ -120,13 +121,15 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
     event_runs = {name: run_dir for name, run_dir in found_events.items()
                   if subset.run_ok(name)}
 
-    def read_events(wanted: frozenset[str]) -> dict[str, EventRun]:
+    def read_events(wanted: frozenset[str], *, bulk: bool = False) -> dict[str, EventRun]:
         runs: dict[str, EventRun] = {}
         if not wanted <= ALL_KINDS:  # e.g. "stats": nbviz-only records
             return runs
+        loaded = read_event_runs(event_runs, wanted) if bulk else {}  # a sweep's many runs
         for name, run_dir in event_runs.items():
-            run = EventRun(run_dir, wanted=wanted)
-            run.refresh()
+            run = loaded.get(name) or EventRun(run_dir, wanted=wanted)
+            if name not in loaded:
+                run.refresh()
             pending = sum(max(0, state.size - state.offset) for state in run._files.values())
             if pending:
                 problems.append(f"{run_dir}: {pending} byte(s) at the end of an event file "
@@ -144,11 +147,16 @@ def read(logdir: str | os.PathLike[str], kind: str = "scalars", *,
                                       problems)
     elif kind == "hparams":  # the join lives in nbviz/panels/hparams (one row per run)
         from nbviz.panels.hparams.collect import read_hparams_table
+        from nbviz.panels.hparams.summaries import MetricTable
+        from nbviz.store.tfevents_bulk import gc_paused
 
-        hparams_events = read_events(frozenset({"hparams", "scalar"}))
-        frame = read_hparams_table(
-            path, _hparams_frame(path, stores, hparams_events, problems),
-            _scalar_batches(path, stores, hparams_events, problems))
+        with gc_paused():  # a sweep of 10,000 runs: many objects, no cycles
+            hparams_events = read_events(frozenset({"hparams", "scalar"}), bulk=True)
+            metrics = MetricTable()  # every run's scalars read once, summarised at once
+            metrics.update_many(_scalar_batches(path, stores, hparams_events, problems))
+            frame = read_hparams_table(
+                path, _hparams_frame(path, hparams_events, problems, metrics), metrics,
+                stores=_store_runs(path, stores, EVERYTHING), event_runs=event_runs)
     else:
         record_kind = _RECORD_KINDS[kind]
         # embeddings come with their label images (sprite records), as pixels
@@ -347,8 +355,8 @@ def _custom_scalars_frame(path: Path, event_runs: dict[str, Any], problems: list
     return pd.DataFrame(rows, columns=["run", "category", "chart", "type", "tags"])
 
 
-def _hparams_frame(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
-                   problems: list[str]) -> pd.DataFrame:
+def _hparams_frame(path: Path, event_runs: dict[str, Any], problems: list[str],
+                   metrics: Any) -> pd.DataFrame:
     from nbviz.store.hparams_sessions import attach_experiments, metric_value
     from nbviz.store.tfevents import SESSION_KEY
 
@@ -368,8 +376,7 @@ def _hparams_frame(path: Path, stores: dict[str, Path], event_runs: dict[str, An
                 metric_names.append(name)
     # Metric values: the record's, else the run's last logged value of that tag.
     need = {run for run, record in pairs if np.isnan(np.asarray(record.array, float)).any()}
-    last_values = (_last_scalar_values(path, stores, event_runs, need, problems) if need
-                   else {})
+    last_values = _last_scalar_values(metrics, need) if need else {}
     rows = []
     for run, record in pairs:
         row: dict[str, Any] = {"run": run, "step": int(record.step),
@@ -399,19 +406,14 @@ def _hparams_frame(path: Path, stores: dict[str, Path], event_runs: dict[str, An
     return frame
 
 
-def _last_scalar_values(path: Path, stores: dict[str, Path], event_runs: dict[str, Any],
-                        runs: Iterable[str], problems: list[str]
-                        ) -> dict[tuple[str, str], float]:
+def _last_scalar_values(metrics: Any, runs: Iterable[str]) -> dict[tuple[str, str], float]:
+    """(run, tag) -> last logged value, for ``runs`` and their subruns (a metric group's),
+    from the runs' summaries (a ``MetricTable``: its ``final`` is the last value)."""
     wanted = set(runs)
-    out: dict[tuple[str, str], float] = {}
-    for run, columns in _scalar_batches(path, stores, event_runs, problems):
-        if not len(columns) or not (run in wanted or any(  # a metric group's subruns too
-                run.startswith(name + "/") for name in wanted)):
-            continue
-        # last value per tag, vectorised: the last occurrence of each tag index
-        reversed_index = columns.tag_index[::-1]
-        tags, first_in_reversed = np.unique(reversed_index, return_index=True)
-        positions = len(columns) - 1 - first_in_reversed
-        for tag_index, position in zip(tags.tolist(), positions.tolist(), strict=True):
-            out[(run, columns.tags[tag_index])] = float(columns.value[position])
-    return out
+
+    def chosen(run: str) -> bool:  # the run, or a run below one of them
+        return run in wanted or any(run[:at] in wanted
+                                    for at, char in enumerate(run) if char == "/")
+
+    return {(run, tag): summary.final for run, tags in metrics.runs.items() if chosen(run)
+            for tag, summary in tags.items()}

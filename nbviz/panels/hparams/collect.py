@@ -1,27 +1,29 @@
 """Gather what the HParams join needs — run configs, hparams records, metric summaries —
 from a logdir, once (``nbviz.read(kind="hparams")``) or live (:class:`SweepCollector`).
 
->>> table = read_hparams_table("sweep", raw_records, scalar_batches)  # doctest: +SKIP
+>>> table = read_hparams_table("sweep", raw_records, metric_table)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nbviz.panels.hparams.events import EventRunsFollower
 from nbviz.panels.hparams.join import HparamsRecord, RunInput, join_runs
 from nbviz.panels.hparams.record import RECORD_KIND
 from nbviz.panels.hparams.summaries import MetricTable
 from nbviz.record.run import Run, live_run_dirs
-from nbviz.store.discover import find_runs, run_name
+from nbviz.store.discover import run_name
 from nbviz.store.sqlite import ScalarColumns, StoreReader, TensorRecord
-from nbviz.store.tfevents import SESSION_KEY, find_event_runs
+from nbviz.store.tfevents import SESSION_KEY
+from nbviz.store.tfevents_bulk import gc_paused
 
 __all__ = ["SweepCollector", "read_hparams_table", "record_from_tensor", "stored_config"]
 
@@ -66,22 +68,28 @@ def _records_from_frame(raw: pd.DataFrame) -> dict[str, list[HparamsRecord]]:
 
 
 def read_hparams_table(logdir: str | os.PathLike[str], raw: pd.DataFrame,
-                       scalar_batches: Iterable[tuple[str, ScalarColumns]]) -> pd.DataFrame:
+                       metrics: MetricTable, *, stores: Mapping[str, Path] | None = None,
+                       event_runs: Iterable[str] | None = None) -> pd.DataFrame:
     """The joined table of a logdir, from the per-record hparams frame ``raw`` (one row per
-    ``add_hparams`` / hparams-plugin record) and every run's scalar batches."""
+    ``add_hparams`` / hparams-plugin record) and every run's scalar summaries ``metrics``;
+    ``stores`` (name -> directory) and ``event_runs`` (names) when the caller found them
+    already (else the logdir is scanned)."""
+    from nbviz.sources import scan_logdir
+
     path = Path(logdir)
-    metrics = MetricTable()
-    for name, columns in scalar_batches:
-        metrics.update(name, columns)
     runs: dict[str, RunInput] = {}
     root = os.path.realpath(path)
-    dirs = dict(find_runs(path))
+    if stores is None or event_runs is None:
+        found = scan_logdir(path, reuse=True)
+        stores = found[0] if stores is None else stores
+        event_runs = found[1] if event_runs is None else event_runs
+    dirs = dict(stores)
     for run_dir in live_run_dirs():
         if str(run_dir).startswith(root + os.sep) or str(run_dir) == root:
             dirs.setdefault(run_name(Path(root), run_dir), run_dir)
     for name, run_dir in dirs.items():
         runs[name] = RunInput(name, stored_config(run_dir)[0])
-    for name in find_event_runs(path):  # TensorBoard runs: parents of add_hparams sub-runs
+    for name in event_runs:  # TensorBoard runs: parents of add_hparams sub-runs
         runs.setdefault(name, RunInput(name))
     for name, records in _records_from_frame(raw).items():
         runs.setdefault(name, RunInput(name)).records.extend(records)
@@ -113,19 +121,23 @@ class SweepCollector:
         self.metrics = MetricTable(last_n)
         self.runs: dict[str, RunInput] = {}
         self._config_pending: dict[str, Path] = {}
+        self._stores_seen: set[str] = set()
         self._logdirs: list[LogdirSource] = []
         self._sources: list[Source] = []
         self.root: str | None = None
+        self._events: list[EventRunsFollower] = []
         for target in targets:
             if isinstance(target, Run):
                 self.runs[target.name] = RunInput(target.name, dict(target.config))
                 self._sources += [RunTail(target.dir, target.name),
                                   TensorTail(target.dir, target.name, frozenset({RECORD_KIND}))]
                 continue
-            path = Path(target)
-            scalars = LogdirSource(path)
+            path = Path(target)  # nbviz stores by sources, TensorBoard runs in bulk
+            scalars = LogdirSource(path, tfevents=False)
             self._logdirs.append(scalars)
-            self._sources += [scalars, LogdirSource(path, kinds=frozenset({RECORD_KIND}))]
+            self._sources += [scalars, LogdirSource(path, kinds=frozenset({RECORD_KIND}),
+                                                    tfevents=False)]
+            self._events.append(EventRunsFollower(path, frozenset({RECORD_KIND})))
             self.root = _root_name(path) if self.root is None else self.root
 
     def describe(self) -> str:
@@ -134,25 +146,43 @@ class SweepCollector:
 
     def poll(self) -> bool:
         """Take in new scalars, records and configs; True when anything changed."""
+        with gc_paused():  # the first poll of a sweep of 10,000 runs: many objects, no cycles
+            return self._poll()
+
+    def _poll(self) -> bool:
         from nbviz.sources import RunScalars, RunTensors
 
         changed = False
+        scalars: list[tuple[str, ScalarColumns]] = []
+        records: list[tuple[str, list[TensorRecord]]] = []
         for source in self._sources:
             for batch in source.poll():
                 if isinstance(batch, RunScalars):
-                    self.metrics.update(batch.run, batch.columns)
-                    changed = True
+                    scalars.append((batch.run, batch.columns))
                 elif isinstance(batch, RunTensors):
-                    run = self.runs.setdefault(batch.run, RunInput(batch.run))
-                    run.records.extend(record_from_tensor(r) for r in batch.records
-                                       if r.kind == RECORD_KIND)
-                    changed = True
+                    records.append((batch.run, batch.records))
+        for events in self._events:
+            new_scalars, new_records = events.poll()
+            scalars += new_scalars
+            records += new_records
+        for name, batch_records in records:
+            run = self.runs.setdefault(name, RunInput(name))
+            run.records.extend(record_from_tensor(r) for r in batch_records
+                               if r.kind == RECORD_KIND)
+        self.metrics.update_many(scalars)  # every run's new rows summarised at once
+        changed = changed or bool(scalars) or bool(records)
         for logdir in self._logdirs:
             for name, (run_dir, kind) in logdir.run_dirs().items():
-                if name not in self.runs:
-                    self.runs[name] = RunInput(name)
+                if name not in self._stores_seen:  # a store whose records came first too
+                    self._stores_seen.add(name)
+                    self.runs.setdefault(name, RunInput(name))
                     if kind == "nbviz":
                         self._config_pending[name] = run_dir
+                    changed = True
+        for events in self._events:  # after the stores: a run with both has a config
+            for name in events.names():
+                if name not in self.runs:
+                    self.runs[name] = RunInput(name)
                     changed = True
         for name, run_dir in list(self._config_pending.items()):
             config, complete = stored_config(run_dir)

@@ -14,6 +14,8 @@ incrementally from scalar batches, so a live panel never re-reads a run's histor
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,20 +65,19 @@ class MetricSummary:
         return float(getattr(self, summary))
 
 
-def _nan_extreme(values: np.ndarray, current: float, use_max: bool) -> float:
-    finite = values[~np.isnan(values)]
-    if not finite.size:
+def _merge_extreme(current: float, best: float, pick: Callable[[float, float], float]
+                   ) -> float:
+    """NaN-aware min / max of a kept extreme and a new batch's (NaN: none yet / none)."""
+    if math.isnan(best):
         return current
-    best = float(finite.max() if use_max else finite.min())
-    if np.isnan(current):
-        return best
-    return max(current, best) if use_max else min(current, best)
+    return best if math.isnan(current) else pick(current, best)
 
 
 class MetricTable:
     """Summaries of every (run, tag) seen so far; ``update`` takes one scalar batch.
 
-    Work per batch is one stable sort plus one slice per tag (never per value).
+    Work per batch is one stable sort plus one small merge per tag (never per value);
+    :meth:`update_many` takes many batches in one sort.
     """
 
     def __init__(self, last_n: int = 5) -> None:
@@ -87,26 +88,58 @@ class MetricTable:
 
     def update(self, run: str, columns: ScalarColumns) -> None:
         """Fold a batch of scalar rows of ``run`` (in log order) into the summaries."""
-        if not len(columns):
+        self.update_many([(run, columns)])
+
+    def update_many(self, batches: Sequence[tuple[str, ScalarColumns]]) -> None:
+        """Fold many batches ``(run, columns)`` in, as :meth:`update` of each in turn would:
+        one stable sort and a few reductions over all of them (10,000 runs of a sweep),
+        then one small merge per (run, tag)."""
+        batches = [(run, columns) for run, columns in batches if len(columns)]
+        if not batches:
             return
-        order = np.argsort(columns.tag_index, kind="stable")
-        sorted_tags = columns.tag_index[order]
-        starts = np.flatnonzero(np.r_[True, sorted_tags[1:] != sorted_tags[:-1]])
-        ends = np.r_[starts[1:], sorted_tags.size]
-        per_run = self.runs.setdefault(run, {})
-        values = np.asarray(columns.value, dtype=np.float64)[order]
-        steps = np.asarray(columns.step, dtype=np.float64)[order]
-        walls = np.asarray(columns.wall_time, dtype=np.float64)[order]
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            tag = columns.tags[int(sorted_tags[start])]
-            chunk = values[start:end]
+        sizes = np.array([len(columns) for _, columns in batches], dtype=np.int64)
+        widths = np.array([len(columns.tags) for _, columns in batches], dtype=np.int64)
+        tag_base = np.concatenate([np.zeros(1, np.int64), np.cumsum(widths)[:-1]])
+        key = np.repeat(tag_base, sizes) + np.concatenate(
+            [np.asarray(columns.tag_index, dtype=np.int64) for _, columns in batches])
+        order = np.argsort(key, kind="stable")  # by batch, then tag; log order within
+        sorted_key = key[order]
+        starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+        ends = np.r_[starts[1:], sorted_key.size]
+        values = np.concatenate([np.asarray(c.value, dtype=np.float64) for _, c in batches])
+        values = values[order]
+        last = ends - 1
+        steps = np.concatenate([np.asarray(c.step, dtype=np.float64) for _, c in batches])
+        walls = np.concatenate([np.asarray(c.wall_time, dtype=np.float64)
+                                for _, c in batches])
+        last_rows = order[last]
+        with np.errstate(invalid="ignore"):  # all-NaN groups: NaN (no finite value)
+            low = np.fmin.reduceat(values, starts).tolist()
+            high = np.fmax.reduceat(values, starts).tolist()
+        finals = values[last].tolist()
+        last_steps = steps[last_rows].tolist()
+        last_walls = walls[last_rows].tolist()
+        counts = (ends - starts).tolist()
+        tail_starts = np.maximum(starts, ends - self.last_n).tolist()
+        batch_of = np.searchsorted(np.cumsum(widths), sorted_key[starts], side="right")
+        tag_of = (sorted_key[starts] - tag_base[batch_of]).tolist()
+        names = [run for run, _ in batches]
+        tag_lists = [columns.tags for _, columns in batches]
+        for group, batch in enumerate(batch_of.tolist()):
+            per_run = self.runs.setdefault(names[batch], {})
+            tag = tag_lists[batch][tag_of[group]]
             summary = per_run.get(tag)
+            tail = values[tail_starts[group]:ends[group]]
             if summary is None:
-                summary = per_run[tag] = MetricSummary()
-            summary.final = float(chunk[-1])
-            summary.min = _nan_extreme(chunk, summary.min, use_max=False)
-            summary.max = _nan_extreme(chunk, summary.max, use_max=True)
-            summary.last_step = float(steps[end - 1])
-            summary.last_wall_time = float(walls[end - 1])
-            summary.count += int(chunk.size)
-            summary.tail = np.concatenate([summary.tail, chunk[-self.last_n:]])[-self.last_n:]
+                per_run[tag] = MetricSummary(
+                    final=finals[group], min=low[group], max=high[group],
+                    last_step=last_steps[group], last_wall_time=last_walls[group],
+                    count=counts[group], tail=tail.copy())
+                continue
+            summary.final = finals[group]
+            summary.min = _merge_extreme(summary.min, low[group], min)
+            summary.max = _merge_extreme(summary.max, high[group], max)
+            summary.last_step = last_steps[group]
+            summary.last_wall_time = last_walls[group]
+            summary.count += counts[group]
+            summary.tail = np.concatenate([summary.tail, tail])[-self.last_n:]

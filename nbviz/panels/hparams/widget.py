@@ -32,6 +32,7 @@ from nbviz.panels.hparams.encode import encode_table
 from nbviz.panels.hparams.importance import hparam_importance
 from nbviz.record.run import Run, live_run_dirs
 from nbviz.sources import check_targets
+from nbviz.store.tfevents_bulk import gc_paused
 from nbviz.widgets._base import LivePanel
 
 __all__ = ["HParams"]
@@ -175,7 +176,8 @@ class HParams(LivePanel):
         return [*attrs.get("metrics", []), *attrs.get("metric_summaries", [])]
 
     def _rebuild(self) -> None:
-        self._frame = self._collector.table()
+        with gc_paused():  # one row per run of a sweep: many objects, no cycles
+            self._frame = self._collector.table()
         self._dirty = True
         self._data_version += 1
         metrics = self._metric_columns()

@@ -140,15 +140,12 @@ describe("HairlineRaster", () => {
   it("counting lines in and out of slots, in any order, shows what drawing them by slot shows", () => {
     const W = 40;
     const H = 30;
-    let seed = 11;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    // scattered but fixed positions, slots and order (a sine hash)
+    const hash = (a: number, b: number) => (Math.abs(Math.sin(a * 12.9898 + b * 78.233)) * 43758.5453) % 1;
     const xs = Float32Array.from([1, 13, 26, 38]);
-    const ys = xs.map(() => 0).reduce<Float32Array[]>((cols) => [...cols, Float32Array.from({ length: 60 }, () => rand() * H)], []);
+    const ys = Array.from(xs, (_, k) => Float32Array.from({ length: 60 }, (_, i) => hash(i, k) * H));
     const r = new HairlineRaster(W, H, xs, ys);
-    const slotOf = Uint8Array.from({ length: 60 }, () => 1 + Math.floor(rand() * 3));
+    const slotOf = Uint8Array.from({ length: 60 }, (_, i) => 1 + Math.floor(hash(i, 9) * 3));
     const palette = new Uint32Array([0, 0xff0000ff, 0xff00ff00, 0xffff0000]);
     const layer: SlotPixels = {
       pixels: new Uint32Array(W * H),
@@ -161,7 +158,7 @@ describe("HairlineRaster", () => {
       r.draw(pixels, [...lines].sort((a, b) => slotOf[a]! - slotOf[b]!), (i) => palette[slotOf[i]!]!);
       return Array.from(pixels);
     };
-    const all = Array.from({ length: 60 }, (_, i) => i).sort(() => rand() - 0.5);
+    const all = Array.from({ length: 60 }, (_, i) => i).sort((a, b) => hash(a, 5) - hash(b, 5));
     for (const i of all) r.count(i, slotOf[i]!, 1, layer);
     expect(Array.from(layer.pixels)).toEqual(drawn(all));
     const kept = all.filter((i) => i % 3 !== 0);

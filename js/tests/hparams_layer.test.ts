@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SelectionLayer } from "../src/panels/hparams/layer";
-import { rasterPolylines } from "../src/panels/hparams/raster";
+import { HairlineRaster } from "../src/lib/line_raster";
 
 // A small random sweep drawn as parallel coordinates: 5 axes, 300 runs, 3 colour slots
 const W = 120;
@@ -21,7 +21,7 @@ const palette = new Uint32Array([0, 0xff0000ff, 0xff00ff00, 0xffff0000]);
 function fullRaster(mask: Uint8Array): Uint32Array {
   const pixels = new Uint32Array(W * H);
   const order = Array.from({ length: RUNS }, (_, i) => i).sort((a, b) => slot[a]! - slot[b]!);
-  rasterPolylines(pixels, W, H, xs, ys, order, (i) => (mask[i] === 1 && slot[i] !== 0 ? palette[slot[i]!]! : 0));
+  new HairlineRaster(W, H, xs, ys).draw(pixels, order, (i) => (mask[i] === 1 && slot[i] !== 0 ? palette[slot[i]!]! : 0));
   return pixels;
 }
 

@@ -8,13 +8,16 @@
  * brush frame then touches only the lines whose selection changed — adding a line
  * increments its pixels' counts, removing one decrements them — instead of redrawing
  * every selected line; when more lines changed than are selected now, the layer is
- * rebuilt from the selected lines. Lines are 1-px DDA polylines, as in raster.ts.
+ * rebuilt from the selected lines. Lines are the 1-px polylines of lib/line_raster.ts'
+ * HairlineRaster: its `count` keeps the counts and top slots, its `draw` is the full raster.
  *
  * An update can stop at a deadline and go on in the next call (progressive drawing):
  * the picture does not depend on the order lines are added or removed in, so a brush
  * that jumps over thousands of runs at once (a discrete axis) costs a bounded time per
  * frame and the lines complete over the next frames.
  */
+
+import { HairlineRaster, type SlotPixels } from "../../lib/line_raster";
 
 /** Most runs the layer follows (pixel counts are Uint16). */
 export const LAYER_MAX_RUNS = 65535;
@@ -24,13 +27,10 @@ export class SelectionLayer {
   readonly height: number;
   /** RGBA bytes, row-major (wrap them in an ImageData to put them on a canvas) */
   readonly rgba: Uint8ClampedArray<ArrayBuffer>;
-  private readonly pixels: Uint32Array;
-  private readonly counts: Uint16Array;
-  private readonly top: Uint8Array;
-  private readonly xs: Float32Array;
-  private readonly ys: Float32Array[];
+  /** pixels, per-slot counts and top slots (see SlotPixels) */
+  private readonly slots: SlotPixels;
+  private readonly lines: HairlineRaster;
   private readonly slot: Uint8Array;
-  private readonly palette: Uint32Array;
   private readonly on: Uint8Array;
   private selected = 0;
   /** lines drawn or erased by the last `update` (a rebuild counts the lines drawn;
@@ -49,13 +49,14 @@ export class SelectionLayer {
     this.height = Math.max(1, Math.floor(height));
     const size = this.width * this.height;
     this.rgba = new Uint8ClampedArray(size * 4);
-    this.pixels = new Uint32Array(this.rgba.buffer);
-    this.counts = new Uint16Array(size * Math.max(1, palette.length - 1));
-    this.top = new Uint8Array(size);
-    this.xs = xs;
-    this.ys = ys;
+    this.slots = {
+      pixels: new Uint32Array(this.rgba.buffer),
+      counts: new Uint16Array(size * Math.max(1, palette.length - 1)),
+      top: new Uint8Array(size),
+      palette,
+    };
+    this.lines = new HairlineRaster(this.width, this.height, xs, ys);
     this.slot = slot;
-    this.palette = palette;
     this.on = new Uint8Array(slot.length);
   }
 
@@ -77,9 +78,9 @@ export class SelectionLayer {
     if (changed > wanted) {
       // cheaper to start over from the lines wanted than to erase most of the picture
       erased = this.selected;
-      this.counts.fill(0);
-      this.top.fill(0);
-      this.pixels.fill(0);
+      this.slots.counts.fill(0);
+      this.slots.top.fill(0);
+      this.slots.pixels.fill(0);
       this.on.fill(0);
       this.selected = 0;
       changed = wanted;
@@ -106,47 +107,6 @@ export class SelectionLayer {
 
   /** Add (`delta` 1) or remove (-1) line `i`, keeping counts, top slots and pixels. */
   private trace(i: number, delta: 1 | -1): void {
-    const s = this.slot[i]!;
-    const base = (s - 1) * this.width * this.height;
-    const counts = this.counts;
-    const top = this.top;
-    const pixels = this.pixels;
-    const palette = this.palette;
-    const w = this.width;
-    const h = this.height;
-    const word = palette[s]!;
-    const axes = this.xs.length;
-    for (let k = 0; k + 1 < axes; k++) {
-      const x0 = this.xs[k]!;
-      const y0 = this.ys[k]![i]!;
-      const dx = this.xs[k + 1]! - x0;
-      const dy = this.ys[k + 1]![i]! - y0;
-      const steps = Math.max(1, Math.ceil(Math.max(Math.abs(dx), Math.abs(dy))));
-      const sx = dx / steps;
-      const sy = dy / steps;
-      let x = x0;
-      let y = y0;
-      for (let t = 0; t <= steps; t++) {
-        const px = x | 0;
-        const py = y | 0;
-        x += sx;
-        y += sy;
-        if (px < 0 || px >= w || py < 0 || py >= h) continue;
-        const p = py * w + px;
-        const c = counts[base + p]! + delta;
-        counts[base + p] = c;
-        if (delta === 1) {
-          if (s > top[p]!) {
-            top[p] = s;
-            pixels[p] = word;
-          }
-        } else if (c === 0 && top[p] === s) {
-          let next = s - 1;
-          while (next > 0 && counts[(next - 1) * w * h + p] === 0) next--;
-          top[p] = next;
-          pixels[p] = next > 0 ? palette[next]! : 0;
-        }
-      }
-    }
+    this.lines.count(i, this.slot[i]!, delta, this.slots);
   }
 }

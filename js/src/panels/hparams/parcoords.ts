@@ -9,9 +9,9 @@
 import { BUCKETS, BUCKET_COLORS } from "./colormap";
 import type { Table } from "./model";
 import { LAYER_MAX_RUNS, SelectionLayer } from "./layer";
-import { rasterPolylines, rgbaWord } from "./raster";
 import { Scale } from "./scales";
 import { el } from "../../lib/dom";
+import { HairlineRaster, rgbaWord } from "../../lib/line_raster";
 
 /** Above this many lines a layer is rasterised in JS instead of stroked by Canvas 2D.
  * Canvas 2D defers strokes to the next flush (a paint or a pixel read), so its cost does
@@ -81,7 +81,8 @@ export class Parcoords {
   private drag: { axis: number; u0: number; moved: boolean; rect: DOMRect } | null = null;
   private frame = 0;
   private font = "";
-  private geometry: [Float32Array, Float32Array[]] | null = null;
+  /** every run's polyline in device pixels (made on first use, dropped when geometry changes) */
+  private hairlines: HairlineRaster | null = null;
   /** runs by colour bucket (missing first, best last): the drawing order of raster layers */
   private order: Uint32Array = new Uint32Array(0);
   /** the selected lines of many runs (made on first use, dropped when geometry changes) */
@@ -203,7 +204,7 @@ export class Parcoords {
   }
 
   private drawAll(): void {
-    this.geometry = null;
+    this.hairlines = null;
     if (this.backLater) clearTimeout(this.backLater);
     this.backLater = 0;
     if (this.coversVisible()) {
@@ -294,8 +295,12 @@ export class Parcoords {
     const w = canvas.width;
     const h = canvas.height;
     const image = ctx.createImageData(w, h);
-    const [xs, ys] = this.geometry ?? (this.geometry = this.pixelGeometry(this.dpr));
-    rasterPolylines(new Uint32Array(image.data.buffer), w, h, xs, ys, order, color);
+    let lines = this.hairlines;
+    if (!lines || lines.width !== w || lines.height !== h) {
+      const [xs, ys] = this.pixelGeometry(this.dpr);
+      lines = this.hairlines = new HairlineRaster(w, h, xs, ys);
+    }
+    lines.draw(new Uint32Array(image.data.buffer), order, color);
     ctx.putImageData(image, 0, 0);
   }
 

@@ -245,7 +245,12 @@ def main() -> None:
                   f"{tb_e2e / empty_call:.0f}×, of one that reads the clock and appends "
                   f"(torchTB / floor): {tb_e2e / floor_call:.0f}×; nbviz end to end costs "
                   f"{nb_e2e / empty_call:.1f}× the empty call, {nb_e2e / floor_call:.1f}× "
-                  "the floor\n")
+                  "the floor\n"
+                  f"{'':<9} budget for the goal: ≤ {tb_e2e / goal_e2e * 1e6 / per_call:.2f} µs per "
+                  f"value end to end; the floor alone takes {floor_call * 1e6 / per_call:.2f}, "
+                  f"nbviz's log() {(nb_call - floor_call) * 1e6 / per_call:.2f} more "
+                  "(checks, conversion), "
+                  f"its commit at finish() {nb_flush / n_nbviz * 1e6 / per_call:.2f}\n")
             results[variant] = {
                 "nbviz_us_per_call": nb_call * 1e6,
                 "tb_us_per_call": tb_call * 1e6,

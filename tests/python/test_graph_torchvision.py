@@ -1,10 +1,9 @@
 """Every torchvision classification model captures into a graph that accounts for each
 parameterised module its forward runs (issue 11's acceptance), with ``weights=None``.
 
-Models are built on the ``meta`` device (shapes only: no memory for weights, no compute),
-except the RegNets, whose constructors read tensor values: those are built on the CPU and
-moved to ``meta``. The sweep runs in a child process (torchvision_sweep.py) so its memory
-does not change later tests. ``make setup`` installs torchvision 0.28.0 (see
+Models are built on the ``meta`` device (shapes only: no memory for weights, no compute;
+the RegNets compute their stage widths on the CPU, see torchvision_sweep.py). The sweep
+runs in a child process (torchvision_sweep.py) so its memory does not change later tests. ``make setup`` installs torchvision 0.28.0 (see
 torchvision_loader).
 """
 

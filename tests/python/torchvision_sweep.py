@@ -11,7 +11,7 @@ Run by test_graph_torchvision.py in a child process, so that the sweep's ~80 mod
 their fx graphs do not change what later tests in the pytest process measure (the
 Profile panel's memory-growth rule reads RSS).
 
-    PYTHONPATH=.:tests/python python tests/python/torchvision_sweep.py
+    PYTHONPATH=.:tests/python python tests/python/torchvision_sweep.py [SHARD COUNT]
 """
 
 from __future__ import annotations
@@ -88,12 +88,14 @@ def sweep(name: str, models: Any) -> dict[str, Any]:
             "missing": missing}
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``[shard count]``: sweep every ``count``-th model from the ``shard``-th (default all)."""
+    shard, count = (int(argv[0]), int(argv[1])) if argv else (0, 1)
     models = torchvision_models()
     if models is None:
         print(json.dumps({"error": "torchvision is not installed"}))
         return 0
-    for name in models.list_models(module=models):
+    for name in models.list_models(module=models)[shard::count]:
         try:
             result = sweep(name, models)
         except Exception as error:  # reported per model by the test
@@ -103,4 +105,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -3,8 +3,9 @@ parameterised module its forward runs (issue 11's acceptance), with ``weights=No
 
 Models are built on the ``meta`` device (shapes only: no memory for weights, no compute;
 the RegNets compute their stage widths on the CPU, see torchvision_sweep.py). The sweep
-runs in a child process (torchvision_sweep.py) so its memory does not change later tests. ``make setup`` installs torchvision 0.28.0 (see
-torchvision_loader).
+runs in child processes (torchvision_sweep.py, the models shared among one per core) so its
+memory does not change later tests.
+``make setup`` installs torchvision 0.28.0 (see torchvision_loader).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ child is killed in a ``finally`` so a failing test leaves nothing running.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -348,7 +349,7 @@ def test_kill_9_mid_commit_under_load_20_times(tmp_path: Path, children: list[Ch
         # ... and at least what the last commit that returned left: a COMMIT followed by
         # the next BEGIN had returned. Only the flush in flight (and what came after its
         # snapshot) is lost, however slowly this machine ran the writer.
-        durable = max((last for (kind, _, last), (after, _, _) in zip(traced, traced[1:])
+        durable = max((last for (kind, _, last), (after, _, _) in itertools.pairwise(traced)
                        if kind == "COMMIT" and after == "BEGIN"), default=-1)
         assert stored >= durable, (
             f"kill {kill}: stored steps 0..{stored}, but a commit that had returned stored "

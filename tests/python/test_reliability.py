@@ -112,6 +112,8 @@ class Child:
             self.proc.kill()
         self.proc.wait(timeout=10)
         self._reader.join(timeout=5)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """Every torchvision classification model captures into a graph that accounts for each
 parameterised module its forward runs (issue 11's acceptance), with ``weights=None``.
 
-Models are built on the ``meta`` device (shapes only: no memory for weights, no compute),
-except the RegNets, whose constructors read tensor values: those are built on the CPU and
-moved to ``meta``. The sweep runs in a child process (torchvision_sweep.py) so its memory
-does not change later tests. ``make setup`` installs torchvision 0.28.0 (see
-torchvision_loader).
+Models are built on the ``meta`` device (shapes only: no memory for weights, no compute;
+the RegNets compute their stage widths on the CPU, see torchvision_sweep.py). The sweep
+runs in child processes (torchvision_sweep.py, the models shared among one per core) so its
+memory does not change later tests.
+``make setup`` installs torchvision 0.28.0 (see torchvision_loader).
 """
 
 from __future__ import annotations
@@ -29,11 +29,25 @@ NAMES = models.list_models(module=models) if models is not None else []
 
 @pytest.fixture(scope="module")
 def sweep() -> dict[str, dict[str, Any]]:
+    """Every model's result; the models are shared among one child process per core (the
+    sweep is CPU-bound and the rest of the suite runs on one core)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(HERE.parents[1]), str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    done = subprocess.run([sys.executable, str(HERE / "torchvision_sweep.py")], env=env,
-                          capture_output=True, text=True, timeout=1200, check=True)
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    count = max(1, min(2, os.cpu_count() or 1))
+    shards = [subprocess.Popen([sys.executable, str(HERE / "torchvision_sweep.py"), str(shard),
+                                str(count)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for shard in range(count)]
+    lines = []
+    try:
+        for shard in shards:
+            out, err = shard.communicate(timeout=1200)
+            assert shard.returncode == 0, f"the sweep failed ({shard.returncode}): {err}"
+            lines.extend(json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    finally:
+        for shard in shards:
+            if shard.poll() is None:
+                shard.kill()
+                shard.wait()
     return {line["name"]: line for line in lines if "name" in line}
 
 

@@ -83,7 +83,11 @@ def test_pca_pads_when_fewer_input_dims() -> None:
 def test_tsne_on_digits_is_trustworthy(digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = digits
     stages: list[tuple[str, float | None]] = []
-    result = R.tsne(x, 2, progress=lambda stage, fraction: stages.append((stage, fraction)))
+    # 250 early-exaggeration iterations + 100 (default 500): the layout is as trustworthy
+    # (0.992 against 0.993 at the default) in under half the time; the progress must still
+    # count this n_iter's iterations up to exactly 1.0.
+    result = R.tsne(x, 2, n_iter=100,
+                    progress=lambda stage, fraction: stages.append((stage, fraction)))
     assert result.positions.shape == (len(x), 2) and np.isfinite(result.positions).all()
     score = trustworthiness(x, result.positions, n_neighbors=10)
     assert score >= 0.9, score
@@ -94,7 +98,7 @@ def test_tsne_on_digits_is_trustworthy(digits: tuple[np.ndarray, np.ndarray]) ->
 @pytest.mark.skipif(not HAS_OPENTSNE, reason="openTSNE not installed")
 def test_tsne_fit_on_sample_places_the_rest(digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = digits
-    result = R.tsne(x, 2, sample=800, n_iter=250)
+    result = R.tsne(x, 2, sample=800, n_iter=100)  # 0.975 trustworthy, as at n_iter=250
     assert result.fit_size == 800 and result.positions.shape == (len(x), 2)
     assert np.isfinite(result.positions).all()
     assert trustworthiness(x, result.positions, n_neighbors=10) >= 0.85
@@ -117,9 +121,10 @@ def test_umap_on_digits_is_trustworthy_and_reports_epochs(
         digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = digits
     stages: list[tuple[str, float | None]] = []
-    result = R.umap(x, 2, progress=lambda stage, fraction: stages.append((stage, fraction)))
-    assert result.positions.shape == (len(x), 2) and np.isfinite(result.positions).all()
-    score = trustworthiness(x, result.positions, n_neighbors=10)
+    half = x[::2]  # 899 digits of every class: UMAP's epochs cost in proportion to the points
+    result = R.umap(half, 2, progress=lambda stage, fraction: stages.append((stage, fraction)))
+    assert result.positions.shape == (len(half), 2) and np.isfinite(result.positions).all()
+    score = trustworthiness(half, result.positions, n_neighbors=10)
     assert score >= 0.9, score
     assert any(s == "optimizing" and f is not None and f > 0.5 for s, f in stages)
     sampled = R.umap(x, 3, sample=900)

@@ -19,6 +19,7 @@ child is killed in a ``finally`` so a failing test leaves nothing running.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -56,7 +57,7 @@ class Child:
         path.write_text(textwrap.dedent(script), encoding="utf-8")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, str(path), *args], stdout=subprocess.PIPE,
+            [sys.executable, str(path), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, cwd=cwd, env=env,
         )
         self.lines: list[tuple[float, str]] = []
@@ -90,6 +91,12 @@ class Child:
             time.sleep(0.01)
         raise AssertionError(f"child printed no {prefix!r} line within {timeout} s")
 
+    def send(self, line: str) -> None:
+        """Write one line to the child's stdin."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
     def stderr(self) -> str:
         if self.proc.poll() is None or self.proc.stderr is None:
             return ""
@@ -105,6 +112,8 @@ class Child:
             self.proc.kill()
         self.proc.wait(timeout=10)
         self._reader.join(timeout=5)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
 
 
 @pytest.fixture
@@ -213,6 +222,8 @@ def test_kill_9_loses_at_most_one_flush_interval_and_can_continue(
 KILL_MID_COMMIT_CHILD = """
 import sqlite3, sys, time
 _connect = sqlite3.connect
+HOLD = float(sys.argv[4])
+tx = {"hold": False, "stored": -1}
 
 def say(*parts):  # one write per line: the flusher thread prints too
     sys.stdout.write(" ".join(map(str, parts)) + "\\n")
@@ -220,20 +231,32 @@ def say(*parts):  # one write per line: the flusher thread prints too
 
 def traced(*args, **kwargs):
     connection = _connect(*args, **kwargs)
-    def trace(sql):
-        if sql in ("BEGIN IMMEDIATE", "COMMIT"):
-            say(sql.split()[0], time.monotonic())
-        elif sql.startswith("INSERT OR REPLACE INTO scalar_tags"):
-            # The chunks of this flush are written, the summary is next: hold the open
-            # transaction a little (a columnar commit takes well under a millisecond) so
-            # that most kills land in the middle of a chunked flush.
-            time.sleep(0.02)
+    def trace(sql):  # sqlite3 passes each statement with its values expanded
+        if sql == "BEGIN IMMEDIATE":
+            tx["hold"] = True
+            say("BEGIN", time.monotonic())
+        elif sql == "COMMIT":
+            # the last step every tag holds once this commit is durable
+            say("COMMIT", time.monotonic(), tx["stored"])
+        elif sql.startswith("INSERT OR REPLACE INTO scalar_tags("):
+            head, _, values = sql.partition(" VALUES (")
+            column = head[head.index("(") + 1:-1].split(", ").index("last_step")
+            tx["stored"] = max(tx["stored"], int(values.split(", ")[column]))
+            if tx["hold"]:
+                # The chunks of this flush are written, the summary is next: hold the open
+                # transaction (a columnar commit takes well under a millisecond) so that
+                # most kills land in the middle of a chunked flush. Once per transaction:
+                # the summary has one row per tag.
+                tx["hold"] = False
+                time.sleep(HOLD)
     connection.set_trace_callback(trace)
     return connection
 
 sqlite3.connect = traced  # see each transaction of the store, whatever its schema
 import nbviz
-run = nbviz.init(sys.argv[2], logdir=sys.argv[1])
+say("READY")
+sys.stdin.readline()  # imported while the previous victim ran; go when it is dead
+run = nbviz.init(sys.argv[2], logdir=sys.argv[1], flush_secs=float(sys.argv[3]))
 tags = [f"t{i:02d}" for i in range(20)]
 say("START")
 step = 0
@@ -249,21 +272,53 @@ while True:
         time.sleep(delay)
     step += 1
 """
+# The writer's flush interval in this test, and how long each of its commits is held open.
+# Half nbviz's default interval, so that 20 runs reach their 2nd-4th flush in ~20 s (the
+# default interval's kill -9 is tested above); the loss is checked against the interval the
+# writer achieved, in flushes, not in wall time (a loaded machine stretches every interval).
+MID_COMMIT_FLUSH_SECS = 0.5
+MID_COMMIT_HOLD_SECS = 0.08
+
+
+def transactions_of(lines: list[str]) -> list[tuple[str, float, int]]:
+    """The traced (BEGIN|COMMIT, time, last step stored once committed) of a child."""
+    out = []
+    for line in lines:
+        if line.startswith("BEGIN "):
+            out.append(("BEGIN", float(line.split()[1]), -1))
+        elif line.startswith("COMMIT "):
+            _, when, stored = line.split()
+            out.append(("COMMIT", float(when), int(stored)))
+    return out
 
 
 def test_kill_9_mid_commit_under_load_20_times(tmp_path: Path, children: list[Child]) -> None:
     """20 kills, each within a few ms of a commit starting, while 20,000 values/s are
-    logged: every store opens cleanly, holds a gap-free prefix, and lost at most what was
-    logged in the last flush interval."""
+    logged: every store opens cleanly, holds a gap-free prefix, holds every value of every
+    commit that completed, and so lost at most the flush in flight (one flush interval).
+
+    What was durable is read from the child's own trace (each COMMIT names the last step it
+    stores), so the check does not depend on how fast this machine is; the interval the
+    writer achieved (between its BEGINs) must be at most its flush interval (median), and
+    the wall-clock loss is printed."""
     logdir = tmp_path / "runs"
     rng = np.random.default_rng(19)
+    args = (str(MID_COMMIT_FLUSH_SECS), str(MID_COMMIT_HOLD_SECS))
     losses: list[float] = []
+    intervals: list[float] = []
     mid_transaction = 0
+    victim = Child(KILL_MID_COMMIT_CHILD, str(logdir), "victim00", *args, cwd=tmp_path)
+    children.append(victim)
     for kill in range(20):
         name = f"victim{kill:02d}"
-        child = Child(KILL_MID_COMMIT_CHILD, str(logdir), name, cwd=tmp_path)
-        children.append(child)
+        child = victim
+        child.wait_for_line("READY", timeout=60)
+        child.send("go")
         child.wait_for_line("START", timeout=60)
+        if kill < 19:  # the next victim imports nbviz meanwhile
+            victim = Child(KILL_MID_COMMIT_CHILD, str(logdir), f"victim{kill + 1:02d}", *args,
+                           cwd=tmp_path)
+            children.append(victim)
         wanted_begins = 2 + kill % 3  # the 2nd to 4th commit of the run
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -276,8 +331,9 @@ def test_kill_9_mid_commit_under_load_20_times(tmp_path: Path, children: list[Ch
         os.kill(child.proc.pid, signal.SIGKILL)
         child.kill()
         lines = [line for _, line in child.snapshot()]
-        transactions = [line.split()[0] for line in lines if line.startswith(("BEGIN", "COMMIT"))]
-        mid_transaction += bool(transactions) and transactions[-1] == "BEGIN"
+        traced = transactions_of(lines)
+        assert sum(kind == "BEGIN" for kind, _, _ in traced) >= wanted_begins, lines[-5:]
+        mid_transaction += traced[-1][0] == "BEGIN"
 
         frame = nbviz.read(logdir / name)
         assert frame.attrs["problems"] == [], f"kill {kill}: {frame.attrs['problems']}"
@@ -289,17 +345,34 @@ def test_kill_9_mid_commit_under_load_20_times(tmp_path: Path, children: list[Ch
         assert len(steps) in (0, 20), f"kill {kill}: a commit was partly stored"
         stored = int(steps["max"].max()) if len(steps) else -1
         assert (steps["count"] == stored + 1).all(), f"kill {kill}: not a gap-free prefix"
+        # The store holds exactly what one commit left (or nothing) ...
+        committed = [last for kind, _, last in traced if kind == "COMMIT"]
+        assert stored in [-1, *committed], f"kill {kill}: stored 0..{stored}, commits {committed}"
+        # ... and at least what the last commit that returned left: a COMMIT followed by
+        # the next BEGIN had returned. Only the flush in flight (and what came after its
+        # snapshot) is lost, however slowly this machine ran the writer.
+        durable = max((last for (kind, _, last), (after, _, _) in itertools.pairwise(traced)
+                       if kind == "COMMIT" and after == "BEGIN"), default=-1)
+        assert stored >= durable, (
+            f"kill {kill}: stored steps 0..{stored}, but a commit that had returned stored "
+            f"0..{durable}: kill -9 lost more than the flush in flight ({traced})")
+        begun = [when for kind, when, _ in traced if kind == "BEGIN"]
+        intervals.extend(np.diff(begun).tolist())
         printed = [(int(step), float(t)) for line in lines if line.startswith("STEP")
                    for _, step, t in [line.split()]]
         # The first value not stored was logged after the last printed step <= stored.
         logged_before = [t for step, t in printed if step <= stored]
         first_lost = logged_before[-1] if logged_before else printed[0][1]
         losses.append(killed_at - first_lost)
-    worst = max(losses)
+    interval = float(np.median(intervals))
     print(f"kill -9 mid-commit x20: {mid_transaction} inside a transaction; loss median "
-          f"{np.median(losses):.3f} s, worst {worst:.3f} s (flush interval {FLUSH_SECS} s)")
+          f"{np.median(losses):.3f} s, worst {max(losses):.3f} s; the writer's flush interval "
+          f"median {interval:.3f} s, worst {max(intervals):.3f} s (flush_secs "
+          f"{MID_COMMIT_FLUSH_SECS} s)")
     assert mid_transaction >= 5, f"only {mid_transaction} of 20 kills hit a transaction"
-    assert worst <= FLUSH_SECS, f"worst loss {worst:.3f} s > one flush interval: {losses}"
+    assert interval <= MID_COMMIT_FLUSH_SECS, (
+        f"the writer flushed every {interval:.3f} s (median), more than its flush_secs "
+        f"{MID_COMMIT_FLUSH_SECS} s: {intervals}")
     frame = nbviz.read(logdir)  # all 20 stores, together
     assert frame.attrs["problems"] == [] and frame["run"].nunique() <= 20
 
